@@ -1,0 +1,257 @@
+#include "compiler/codegen.h"
+
+#include "compiler/llvm_types.h"
+#include "compiler/lowering.h"
+#include "compiler/scalar_builder.h"
+#include "ir/error.h"
+#include "ops/op_util.h"
+
+#include <llvm/IR/Module.h>
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <optional>
+
+namespace kiln::compiler {
+
+std::string kernel_suffix(DType t) { return std::string(to_string(t)); }
+
+namespace {
+
+using V = llvm::Value *;
+
+// One operand of a loop kernel: a strided view, or an immediate scalar
+// (a one-element constant folded into the code).
+struct Operand {
+  View view;
+  DType dtype;
+  std::optional<double> immediate;
+};
+
+using ScalarBody = std::function<V(ScalarBuilder &, std::span<V const>)>;
+
+// Emits `for (i = lo; i < hi; ++i) body(i)` at the builder's position.
+void emit_for(llvm::IRBuilder<> &b, V lo, V hi, const std::function<void(V)> &body) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext &c = b.getContext();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  auto *cond = llvm::BasicBlock::Create(c, "loop", fn);
+  auto *body_bb = llvm::BasicBlock::Create(c, "body", fn);
+  auto *exit = llvm::BasicBlock::Create(c, "exit", fn);
+  b.CreateBr(cond);
+  b.SetInsertPoint(cond);
+  llvm::PHINode *i = b.CreatePHI(b.getInt64Ty(), 2, "i");
+  i->addIncoming(lo, pre);
+  b.CreateCondBr(b.CreateICmpSLT(i, hi), body_bb, exit);
+  b.SetInsertPoint(body_bb);
+  body(i);
+  i->addIncoming(b.CreateAdd(i, b.getInt64(1)), b.GetInsertBlock());
+  b.CreateBr(cond);
+  b.SetInsertPoint(exit);
+}
+
+// A loop nest over `shape` after merging dims that every view walks
+// contiguously: `dims` and, per view, its stride along each merged dim.
+struct MergedLoop {
+  std::vector<int64_t> dims;
+  std::vector<std::vector<int64_t>> strides;
+};
+
+MergedLoop merge_dims(const Shape &shape, const std::vector<const View *> &views) {
+  MergedLoop loop;
+  loop.strides.resize(views.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool mergeable = !loop.dims.empty();
+    for (size_t v = 0; v < views.size() && mergeable; ++v)
+      mergeable = loop.strides[v].back() == views[v]->strides[d] * shape[d];
+    if (mergeable) {
+      loop.dims.back() *= shape[d];
+      for (size_t v = 0; v < views.size(); ++v) loop.strides[v].back() = views[v]->strides[d];
+    } else {
+      loop.dims.push_back(shape[d]);
+      for (size_t v = 0; v < views.size(); ++v) loop.strides[v].push_back(views[v]->strides[d]);
+    }
+  }
+  if (loop.dims.empty()) { // a single element
+    loop.dims.push_back(1);
+    for (auto &s : loop.strides) s.push_back(0);
+  }
+  return loop;
+}
+
+class ModuleEmitter : public Lowering {
+public:
+  ModuleEmitter(llvm::Module &m, const Graph &g, std::span<const TensorType> types,
+                const std::string &prefix, EmittedProgram &out)
+      : m_(m), c_(m.getContext()), g_(g), types_(types), prefix_(prefix), out_(out) {}
+
+  void emit(NodeId id) {
+    node_ = &g_.node(id);
+    if (node_->op->scalar) emit_elementwise();
+    else node_->op->lower(*this);
+  }
+
+  const Node &node() const override { return *node_; }
+  const TensorType &input_type(size_t i) const override {
+    return types_[static_cast<size_t>(node_->inputs.at(i))];
+  }
+  const TensorType &output_type() const override { return types_[static_cast<size_t>(node_->id)]; }
+
+  Buffer scratch(DType type, int64_t elements) override {
+    out_.buffers.push_back({-1, type, elements});
+    return {static_cast<int32_t>(out_.buffers.size() - 1)};
+  }
+
+  void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
+            double task_cost) override {
+    if (num_tasks == 0) return;
+    llvm::Function *callee = m_.getFunction(llvm::StringRef(function.data(), function.size()));
+    if (!callee) fail("{}: the kernel library has no function '{}'", node_->describe(), function);
+    if (callee->arg_size() != args.size() + 2)
+      fail("{}: '{}' takes {} arguments, the lowering passes {}", node_->describe(), function,
+           callee->arg_size(), args.size() + 2);
+    llvm::IRBuilder<> b(c_);
+    llvm::Function *fn = begin_kernel(b, num_tasks, task_cost);
+    std::vector<V> values;
+    for (size_t i = 0; i < args.size(); ++i) {
+      llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
+      switch (args[i].kind) {
+      case KernelArg::Kind::buffer: values.push_back(buffer_pointer(b, fn, {int32_t(args[i].i)})); break;
+      case KernelArg::Kind::i64: values.push_back(llvm::ConstantInt::get(param, uint64_t(args[i].i), true)); break;
+      case KernelArg::Kind::f64: values.push_back(llvm::ConstantFP::get(param, args[i].f)); break;
+      }
+    }
+    values.push_back(fn->getArg(1));
+    values.push_back(fn->getArg(2));
+    b.CreateCall(callee, values);
+    b.CreateRetVoid();
+  }
+
+  void copy(DType type, const Shape &shape, const View &dst, const View &src) override {
+    emit_loop(shape, dst, type, {{src, type, std::nullopt}},
+              [](ScalarBuilder &, std::span<V const> v) { return v[0]; });
+  }
+
+  void fill(DType type, const Shape &shape, const View &dst, double value) override {
+    emit_loop(shape, dst, type, {},
+              [&](ScalarBuilder &sb, std::span<V const>) { return sb.constant(value, type); });
+  }
+
+private:
+  void emit_elementwise() {
+    const TensorType &out = output_type();
+    std::vector<Operand> operands;
+    for (size_t i = 0; i < node_->inputs.size(); ++i) {
+      const Node &in = g_.node(node_->inputs[i]);
+      const TensorType &t = input_type(i);
+      std::optional<double> immediate;
+      if (in.op->source == Source::constant && num_elements(t.shape) == 1)
+        immediate = in.attr_tensor("value").get(0);
+      operands.push_back({{input(i), 0, ops::broadcast_strides(t.shape, out.shape)}, t.dtype, immediate});
+    }
+    emit_loop(out.shape, contiguous(output(), out.shape), out.dtype, operands,
+              [&](ScalarBuilder &sb, std::span<V const> v) { return node_->op->scalar(sb, v); });
+  }
+
+  // void kernel(ptr buffers, i64 task_begin, i64 task_end)
+  llvm::Function *begin_kernel(llvm::IRBuilder<> &b, int64_t num_tasks, double task_cost) {
+    std::string symbol = fmt::format("{}_k{}", prefix_, out_.kernels.size());
+    auto *type = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty(), b.getInt64Ty()}, false);
+    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
+    fn->getArg(0)->setName("buffers");
+    fn->getArg(1)->setName("task_begin");
+    fn->getArg(2)->setName("task_end");
+    b.SetInsertPoint(llvm::BasicBlock::Create(c_, "entry", fn));
+    out_.kernels.push_back({nullptr, symbol, node_->id, num_tasks, task_cost});
+    return fn;
+  }
+
+  V buffer_pointer(llvm::IRBuilder<> &b, llvm::Function *fn, Buffer buffer) {
+    V slot = b.CreateConstInBoundsGEP1_64(b.getPtrTy(), fn->getArg(0), uint64_t(buffer.index));
+    return b.CreateLoad(b.getPtrTy(), slot, fmt::format("buf{}", buffer.index));
+  }
+
+  // dst = body(operands) over `shape`. Tasks are (outer index, chunk of the
+  // innermost dim) pairs, so large 1-D loops still split across threads.
+  void emit_loop(const Shape &shape, const View &dst, DType dst_type, std::vector<Operand> srcs,
+                 const ScalarBody &body) {
+    if (num_elements(shape) == 0) return;
+    std::vector<const View *> views = {&dst};
+    for (const Operand &s : srcs)
+      if (!s.immediate) views.push_back(&s.view);
+    MergedLoop loop = merge_dims(shape, views);
+    int64_t inner = loop.dims.back();
+    int64_t chunk = inner <= 16384 ? inner : 8192;
+    int64_t chunks = (inner + chunk - 1) / chunk;
+    int64_t outer = num_elements(loop.dims) / inner;
+
+    llvm::IRBuilder<> b(c_);
+    llvm::Function *fn = begin_kernel(b, outer * chunks, double(chunk));
+    std::vector<V> bases;
+    for (const View *v : views) bases.push_back(buffer_pointer(b, fn, v->buffer));
+
+    emit_for(b, fn->getArg(1), fn->getArg(2), [&](V task) {
+      V row = chunks == 1 ? task : b.CreateUDiv(task, b.getInt64(uint64_t(chunks)));
+      V j0 = chunks == 1 ? b.getInt64(0) : b.CreateMul(b.CreateURem(task, b.getInt64(uint64_t(chunks))), b.getInt64(uint64_t(chunk)));
+      V j1 = chunks == 1 ? b.getInt64(uint64_t(inner))
+                         : b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b.CreateAdd(j0, b.getInt64(uint64_t(chunk))), b.getInt64(uint64_t(inner)));
+      // Each view's offset for this row: decompose the row index over the outer dims.
+      std::vector<V> offsets;
+      for (size_t v = 0; v < views.size(); ++v) {
+        V offset = b.getInt64(uint64_t(views[v]->offset));
+        V rest = row;
+        for (size_t d = loop.dims.size() - 1; d-- > 0;) {
+          V index = d == 0 ? rest : b.CreateURem(rest, b.getInt64(uint64_t(loop.dims[d])));
+          if (d > 0) rest = b.CreateUDiv(rest, b.getInt64(uint64_t(loop.dims[d])));
+          offset = b.CreateAdd(offset, b.CreateMul(index, b.getInt64(uint64_t(loop.strides[v][d]))));
+        }
+        offsets.push_back(offset);
+      }
+      emit_for(b, j0, j1, [&](V j) {
+        auto address = [&](size_t v, DType t) {
+          V at = b.CreateAdd(offsets[v], b.CreateMul(j, b.getInt64(uint64_t(loop.strides[v].back()))));
+          return b.CreateInBoundsGEP(memory_type(c_, t), bases[v], at);
+        };
+        ScalarBuilder sb(b, m_, *node_);
+        std::vector<V> values;
+        size_t v = 1;
+        for (const Operand &s : srcs) {
+          if (s.immediate) {
+            values.push_back(sb.constant(*s.immediate, s.dtype));
+            continue;
+          }
+          V x = b.CreateLoad(memory_type(c_, s.dtype), address(v++, s.dtype));
+          values.push_back(s.dtype == DType::boolean ? b.CreateICmpNE(x, b.getInt8(0)) : x);
+        }
+        V result = body(sb, values);
+        if (dst_type == DType::boolean) result = b.CreateZExt(result, b.getInt8Ty());
+        b.CreateStore(result, address(0, dst_type));
+      });
+    });
+    b.CreateRetVoid();
+  }
+
+  llvm::Module &m_;
+  llvm::LLVMContext &c_;
+  const Graph &g_;
+  std::span<const TensorType> types_;
+  const std::string &prefix_;
+  EmittedProgram &out_;
+  const Node *node_ = nullptr;
+};
+
+} // namespace
+
+EmittedProgram emit_program(llvm::Module &module, const Graph &g, std::span<const TensorType> types,
+                            std::span<const NodeId> schedule, const std::string &symbol_prefix) {
+  EmittedProgram out;
+  for (const Node &n : g.nodes())
+    out.buffers.push_back({n.id, types[size_t(n.id)].dtype, num_elements(types[size_t(n.id)].shape)});
+  ModuleEmitter emitter(module, g, types, symbol_prefix, out);
+  for (NodeId id : schedule) emitter.emit(id);
+  return out;
+}
+
+} // namespace kiln::compiler

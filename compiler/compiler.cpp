@@ -1,0 +1,75 @@
+// Compiler::compile: kernel library + emitted kernels -> O3 -> JIT.
+#include "compiler/codegen.h"
+#include "compiler/compile.h"
+#include "compiler/jit.h"
+#include "ir/error.h"
+
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <chrono>
+
+// The kernel library's bitcode, embedded by compiler/kernels/library.S.
+extern "C" const char kiln_kernel_library_start[];
+extern "C" const char kiln_kernel_library_end[];
+
+namespace kiln::compiler {
+
+struct Compiler::Impl {
+  CompileOptions options;
+  Jit jit;
+  int programs = 0;
+
+  // A fresh copy of the kernel library: every function becomes internal and
+  // always-inline, so calls with constant shapes specialize it.
+  std::unique_ptr<llvm::Module> load_library(llvm::LLVMContext &c) {
+    llvm::StringRef bytes(kiln_kernel_library_start,
+                          size_t(kiln_kernel_library_end - kiln_kernel_library_start));
+    auto m = unwrap(llvm::parseBitcodeFile(llvm::MemoryBufferRef(bytes, "kernels"), c),
+                    "loading the kernel library");
+    m->setDataLayout(jit.data_layout());
+    m->setTargetTriple(jit.triple().str());
+    for (llvm::Function &f : *m) {
+      if (f.isDeclaration()) continue;
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+      f.removeFnAttr(llvm::Attribute::NoInline);
+      f.removeFnAttr(llvm::Attribute::OptimizeNone);
+      f.addFnAttr(llvm::Attribute::AlwaysInline);
+    }
+    return m;
+  }
+};
+
+Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+}
+
+Compiler::~Compiler() = default;
+
+Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
+                          std::span<const NodeId> schedule) {
+  auto start = std::chrono::steady_clock::now();
+  auto context = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> m = impl_->load_library(*context);
+  std::string prefix = "kiln_p" + std::to_string(impl_->programs++);
+  EmittedProgram emitted = emit_program(*m, g, types, schedule, prefix);
+
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*m, &os)) fail("internal error: kiln emitted invalid IR:\n{}", problems);
+  for (llvm::Function &f : *m) impl_->jit.set_host_attributes(f);
+  impl_->jit.optimize(*m);
+  if (impl_->options.print_ir) m->print(llvm::errs(), nullptr);
+  impl_->jit.add(std::move(m), std::move(context));
+
+  Program program{std::move(emitted.kernels), std::move(emitted.buffers), 0};
+  for (Kernel &k : program.kernels) k.fn = reinterpret_cast<KernelFn>(impl_->jit.lookup(k.symbol));
+  program.compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return program;
+}
+
+} // namespace kiln::compiler

@@ -1,0 +1,72 @@
+// What an op's `lower` function sees: the node, the concrete types of its
+// inputs and output, and a few ways to emit kernels. A kernel is a function
+// over a range of tasks that the runtime splits across threads; every task
+// computes whole output elements, so results do not depend on the split.
+// No LLVM header: kernels are calls into the kernel library with constant
+// arguments, or strided copies.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln::compiler {
+
+// An index into the executable's buffer table: the output of node i is
+// buffer i; scratch buffers follow.
+struct Buffer {
+  int32_t index = -1;
+};
+
+// A strided window onto a buffer, in elements.
+struct View {
+  Buffer buffer;
+  int64_t offset = 0;
+  std::vector<int64_t> strides;
+};
+
+// An argument of a kernel-library call. The task range is appended last.
+struct KernelArg {
+  enum class Kind { buffer, i64, f64 } kind;
+  int64_t i = 0;
+  double f = 0;
+  static KernelArg buf(Buffer b) { return {Kind::buffer, b.index, 0}; }
+  static KernelArg int64(int64_t v) { return {Kind::i64, v, 0}; }
+  static KernelArg float64(double v) { return {Kind::f64, 0, v}; }
+};
+
+class Lowering {
+public:
+  virtual ~Lowering() = default;
+
+  virtual const Node &node() const = 0;
+  virtual const TensorType &input_type(size_t i) const = 0;
+  virtual const TensorType &output_type() const = 0;
+
+  Buffer input(size_t i) const { return {node().inputs.at(i)}; }
+  Buffer output() const { return {node().id}; }
+  // A buffer private to this node's kernels.
+  virtual Buffer scratch(DType type, int64_t elements) = 0;
+
+  // A kernel that calls `function(args..., task_begin, task_end)` from the kernel
+  // library for tasks [0, num_tasks); `task_cost` (roughly, flops or bytes per
+  // task) lets the runtime choose how finely to split.
+  virtual void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
+                    double task_cost) = 0;
+
+  // dst[i] = src[i] over `shape`, both of element type `type`.
+  virtual void copy(DType type, const Shape &shape, const View &dst, const View &src) = 0;
+  // dst[i] = value over `shape`.
+  virtual void fill(DType type, const Shape &shape, const View &dst, double value) = 0;
+};
+
+// The contiguous view of a whole buffer of `shape`.
+inline View contiguous(Buffer b, const Shape &shape) { return {b, 0, contiguous_strides(shape)}; }
+
+// Suffix of kernel-library functions for a dtype: "f32", "i64"...
+std::string kernel_suffix(DType t);
+
+} // namespace kiln::compiler

@@ -1,0 +1,50 @@
+#include "ir/attr.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <array>
+
+namespace kiln {
+
+std::string_view to_string(AttrKind k) {
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "int", "float", "bool", "string", "int list", "float list", "dtype", "tensor"};
+  return kNames[static_cast<size_t>(k)];
+}
+
+std::string to_string(const AttrValue &v) {
+  struct Printer {
+    std::string operator()(int64_t x) const { return std::to_string(x); }
+    std::string operator()(double x) const { return fmt::format("{}", x); }
+    std::string operator()(bool x) const { return x ? "true" : "false"; }
+    std::string operator()(const std::string &x) const { return fmt::format("\"{}\"", x); }
+    std::string operator()(const std::vector<int64_t> &x) const {
+      return fmt::format("[{}]", fmt::join(x, ", "));
+    }
+    std::string operator()(const std::vector<double> &x) const {
+      return fmt::format("[{}]", fmt::join(x, ", "));
+    }
+    std::string operator()(DType x) const { return std::string(to_string(x)); }
+    std::string operator()(const Tensor &x) const {
+      if (x.size() > 8) return x.summary();
+      std::vector<double> values;
+      for (int64_t i = 0; i < x.size(); ++i) values.push_back(x.get(i));
+      return fmt::format("{}{{{}}}", x.summary(), fmt::join(values, ", "));
+    }
+  };
+  return std::visit(Printer{}, v);
+}
+
+bool attr_equal(const AttrValue &a, const AttrValue &b) {
+  if (a.index() != b.index()) return false;
+  return std::visit(
+      [&](const auto &x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Tensor>) return x.identical(std::get<Tensor>(b));
+        else return x == std::get<T>(b);
+      },
+      a);
+}
+
+} // namespace kiln

@@ -1,0 +1,32 @@
+// Typed node attributes. The variant's alternatives match AttrValue in
+// kiln.proto one to one.
+#pragma once
+
+#include "ir/dtype.h"
+#include "ir/tensor.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace kiln {
+
+using AttrValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
+                               std::vector<double>, DType, Tensor>;
+
+enum class AttrKind { i, f, b, s, ints, floats, dtype, tensor };
+
+inline AttrKind kind_of(const AttrValue &v) { return static_cast<AttrKind>(v.index()); }
+std::string_view to_string(AttrKind k);
+
+// Attribute values printed the way `kiln dump` shows them.
+std::string to_string(const AttrValue &v);
+
+// Exact equality; tensors compare bitwise.
+bool attr_equal(const AttrValue &a, const AttrValue &b);
+
+using Attrs = std::map<std::string, AttrValue, std::less<>>;
+
+} // namespace kiln

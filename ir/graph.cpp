@@ -1,0 +1,139 @@
+#include "ir/graph.h"
+
+#include "ir/error.h"
+
+#include <fmt/format.h>
+
+namespace kiln {
+
+std::string to_string(const TensorType &t) {
+  return std::string(to_string(t.dtype)) + to_string(t.shape);
+}
+
+const AttrValue &Node::attr(std::string_view key) const {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) fail("{}: has no attribute '{}'", describe(), key);
+  return it->second;
+}
+
+std::string Node::describe() const {
+  return fmt::format("node '{}' ({})", name, op ? op->name : "?");
+}
+
+namespace {
+
+// Fills defaults and checks that every attribute is known and of its kind.
+void check_attrs(const OpDef &op, Attrs &attrs, const std::string &who) {
+  for (const auto &[key, value] : attrs) {
+    auto spec = std::find_if(op.attrs.begin(), op.attrs.end(),
+                             [&](const AttrSpec &s) { return s.name == key; });
+    if (spec == op.attrs.end()) fail("{}: unknown attribute '{}'", who, key);
+    if (kind_of(value) != spec->kind)
+      fail("{}: attribute '{}' must be {}, got {}", who, key, to_string(spec->kind),
+           to_string(kind_of(value)));
+  }
+  for (const AttrSpec &spec : op.attrs) {
+    if (attrs.count(spec.name)) continue;
+    if (!spec.default_value) fail("{}: missing required attribute '{}'", who, spec.name);
+    attrs.emplace(spec.name, *spec.default_value);
+  }
+}
+
+TensorType infer_checked(const Node &node, std::span<const TensorType> inputs) {
+  try {
+    return node.op->infer(node, inputs);
+  } catch (const Error &e) {
+    fail("{}: {}", node.describe(), e.what());
+  } catch (const std::bad_variant_access &) {
+    fail("{}: an attribute has the wrong kind", node.describe());
+  }
+}
+
+} // namespace
+
+NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<NodeId> inputs,
+                       Attrs attrs) {
+  Node node;
+  node.name = std::move(name);
+  node.op = OpRegistry::get().find(op_name);
+  if (node.name.empty()) fail("a node of op '{}' has an empty name", op_name);
+  if (!node.op) fail("node '{}': unknown op '{}'", node.name, op_name);
+  std::string who = node.describe();
+  if (by_name_.count(node.name)) fail("{}: duplicate node name", who);
+
+  int count = static_cast<int>(inputs.size());
+  const OpDef &op = *node.op;
+  if (count < op.min_inputs || (op.max_inputs >= 0 && count > op.max_inputs)) {
+    if (op.min_inputs == op.max_inputs)
+      fail("{}: expected {} inputs, got {}", who, op.min_inputs, count);
+    fail("{}: expected at least {} inputs, got {}", who, op.min_inputs, count);
+  }
+  std::vector<TensorType> input_types;
+  for (NodeId in : inputs) {
+    if (in < 0 || static_cast<size_t>(in) >= nodes_.size())
+      fail("{}: input id {} is not in the graph", who, in);
+    input_types.push_back(nodes_[static_cast<size_t>(in)].type);
+  }
+  check_attrs(op, attrs, who);
+
+  node.id = static_cast<NodeId>(nodes_.size());
+  node.inputs = std::move(inputs);
+  node.attrs = std::move(attrs);
+  node.type = infer_checked(node, input_types);
+  by_name_.emplace(node.name, node.id);
+  nodes_.push_back(std::move(node));
+  return nodes_.back().id;
+}
+
+std::optional<NodeId> Graph::find(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+NodeId Graph::at(std::string_view name) const {
+  if (auto id = find(name)) return *id;
+  fail("no node named '{}'", name);
+}
+
+void Graph::push_scope(std::string_view scope) { scopes_.emplace_back(scope); }
+
+void Graph::pop_scope() { scopes_.pop_back(); }
+
+std::string Graph::unique_name(std::string_view base) const {
+  std::string prefix;
+  for (const std::string &s : scopes_) prefix += s + "/";
+  std::string name = prefix + std::string(base);
+  for (int i = 1; by_name_.count(name); ++i) name = fmt::format("{}{}_{}", prefix, base, i);
+  return name;
+}
+
+bool Graph::operator==(const Graph &other) const {
+  if (nodes_.size() != other.nodes_.size()) return false;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node &a = nodes_[i], &b = other.nodes_[i];
+    if (a.name != b.name || a.op != b.op || a.inputs != b.inputs || !(a.type == b.type) ||
+        a.attrs.size() != b.attrs.size())
+      return false;
+    for (const auto &[key, value] : a.attrs) {
+      auto it = b.attrs.find(key);
+      if (it == b.attrs.end() || !attr_equal(value, it->second)) return false;
+    }
+  }
+  return true;
+}
+
+std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size) {
+  std::vector<TensorType> types;
+  types.reserve(g.size());
+  for (const Node &node : g.nodes()) {
+    std::vector<TensorType> inputs;
+    for (NodeId in : node.inputs) inputs.push_back(types[static_cast<size_t>(in)]);
+    TensorType t = infer_checked(node, inputs);
+    t.shape = bind_batch(t.shape, batch_size);
+    types.push_back(std::move(t));
+  }
+  return types;
+}
+
+} // namespace kiln

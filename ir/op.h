@@ -1,0 +1,82 @@
+// One op, one place: an OpDef holds everything kiln knows about an op — its
+// inputs and attributes, its type/shape rule, its reference kernel (the test
+// oracle) and its lowering. Op families register their OpDefs in ops/; the
+// registry is the only list of ops.
+#pragma once
+
+#include "ir/attr.h"
+#include "ir/shape.h"
+#include "ir/tensor.h"
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llvm {
+class Value;
+} // namespace llvm
+
+namespace kiln {
+
+struct Node;
+namespace compiler {
+class Lowering;
+class ScalarBuilder;
+} // namespace compiler
+
+struct TensorType {
+  DType dtype = DType::f32;
+  Shape shape;
+  bool operator==(const TensorType &) const = default;
+};
+std::string to_string(const TensorType &t); // "f32[?, 784]"
+
+struct AttrSpec {
+  std::string name;
+  AttrKind kind;
+  std::optional<AttrValue> default_value; // nullopt: the attribute is required
+};
+
+// Where a node's value comes from when it is not computed by a kernel.
+enum class Source { none, placeholder, variable, constant };
+
+struct OpDef {
+  std::string name;
+  int min_inputs = 0;
+  int max_inputs = 0; // -1: any number
+  std::vector<AttrSpec> attrs;
+  Source source = Source::none;
+  // Has effects beyond its output (state, randomness): never folded or merged.
+  bool stateful = false;
+
+  // Type/shape rule. Inputs may carry the symbolic batch dim. Fails with kiln::fail;
+  // the graph prefixes the node's name.
+  std::function<TensorType(const Node &node, std::span<const TensorType> inputs)> infer;
+
+  // Reference kernel on concrete tensors; `out` is allocated from `infer`.
+  std::function<void(const Node &node, std::span<const Tensor> inputs, Tensor &out)> reference;
+
+  // Elementwise ops: the scalar expression, from which the compiler builds loops
+  // (and later fuses chains). Operands have the input dtypes.
+  std::function<llvm::Value *(compiler::ScalarBuilder &b, std::span<llvm::Value *const> args)>
+      scalar;
+  // Other ops: emit kernels for the node. Source ops have neither.
+  std::function<void(compiler::Lowering &l)> lower;
+};
+
+class OpRegistry {
+public:
+  static const OpRegistry &get();
+  const OpDef *find(std::string_view name) const;
+  std::span<const OpDef> all() const { return ops_; }
+
+  void add(OpDef def);
+
+private:
+  std::vector<OpDef> ops_;
+};
+
+} // namespace kiln

@@ -1,0 +1,237 @@
+#include "ir/serialize.h"
+
+#include "ir/error.h"
+#include "ir/kiln.pb.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+namespace kiln {
+
+namespace {
+
+proto::DataType to_proto(DType t) { return static_cast<proto::DataType>(static_cast<int>(t) + 1); }
+
+DType from_proto(proto::DataType t, const std::string &who) {
+  if (t < proto::DT_F32 || t > proto::DT_BOOL) fail("{}: invalid dtype {}", who, static_cast<int>(t));
+  return static_cast<DType>(static_cast<int>(t) - 1);
+}
+
+void to_proto(const Tensor &t, proto::TensorProto &p) {
+  p.set_dtype(to_proto(t.dtype()));
+  for (int64_t d : t.shape()) p.add_shape(d);
+  p.set_data(static_cast<const char *>(t.raw()), t.bytes());
+}
+
+Tensor from_proto(const proto::TensorProto &p, const std::string &who) {
+  Shape shape(p.shape().begin(), p.shape().end());
+  if (!is_concrete(shape)) fail("{}: tensor shape {} is not concrete", who, to_string(shape));
+  Tensor t(from_proto(p.dtype(), who), shape);
+  if (p.data().size() != t.bytes())
+    fail("{}: tensor {} needs {} bytes of data, got {}", who, t.summary(), t.bytes(), p.data().size());
+  std::memcpy(t.raw(), p.data().data(), t.bytes());
+  return t;
+}
+
+void to_proto(const AttrValue &v, proto::AttrValue &p) {
+  struct Writer {
+    proto::AttrValue &p;
+    void operator()(int64_t x) { p.set_i(x); }
+    void operator()(double x) { p.set_f(x); }
+    void operator()(bool x) { p.set_b(x); }
+    void operator()(const std::string &x) { p.set_s(x); }
+    void operator()(const std::vector<int64_t> &x) {
+      *p.mutable_ints()->mutable_values() = {x.begin(), x.end()};
+    }
+    void operator()(const std::vector<double> &x) {
+      *p.mutable_floats()->mutable_values() = {x.begin(), x.end()};
+    }
+    void operator()(DType x) { p.set_dtype(to_proto(x)); }
+    void operator()(const Tensor &x) { to_proto(x, *p.mutable_tensor()); }
+  };
+  std::visit(Writer{p}, v);
+}
+
+AttrValue from_proto(const proto::AttrValue &p, const std::string &who) {
+  switch (p.value_case()) {
+  case proto::AttrValue::kI: return p.i();
+  case proto::AttrValue::kF: return p.f();
+  case proto::AttrValue::kB: return p.b();
+  case proto::AttrValue::kS: return p.s();
+  case proto::AttrValue::kInts: return std::vector<int64_t>(p.ints().values().begin(), p.ints().values().end());
+  case proto::AttrValue::kFloats:
+    return std::vector<double>(p.floats().values().begin(), p.floats().values().end());
+  case proto::AttrValue::kDtype: return from_proto(p.dtype(), who);
+  case proto::AttrValue::kTensor: return from_proto(p.tensor(), who);
+  case proto::AttrValue::VALUE_NOT_SET: break;
+  }
+  fail("{}: attribute has no value", who);
+}
+
+proto::GraphDef to_proto(const Graph &g) {
+  proto::GraphDef def;
+  def.set_format_version(kFormatVersion);
+  for (const Node &n : g.nodes()) {
+    proto::NodeDef *p = def.add_nodes();
+    p->set_name(n.name);
+    p->set_op(n.op->name);
+    for (NodeId in : n.inputs) p->add_inputs(g.node(in).name);
+    for (const auto &[key, value] : n.attrs) to_proto(value, (*p->mutable_attrs())[key]);
+  }
+  return def;
+}
+
+// Adds nodes in an order where inputs come first (depth-first from each node
+// in file order), reporting unknown inputs and cycles by name.
+class GraphLoader {
+public:
+  GraphLoader(const proto::GraphDef &def, const std::string &origin) : def_(def), origin_(origin) {
+    for (int i = 0; i < def.nodes_size(); ++i) {
+      const std::string &name = def.nodes(i).name();
+      if (!index_.emplace(name, i).second) fail("{}: duplicate node name '{}'", origin, name);
+    }
+    state_.assign(static_cast<size_t>(def.nodes_size()), State::todo);
+  }
+
+  Graph load() {
+    for (int i = 0; i < def_.nodes_size(); ++i) visit(i);
+    return std::move(graph_);
+  }
+
+private:
+  enum class State { todo, active, done };
+
+  void visit(int i) {
+    if (state_[size_t(i)] == State::done) return;
+    const proto::NodeDef &n = def_.nodes(i);
+    path_.push_back(n.name());
+    if (state_[size_t(i)] == State::active) {
+      std::string cycle;
+      for (auto it = std::find(path_.begin(), path_.end(), n.name()); it != path_.end(); ++it)
+        cycle += (cycle.empty() ? "" : " -> ") + *it;
+      fail("{}: node '{}' is part of a cycle: {}", origin_, n.name(), cycle);
+    }
+    state_[size_t(i)] = State::active;
+    std::vector<NodeId> inputs;
+    for (const std::string &in : n.inputs()) {
+      auto it = index_.find(in);
+      if (it == index_.end())
+        fail("{}: node '{}' ({}): input '{}' does not exist", origin_, n.name(), n.op(), in);
+      visit(it->second);
+      inputs.push_back(graph_.at(in));
+    }
+    std::string who = fmt::format("{}: node '{}' ({})", origin_, n.name(), n.op());
+    Attrs attrs;
+    for (const auto &[key, value] : n.attrs()) attrs.emplace(key, from_proto(value, who));
+    try {
+      graph_.add_node(n.op(), n.name(), std::move(inputs), std::move(attrs));
+    } catch (const Error &e) {
+      fail("{}: {}", origin_, e.what());
+    }
+    state_[size_t(i)] = State::done;
+    path_.pop_back();
+  }
+
+  const proto::GraphDef &def_;
+  const std::string &origin_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<State> state_;
+  std::vector<std::string> path_;
+  Graph graph_;
+};
+
+} // namespace
+
+std::string serialize(const Graph &g, GraphFormat format) {
+  proto::GraphDef def = to_proto(g);
+  std::string out;
+  bool ok = format == GraphFormat::binary ? def.SerializeToString(&out)
+                                          : google::protobuf::TextFormat::PrintToString(def, &out);
+  if (!ok) fail("could not serialize the graph");
+  return out;
+}
+
+Graph deserialize(std::string_view bytes, GraphFormat format, const std::string &origin) {
+  proto::GraphDef def;
+  if (format == GraphFormat::binary) {
+    if (!def.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+      fail("{}: not a valid binary kiln graph (truncated or corrupt protobuf)", origin);
+  } else {
+    // Collect the parser's message instead of letting protobuf log it.
+    struct Collector : google::protobuf::io::ErrorCollector {
+      std::string message;
+      void AddError(int line, int column, const std::string &m) override {
+        if (message.empty()) message = fmt::format("line {}, column {}: {}", line + 1, column + 1, m);
+      }
+    } errors;
+    google::protobuf::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&errors);
+    if (!parser.ParseFromString(std::string(bytes), &def))
+      fail("{}: not a valid text kiln graph: {}", origin, errors.message);
+  }
+  if (def.format_version() != kFormatVersion)
+    fail("{}: format version {} is not supported (this kiln reads version {})", origin,
+         def.format_version(), kFormatVersion);
+  return GraphLoader(def, origin).load();
+}
+
+GraphFormat format_for(const std::filesystem::path &path) {
+  return path.extension() == ".txt" || path.extension() == ".pbtxt" ? GraphFormat::text
+                                                                    : GraphFormat::binary;
+}
+
+void save_graph(const Graph &g, const std::filesystem::path &path) {
+  write_file_atomically(path, serialize(g, format_for(path)));
+}
+
+Graph load_graph(const std::filesystem::path &path) {
+  return deserialize(read_file(path), format_for(path), path.string());
+}
+
+void write_file_atomically(const std::filesystem::path &path, std::string_view bytes) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot write '{}': {}", tmp.string(), std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail("cannot write '{}': {}", tmp.string(), std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail("cannot write '{}': {}", tmp.string(), std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    fail("cannot replace '{}': {}", path.string(), std::strerror(err));
+  }
+}
+
+std::string read_file(const std::filesystem::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open '{}': {}", path.string(), std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+} // namespace kiln

@@ -1,0 +1,32 @@
+// Graphs on disk: protobuf GraphDef in binary (.kiln) or text (.kiln.txt)
+// form. Loading checks everything a hand-edited or damaged file can get
+// wrong and names the node at fault.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace kiln {
+
+inline constexpr int kFormatVersion = 1;
+
+enum class GraphFormat { binary, text };
+
+std::string serialize(const Graph &g, GraphFormat format);
+Graph deserialize(std::string_view bytes, GraphFormat format, const std::string &origin = "graph");
+
+// The format follows the file name: ".txt" (e.g. "mlp.kiln.txt") is text.
+GraphFormat format_for(const std::filesystem::path &path);
+
+// Writes atomically: a failed save leaves any previous file intact.
+void save_graph(const Graph &g, const std::filesystem::path &path);
+Graph load_graph(const std::filesystem::path &path);
+
+// Replaces `path` with `bytes` through a temporary file, fsync and rename.
+void write_file_atomically(const std::filesystem::path &path, std::string_view bytes);
+std::string read_file(const std::filesystem::path &path);
+
+} // namespace kiln

@@ -1,0 +1,52 @@
+#include "ir/shape.h"
+
+#include "ir/error.h"
+
+#include <algorithm>
+
+namespace kiln {
+
+bool has_batch(const Shape &s) { return std::any_of(s.begin(), s.end(), is_batch); }
+
+bool is_concrete(const Shape &s) {
+  return std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
+}
+
+int64_t num_elements(const Shape &s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+Shape bind_batch(const Shape &s, int64_t size) {
+  Shape out = s;
+  std::replace(out.begin(), out.end(), batch, size);
+  return out;
+}
+
+std::string to_string(const Shape &s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ", ";
+    out += is_batch(s[i]) ? "?" : std::to_string(s[i]);
+  }
+  return out + "]";
+}
+
+std::vector<int64_t> contiguous_strides(const Shape &s) {
+  std::vector<int64_t> strides(s.size());
+  int64_t stride = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= s[i];
+  }
+  return strides;
+}
+
+int64_t normalize_axis(int64_t axis, int64_t rank, const std::string &what) {
+  if (axis < -rank || axis >= rank)
+    fail("{}: axis {} is out of range for rank {}", what, axis, rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+} // namespace kiln

@@ -1,0 +1,109 @@
+// matmul(a, b): [..., M, K] x [..., K, N] -> [..., M, N], with transpose
+// flags on the last two dims and batch dims that match or broadcast as a
+// whole (an operand's batch dims are either the result's or all 1).
+#include "ops/matmul.h"
+
+#include "compiler/kernels/kernel_abi.h"
+#include "compiler/lowering.h"
+#include "ir/error.h"
+#include "ops/op_util.h"
+
+#include <algorithm>
+
+namespace kiln::ops {
+
+namespace {
+
+struct MatmulDims {
+  int64_t m, n, k;
+  Shape batch; // the result's batch dims
+};
+
+MatmulDims matmul_dims(const Node &node, const TensorType &a, const TensorType &b) {
+  if (a.shape.size() < 2 || b.shape.size() < 2)
+    fail("operands must have rank >= 2, got {} and {}", to_string(a), to_string(b));
+  bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
+  size_t ra = a.shape.size(), rb = b.shape.size();
+  int64_t m = a.shape[ra - (ta ? 1 : 2)], ka = a.shape[ra - (ta ? 2 : 1)];
+  int64_t kb = b.shape[rb - (tb ? 1 : 2)], n = b.shape[rb - (tb ? 2 : 1)];
+  if (ka != kb)
+    fail("inner dimensions differ: {}{} x {}{}", to_string(a.shape), ta ? "^T" : "",
+         to_string(b.shape), tb ? "^T" : "");
+  if (is_batch(ka)) fail("the contracted dimension cannot be the batch dim");
+  Shape batch_a(a.shape.begin(), a.shape.end() - 2), batch_b(b.shape.begin(), b.shape.end() - 2);
+  return {m, n, ka, broadcast_shapes(batch_a, batch_b)};
+}
+
+// Batch stride (elements) of an operand: its matrix size when its batch dims
+// are the result's, 0 when they are all 1.
+int64_t batch_stride(const Shape &operand, const Shape &batch) {
+  Shape own(operand.begin(), operand.end() - 2);
+  int64_t matrix = operand[operand.size() - 1] * operand[operand.size() - 2];
+  if (std::all_of(own.begin(), own.end(), [](int64_t d) { return d == 1; }))
+    return num_elements(batch) == 1 ? matrix : 0;
+  Shape padded(batch.size() - own.size(), 1);
+  padded.insert(padded.end(), own.begin(), own.end());
+  if (padded != batch)
+    fail("batch dims {} must equal the result's {} or be all 1", to_string(own), to_string(batch));
+  return matrix;
+}
+
+void reference_matmul(const Node &node, const Tensor &a, const Tensor &b, Tensor &out) {
+  MatmulDims d = matmul_dims(node, {a.dtype(), a.shape()}, {b.dtype(), b.shape()});
+  bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
+  int64_t sa = batch_stride(a.shape(), d.batch), sb = batch_stride(b.shape(), d.batch);
+  for (int64_t z = 0; z < num_elements(d.batch); ++z)
+    for (int64_t i = 0; i < d.m; ++i)
+      for (int64_t j = 0; j < d.n; ++j) {
+        double acc = 0;
+        for (int64_t k = 0; k < d.k; ++k)
+          acc += a.get(z * sa + (ta ? k * d.m + i : i * d.k + k)) *
+                 b.get(z * sb + (tb ? j * d.k + k : k * d.n + j));
+        out.set((z * d.m + i) * d.n + j, acc);
+      }
+}
+
+void lower_matmul(compiler::Lowering &l) {
+  const Node &node = l.node();
+  const TensorType &a = l.input_type(0), &b = l.input_type(1);
+  MatmulDims d = matmul_dims(node, a, b);
+  bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
+  int64_t batches = num_elements(d.batch);
+  using compiler::KernelArg;
+  std::vector<KernelArg> args = {
+      KernelArg::buf(l.input(0)), KernelArg::buf(l.input(1)), KernelArg::buf(l.output()),
+      KernelArg::int64(d.m), KernelArg::int64(d.n), KernelArg::int64(d.k),
+      // Row and column strides of A and B: a transpose swaps them.
+      KernelArg::int64(ta ? 1 : d.k), KernelArg::int64(ta ? d.m : 1),
+      KernelArg::int64(tb ? 1 : d.n), KernelArg::int64(tb ? d.k : 1),
+      KernelArg::int64(batches), KernelArg::int64(batch_stride(a.shape, d.batch)),
+      KernelArg::int64(batch_stride(b.shape, d.batch)), KernelArg::int64(d.m * d.n)};
+  l.call("kiln_matmul_" + compiler::kernel_suffix(a.dtype), std::move(args),
+         abi::kiln_matmul_tasks(batches, d.m, d.n), abi::kiln_matmul_task_cost(d.m, d.n, d.k));
+}
+
+} // namespace
+
+void register_matmul_ops(OpRegistry &registry) {
+  OpDef def;
+  def.name = "matmul";
+  def.min_inputs = def.max_inputs = 2;
+  def.attrs = {{"transpose_a", AttrKind::b, false}, {"transpose_b", AttrKind::b, false}};
+  def.infer = [](const Node &node, std::span<const TensorType> in) {
+    DType t = check_same_dtype(in, DTypes::floats);
+    MatmulDims d = matmul_dims(node, in[0], in[1]);
+    batch_stride(in[0].shape, d.batch);
+    batch_stride(in[1].shape, d.batch);
+    Shape out = d.batch;
+    out.push_back(d.m);
+    out.push_back(d.n);
+    return TensorType{t, out};
+  };
+  def.reference = [](const Node &node, std::span<const Tensor> in, Tensor &out) {
+    reference_matmul(node, in[0], in[1], out);
+  };
+  def.lower = lower_matmul;
+  registry.add(std::move(def));
+}
+
+} // namespace kiln::ops

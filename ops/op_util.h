@@ -1,0 +1,40 @@
+// Shared pieces of op definitions: shape rules and reference-kernel loops.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <functional>
+#include <span>
+
+namespace kiln::ops {
+
+// NumPy broadcasting; the symbolic batch dim broadcasts with itself and 1.
+Shape broadcast_shapes(const Shape &a, const Shape &b);
+
+// Strides (elements) for reading `in` as if broadcast to `out`: 0 where `in`
+// has size 1 (or is missing) and `out` does not.
+std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out);
+
+// Calls f(out_index, offsets) for every element of `shape`, where offsets[k]
+// is the element offset into operand k with strides[k].
+void for_each_element(const Shape &shape, std::span<const std::vector<int64_t>> strides,
+                      const std::function<void(int64_t, std::span<const int64_t>)> &f);
+
+// out[i] = f(inputs broadcast to out's shape, as doubles).
+void reference_elementwise(std::span<const Tensor> inputs, Tensor &out,
+                           const std::function<double(std::span<const double>)> &f);
+
+// Fails unless every input has dtype `t`'s family: "float" (f32/f64), "numeric"
+// (no bool), "bool" or "any"; and all inputs share one dtype.
+enum class DTypes { floats, numeric, boolean, any };
+DType check_same_dtype(std::span<const TensorType> inputs, DTypes allowed);
+
+std::string_view describe(DTypes d);
+
+// A shape seen as [outer, axis, inner] around one axis (negative counts from the end).
+struct AxisSplit {
+  int64_t outer = 1, axis = 1, inner = 1;
+};
+AxisSplit split_at_axis(const Shape &shape, int64_t axis, const std::string &who);
+
+} // namespace kiln::ops

@@ -1,0 +1,138 @@
+#include "runtime/session.h"
+
+#include "compiler/compile.h"
+#include "ir/error.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#include <map>
+
+namespace kiln {
+
+// A program compiled for one batch size and one set of needed nodes, with
+// its buffers allocated once.
+struct Session::Executable {
+  compiler::Program program;
+  std::vector<TensorType> types; // the graph's types at this batch size
+  std::vector<Tensor> storage; // computed and scratch buffers
+  std::vector<void *> table;   // the kernels' buffer table
+};
+
+struct Session::Runtime {
+  compiler::Compiler compiler;
+  tbb::task_arena arena;
+  std::map<std::pair<int64_t, std::vector<NodeId>>, std::unique_ptr<Executable>> cache;
+
+  explicit Runtime(const SessionOptions &o)
+      : compiler(compiler::CompileOptions{o.print_ir}),
+        arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {}
+};
+
+Session::Session(Graph graph, SessionOptions options)
+    : graph_(std::move(graph)), options_(options), runtime_(std::make_unique<Runtime>(options)) {
+  variables_.resize(graph_.size());
+  for (const Node &n : graph_.nodes()) {
+    if (n.op->source != Source::variable) continue;
+    Tensor value(n.type.dtype, n.type.shape);
+    n.op->reference(n, {}, value);
+    variables_[size_t(n.id)] = std::move(value);
+  }
+}
+
+Session::~Session() = default;
+
+NodeId Session::variable_id(const NodeRef &v) const {
+  NodeId id = v.resolve(graph_);
+  if (graph_.node(id).op->source != Source::variable)
+    fail("{} is not a variable", graph_.node(id).describe());
+  return id;
+}
+
+Tensor Session::variable(const NodeRef &v) const { return variables_[size_t(variable_id(v))].clone(); }
+
+void Session::set_variable(const NodeRef &v, const Tensor &value) {
+  NodeId id = variable_id(v);
+  Tensor &current = variables_[size_t(id)];
+  if (value.dtype() != current.dtype() || value.shape() != current.shape())
+    fail("variable '{}': expected {}, got {}", graph_.node(id).name, current.summary(), value.summary());
+  std::memcpy(current.raw(), value.raw(), value.bytes());
+}
+
+Session::Executable &Session::executable(int64_t batch_size, const std::vector<NodeId> &needed) {
+  auto key = std::make_pair(batch_size, needed);
+  auto &slot = runtime_->cache[key];
+  if (slot) return *slot;
+
+  std::vector<TensorType> types = bind_types(graph_, batch_size);
+  std::vector<NodeId> schedule;
+  for (NodeId id : needed)
+    if (graph_.node(id).op->source == Source::none) schedule.push_back(id);
+  auto e = std::make_unique<Executable>();
+  e->program = runtime_->compiler.compile(graph_, types, schedule);
+  e->types = std::move(types);
+  e->table.assign(e->program.buffers.size(), nullptr);
+  for (size_t i = 0; i < e->program.buffers.size(); ++i) {
+    const compiler::BufferInfo &b = e->program.buffers[i];
+    const Node *n = b.node >= 0 ? &graph_.node(b.node) : nullptr;
+    if (n && n->op->source == Source::variable) e->table[i] = variables_[i].raw();
+    else if (n && n->op->source == Source::constant) e->table[i] = const_cast<void *>(n->attr_tensor("value").raw());
+    else if (!n || n->op->source == Source::none) {
+      e->storage.emplace_back(b.dtype, Shape{b.elements});
+      e->table[i] = e->storage.back().raw();
+    }
+  }
+  ++stats_.compilations;
+  stats_.last_compile_ms = e->program.compile_ms;
+  slot = std::move(e);
+  return *slot;
+}
+
+void Session::execute(Executable &e) {
+  // Work below this (in the kernels' cost units) runs on the calling thread:
+  // a parallel_for costs more than it saves.
+  constexpr double kParallelWork = 65536;
+  void *const *table = e.table.data();
+  runtime_->arena.execute([&] {
+    for (const compiler::Kernel &k : e.program.kernels) {
+      double work = k.task_cost * double(k.num_tasks);
+      if (work < kParallelWork || k.num_tasks == 1) {
+        k.fn(table, 0, k.num_tasks);
+        continue;
+      }
+      auto grain = std::max<int64_t>(1, int64_t(kParallelWork / 2 / std::max(k.task_cost, 1.0)));
+      tbb::parallel_for(
+          tbb::blocked_range<int64_t>(0, k.num_tasks, size_t(grain)),
+          [&](const tbb::blocked_range<int64_t> &r) { k.fn(table, r.begin(), r.end()); },
+          tbb::simple_partitioner());
+    }
+  });
+}
+
+std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
+                                 const std::vector<NodeRef> &targets) {
+  BoundFeeds bound = bind_feeds(graph_, feeds);
+  std::vector<NodeId> roots, fetch_ids;
+  for (const NodeRef &f : fetches) fetch_ids.push_back(f.resolve(graph_));
+  roots = fetch_ids;
+  for (const NodeRef &t : targets) roots.push_back(t.resolve(graph_));
+  std::vector<NodeId> needed = needed_nodes(graph_, roots, bound);
+
+  Executable &e = executable(bound.batch_size, needed);
+  for (const auto &[id, tensor] : bound.feeds) e.table[size_t(id)] = const_cast<void *>(tensor.raw());
+  execute(e);
+
+  std::vector<Tensor> results;
+  for (NodeId id : fetch_ids) {
+    const TensorType &t = e.types[size_t(id)];
+    Tensor out(t.dtype, t.shape);
+    std::memcpy(out.raw(), e.table[size_t(id)], out.bytes());
+    results.push_back(std::move(out));
+  }
+  for (const auto &[id, tensor] : bound.feeds) e.table[size_t(id)] = nullptr;
+  return results;
+}
+
+} // namespace kiln

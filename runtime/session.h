@@ -1,0 +1,56 @@
+// A Session runs a graph the TensorFlow 1.x way: run(feeds, fetches,
+// targets) computes the fetches (and runs the targets for their effects)
+// with code compiled for the concrete batch size, cached across runs.
+// Variables live in the session, initialized from their initializers.
+// A Session is not safe to run from two threads at once.
+#pragma once
+
+#include "ir/graph.h"
+#include "runtime/node_ref.h"
+
+#include <memory>
+#include <vector>
+
+namespace kiln {
+
+struct SessionOptions {
+  int threads = 0; // 0: all cores
+  bool print_ir = false;
+};
+
+struct SessionStats {
+  int compilations = 0;
+  double last_compile_ms = 0;
+};
+
+class Session {
+public:
+  explicit Session(Graph graph, SessionOptions options = {});
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  std::vector<Tensor> run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
+                          const std::vector<NodeRef> &targets = {});
+
+  const Graph &graph() const { return graph_; }
+  // A copy of a variable's current value; set_variable checks dtype and shape.
+  Tensor variable(const NodeRef &v) const;
+  void set_variable(const NodeRef &v, const Tensor &value);
+  const SessionStats &stats() const { return stats_; }
+
+private:
+  struct Executable;
+  Executable &executable(int64_t batch_size, const std::vector<NodeId> &needed);
+  void execute(Executable &e);
+  NodeId variable_id(const NodeRef &v) const;
+
+  Graph graph_;
+  SessionOptions options_;
+  SessionStats stats_;
+  std::vector<Tensor> variables_; // by node id; empty for other nodes
+  struct Runtime;
+  std::unique_ptr<Runtime> runtime_;
+};
+
+} // namespace kiln
