@@ -1,0 +1,212 @@
+// The C++ builder API: functions that add nodes to a kiln::Graph and return
+// Value handles, so that a model reads like the math it computes:
+//
+//   kiln::Graph g;
+//   auto x = kiln::placeholder(g, "x", kiln::f32, {kiln::batch, 784});
+//   auto W = kiln::variable(g, "W", kiln::f32, {784, 10}, kiln::Init::glorot_uniform());
+//   auto y = kiln::softmax(kiln::matmul(x, W) * 2.0);
+//
+// Naming: every op function takes an optional last `name`. Without one, the
+// node is named after its op, uniquified inside the current scope ("dense/add",
+// "dense/add_1"). An explicit name is kept as given (under the scope) and must
+// be unique: a silently renamed "logits" would be a surprise.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace kiln {
+
+// A handle to a node's output. Cheap to copy; valid as long as its graph.
+struct Value {
+  Graph *graph = nullptr;
+  NodeId id = -1;
+
+  const Node &node() const; // fails on an empty Value
+  // Copies, not references: adding nodes may move the graph's storage.
+  TensorType type() const { return node().type; }
+  DType dtype() const { return node().type.dtype; }
+  Shape shape() const { return node().type.shape; }
+  std::string name() const { return node().name; }
+  int64_t rank() const { return static_cast<int64_t>(node().type.shape.size()); }
+};
+
+// Re-enterable name scope: `kiln::Scope s(g, "encoder");` prefixes the names of
+// the nodes created while it lives with "encoder/".
+using Scope = NameScope;
+
+// A scope name based on `base` that no node uses yet in the current scope
+// ("dense", then "dense_1"...): composite builders open one per call.
+std::string unique_scope(const Graph &g, std::string_view base);
+
+// Adds a node of any registered op; the op functions below are thin wrappers.
+// Fails with kiln::Error naming the node when the inputs come from different
+// graphs or the op rejects its inputs or attributes.
+Value apply(Graph &g, std::string_view op, const std::vector<Value> &inputs, Attrs attrs = {},
+            std::string name = {});
+// The graph is the inputs' (there must be at least one).
+Value apply(std::string_view op, const std::vector<Value> &inputs, Attrs attrs = {},
+            std::string name = {});
+
+// ---- Sources ---------------------------------------------------------------
+
+// A value fed at run time; `kiln::batch` in `shape` marks the batch dim.
+Value placeholder(Graph &g, std::string name, DType dtype, Shape shape);
+
+Value constant(Graph &g, Tensor value, std::string name = {});
+Value constant(Graph &g, float value, std::string name = {});
+Value constant(Graph &g, double value, std::string name = {});
+Value constant(Graph &g, int32_t value, std::string name = {});
+Value constant(Graph &g, int64_t value, std::string name = {});
+Value constant(Graph &g, bool value, std::string name = {});
+// A rank-0 constant of any dtype: how scalar operands join a Value's dtype.
+Value constant(Graph &g, double value, DType dtype, std::string name = {});
+
+// A variable's initializer: the variable op's `initializer`, `scale` and `seed`
+// attributes. Unseeded random initializers derive their seed from the
+// variable's name, so a graph initializes the same way every time.
+struct Init {
+  std::string initializer = "zeros";
+  double scale = 1.0; // the value, half-width, stddev or gain, by initializer
+  int64_t seed_value = -1;
+
+  static Init zeros() { return {"zeros"}; }
+  static Init ones() { return {"ones"}; }
+  static Init constant(double value) { return {"constant", value}; }
+  static Init uniform(double limit) { return {"uniform", limit}; }
+  static Init normal(double stddev) { return {"normal", stddev}; }
+  static Init truncated_normal(double stddev) { return {"truncated_normal", stddev}; }
+  static Init glorot_uniform(double gain = 1) { return {"glorot_uniform", gain}; }
+  static Init glorot_normal(double gain = 1) { return {"glorot_normal", gain}; }
+  static Init he_uniform(double gain = 1) { return {"he_uniform", gain}; }
+  static Init he_normal(double gain = 1) { return {"he_normal", gain}; }
+
+  Init seed(int64_t seed) const {
+    Init init = *this;
+    init.seed_value = seed;
+    return init;
+  }
+};
+
+// State owned by the session, created with `init`; `shape` must be concrete.
+Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init = {});
+
+// ---- Operands: a Value or an arithmetic scalar ------------------------------
+
+template <typename T>
+concept Scalar = std::is_arithmetic_v<T> && !std::same_as<T, bool>;
+
+// An operand of a binary op. A scalar becomes a rank-0 constant of the other
+// operand's dtype, so `x * 2.0` stays f32 when x is f32 (ops never promote).
+struct Operand {
+  Operand(Value v) : value(v) {}
+  template <Scalar T> Operand(T s) : scalar(static_cast<double>(s)) {}
+
+  // The Value itself, or the scalar as a constant shaped like `like`'s dtype.
+  Value to_value(Value like) const;
+
+  std::optional<Value> value;
+  double scalar = 0;
+};
+
+// ---- Elementwise -----------------------------------------------------------
+
+Value add(Operand a, Operand b, std::string name = {});
+Value sub(Operand a, Operand b, std::string name = {});
+Value mul(Operand a, Operand b, std::string name = {});
+Value div(Operand a, Operand b, std::string name = {}); // integers truncate, like C
+Value maximum(Operand a, Operand b, std::string name = {});
+Value minimum(Operand a, Operand b, std::string name = {});
+Value pow(Operand a, Operand b, std::string name = {});
+
+Value operator+(Operand a, Operand b);
+Value operator-(Operand a, Operand b);
+Value operator*(Operand a, Operand b);
+Value operator/(Operand a, Operand b);
+Value operator-(Value x);
+
+Value neg(Value x, std::string name = {});
+Value abs(Value x, std::string name = {});
+Value square(Value x, std::string name = {});
+Value sign(Value x, std::string name = {});
+Value exp(Value x, std::string name = {});
+Value log(Value x, std::string name = {});
+Value sqrt(Value x, std::string name = {});
+Value rsqrt(Value x, std::string name = {});
+
+// Comparisons give bool values. `==` is not overloaded: on a handle type it
+// would read as handle identity.
+Value equal(Operand a, Operand b, std::string name = {});
+Value not_equal(Operand a, Operand b, std::string name = {});
+Value less(Operand a, Operand b, std::string name = {});
+Value less_equal(Operand a, Operand b, std::string name = {});
+Value greater(Operand a, Operand b, std::string name = {});
+Value greater_equal(Operand a, Operand b, std::string name = {});
+
+Value logical_and(Value a, Value b, std::string name = {});
+Value logical_or(Value a, Value b, std::string name = {});
+Value logical_not(Value x, std::string name = {});
+
+Value clip(Value x, double lo, double hi, std::string name = {});
+// cond ? a : b, elementwise with broadcasting; cond is bool.
+Value select(Value cond, Operand a, Operand b, std::string name = {});
+Value cast(Value x, DType dtype, std::string name = {});
+
+// ---- Activations -------------------------------------------------------------
+
+Value sigmoid(Value x, std::string name = {});
+Value tanh(Value x, std::string name = {});
+Value relu(Value x, std::string name = {});
+Value leaky_relu(Value x, double alpha = 0.01, std::string name = {});
+Value elu(Value x, double alpha = 1.0, std::string name = {});
+Value softplus(Value x, std::string name = {});
+Value gelu(Value x, std::string name = {});
+Value softmax(Value x, int64_t axis = -1, std::string name = {});
+Value log_softmax(Value x, int64_t axis = -1, std::string name = {});
+
+// ---- Reductions (empty axes: all of them) ------------------------------------
+
+Value sum(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
+Value mean(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
+Value max(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
+Value min(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
+// i64 indices.
+Value argmax(Value x, int64_t axis = -1, bool keepdims = false, std::string name = {});
+Value argmin(Value x, int64_t axis = -1, bool keepdims = false, std::string name = {});
+
+// ---- Linear algebra ----------------------------------------------------------
+
+struct MatmulOptions {
+  bool transpose_a = false;
+  bool transpose_b = false;
+};
+// [..., M, K] x [..., K, N] -> [..., M, N].
+Value matmul(Value a, Value b, MatmulOptions options = {}, std::string name = {});
+
+// ---- Shapes ------------------------------------------------------------------
+
+// Slice `end` meaning "to the end of the axis".
+inline constexpr int64_t to_end = std::numeric_limits<int64_t>::max();
+
+// One -1 allowed; on a value with the batch dim it must stand for that dim.
+Value reshape(Value x, Shape shape, std::string name = {});
+// [d0, ..., dn] -> [d0 * ... * d(axis-1), d(axis) * ... * dn].
+Value flatten(Value x, int64_t axis = 1, std::string name = {});
+// Empty perm: reverse the dims.
+Value transpose(Value x, std::vector<int64_t> perm = {}, std::string name = {});
+Value concat(const std::vector<Value> &values, int64_t axis = 0, std::string name = {});
+// Python slicing per leading dim: negative indices count from the end, out of
+// range ones clamp; empty steps: all 1. Dims past `begin`'s length are whole.
+Value slice(Value x, std::vector<int64_t> begin, std::vector<int64_t> end,
+            std::vector<int64_t> steps = {}, std::string name = {});
+Value broadcast_to(Value x, Shape shape, std::string name = {});
+
+} // namespace kiln

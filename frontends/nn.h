@@ -1,0 +1,40 @@
+// Composite layers built from ops, in namespace kiln::nn. Each layer opens its
+// own uniquified scope ("dense", "dense_1"...), so its variables and nodes
+// read as one block in dumps.
+#pragma once
+
+#include "frontends/builder.h"
+
+#include <functional>
+
+namespace kiln::nn {
+
+// Applied by a layer to its output; empty: linear.
+using Activation = std::function<Value(Value)>;
+
+// Activations with default parameters as one-argument functions, to pass as an
+// Activation: kiln::nn::dense(g, x, 512, kiln::nn::relu).
+Value relu(Value x);
+Value sigmoid(Value x);
+Value tanh(Value x);
+Value leaky_relu(Value x);
+Value elu(Value x);
+Value softplus(Value x);
+Value gelu(Value x);
+Value softmax(Value x);
+Value log_softmax(Value x);
+
+struct DenseOptions {
+  bool use_bias = true;
+  Init kernel_init = Init::glorot_uniform();
+  Init bias_init = Init::zeros();
+  // Seeds the initializers that have no seed of their own; -1: leave them.
+  int64_t seed = -1;
+  std::string scope = "dense";
+};
+
+// act(x W + b) over the last axis of x, which must be known: creates the
+// variables <scope>/W [in, units] and <scope>/b [units] of x's dtype.
+Value dense(Graph &g, Value x, int64_t units, Activation act = {}, DenseOptions options = {});
+
+} // namespace kiln::nn
