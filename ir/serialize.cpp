@@ -3,7 +3,9 @@
 #include "ir/error.h"
 #include "ir/kiln.pb.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/text_format.h>
 
 #include <fcntl.h>
@@ -154,9 +156,17 @@ private:
 std::string serialize(const Graph &g, GraphFormat format) {
   proto::GraphDef def = to_proto(g);
   std::string out;
-  bool ok = format == GraphFormat::binary ? def.SerializeToString(&out)
-                                          : google::protobuf::TextFormat::PrintToString(def, &out);
-  if (!ok) fail("could not serialize the graph");
+  if (format == GraphFormat::text) {
+    if (!google::protobuf::TextFormat::PrintToString(def, &out)) fail("could not print the graph");
+    return out;
+  }
+  {
+    // Deterministic: attribute maps in key order, so equal graphs give equal bytes.
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!def.SerializeToCodedStream(&coded)) fail("could not serialize the graph");
+  }
   return out;
 }
 

@@ -1,0 +1,134 @@
+// Session behaviour: caching per batch size, variables that persist across
+// runs, bit-identical results for any thread count, and clear errors for bad
+// feeds and fetches.
+#include "frontends/nn.h"
+#include "runtime/reference.h"
+#include "runtime/session.h"
+#include "test_util.h"
+
+using namespace kiln;
+
+namespace {
+
+struct Mlp {
+  Graph g;
+  Value x, logits, probs;
+};
+
+// The README's MLP 784-512-10, seeded.
+std::unique_ptr<Mlp> make_mlp() {
+  auto m = std::make_unique<Mlp>();
+  m->x = placeholder(m->g, "x", f32, {batch, 784});
+  Value h = nn::dense(m->g, m->x, 512, nn::relu, {.seed = 1});
+  m->logits = nn::dense(m->g, h, 10, {}, {.seed = 2});
+  m->probs = softmax(m->logits);
+  return m;
+}
+
+Tensor random_images(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  return test::random_tensor(f32, {n, 784}, rng, 0, 1);
+}
+
+} // namespace
+
+TEST_CASE("the MLP runs compiled and matches the reference kernels", "[session]") {
+  auto m = make_mlp();
+  Session session(m->g);
+  Tensor x = random_images(3, 7);
+  std::vector<Tensor> got = session.run({{m->x, x}}, {m->logits, m->probs});
+  std::vector<Tensor> want = run_reference(m->g, {{m->x, x}}, {m->logits, m->probs});
+  // f32 dot products of length 784 and 512 against double-precision sums.
+  CHECK(test::compare(got[0], want[0], 1e-5) == "");
+  CHECK(test::compare(got[1], want[1], 1e-5) == "");
+}
+
+TEST_CASE("repeated runs give identical results and reuse the compiled code", "[session]") {
+  auto m = make_mlp();
+  Session session(m->g);
+  Tensor x = random_images(4, 8);
+  Tensor first = session.run({{m->x, x}}, {m->probs})[0];
+  for (int i = 0; i < 3; ++i) CHECK(session.run({{m->x, x}}, {m->probs})[0].identical(first));
+  CHECK(session.stats().compilations == 1);
+}
+
+TEST_CASE("two batch sizes on one session compile twice and agree row by row", "[session]") {
+  auto m = make_mlp();
+  Session session(m->g);
+  Tensor big = random_images(5, 9);
+  Tensor small = Tensor::from<float>({1, 784}, std::span<const float>(big.data<float>().data(), 784));
+  Tensor out5 = session.run({{m->x, big}}, {m->logits})[0];
+  Tensor out1 = session.run({{m->x, small}}, {m->logits})[0];
+  CHECK(session.stats().compilations == 2);
+  REQUIRE(out5.shape() == Shape{5, 10});
+  REQUIRE(out1.shape() == Shape{1, 10});
+  for (int j = 0; j < 10; ++j) CHECK(out1.get(j) == Approx(out5.get(j)).epsilon(1e-6));
+}
+
+TEST_CASE("variables persist across runs and can be set", "[session]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {2});
+  Value w = variable(g, "w", f32, {2}, Init::constant(3));
+  Value y = x * w;
+  Session session(g);
+  Tensor in = Tensor::from<float>({2}, {1, 2});
+  CHECK(test::compare(session.run({{x, in}}, {y})[0], Tensor::from<float>({2}, {3, 6}), 0) == "");
+  session.set_variable(w, Tensor::from<float>({2}, {-1, 0.5f}));
+  CHECK(test::compare(session.run({{x, in}}, {y})[0], Tensor::from<float>({2}, {-1, 1}), 0) == "");
+  CHECK(test::compare(session.variable("w"), Tensor::from<float>({2}, {-1, 0.5f}), 0) == "");
+  CHECK_THROWS_WITH(session.set_variable(w, Tensor::from<float>({3}, {1, 2, 3})),
+                    "variable 'w': expected f32[2], got f32[3]");
+}
+
+TEST_CASE("results are bit-identical for 1, 2 and 8 threads", "[session]") {
+  auto m = make_mlp();
+  Value loss = mean(sum(m->probs * m->logits, {1}));
+  Tensor x = random_images(256, 10);
+  std::vector<Tensor> baseline;
+  for (int threads : {1, 2, 8}) {
+    Session session(m->g, {.threads = threads});
+    std::vector<Tensor> out = session.run({{m->x, x}}, {m->logits, m->probs, loss});
+    if (baseline.empty()) baseline = out;
+    for (size_t i = 0; i < out.size(); ++i) {
+      INFO(threads << " threads, fetch " << i);
+      CHECK(out[i].identical(baseline[i]));
+    }
+  }
+}
+
+TEST_CASE("seeded initializers reproduce and have the right statistics", "[session]") {
+  Graph g;
+  Value a = variable(g, "a", f32, {400, 300}, Init::glorot_uniform().seed(5));
+  Value b = variable(g, "b", f32, {400, 300}, Init::glorot_uniform().seed(5));
+  Value c = variable(g, "c", f64, {1000}, Init::normal(2).seed(6));
+  Session s1(g), s2(g);
+  CHECK(s1.variable(a).identical(s2.variable(a)));
+  CHECK(s1.variable(a).identical(s1.variable(b)));
+  double limit = std::sqrt(6.0 / 700), mx = 0;
+  Tensor va = s1.variable(a);
+  for (int64_t i = 0; i < va.size(); ++i) mx = std::max(mx, std::abs(va.get(i)));
+  CHECK(mx <= limit);
+  CHECK(mx > 0.99 * limit);
+  Tensor vc = s1.variable(c);
+  double sum = 0, sq = 0;
+  for (int64_t i = 0; i < vc.size(); ++i) sum += vc.get(i), sq += vc.get(i) * vc.get(i);
+  double mean = sum / 1000, stddev = std::sqrt(sq / 1000 - mean * mean);
+  CHECK(std::abs(mean) < 0.2); // 3 standard errors of the mean (2 / sqrt(1000) ~ 0.063)
+  CHECK(stddev == Approx(2).epsilon(0.1));
+}
+
+TEST_CASE("bad feeds and fetches are clear errors", "[session][errors]") {
+  auto m = make_mlp();
+  Session session(m->g);
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f64, {2, 784})}}, {m->logits}),
+                    "feed 'x': expected dtype f32, got f64");
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 783})}}, {m->logits}),
+                    "feed 'x': expected shape [?, 784], got [2, 783]");
+  CHECK_THROWS_WITH(session.run({}, {m->logits}),
+                    Contains("placeholder 'x' must be fed") && Contains("needs it"));
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {"nope"}), "no node named 'nope'");
+  CHECK_THROWS_WITH(session.run({{"dense/W", Tensor(f32, {784, 512})}}, {m->logits}),
+                    "feed 'dense/W': only placeholders can be fed, this is a variable node");
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor()}}, {m->logits}), Contains("empty"));
+}

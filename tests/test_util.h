@@ -1,0 +1,45 @@
+// Helpers shared by the tests: random tensors and comparisons with a stated
+// tolerance.
+#pragma once
+
+#include "frontends/builder.h"
+#include "ir/tensor.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace kiln::test {
+
+// Uniform values in [lo, hi]; integers round, bools are 0/1.
+inline Tensor random_tensor(DType dtype, const Shape &shape, std::mt19937 &rng, double lo = -3,
+                            double hi = 3) {
+  Tensor t(dtype, shape);
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (int64_t i = 0; i < t.size(); ++i) {
+    double v = u(rng);
+    t.set(i, dtype == DType::boolean ? double(v > (lo + hi) / 2) : is_int(dtype) ? std::round(v) : v);
+  }
+  return t;
+}
+
+// Equal within `tol`, relative to max(1, |expected|); NaN matches NaN and
+// infinities must match exactly. Returns "" or a description of the first
+// mismatch.
+inline std::string compare(const Tensor &actual, const Tensor &expected, double tol) {
+  if (actual.dtype() != expected.dtype() || actual.shape() != expected.shape())
+    return "got " + actual.summary() + ", expected " + expected.summary();
+  for (int64_t i = 0; i < actual.size(); ++i) {
+    double a = actual.get(i), e = expected.get(i);
+    if (std::isnan(e) && std::isnan(a)) continue;
+    if (std::isinf(e) && a == e) continue;
+    if (std::abs(a - e) <= tol * std::max(1.0, std::abs(e))) continue;
+    return "element " + std::to_string(i) + ": got " + std::to_string(a) + ", expected " +
+           std::to_string(e);
+  }
+  return "";
+}
+
+} // namespace kiln::test
