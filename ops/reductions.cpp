@@ -9,7 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
+#include <limits>
 
 namespace kiln::ops {
 
@@ -71,12 +71,15 @@ void reference_reduce(Kind kind, const Node &node, const Tensor &in, Tensor &out
   for (int64_t i = 0; i < out.size(); ++i) {
     double v = acc[static_cast<size_t>(i)];
     if (kind == Kind::mean) v /= count;
-    // Integer max/min of nothing: the type's lowest/highest, as the kernels do.
-    if (std::isinf(v) && is_int(out.dtype()))
-      v = visit_dtype(out.dtype(), [&](auto z) {
+    // Integer max/min of nothing: the type's lowest/highest, as the kernels do
+    // (written directly: the extremes of i64 do not survive a trip through double).
+    if (std::isinf(v) && is_int(out.dtype())) {
+      visit_dtype(out.dtype(), [&](auto z) {
         using T = decltype(z);
-        return double(v > 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest());
+        static_cast<T *>(out.raw())[i] = v > 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
       });
+      continue;
+    }
     out.set(i, v);
   }
 }

@@ -1,0 +1,238 @@
+// The `kiln` command line, run as a separate process the way a user runs it:
+// dump formats, `run` results equal to an in-process Session bit for bit,
+// help texts, and a clear error (exit status 1, "kiln: error: ...") for every
+// bad model, feed and fetch.
+#include "frontends/builder.h"
+#include "frontends/nn.h"
+#include "ir/serialize.h"
+#include "runtime/npy.h"
+#include "runtime/session.h"
+#include "test_util.h"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+using namespace kiln;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status = -1; // the exit status; -1 if kiln did not exit normally
+  std::string out, err;
+};
+
+std::string shell_quote(const std::string &s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\'"; // close the quote, an escaped quote, reopen
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+// A temporary directory holding an MLP saved in both formats, a matching
+// feed, and whatever a test adds.
+class CliFixture {
+public:
+  CliFixture() {
+    std::string pattern = (fs::temp_directory_path() / "kiln-cli-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()));
+    dir_ = pattern;
+    Value x = placeholder(graph, "x", f32, {batch, 4});
+    Value h = nn::dense(graph, x, 8, nn::relu);
+    nn::dense(graph, h, 3);
+    save_graph(graph, path("mlp.kiln"));
+    save_graph(graph, path("mlp.kiln.txt"));
+    std::mt19937 rng(1);
+    feed = test::random_tensor(f32, {5, 4}, rng);
+    write_npy(path("x.npy"), feed);
+  }
+  ~CliFixture() { fs::remove_all(dir_); }
+
+  std::string path(const std::string &name) const { return (dir_ / name).string(); }
+
+  void write(const std::string &name, std::string_view bytes) const {
+    write_file_atomically(path(name), bytes);
+  }
+
+  // Runs `kiln ARGS` with stdout and stderr captured apart. In `args`, "@name"
+  // stands for the path of `name` in the directory ("x=@x.npy" too).
+  Result kiln(const std::vector<std::string> &args) const {
+    std::string command = shell_quote(KILN_CLI);
+    for (const std::string &a : args) {
+      size_t at = a.find('@');
+      command += ' ';
+      command +=
+          shell_quote(at == std::string::npos ? a : a.substr(0, at) + path(a.substr(at + 1)));
+    }
+    command += fmt::format(" >{} 2>{}", shell_quote(path("stdout")), shell_quote(path("stderr")));
+    int raw = std::system(command.c_str());
+    Result r;
+    // The shell reports a child killed by a signal as 128 + the signal.
+    if (WIFEXITED(raw) && WEXITSTATUS(raw) < 128) r.status = WEXITSTATUS(raw);
+    r.out = read_file(path("stdout"));
+    r.err = read_file(path("stderr"));
+    return r;
+  }
+
+  Graph graph;
+  Tensor feed;
+
+private:
+  fs::path dir_;
+};
+
+bool have_graphviz() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
+
+} // namespace
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln dump prints every node in each format", "[cli]") {
+  for (std::string model : {"@mlp.kiln", "@mlp.kiln.txt"}) {
+    INFO(model);
+    Result text = kiln({"dump", model});
+    REQUIRE(text.status == 0);
+    CHECK_THAT(text.out, Contains("%x = placeholder() {dtype=f32, shape=[-1, 4]} : f32[?, 4]"));
+    CHECK_THAT(text.out, Contains("%dense/matmul = matmul(%x, %dense/W)"));
+    CHECK_THAT(text.out, Contains("%dense_1/add = add(%dense_1/matmul, %dense_1/b) : f32[?, 3]"));
+  }
+
+  Result proto = kiln({"dump", "@mlp.kiln", "--format", "proto"});
+  REQUIRE(proto.status == 0);
+  CHECK_THAT(proto.out, Contains("name: \"dense_1/add\""));
+  CHECK(kiln({"dump", "@mlp.kiln", "-f", "proto", "-o", "@copy.kiln.txt"}).status == 0);
+  CHECK(load_graph(path("copy.kiln.txt")) == graph);
+
+  Result dot = kiln({"dump", "@mlp.kiln", "--format", "dot"});
+  REQUIRE(dot.status == 0);
+  CHECK_THAT(dot.out, Contains("digraph kiln {"));
+  CHECK_THAT(dot.out, Contains("subgraph \"cluster_dense\" {"));
+  CHECK_THAT(dot.out, Contains("subgraph \"cluster_dense_1\" {"));
+  CHECK_THAT(dot.out, Contains("\"x\" -> \"dense/matmul\" [label=\"f32[?, 4]\"]"));
+  for (const Node &n : graph.nodes()) CHECK_THAT(dot.out, Contains("\"" + n.name + "\" [label="));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln dump --format svg renders with Graphviz", "[cli]") {
+  if (!have_graphviz()) {
+    WARN("Graphviz 'dot' is not on PATH: skipping the SVG check");
+    return;
+  }
+  Result svg = kiln({"dump", "@mlp.kiln", "--format", "svg"});
+  REQUIRE(svg.status == 0);
+  CHECK_THAT(svg.out, Contains("<svg"));
+  CHECK_THAT(svg.out, Contains("dense_1"));
+  CHECK(kiln({"dump", "@mlp.kiln", "--format", "svg", "-o", "@mlp.svg"}).status == 0);
+  CHECK_THAT(read_file(path("mlp.svg")), Contains("<svg"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln run writes the values a Session computes", "[cli]") {
+  Result r = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add", "--fetch",
+                   "dense/relu", "--out", "@results/nested", "--threads", "1"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("dense_1/add: f32[5, 3] ["));
+  CHECK_THAT(r.out, Contains("dense/relu: f32[5, 8] ["));
+
+  Session session(graph, SessionOptions{.threads = 1});
+  std::vector<Tensor> expected = session.run({{"x", feed}}, {"dense_1/add", "dense/relu"});
+  CHECK(read_npy(path("results/nested/dense_1_add.npy")).identical(expected[0]));
+  CHECK(read_npy(path("results/nested/dense_relu.npy")).identical(expected[1]));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln info summarizes the model", "[cli]") {
+  Result r = kiln({"info", "@mlp.kiln"});
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("10 nodes"));
+  CHECK_THAT(r.out, Contains("variable     4"));
+  CHECK_THAT(r.out, Contains("x  f32[?, 4]"));
+  CHECK_THAT(r.out, Contains("dense/W    f32[4, 8]  glorot_uniform"));
+  CHECK_THAT(r.out, Contains("67 parameters (268 bytes)"));
+  CHECK_THAT(r.out, Contains("outputs (consumed by no node):\n  dense_1/add  f32[?, 3]\n"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln and each subcommand explain themselves", "[cli]") {
+  Result top = kiln({"--help"});
+  CHECK(top.status == 0);
+  for (std::string command : {"dump", "run", "info"}) {
+    INFO(command);
+    CHECK_THAT(top.out, Contains(command));
+    Result help = kiln({command, "--help"});
+    CHECK(help.status == 0);
+    CHECK_THAT(help.out, Contains("Usage: kiln " + command));
+    CHECK_THAT(help.out, Contains("kiln " + command + " mlp.kiln"));
+  }
+  Result none = kiln({});
+  CHECK(none.status > 0);
+  CHECK_THAT(none.err, Contains("subcommand is required"));
+  CHECK(kiln({"dump", "@mlp.kiln", "--format", "png"}).status > 0);
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln reports bad models, feeds and fetches", "[cli]") {
+  std::string binary = read_file(path("mlp.kiln"));
+  write("truncated.kiln", binary.substr(0, binary.size() - 3));
+  std::mt19937 rng(3);
+  std::string noise(256, '\0');
+  for (char &c : noise) c = char(rng());
+  write("noise.kiln", noise);
+  write("unknown_op.kiln.txt", R"(format_version: 1 nodes { name: "a" op: "frobnicate" })");
+  write("missing_input.kiln.txt", R"(format_version: 1
+    nodes { name: "r" op: "relu" inputs: "ghost" })");
+  write("cycle.kiln.txt", R"(format_version: 1
+    nodes { name: "a" op: "add" inputs: "b" inputs: "b" }
+    nodes { name: "b" op: "relu" inputs: "a" })");
+  write_npy(path("x_f64.npy"), feed.cast(f64));
+  write_npy(path("x_wide.npy"), Tensor(f32, {5, 5}));
+  std::string npy = read_file(path("x.npy"));
+  write("x_truncated.npy", npy.substr(0, npy.size() - 5));
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::vector<std::string> message;
+  };
+  std::vector<std::string> run = {"run", "@mlp.kiln", "--fetch", "dense_1/add", "--feed"};
+  auto run_with = [&](std::string feed) {
+    std::vector<std::string> args = run;
+    args.push_back(feed);
+    return args;
+  };
+  std::vector<Case> cases = {
+      {"missing model", {"info", "@nothing.kiln"}, {"cannot open", "nothing.kiln"}},
+      {"truncated model", {"info", "@truncated.kiln"}, {"truncated.kiln", "truncated or corrupt"}},
+      {"corrupt model", {"dump", "@noise.kiln"}, {"noise.kiln"}},
+      {"unknown op", {"info", "@unknown_op.kiln.txt"}, {"node 'a'", "unknown op 'frobnicate'"}},
+      {"missing input",
+       {"dump", "@missing_input.kiln.txt"},
+       {"node 'r' (relu): input 'ghost' does not exist"}},
+      {"cycle", {"info", "@cycle.kiln.txt"}, {"node 'a' is part of a cycle: a -> b -> a"}},
+      {"feed dtype", run_with("x=@x_f64.npy"), {"feed 'x': expected dtype f32, got f64"}},
+      {"feed shape", run_with("x=@x_wide.npy"), {"feed 'x': expected shape [?, 4], got [5, 5]"}},
+      {"truncated feed", run_with("x=@x_truncated.npy"), {"x_truncated.npy", "truncated data"}},
+      {"feed without a file", run_with("x"), {"feed 'x': expected NAME=FILE.npy"}},
+      {"feed of no node", run_with("y=@x.npy"), {"no node named 'y'"}},
+      {"missing feed",
+       {"run", "@mlp.kiln", "--fetch", "dense_1/add"},
+       {"placeholder 'x' must be fed", "dense_1/add"}},
+      {"unknown fetch",
+       {"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "nope"},
+       {"no node named 'nope'"}},
+  };
+  for (const Case &c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      Result r = kiln(c.args);
+      INFO(r.err);
+      CHECK(r.status == 1);
+      CHECK(r.out.empty());
+      CHECK(r.err.starts_with("kiln: error: "));
+      for (const std::string &part : c.message) CHECK_THAT(r.err, Contains(part));
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// kiln dump: a model as readable text, protobuf text, Graphviz DOT or SVG.
+#include "tools/commands.h"
+#include "tools/graphviz.h"
+#include "tools/listing.h"
+
+#include "ir/dot.h"
+#include "ir/serialize.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+
+namespace kiln::tools {
+
+namespace {
+
+using Printer = std::function<std::string(const Graph &)>;
+
+// The formats by name: the one list that both the option check and the
+// dispatch read.
+const std::map<std::string, Printer> &printers() {
+  static const std::map<std::string, Printer> kPrinters = {
+      {"text", [](const Graph &g) { return to_listing(g); }},
+      {"proto", [](const Graph &g) { return serialize(g, GraphFormat::text); }},
+      {"dot", [](const Graph &g) { return to_dot(g); }},
+      {"svg", [](const Graph &g) { return render_svg(to_dot(g)); }},
+  };
+  return kPrinters;
+}
+
+struct DumpOptions {
+  std::string model;
+  std::string format = "text";
+  std::string output; // empty: stdout
+};
+
+void dump(const DumpOptions &o) {
+  std::string text = printers().at(o.format)(load_graph(o.model));
+  if (o.output.empty())
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  else
+    write_file_atomically(o.output, text);
+}
+
+} // namespace
+
+void add_dump_command(CLI::App &app) {
+  auto options = std::make_shared<DumpOptions>();
+  CLI::App *cmd =
+      app.add_subcommand("dump", "Print a model as text, protobuf text, Graphviz DOT or SVG");
+  cmd->add_option("MODEL", options->model, "Model file (.kiln binary or .kiln.txt text)")
+      ->required();
+  std::vector<std::string> names;
+  for (const auto &[name, printer] : printers()) names.push_back(name);
+  cmd->add_option("-f,--format", options->format, "Output format")
+      ->check(CLI::IsMember(names))
+      ->capture_default_str();
+  cmd->add_option("-o,--output", options->output, "Write to FILE instead of stdout")
+      ->type_name("FILE");
+  cmd->footer("Formats:\n"
+              "  text   one node per line: %name = op(%inputs) {attrs} : type\n"
+              "  proto  protobuf text form; loads back as a .kiln.txt model\n"
+              "  dot    Graphviz DOT: name scopes as clusters, edges labeled with types\n"
+              "  svg    the DOT rendered by Graphviz's 'dot' program (must be on PATH)\n"
+              "Examples:\n"
+              "  kiln dump mlp.kiln\n"
+              "  kiln dump mlp.kiln --format proto -o mlp.kiln.txt\n"
+              "  kiln dump mlp.kiln --format svg -o mlp.svg");
+  cmd->callback([options] { dump(*options); });
+}
+
+} // namespace kiln::tools

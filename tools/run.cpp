@@ -1,0 +1,122 @@
+// kiln run: feeds .npy files to a model's placeholders, runs a session and
+// prints (and optionally saves) the fetched values.
+#include "tools/commands.h"
+
+#include "ir/error.h"
+#include "ir/serialize.h"
+#include "runtime/npy.h"
+#include "runtime/session.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace kiln::tools {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Values shown per fetch: enough to eyeball a result, short enough for a terminal line.
+constexpr int64_t kPreviewValues = 8;
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> feeds; // NAME=FILE.npy
+  std::vector<std::string> fetches;
+  std::string out_dir; // empty: print only
+  int threads = 0;
+};
+
+Feeds read_feeds(const std::vector<std::string> &specs) {
+  Feeds feeds;
+  for (const std::string &spec : specs) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      fail("feed '{}': expected NAME=FILE.npy", spec);
+    feeds.emplace_back(spec.substr(0, eq), read_npy(spec.substr(eq + 1)));
+  }
+  return feeds;
+}
+
+std::string preview(const Tensor &t) {
+  std::vector<std::string> values;
+  visit_dtype(t.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    for (T v : t.data<T>().first(size_t(std::min(t.size(), kPreviewValues)))) {
+      if constexpr (std::is_floating_point_v<T>)
+        values.push_back(fmt::format("{:.6g}", v));
+      else if constexpr (std::is_same_v<T, uint8_t>)
+        values.push_back(v ? "true" : "false");
+      else
+        values.push_back(fmt::format("{}", v));
+    }
+  });
+  if (t.size() > kPreviewValues) values.push_back("...");
+  return fmt::format("[{}]", fmt::join(values, ", "));
+}
+
+// "dense/add" -> DIR/dense_add.npy: one flat directory of results.
+fs::path output_path(const fs::path &dir, std::string name) {
+  std::replace(name.begin(), name.end(), '/', '_');
+  return dir / (name + ".npy");
+}
+
+void create_output_dir(const fs::path &dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) fail("cannot create the output directory '{}': {}", dir.string(), error.message());
+}
+
+void run(const RunOptions &o) {
+  Graph g = load_graph(o.model);
+  Feeds feeds = read_feeds(o.feeds);
+  // Before running, so that a bad directory costs no compilation.
+  if (!o.out_dir.empty()) create_output_dir(o.out_dir);
+  std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
+  Session session(std::move(g), SessionOptions{.threads = o.threads});
+  std::vector<Tensor> results = session.run(feeds, fetches);
+  for (size_t i = 0; i < results.size(); ++i) {
+    fmt::print("{}: {} {}\n", o.fetches[i], results[i].summary(), preview(results[i]));
+    if (o.out_dir.empty()) continue;
+    fs::path path = output_path(o.out_dir, o.fetches[i]);
+    write_npy(path, results[i]);
+    fmt::print("  -> {}\n", path.string());
+  }
+}
+
+} // namespace
+
+void add_run_command(CLI::App &app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App *cmd =
+      app.add_subcommand("run", "Run a model on .npy feeds and print or save the fetches");
+  cmd->add_option("MODEL", options->model, "Model file (.kiln binary or .kiln.txt text)")
+      ->required();
+  cmd->add_option("--feed", options->feeds, "Feed placeholder NAME from a .npy file (repeatable)")
+      ->type_name("NAME=FILE.npy")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--fetch", options->fetches, "Compute node NAME (repeatable)")
+      ->type_name("NAME")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->required();
+  cmd->add_option("--out", options->out_dir,
+                  "Also write each fetch to DIR/NAME.npy ('/' in NAME becomes '_'); DIR is "
+                  "created if missing")
+      ->type_name("DIR");
+  cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->footer("Feeds and outputs are NumPy .npy files (C order, little endian; f32, f64, i32,\n"
+              "i64 or bool). Each fetch is printed as its type and first values.\n"
+              "Example:\n"
+              "  kiln run mlp.kiln --feed x=batch.npy --fetch dense_1/add --out results\n"
+              "  (writes results/dense_1_add.npy; load it with numpy.load)");
+  cmd->callback([options] { run(*options); });
+}
+
+} // namespace kiln::tools
