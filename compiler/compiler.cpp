@@ -5,6 +5,7 @@
 #include "ir/error.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/MemoryBuffer.h>
@@ -23,25 +24,49 @@ struct Compiler::Impl {
   Jit jit;
   int programs = 0;
 
-  // A fresh copy of the kernel library: every function becomes internal and
-  // always-inline, so calls with constant shapes specialize it.
+  // The kernel library, lazily: function bodies are read only when
+  // materialize_reachable asks for them.
   std::unique_ptr<llvm::Module> load_library(llvm::LLVMContext &c) {
     llvm::StringRef bytes(kiln_kernel_library_start,
                           size_t(kiln_kernel_library_end - kiln_kernel_library_start));
-    auto m = unwrap(llvm::parseBitcodeFile(llvm::MemoryBufferRef(bytes, "kernels"), c),
+    auto m = unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(bytes, "kernels"), c),
                     "loading the kernel library");
     m->setDataLayout(jit.data_layout());
     m->setTargetTriple(jit.triple().str());
-    for (llvm::Function &f : *m) {
-      if (f.isDeclaration()) continue;
-      f.setLinkage(llvm::GlobalValue::InternalLinkage);
-      f.removeFnAttr(llvm::Attribute::NoInline);
-      f.removeFnAttr(llvm::Attribute::OptimizeNone);
-      f.addFnAttr(llvm::Attribute::AlwaysInline);
-    }
     return m;
   }
 };
+
+namespace {
+
+// Reads the bodies of the library functions the kernels call (transitively)
+// and drops the rest, so the optimizer sees only what this program uses.
+// Library functions become internal and always-inline: each call with
+// constant shapes is specialized in place.
+void materialize_reachable(llvm::Module &m, const std::vector<Kernel> &kernels) {
+  std::vector<llvm::Function *> work;
+  for (const Kernel &k : kernels) work.push_back(m.getFunction(k.symbol));
+  while (!work.empty()) {
+    llvm::Function *f = work.back();
+    work.pop_back();
+    for (llvm::Instruction &inst : llvm::instructions(*f)) {
+      auto *call = llvm::dyn_cast<llvm::CallBase>(&inst);
+      llvm::Function *callee = call ? call->getCalledFunction() : nullptr;
+      if (!callee || !callee->isMaterializable()) continue;
+      check(callee->materialize(), "reading the kernel library");
+      callee->setLinkage(llvm::GlobalValue::InternalLinkage);
+      callee->removeFnAttr(llvm::Attribute::NoInline);
+      callee->removeFnAttr(llvm::Attribute::OptimizeNone);
+      callee->addFnAttr(llvm::Attribute::AlwaysInline);
+      work.push_back(callee);
+    }
+  }
+  for (llvm::Function &f : llvm::make_early_inc_range(m))
+    if (f.isMaterializable() && f.use_empty()) f.eraseFromParent();
+  check(m.materializeAll(), "reading the kernel library");
+}
+
+} // namespace
 
 Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
@@ -56,6 +81,7 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
   std::unique_ptr<llvm::Module> m = impl_->load_library(*context);
   std::string prefix = "kiln_p" + std::to_string(impl_->programs++);
   EmittedProgram emitted = emit_program(*m, g, types, schedule, prefix);
+  materialize_reachable(*m, emitted.kernels);
 
   std::string problems;
   llvm::raw_string_ostream os(problems);

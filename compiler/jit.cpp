@@ -6,6 +6,8 @@
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Transforms/IPO/AlwaysInliner.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
 #include <llvm/Support/TargetSelect.h>
 
 #include <mutex>
@@ -57,7 +59,13 @@ void Jit::optimize(llvm::Module &m) const {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+  // Inline the kernel library first, so constant shapes prune its generic
+  // code before O3 spends time on it.
+  llvm::ModulePassManager mpm;
+  mpm.addPass(llvm::AlwaysInlinerPass());
+  mpm.addPass(llvm::GlobalDCEPass());
+  mpm.addPass(pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3));
+  mpm.run(m, mam);
 }
 
 void Jit::add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> c) {
