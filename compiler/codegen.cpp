@@ -89,8 +89,10 @@ public:
 
   void emit(NodeId id) {
     node_ = &g_.node(id);
-    if (node_->op->scalar) emit_elementwise();
-    else node_->op->lower(*this);
+    if (node_->op->scalar)
+      emit_elementwise();
+    else
+      node_->op->lower(*this);
   }
 
   const Node &node() const override { return *node_; }
@@ -118,8 +120,12 @@ public:
     for (size_t i = 0; i < args.size(); ++i) {
       llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
       switch (args[i].kind) {
-      case KernelArg::Kind::buffer: values.push_back(buffer_pointer(b, fn, {int32_t(args[i].i)})); break;
-      case KernelArg::Kind::i64: values.push_back(llvm::ConstantInt::get(param, uint64_t(args[i].i), true)); break;
+      case KernelArg::Kind::buffer:
+        values.push_back(buffer_pointer(b, fn, {int32_t(args[i].i)}));
+        break;
+      case KernelArg::Kind::i64:
+        values.push_back(llvm::ConstantInt::get(param, uint64_t(args[i].i), true));
+        break;
       case KernelArg::Kind::f64: values.push_back(llvm::ConstantFP::get(param, args[i].f)); break;
       }
     }
@@ -149,7 +155,8 @@ private:
       std::optional<double> immediate;
       if (in.op->source == Source::constant && num_elements(t.shape) == 1)
         immediate = in.attr_tensor("value").get(0);
-      operands.push_back({{input(i), 0, ops::broadcast_strides(t.shape, out.shape)}, t.dtype, immediate});
+      operands.push_back(
+          {{input(i), 0, ops::broadcast_strides(t.shape, out.shape)}, t.dtype, immediate});
     }
     emit_loop(out.shape, contiguous(output(), out.shape), out.dtype, operands,
               [&](ScalarBuilder &sb, std::span<V const> v) { return node_->op->scalar(sb, v); });
@@ -158,7 +165,8 @@ private:
   // void kernel(ptr buffers, i64 task_begin, i64 task_end)
   llvm::Function *begin_kernel(llvm::IRBuilder<> &b, int64_t num_tasks, double task_cost) {
     std::string symbol = fmt::format("{}_k{}", prefix_, out_.kernels.size());
-    auto *type = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty(), b.getInt64Ty()}, false);
+    auto *type = llvm::FunctionType::get(b.getVoidTy(),
+                                         {b.getPtrTy(), b.getInt64Ty(), b.getInt64Ty()}, false);
     auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
     fn->getArg(0)->setName("buffers");
     fn->getArg(1)->setName("task_begin");
@@ -194,9 +202,13 @@ private:
 
     emit_for(b, fn->getArg(1), fn->getArg(2), [&](V task) {
       V row = chunks == 1 ? task : b.CreateUDiv(task, b.getInt64(uint64_t(chunks)));
-      V j0 = chunks == 1 ? b.getInt64(0) : b.CreateMul(b.CreateURem(task, b.getInt64(uint64_t(chunks))), b.getInt64(uint64_t(chunk)));
+      V j0 = chunks == 1 ? b.getInt64(0)
+                         : b.CreateMul(b.CreateURem(task, b.getInt64(uint64_t(chunks))),
+                                       b.getInt64(uint64_t(chunk)));
       V j1 = chunks == 1 ? b.getInt64(uint64_t(inner))
-                         : b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b.CreateAdd(j0, b.getInt64(uint64_t(chunk))), b.getInt64(uint64_t(inner)));
+                         : b.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
+                                                   b.CreateAdd(j0, b.getInt64(uint64_t(chunk))),
+                                                   b.getInt64(uint64_t(inner)));
       // Each view's offset for this row: decompose the row index over the outer dims.
       std::vector<V> offsets;
       for (size_t v = 0; v < views.size(); ++v) {
@@ -205,13 +217,15 @@ private:
         for (size_t d = loop.dims.size() - 1; d-- > 0;) {
           V index = d == 0 ? rest : b.CreateURem(rest, b.getInt64(uint64_t(loop.dims[d])));
           if (d > 0) rest = b.CreateUDiv(rest, b.getInt64(uint64_t(loop.dims[d])));
-          offset = b.CreateAdd(offset, b.CreateMul(index, b.getInt64(uint64_t(loop.strides[v][d]))));
+          offset =
+              b.CreateAdd(offset, b.CreateMul(index, b.getInt64(uint64_t(loop.strides[v][d]))));
         }
         offsets.push_back(offset);
       }
       emit_for(b, j0, j1, [&](V j) {
         auto address = [&](size_t v, DType t) {
-          V at = b.CreateAdd(offsets[v], b.CreateMul(j, b.getInt64(uint64_t(loop.strides[v].back()))));
+          V at =
+              b.CreateAdd(offsets[v], b.CreateMul(j, b.getInt64(uint64_t(loop.strides[v].back()))));
           return b.CreateInBoundsGEP(memory_type(c_, t), bases[v], at);
         };
         ScalarBuilder sb(b, m_, *node_);
@@ -248,7 +262,8 @@ EmittedProgram emit_program(llvm::Module &module, const Graph &g, std::span<cons
                             std::span<const NodeId> schedule, const std::string &symbol_prefix) {
   EmittedProgram out;
   for (const Node &n : g.nodes())
-    out.buffers.push_back({n.id, types[size_t(n.id)].dtype, num_elements(types[size_t(n.id)].shape)});
+    out.buffers.push_back(
+        {n.id, types[size_t(n.id)].dtype, num_elements(types[size_t(n.id)].shape)});
   ModuleEmitter emitter(module, g, types, symbol_prefix, out);
   for (NodeId id : schedule) emitter.emit(id);
   return out;

@@ -53,7 +53,8 @@ public:
 
   // Compiles the nodes of `schedule` (computed nodes, in order) for `types`,
   // the graph's types bound to one batch size.
-  Program compile(const Graph &g, std::span<const TensorType> types, std::span<const NodeId> schedule);
+  Program compile(const Graph &g, std::span<const TensorType> types,
+                  std::span<const NodeId> schedule);
 
 private:
   struct Impl;

@@ -24,9 +24,15 @@ llvm::Value *ScalarBuilder::constant(double value, DType type) {
   return constant(value, llvm::UndefValue::get(register_type(ir_.getContext(), type)));
 }
 
-llvm::Value *ScalarBuilder::add(V a, V b) { return is_fp(a) ? ir_.CreateFAdd(a, b) : ir_.CreateAdd(a, b); }
-llvm::Value *ScalarBuilder::sub(V a, V b) { return is_fp(a) ? ir_.CreateFSub(a, b) : ir_.CreateSub(a, b); }
-llvm::Value *ScalarBuilder::mul(V a, V b) { return is_fp(a) ? ir_.CreateFMul(a, b) : ir_.CreateMul(a, b); }
+llvm::Value *ScalarBuilder::add(V a, V b) {
+  return is_fp(a) ? ir_.CreateFAdd(a, b) : ir_.CreateAdd(a, b);
+}
+llvm::Value *ScalarBuilder::sub(V a, V b) {
+  return is_fp(a) ? ir_.CreateFSub(a, b) : ir_.CreateSub(a, b);
+}
+llvm::Value *ScalarBuilder::mul(V a, V b) {
+  return is_fp(a) ? ir_.CreateFMul(a, b) : ir_.CreateMul(a, b);
+}
 
 llvm::Value *ScalarBuilder::div(V a, V b) {
   if (is_fp(a)) return ir_.CreateFDiv(a, b);
@@ -67,7 +73,7 @@ llvm::Value *ScalarBuilder::compare(Cmp pred, V a, V b) {
   using P = llvm::CmpInst::Predicate;
   static constexpr P kFloat[] = {P::FCMP_OEQ, P::FCMP_UNE, P::FCMP_OLT,
                                  P::FCMP_OLE, P::FCMP_OGT, P::FCMP_OGE};
-  static constexpr P kInt[] = {P::ICMP_EQ, P::ICMP_NE, P::ICMP_SLT,
+  static constexpr P kInt[] = {P::ICMP_EQ,  P::ICMP_NE,  P::ICMP_SLT,
                                P::ICMP_SLE, P::ICMP_SGT, P::ICMP_SGE};
   auto i = static_cast<size_t>(pred);
   return is_fp(a) ? ir_.CreateFCmp(kFloat[i], a, b) : ir_.CreateICmp(kInt[i], a, b);
@@ -80,8 +86,10 @@ llvm::Value *ScalarBuilder::cast(V a, DType to) {
     return is_fp(a) ? ir_.CreateFCmpUNE(a, llvm::ConstantFP::get(from, 0))
                     : ir_.CreateICmpNE(a, llvm::ConstantInt::get(from, 0));
   bool from_bool = from->isIntegerTy(1);
-  if (is_fp(a)) return dst->isFloatingPointTy() ? ir_.CreateFPCast(a, dst) : ir_.CreateFPToSI(a, dst);
-  if (dst->isFloatingPointTy()) return from_bool ? ir_.CreateUIToFP(a, dst) : ir_.CreateSIToFP(a, dst);
+  if (is_fp(a))
+    return dst->isFloatingPointTy() ? ir_.CreateFPCast(a, dst) : ir_.CreateFPToSI(a, dst);
+  if (dst->isFloatingPointTy())
+    return from_bool ? ir_.CreateUIToFP(a, dst) : ir_.CreateSIToFP(a, dst);
   return ir_.CreateIntCast(a, dst, /*isSigned=*/!from_bool);
 }
 

@@ -28,16 +28,19 @@ int main(int argc, char **argv) try {
   kiln::save_graph(g, out / "mlp.kiln");
   kiln::save_graph(g, out / "mlp.kiln.txt");
 
-  kiln::Tensor images = kiln::read_idx(kiln::kFashionMnistDir / "t10k-images-idx3-ubyte.gz", 1.0 / 255, 8)
-                            .reshaped({8, 784});
+  kiln::Tensor images =
+      kiln::read_idx(kiln::kFashionMnistDir / "t10k-images-idx3-ubyte.gz", 1.0 / 255, 8)
+          .reshaped({8, 784});
   kiln::write_npy(out / "images.npy", images);
 
   kiln::Session session(g);
   auto start = std::chrono::steady_clock::now();
   auto results = session.run({{x, images}}, {probs, predicted});
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("saved {0}/mlp.kiln and {0}/mlp.kiln.txt ({1} nodes), {0}/images.npy (8 test images)\n",
-             out.string(), g.size());
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  fmt::print(
+      "saved {0}/mlp.kiln and {0}/mlp.kiln.txt ({1} nodes), {0}/images.npy (8 test images)\n",
+      out.string(), g.size());
   fmt::print("first run: {:.1f} ms, of which JIT compilation {:.1f} ms\n", ms,
              session.stats().last_compile_ms);
   for (int64_t i = 0; i < 8; ++i)

@@ -41,8 +41,10 @@ bool attr_equal(const AttrValue &a, const AttrValue &b) {
   return std::visit(
       [&](const auto &x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, Tensor>) return x.identical(std::get<Tensor>(b));
-        else return x == std::get<T>(b);
+        if constexpr (std::is_same_v<T, Tensor>)
+          return x.identical(std::get<Tensor>(b));
+        else
+          return x == std::get<T>(b);
       },
       a);
 }

@@ -24,7 +24,8 @@ namespace {
 proto::DataType to_proto(DType t) { return static_cast<proto::DataType>(static_cast<int>(t) + 1); }
 
 DType from_proto(proto::DataType t, const std::string &who) {
-  if (t < proto::DT_F32 || t > proto::DT_BOOL) fail("{}: invalid dtype {}", who, static_cast<int>(t));
+  if (t < proto::DT_F32 || t > proto::DT_BOOL)
+    fail("{}: invalid dtype {}", who, static_cast<int>(t));
   return static_cast<DType>(static_cast<int>(t) - 1);
 }
 
@@ -39,7 +40,8 @@ Tensor from_proto(const proto::TensorProto &p, const std::string &who) {
   if (!is_concrete(shape)) fail("{}: tensor shape {} is not concrete", who, to_string(shape));
   Tensor t(from_proto(p.dtype(), who), shape);
   if (p.data().size() != t.bytes())
-    fail("{}: tensor {} needs {} bytes of data, got {}", who, t.summary(), t.bytes(), p.data().size());
+    fail("{}: tensor {} needs {} bytes of data, got {}", who, t.summary(), t.bytes(),
+         p.data().size());
   std::memcpy(t.raw(), p.data().data(), t.bytes());
   return t;
 }
@@ -69,7 +71,8 @@ AttrValue from_proto(const proto::AttrValue &p, const std::string &who) {
   case proto::AttrValue::kF: return p.f();
   case proto::AttrValue::kB: return p.b();
   case proto::AttrValue::kS: return p.s();
-  case proto::AttrValue::kInts: return std::vector<int64_t>(p.ints().values().begin(), p.ints().values().end());
+  case proto::AttrValue::kInts:
+    return std::vector<int64_t>(p.ints().values().begin(), p.ints().values().end());
   case proto::AttrValue::kFloats:
     return std::vector<double>(p.floats().values().begin(), p.floats().values().end());
   case proto::AttrValue::kDtype: return from_proto(p.dtype(), who);
@@ -180,7 +183,8 @@ Graph deserialize(std::string_view bytes, GraphFormat format, const std::string 
     struct Collector : google::protobuf::io::ErrorCollector {
       std::string message;
       void AddError(int line, int column, const std::string &m) override {
-        if (message.empty()) message = fmt::format("line {}, column {}: {}", line + 1, column + 1, m);
+        if (message.empty())
+          message = fmt::format("line {}, column {}: {}", line + 1, column + 1, m);
       }
     } errors;
     google::protobuf::TextFormat::Parser parser;

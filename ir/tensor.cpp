@@ -43,8 +43,7 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::reshaped(Shape shape) const {
-  if (num_elements(shape) != size())
-    fail("cannot reshape {} to {}", summary(), to_string(shape));
+  if (num_elements(shape) != size()) fail("cannot reshape {} to {}", summary(), to_string(shape));
   Tensor t = *this;
   t.shape_ = std::move(shape);
   return t;
@@ -61,13 +60,10 @@ bool Tensor::identical(const Tensor &other) const {
          std::memcmp(raw(), other.raw(), bytes()) == 0;
 }
 
-std::string Tensor::summary() const {
-  return std::string(to_string(dtype_)) + to_string(shape_);
-}
+std::string Tensor::summary() const { return std::string(to_string(dtype_)) + to_string(shape_); }
 
 void Tensor::check_type(DType requested) const {
-  if (requested != dtype_)
-    fail("tensor {} accessed as {}", summary(), to_string(requested));
+  if (requested != dtype_) fail("tensor {} accessed as {}", summary(), to_string(requested));
 }
 
 void Tensor::check_size(size_t count) const {

@@ -19,9 +19,11 @@ using Cmp = ScalarBuilder::Cmp;
 namespace {
 
 ElementwiseSpec activation(std::string name, std::vector<AttrSpec> attrs,
-                           double (*ref)(const Node &, double),
-                           V (*emit)(ScalarBuilder &, V)) {
-  return {name, 1, DTypes::floats, std::move(attrs),
+                           double (*ref)(const Node &, double), V (*emit)(ScalarBuilder &, V)) {
+  return {name,
+          1,
+          DTypes::floats,
+          std::move(attrs),
           [ref](const Node &n, std::span<const double> x) {
             return std::isnan(x[0]) ? x[0] : ref(n, x[0]);
           },
@@ -32,41 +34,50 @@ std::vector<ElementwiseSpec> activations() {
   AttrSpec alpha_leaky{"alpha", AttrKind::f, 0.01};
   AttrSpec alpha_elu{"alpha", AttrKind::f, 1.0};
   return {
-      activation("sigmoid", {}, [](const Node &, double x) { return 1 / (1 + std::exp(-x)); },
-                 [](ScalarBuilder &b, V x) {
-                   V one = b.constant(1, x);
-                   return b.div(one, b.add(one, b.math("exp", b.neg(x))));
-                 }),
-      activation("tanh", {}, [](const Node &, double x) { return std::tanh(x); },
-                 [](ScalarBuilder &b, V x) { return b.math("tanh", x); }),
-      activation("relu", {}, [](const Node &, double x) { return x > 0 ? x : 0.0; },
-                 [](ScalarBuilder &b, V x) { return b.max(x, b.constant(0, x)); }),
-      activation("leaky_relu", {alpha_leaky},
-                 [](const Node &n, double x) { return x > 0 ? x : n.attr_float("alpha") * x; },
-                 [](ScalarBuilder &b, V x) {
-                   V scaled = b.mul(x, b.constant(b.node().attr_float("alpha"), x));
-                   return b.select(b.compare(Cmp::gt, x, b.constant(0, x)), x, scaled);
-                 }),
-      activation("elu", {alpha_elu},
-                 [](const Node &n, double x) { return x > 0 ? x : n.attr_float("alpha") * std::expm1(x); },
-                 [](ScalarBuilder &b, V x) {
-                   V neg = b.mul(b.constant(b.node().attr_float("alpha"), x), b.math("expm1", x));
-                   return b.select(b.compare(Cmp::gt, x, b.constant(0, x)), x, neg);
-                 }),
+      activation(
+          "sigmoid", {}, [](const Node &, double x) { return 1 / (1 + std::exp(-x)); },
+          [](ScalarBuilder &b, V x) {
+            V one = b.constant(1, x);
+            return b.div(one, b.add(one, b.math("exp", b.neg(x))));
+          }),
+      activation(
+          "tanh", {}, [](const Node &, double x) { return std::tanh(x); },
+          [](ScalarBuilder &b, V x) { return b.math("tanh", x); }),
+      activation(
+          "relu", {}, [](const Node &, double x) { return x > 0 ? x : 0.0; },
+          [](ScalarBuilder &b, V x) { return b.max(x, b.constant(0, x)); }),
+      activation(
+          "leaky_relu", {alpha_leaky},
+          [](const Node &n, double x) { return x > 0 ? x : n.attr_float("alpha") * x; },
+          [](ScalarBuilder &b, V x) {
+            V scaled = b.mul(x, b.constant(b.node().attr_float("alpha"), x));
+            return b.select(b.compare(Cmp::gt, x, b.constant(0, x)), x, scaled);
+          }),
+      activation(
+          "elu", {alpha_elu},
+          [](const Node &n, double x) { return x > 0 ? x : n.attr_float("alpha") * std::expm1(x); },
+          [](ScalarBuilder &b, V x) {
+            V neg = b.mul(b.constant(b.node().attr_float("alpha"), x), b.math("expm1", x));
+            return b.select(b.compare(Cmp::gt, x, b.constant(0, x)), x, neg);
+          }),
       // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large x.
-      activation("softplus", {},
-                 [](const Node &, double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); },
-                 [](ScalarBuilder &b, V x) {
-                   V tail = b.math("log1p", b.math("exp", b.neg(b.abs(x))));
-                   return b.add(b.max(x, b.constant(0, x)), tail);
-                 }),
+      activation(
+          "softplus", {},
+          [](const Node &, double x) {
+            return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
+          },
+          [](ScalarBuilder &b, V x) {
+            V tail = b.math("log1p", b.math("exp", b.neg(b.abs(x))));
+            return b.add(b.max(x, b.constant(0, x)), tail);
+          }),
       // The exact GELU, x * Phi(x), as PyTorch's default.
-      activation("gelu", {},
-                 [](const Node &, double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); },
-                 [](ScalarBuilder &b, V x) {
-                   V phi = b.add(b.constant(1, x), b.math("erf", b.mul(x, b.constant(M_SQRT1_2, x))));
-                   return b.mul(b.mul(b.constant(0.5, x), x), phi);
-                 }),
+      activation(
+          "gelu", {},
+          [](const Node &, double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); },
+          [](ScalarBuilder &b, V x) {
+            V phi = b.add(b.constant(1, x), b.math("erf", b.mul(x, b.constant(M_SQRT1_2, x))));
+            return b.mul(b.mul(b.constant(0.5, x), x), phi);
+          }),
   };
 }
 
@@ -102,14 +113,13 @@ OpDef softmax_op(std::string name, bool log) {
   def.lower = [log](compiler::Lowering &l) {
     const TensorType &t = l.input_type(0);
     AxisSplit s = split_at_axis(t.shape, l.node().attr_int("axis"), l.node().describe());
-    std::string fn = std::string(log ? "kiln_log_softmax_" : "kiln_softmax_") +
-                     compiler::kernel_suffix(t.dtype);
+    std::string fn =
+        std::string(log ? "kiln_log_softmax_" : "kiln_softmax_") + compiler::kernel_suffix(t.dtype);
     using compiler::KernelArg;
     l.call(fn,
            {KernelArg::buf(l.input(0)), KernelArg::buf(l.output()), KernelArg::int64(s.outer),
             KernelArg::int64(s.axis), KernelArg::int64(s.inner)},
-           abi::kiln_softmax_tasks(s.outer, s.inner),
-           abi::kiln_softmax_task_cost(s.axis, s.inner));
+           abi::kiln_softmax_tasks(s.outer, s.inner), abi::kiln_softmax_task_cost(s.axis, s.inner));
   };
   return def;
 }

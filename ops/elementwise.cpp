@@ -47,52 +47,70 @@ double int_div(const Node &node, double a, double b) {
 
 DType to_bool(const Node &, DType) { return DType::boolean; }
 
-ElementwiseSpec binary(std::string name, DTypes operands,
-                       double (*ref)(double, double),
+ElementwiseSpec binary(std::string name, DTypes operands, double (*ref)(double, double),
                        V (*emit)(ScalarBuilder &, V, V)) {
-  return {name, 2, operands, {},
+  return {name,
+          2,
+          operands,
+          {},
           [ref](const Node &, std::span<const double> x) { return ref(x[0], x[1]); },
           [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0], a[1]); }};
 }
 
 ElementwiseSpec unary(std::string name, DTypes operands, double (*ref)(double),
                       V (*emit)(ScalarBuilder &, V)) {
-  return {name, 1, operands, {},
+  return {name,
+          1,
+          operands,
+          {},
           [ref](const Node &, std::span<const double> x) { return ref(x[0]); },
           [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0]); }};
 }
 
 ElementwiseSpec comparison(std::string name, DTypes operands, Cmp pred,
                            bool (*ref)(double, double)) {
-  ElementwiseSpec s{name, 2, operands, {},
-                    [ref](const Node &, std::span<const double> x) { return double(ref(x[0], x[1])); },
-                    [pred](ScalarBuilder &b, std::span<V const> a) { return b.compare(pred, a[0], a[1]); }};
+  ElementwiseSpec s{
+      name,
+      2,
+      operands,
+      {},
+      [ref](const Node &, std::span<const double> x) { return double(ref(x[0], x[1])); },
+      [pred](ScalarBuilder &b, std::span<V const> a) { return b.compare(pred, a[0], a[1]); }};
   s.result = to_bool;
   return s;
 }
 
 std::vector<ElementwiseSpec> arithmetic() {
   return {
-      binary("add", DTypes::numeric, [](double a, double b) { return a + b; },
-             [](ScalarBuilder &b, V x, V y) { return b.add(x, y); }),
-      binary("sub", DTypes::numeric, [](double a, double b) { return a - b; },
-             [](ScalarBuilder &b, V x, V y) { return b.sub(x, y); }),
-      binary("mul", DTypes::numeric, [](double a, double b) { return a * b; },
-             [](ScalarBuilder &b, V x, V y) { return b.mul(x, y); }),
-      binary("maximum", DTypes::numeric,
-             [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); },
-             [](ScalarBuilder &b, V x, V y) { return b.max(x, y); }),
-      binary("minimum", DTypes::numeric,
-             [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); },
-             [](ScalarBuilder &b, V x, V y) { return b.min(x, y); }),
-      binary("pow", DTypes::floats, [](double a, double b) { return std::pow(a, b); },
-             [](ScalarBuilder &b, V x, V y) { return b.math("pow", x, y); }),
-      unary("neg", DTypes::numeric, [](double a) { return -a; },
-            [](ScalarBuilder &b, V x) { return b.neg(x); }),
-      unary("abs", DTypes::numeric, [](double a) { return std::abs(a); },
-            [](ScalarBuilder &b, V x) { return b.abs(x); }),
-      unary("square", DTypes::numeric, [](double a) { return a * a; },
-            [](ScalarBuilder &b, V x) { return b.mul(x, x); }),
+      binary(
+          "add", DTypes::numeric, [](double a, double b) { return a + b; },
+          [](ScalarBuilder &b, V x, V y) { return b.add(x, y); }),
+      binary(
+          "sub", DTypes::numeric, [](double a, double b) { return a - b; },
+          [](ScalarBuilder &b, V x, V y) { return b.sub(x, y); }),
+      binary(
+          "mul", DTypes::numeric, [](double a, double b) { return a * b; },
+          [](ScalarBuilder &b, V x, V y) { return b.mul(x, y); }),
+      binary(
+          "maximum", DTypes::numeric,
+          [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); },
+          [](ScalarBuilder &b, V x, V y) { return b.max(x, y); }),
+      binary(
+          "minimum", DTypes::numeric,
+          [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); },
+          [](ScalarBuilder &b, V x, V y) { return b.min(x, y); }),
+      binary(
+          "pow", DTypes::floats, [](double a, double b) { return std::pow(a, b); },
+          [](ScalarBuilder &b, V x, V y) { return b.math("pow", x, y); }),
+      unary(
+          "neg", DTypes::numeric, [](double a) { return -a; },
+          [](ScalarBuilder &b, V x) { return b.neg(x); }),
+      unary(
+          "abs", DTypes::numeric, [](double a) { return std::abs(a); },
+          [](ScalarBuilder &b, V x) { return b.abs(x); }),
+      unary(
+          "square", DTypes::numeric, [](double a) { return a * a; },
+          [](ScalarBuilder &b, V x) { return b.mul(x, x); }),
       unary("sign", DTypes::numeric, sign,
             [](ScalarBuilder &b, V x) {
               V zero = b.constant(0, x);
@@ -101,14 +119,18 @@ std::vector<ElementwiseSpec> arithmetic() {
               // NaN stays NaN: only NaN differs from itself.
               return b.select(b.compare(Cmp::ne, x, x), x, s);
             }),
-      unary("exp", DTypes::floats, [](double a) { return std::exp(a); },
-            [](ScalarBuilder &b, V x) { return b.math("exp", x); }),
-      unary("log", DTypes::floats, [](double a) { return std::log(a); },
-            [](ScalarBuilder &b, V x) { return b.math("log", x); }),
-      unary("sqrt", DTypes::floats, [](double a) { return std::sqrt(a); },
-            [](ScalarBuilder &b, V x) { return b.sqrt(x); }),
-      unary("rsqrt", DTypes::floats, [](double a) { return 1 / std::sqrt(a); },
-            [](ScalarBuilder &b, V x) { return b.div(b.constant(1, x), b.sqrt(x)); }),
+      unary(
+          "exp", DTypes::floats, [](double a) { return std::exp(a); },
+          [](ScalarBuilder &b, V x) { return b.math("exp", x); }),
+      unary(
+          "log", DTypes::floats, [](double a) { return std::log(a); },
+          [](ScalarBuilder &b, V x) { return b.math("log", x); }),
+      unary(
+          "sqrt", DTypes::floats, [](double a) { return std::sqrt(a); },
+          [](ScalarBuilder &b, V x) { return b.sqrt(x); }),
+      unary(
+          "rsqrt", DTypes::floats, [](double a) { return 1 / std::sqrt(a); },
+          [](ScalarBuilder &b, V x) { return b.div(b.constant(1, x), b.sqrt(x)); }),
   };
 }
 
@@ -121,30 +143,39 @@ std::vector<ElementwiseSpec> comparisons_and_logic() {
       comparison("greater", DTypes::numeric, Cmp::gt, [](double a, double b) { return a > b; }),
       comparison("greater_equal", DTypes::numeric, Cmp::ge,
                  [](double a, double b) { return a >= b; }),
-      binary("logical_and", DTypes::boolean, [](double a, double b) { return double(a && b); },
-             [](ScalarBuilder &b, V x, V y) { return b.select(x, y, x); }),
-      binary("logical_or", DTypes::boolean, [](double a, double b) { return double(a || b); },
-             [](ScalarBuilder &b, V x, V y) { return b.select(x, x, y); }),
-      unary("logical_not", DTypes::boolean, [](double a) { return double(!a); },
-            [](ScalarBuilder &b, V x) { return b.logical_not(x); }),
+      binary(
+          "logical_and", DTypes::boolean, [](double a, double b) { return double(a && b); },
+          [](ScalarBuilder &b, V x, V y) { return b.select(x, y, x); }),
+      binary(
+          "logical_or", DTypes::boolean, [](double a, double b) { return double(a || b); },
+          [](ScalarBuilder &b, V x, V y) { return b.select(x, x, y); }),
+      unary(
+          "logical_not", DTypes::boolean, [](double a) { return double(!a); },
+          [](ScalarBuilder &b, V x) { return b.logical_not(x); }),
   };
   return specs;
 }
 
 // div: integer division truncates, so its oracle needs the node's dtype.
 ElementwiseSpec div_spec() {
-  return {"div", 2, DTypes::numeric, {},
+  return {"div",
+          2,
+          DTypes::numeric,
+          {},
           [](const Node &n, std::span<const double> x) { return int_div(n, x[0], x[1]); },
           [](ScalarBuilder &b, std::span<V const> a) { return b.div(a[0], a[1]); }};
 }
 
 // clip(x, lo, hi) with scalar attributes.
 ElementwiseSpec clip_spec() {
-  return {"clip", 1, DTypes::numeric,
+  return {"clip",
+          1,
+          DTypes::numeric,
           {{"min", AttrKind::f, std::nullopt}, {"max", AttrKind::f, std::nullopt}},
           [](const Node &n, std::span<const double> x) {
-            return std::isnan(x[0]) ? x[0]
-                                    : std::min(std::max(x[0], n.attr_float("min")), n.attr_float("max"));
+            return std::isnan(x[0])
+                       ? x[0]
+                       : std::min(std::max(x[0], n.attr_float("min")), n.attr_float("max"));
           },
           [](ScalarBuilder &b, std::span<V const> a) {
             const Node &n = b.node();
@@ -182,9 +213,8 @@ OpDef cast_op() {
   };
   def.reference = [](const Node &node, std::span<const Tensor> in, Tensor &out) {
     bool to_int = is_int(node.attr_dtype("dtype"));
-    reference_elementwise(in, out, [&](std::span<const double> x) {
-      return to_int ? std::trunc(x[0]) : x[0];
-    });
+    reference_elementwise(
+        in, out, [&](std::span<const double> x) { return to_int ? std::trunc(x[0]) : x[0]; });
   };
   def.scalar = [](ScalarBuilder &b, std::span<V const> a) {
     return b.cast(a[0], b.node().attr_dtype("dtype"));

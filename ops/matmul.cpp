@@ -75,8 +75,8 @@ void lower_matmul(compiler::Lowering &l) {
       KernelArg::int64(d.m), KernelArg::int64(d.n), KernelArg::int64(d.k),
       // Row and column strides of A and B: a transpose swaps them.
       KernelArg::int64(ta ? 1 : d.k), KernelArg::int64(ta ? d.m : 1),
-      KernelArg::int64(tb ? 1 : d.n), KernelArg::int64(tb ? d.k : 1),
-      KernelArg::int64(batches), KernelArg::int64(batch_stride(a.shape, d.batch)),
+      KernelArg::int64(tb ? 1 : d.n), KernelArg::int64(tb ? d.k : 1), KernelArg::int64(batches),
+      KernelArg::int64(batch_stride(a.shape, d.batch)),
       KernelArg::int64(batch_stride(b.shape, d.batch)), KernelArg::int64(d.m * d.n)};
   l.call("kiln_matmul_" + compiler::kernel_suffix(a.dtype), std::move(args),
          abi::kiln_matmul_tasks(batches, d.m, d.n), abi::kiln_matmul_task_cost(d.m, d.n, d.k));

@@ -12,9 +12,12 @@ Shape broadcast_shapes(const Shape &a, const Shape &b) {
   for (size_t i = 0; i < rank; ++i) {
     int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (x == y || y == 1) out[i] = x;
-    else if (x == 1) out[i] = y;
-    else fail("cannot broadcast shapes {} and {}", to_string(a), to_string(b));
+    if (x == y || y == 1)
+      out[i] = x;
+    else if (x == 1)
+      out[i] = y;
+    else
+      fail("cannot broadcast shapes {} and {}", to_string(a), to_string(b));
   }
   return out;
 }

@@ -32,17 +32,17 @@ std::vector<bool> reduced_axes(const Node &node, size_t rank) {
 Shape reduced_shape(const Shape &in, const std::vector<bool> &reduced, bool keepdims) {
   Shape out;
   for (size_t d = 0; d < in.size(); ++d) {
-    if (!reduced[d]) out.push_back(in[d]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced[d])
+      out.push_back(in[d]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }
 
 enum class Kind { sum, mean, max, min };
 
-double reduce_init(Kind k) {
-  return k == Kind::max ? -INFINITY : k == Kind::min ? INFINITY : 0.0;
-}
+double reduce_init(Kind k) { return k == Kind::max ? -INFINITY : k == Kind::min ? INFINITY : 0.0; }
 
 double reduce_step(Kind k, double acc, double x) {
   if (std::isnan(acc) || std::isnan(x)) return k == Kind::sum || k == Kind::mean ? acc + x : NAN;
@@ -76,7 +76,8 @@ void reference_reduce(Kind kind, const Node &node, const Tensor &in, Tensor &out
     if (std::isinf(v) && is_int(out.dtype())) {
       visit_dtype(out.dtype(), [&](auto z) {
         using T = decltype(z);
-        static_cast<T *>(out.raw())[i] = v > 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
+        static_cast<T *>(out.raw())[i] =
+            v > 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
       });
       continue;
     }
@@ -93,8 +94,10 @@ std::vector<Group> reduction_groups(const Shape &shape, const std::vector<bool> 
   std::vector<Group> groups;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1) continue;
-    if (!groups.empty() && groups.back().reduced == reduced[d]) groups.back().size *= shape[d];
-    else groups.push_back({shape[d], reduced[d]});
+    if (!groups.empty() && groups.back().reduced == reduced[d])
+      groups.back().size *= shape[d];
+    else
+      groups.push_back({shape[d], reduced[d]});
   }
   return groups;
 }
@@ -106,11 +109,13 @@ void lower_reduce(Kind kind, compiler::Lowering &l) {
   const TensorType &in = l.input_type(0);
   std::vector<Group> groups = reduction_groups(in.shape, reduced_axes(l.node(), in.shape.size()));
   int64_t total_out = num_elements(l.output_type().shape);
-  int64_t reductions = std::count_if(groups.begin(), groups.end(), [](Group g) { return g.reduced; });
+  int64_t reductions =
+      std::count_if(groups.begin(), groups.end(), [](Group g) { return g.reduced; });
   if (reductions == 0 || num_elements(in.shape) == 0) {
     // Nothing to reduce (all reduced dims have size 1), or an empty input
     // whose output is all initial values: a kernel still handles both.
-    groups = {{1, false}, {num_elements(in.shape) / std::max<int64_t>(total_out, 1), true},
+    groups = {{1, false},
+              {num_elements(in.shape) / std::max<int64_t>(total_out, 1), true},
               {total_out, false}};
     if (num_elements(in.shape) == 0) groups[1].size = 0;
     reductions = 1;
@@ -120,7 +125,8 @@ void lower_reduce(Kind kind, compiler::Lowering &l) {
                    compiler::kernel_suffix(in.dtype);
   while (reductions-- > 0) {
     size_t r = groups.size();
-    while (!groups[--r].reduced) {}
+    while (!groups[--r].reduced) {
+    }
     int64_t outer = 1, inner = 1;
     for (size_t g = 0; g < r; ++g) outer *= groups[g].size;
     for (size_t g = r + 1; g < groups.size(); ++g) inner *= groups[g].size;
@@ -138,8 +144,7 @@ OpDef reduce_op(std::string name, Kind kind) {
   OpDef def;
   def.name = std::move(name);
   def.min_inputs = def.max_inputs = 1;
-  def.attrs = {{"axes", AttrKind::ints, std::vector<int64_t>{}},
-               {"keepdims", AttrKind::b, false}};
+  def.attrs = {{"axes", AttrKind::ints, std::vector<int64_t>{}}, {"keepdims", AttrKind::b, false}};
   def.infer = [kind](const Node &node, std::span<const TensorType> in) {
     check_same_dtype(in, kind == Kind::mean ? DTypes::floats : DTypes::numeric);
     std::vector<bool> reduced = reduced_axes(node, in[0].shape.size());
@@ -163,7 +168,8 @@ OpDef arg_op(std::string name, bool is_max) {
     check_same_dtype(in, DTypes::numeric);
     size_t rank = in[0].shape.size();
     std::vector<bool> reduced(rank, false);
-    reduced[static_cast<size_t>(normalize_axis(node.attr_int("axis"), static_cast<int64_t>(rank), "argmax"))] = true;
+    reduced[static_cast<size_t>(
+        normalize_axis(node.attr_int("axis"), static_cast<int64_t>(rank), "argmax"))] = true;
     return TensorType{DType::i64, reduced_shape(in[0].shape, reduced, node.attr_bool("keepdims"))};
   };
   def.reference = [is_max](const Node &node, std::span<const Tensor> in, Tensor &out) {

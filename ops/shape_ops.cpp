@@ -107,8 +107,7 @@ std::vector<int64_t> transpose_perm(const Node &node, size_t rank) {
   std::sort(sorted.begin(), sorted.end());
   std::vector<int64_t> identity(rank);
   std::iota(identity.begin(), identity.end(), 0);
-  if (sorted != identity)
-    fail("perm {} is not a permutation of {} axes", to_string(perm), rank);
+  if (sorted != identity) fail("perm {} is not a permutation of {} axes", to_string(perm), rank);
   return perm;
 }
 
@@ -123,14 +122,14 @@ OpDef transpose_op() {
   // out[i0, i1, ...] = in at strides permuted: one view serves both.
   auto permuted_strides = [](const Node &node, const Shape &in) {
     std::vector<int64_t> in_strides = contiguous_strides(in), strides;
-    for (int64_t p : transpose_perm(node, in.size())) strides.push_back(in_strides[static_cast<size_t>(p)]);
+    for (int64_t p : transpose_perm(node, in.size()))
+      strides.push_back(in_strides[static_cast<size_t>(p)]);
     return strides;
   };
   def.reference = [permuted_strides](const Node &node, std::span<const Tensor> in, Tensor &out) {
     std::vector<std::vector<int64_t>> strides = {permuted_strides(node, in[0].shape())};
-    for_each_element(out.shape(), strides, [&](int64_t i, std::span<const int64_t> o) {
-      out.set(i, in[0].get(o[0]));
-    });
+    for_each_element(out.shape(), strides,
+                     [&](int64_t i, std::span<const int64_t> o) { out.set(i, in[0].get(o[0])); });
   };
   def.lower = [permuted_strides](compiler::Lowering &l) {
     const TensorType &t = l.output_type();
@@ -152,11 +151,13 @@ OpDef concat_op() {
     for (size_t i = 1; i < in.size(); ++i) {
       Shape s = in[i].shape;
       if (s.size() != out.size() || is_batch(s[axis]))
-        fail("input {} has shape {}, incompatible with input 0's {}", i, to_string(s), to_string(in[0].shape));
+        fail("input {} has shape {}, incompatible with input 0's {}", i, to_string(s),
+             to_string(in[0].shape));
       int64_t along = s[axis];
       s[axis] = out[axis];
       if (s != out)
-        fail("input {} has shape {}, incompatible with input 0's {}", i, to_string(in[i].shape), to_string(in[0].shape));
+        fail("input {} has shape {}, incompatible with input 0's {}", i, to_string(in[i].shape),
+             to_string(in[0].shape));
       out[axis] += along;
     }
     return TensorType{t, out};
@@ -174,8 +175,8 @@ OpDef concat_op() {
   };
   def.lower = [](compiler::Lowering &l) {
     const TensorType &out = l.output_type();
-    auto axis = static_cast<size_t>(normalize_axis(l.node().attr_int("axis"),
-                                                   static_cast<int64_t>(out.shape.size()), "concat"));
+    auto axis = static_cast<size_t>(normalize_axis(
+        l.node().attr_int("axis"), static_cast<int64_t>(out.shape.size()), "concat"));
     View dst = compiler::contiguous(l.output(), out.shape);
     for (size_t i = 0; i < l.node().inputs.size(); ++i) {
       const Shape &s = l.input_type(i).shape;
@@ -195,7 +196,8 @@ struct SliceDim {
 std::vector<SliceDim> slice_dims(const Node &node, const Shape &in) {
   const auto &begin = node.attr_ints("begin"), &end = node.attr_ints("end");
   std::vector<int64_t> steps = node.attr_ints("steps");
-  if (begin.size() != end.size() || begin.size() > in.size() || (!steps.empty() && steps.size() != begin.size()))
+  if (begin.size() != end.size() || begin.size() > in.size() ||
+      (!steps.empty() && steps.size() != begin.size()))
     fail("begin {}, end {} and steps {} must have one entry per sliced dim (rank {})",
          to_string(begin), to_string(end), to_string(steps), in.size());
   std::vector<SliceDim> dims;

@@ -44,8 +44,8 @@ OpDef constant_op() {
 }
 
 constexpr std::array<std::string_view, 10> kInitializers = {
-    "zeros",  "ones",           "constant",      "uniform",       "normal",
-    "truncated_normal", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal"};
+    "zeros",          "ones",          "constant",   "uniform",  "normal", "truncated_normal",
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal"};
 
 // Fan-in and fan-out as Keras computes them: for a conv filter [O, I, kh, kw]
 // each is multiplied by the receptive field; a matrix [in, out] is (in, out).
@@ -66,12 +66,18 @@ void initialize(const Node &node, Tensor &out) {
   auto fill = [&](auto draw) {
     for (int64_t i = 0; i < out.size(); ++i) out.set(i, draw());
   };
-  if (kind == "zeros") fill([] { return 0.0; });
-  else if (kind == "ones") fill([] { return 1.0; });
-  else if (kind == "constant") fill([&] { return scale; });
-  else if (kind == "uniform") fill([&] { return rng.uniform(-scale, scale); });
-  else if (kind == "normal") fill([&] { return rng.normal(0, scale); });
-  else if (kind == "truncated_normal") fill([&] { return rng.truncated_normal(0, scale); });
+  if (kind == "zeros")
+    fill([] { return 0.0; });
+  else if (kind == "ones")
+    fill([] { return 1.0; });
+  else if (kind == "constant")
+    fill([&] { return scale; });
+  else if (kind == "uniform")
+    fill([&] { return rng.uniform(-scale, scale); });
+  else if (kind == "normal")
+    fill([&] { return rng.normal(0, scale); });
+  else if (kind == "truncated_normal")
+    fill([&] { return rng.truncated_normal(0, scale); });
   else if (kind == "glorot_uniform") {
     double limit = scale * std::sqrt(6.0 / (fan_in + fan_out));
     fill([&] { return rng.uniform(-limit, limit); });
@@ -107,7 +113,9 @@ OpDef variable_op() {
       fail("unknown initializer '{}'", init);
     return TensorType{node.attr_dtype("dtype"), shape};
   };
-  def.reference = [](const Node &node, std::span<const Tensor>, Tensor &out) { initialize(node, out); };
+  def.reference = [](const Node &node, std::span<const Tensor>, Tensor &out) {
+    initialize(node, out);
+  };
   return def;
 }
 

@@ -40,7 +40,8 @@ Tensor read_idx(const std::filesystem::path &path, double scale, int64_t limit) 
   for (size_t d = 0; d < rank; ++d) shape.push_back(big_endian(b, 4 + 4 * d));
   size_t header = 4 + 4 * rank;
   if (b.size() - header != size_t(num_elements(shape)))
-    fail("'{}': expected {} bytes of data, found {}", path.string(), num_elements(shape), b.size() - header);
+    fail("'{}': expected {} bytes of data, found {}", path.string(), num_elements(shape),
+         b.size() - header);
   if (limit > 0 && limit < shape[0]) shape[0] = limit;
   Tensor t(rank == 1 ? DType::i32 : DType::f32, shape);
   for (int64_t i = 0; i < t.size(); ++i) {

@@ -25,7 +25,8 @@ BoundFeeds bind_feeds(const Graph &g, const Feeds &feeds) {
     if (tensor.empty_handle()) fail("feed '{}': the tensor is empty (default-constructed)", n.name);
     const TensorType &want = n.type;
     if (tensor.dtype() != want.dtype)
-      fail("feed '{}': expected dtype {}, got {}", n.name, to_string(want.dtype), to_string(tensor.dtype()));
+      fail("feed '{}': expected dtype {}, got {}", n.name, to_string(want.dtype),
+           to_string(tensor.dtype()));
     bool shape_ok = tensor.shape().size() == want.shape.size();
     for (size_t d = 0; shape_ok && d < want.shape.size(); ++d) {
       if (!is_batch(want.shape[d])) {
@@ -40,7 +41,8 @@ BoundFeeds bind_feeds(const Graph &g, const Feeds &feeds) {
       }
     }
     if (!shape_ok)
-      fail("feed '{}': expected shape {}, got {}", n.name, to_string(want.shape), to_string(tensor.shape()));
+      fail("feed '{}': expected shape {}, got {}", n.name, to_string(want.shape),
+           to_string(tensor.shape()));
     bound.feeds.emplace_back(n.id, tensor);
   }
   return bound;
@@ -63,7 +65,8 @@ std::vector<NodeId> needed_nodes(const Graph &g, const std::vector<NodeId> &root
     needed[size_t(id)] = true;
     const Node &n = g.node(id);
     if (n.op->source == Source::placeholder && !fed[size_t(id)])
-      fail("placeholder '{}' must be fed: '{}' needs it", n.name, g.node(needed_by[size_t(id)]).name);
+      fail("placeholder '{}' must be fed: '{}' needs it", n.name,
+           g.node(needed_by[size_t(id)]).name);
     for (NodeId in : n.inputs) {
       if (needed_by[size_t(in)] < 0) needed_by[size_t(in)] = needed_by[size_t(id)];
       stack.push_back(in);

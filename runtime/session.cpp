@@ -17,8 +17,8 @@ namespace kiln {
 struct Session::Executable {
   compiler::Program program;
   std::vector<TensorType> types; // the graph's types at this batch size
-  std::vector<Tensor> storage; // computed and scratch buffers
-  std::vector<void *> table;   // the kernels' buffer table
+  std::vector<Tensor> storage;   // computed and scratch buffers
+  std::vector<void *> table;     // the kernels' buffer table
 };
 
 struct Session::Runtime {
@@ -51,13 +51,16 @@ NodeId Session::variable_id(const NodeRef &v) const {
   return id;
 }
 
-Tensor Session::variable(const NodeRef &v) const { return variables_[size_t(variable_id(v))].clone(); }
+Tensor Session::variable(const NodeRef &v) const {
+  return variables_[size_t(variable_id(v))].clone();
+}
 
 void Session::set_variable(const NodeRef &v, const Tensor &value) {
   NodeId id = variable_id(v);
   Tensor &current = variables_[size_t(id)];
   if (value.dtype() != current.dtype() || value.shape() != current.shape())
-    fail("variable '{}': expected {}, got {}", graph_.node(id).name, current.summary(), value.summary());
+    fail("variable '{}': expected {}, got {}", graph_.node(id).name, current.summary(),
+         value.summary());
   std::memcpy(current.raw(), value.raw(), value.bytes());
 }
 
@@ -77,8 +80,10 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   for (size_t i = 0; i < e->program.buffers.size(); ++i) {
     const compiler::BufferInfo &b = e->program.buffers[i];
     const Node *n = b.node >= 0 ? &graph_.node(b.node) : nullptr;
-    if (n && n->op->source == Source::variable) e->table[i] = variables_[i].raw();
-    else if (n && n->op->source == Source::constant) e->table[i] = const_cast<void *>(n->attr_tensor("value").raw());
+    if (n && n->op->source == Source::variable)
+      e->table[i] = variables_[i].raw();
+    else if (n && n->op->source == Source::constant)
+      e->table[i] = const_cast<void *>(n->attr_tensor("value").raw());
     else if (!n || n->op->source == Source::none) {
       e->storage.emplace_back(b.dtype, Shape{b.elements});
       e->table[i] = e->storage.back().raw();
@@ -121,7 +126,8 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   std::vector<NodeId> needed = needed_nodes(graph_, roots, bound);
 
   Executable &e = executable(bound.batch_size, needed);
-  for (const auto &[id, tensor] : bound.feeds) e.table[size_t(id)] = const_cast<void *>(tensor.raw());
+  for (const auto &[id, tensor] : bound.feeds)
+    e.table[size_t(id)] = const_cast<void *>(tensor.raw());
   execute(e);
 
   std::vector<Tensor> results;

@@ -34,31 +34,57 @@ struct OpCase {
 // Shapes for elementwise ops: equal, broadcast, size-1 dims, scalars, empty,
 // odd sizes and a row longer than one loop chunk (16384).
 const std::vector<std::vector<Shape>> kBinaryShapes = {
-    {{4, 5}, {4, 5}},  {{4, 5}, {5}},   {{3, 1, 5}, {1, 4, 1}}, {{}, {}},
-    {{0, 5}, {5}},     {{1037}, {1}},   {{2, 40000}, {40000}},  {{7, 1}, {1, 9}}};
-const std::vector<std::vector<Shape>> kUnaryShapes = {{{4, 5}}, {{}}, {{0, 3}}, {{1037}}, {{3, 20001}}};
+    {{4, 5}, {4, 5}}, {{4, 5}, {5}}, {{3, 1, 5}, {1, 4, 1}}, {{}, {}},
+    {{0, 5}, {5}},    {{1037}, {1}}, {{2, 40000}, {40000}},  {{7, 1}, {1, 9}}};
+const std::vector<std::vector<Shape>> kUnaryShapes = {
+    {{4, 5}}, {{}}, {{0, 3}}, {{1037}}, {{3, 20001}}};
 
 OpCase binary(std::string op, Value (*f)(Operand, Operand, std::string),
               std::vector<DType> dtypes = {f32, f64, i32, i64}) {
-  return {op, [f](const std::vector<Value> &v) { return f(v[0], v[1], {}); }, kBinaryShapes, dtypes};
+  return {op, [f](const std::vector<Value> &v) { return f(v[0], v[1], {}); }, kBinaryShapes,
+          dtypes};
 }
 
 OpCase unary(std::string op, Value (*f)(Value, std::string), double lo = -3, double hi = 3,
              double tol = 1e-6, std::vector<DType> dtypes = {f32, f64}) {
-  return {op, [f](const std::vector<Value> &v) { return f(v[0], {}); }, kUnaryShapes, dtypes, lo, hi, tol};
+  return {
+      op, [f](const std::vector<Value> &v) { return f(v[0], {}); }, kUnaryShapes, dtypes, lo, hi,
+      tol};
 }
 
 std::vector<OpCase> cases() {
   std::vector<OpCase> c = {
-      binary("add", add), binary("sub", sub), binary("mul", mul), binary("div", div),
-      binary("maximum", maximum), binary("minimum", minimum),
-      binary("equal", equal, {f32, i32, boolean}), binary("not_equal", not_equal, {f32, i64, boolean}),
-      binary("less", less), binary("less_equal", less_equal), binary("greater", greater),
+      binary("add", add),
+      binary("sub", sub),
+      binary("mul", mul),
+      binary("div", div),
+      binary("maximum", maximum),
+      binary("minimum", minimum),
+      binary("equal", equal, {f32, i32, boolean}),
+      binary("not_equal", not_equal, {f32, i64, boolean}),
+      binary("less", less),
+      binary("less_equal", less_equal),
+      binary("greater", greater),
       binary("greater_equal", greater_equal),
-      {"pow", [](const std::vector<Value> &v) { return pow(v[0], v[1]); }, kBinaryShapes, {f32, f64}, 0.1, 3, 1e-5},
-      {"logical_and", [](const std::vector<Value> &v) { return logical_and(v[0], v[1]); }, kBinaryShapes, {boolean}},
-      {"logical_or", [](const std::vector<Value> &v) { return logical_or(v[0], v[1]); }, kBinaryShapes, {boolean}},
-      {"logical_not", [](const std::vector<Value> &v) { return logical_not(v[0]); }, kUnaryShapes, {boolean}},
+      {"pow",
+       [](const std::vector<Value> &v) { return pow(v[0], v[1]); },
+       kBinaryShapes,
+       {f32, f64},
+       0.1,
+       3,
+       1e-5},
+      {"logical_and",
+       [](const std::vector<Value> &v) { return logical_and(v[0], v[1]); },
+       kBinaryShapes,
+       {boolean}},
+      {"logical_or",
+       [](const std::vector<Value> &v) { return logical_or(v[0], v[1]); },
+       kBinaryShapes,
+       {boolean}},
+      {"logical_not",
+       [](const std::vector<Value> &v) { return logical_not(v[0]); },
+       kUnaryShapes,
+       {boolean}},
       unary("neg", neg, -3, 3, 1e-6, {f32, f64, i32, i64}),
       unary("abs", abs, -3, 3, 1e-6, {f32, f64, i32, i64}),
       unary("square", square, -3, 3, 1e-6, {f32, f64, i32, i64}),
@@ -72,17 +98,50 @@ std::vector<OpCase> cases() {
       unary("relu", relu),
       unary("softplus", softplus, -30, 30, 1e-5),
       unary("gelu", gelu, -6, 6, 1e-5),
-      {"leaky_relu", [](const std::vector<Value> &v) { return leaky_relu(v[0], 0.2); }, kUnaryShapes, {f32, f64}},
-      {"elu", [](const std::vector<Value> &v) { return elu(v[0], 1.5); }, kUnaryShapes, {f32, f64}, -3, 3, 1e-5},
-      {"clip", [](const std::vector<Value> &v) { return clip(v[0], -1, 2); }, kUnaryShapes, {f32, i32}},
-      {"select", [](const std::vector<Value> &v) { return select(v[0], v[1], v[2]); },
-       {{{4, 5}, {4, 5}, {4, 5}}, {{4, 1}, {5}, {}}, {{0}, {0}, {1}}, {{2, 20000}, {20000}, {2, 1}}},
-       {f32, i64}, -3, 3, 1e-6, {0}},
-      {"cast", [](const std::vector<Value> &v) { return cast(v[0], i32); }, kUnaryShapes, {f32, f64, i64, boolean}},
-      {"softmax", [](const std::vector<Value> &v) { return softmax(v[0]); },
-       {{{4, 10}}, {{1, 1000}}, {{3, 0}}, {{5}}}, {f32, f64}, -10, 10, 1e-5},
-      {"log_softmax", [](const std::vector<Value> &v) { return log_softmax(v[0], 0); },
-       {{{10, 4}}, {{33, 2, 3}}, {{7}}}, {f32, f64}, -10, 10, 1e-5},
+      {"leaky_relu",
+       [](const std::vector<Value> &v) { return leaky_relu(v[0], 0.2); },
+       kUnaryShapes,
+       {f32, f64}},
+      {"elu",
+       [](const std::vector<Value> &v) { return elu(v[0], 1.5); },
+       kUnaryShapes,
+       {f32, f64},
+       -3,
+       3,
+       1e-5},
+      {"clip",
+       [](const std::vector<Value> &v) { return clip(v[0], -1, 2); },
+       kUnaryShapes,
+       {f32, i32}},
+      {"select",
+       [](const std::vector<Value> &v) { return select(v[0], v[1], v[2]); },
+       {{{4, 5}, {4, 5}, {4, 5}},
+        {{4, 1}, {5}, {}},
+        {{0}, {0}, {1}},
+        {{2, 20000}, {20000}, {2, 1}}},
+       {f32, i64},
+       -3,
+       3,
+       1e-6,
+       {0}},
+      {"cast",
+       [](const std::vector<Value> &v) { return cast(v[0], i32); },
+       kUnaryShapes,
+       {f32, f64, i64, boolean}},
+      {"softmax",
+       [](const std::vector<Value> &v) { return softmax(v[0]); },
+       {{{4, 10}}, {{1, 1000}}, {{3, 0}}, {{5}}},
+       {f32, f64},
+       -10,
+       10,
+       1e-5},
+      {"log_softmax",
+       [](const std::vector<Value> &v) { return log_softmax(v[0], 0); },
+       {{{10, 4}}, {{33, 2, 3}}, {{7}}},
+       {f32, f64},
+       -10,
+       10,
+       1e-5},
   };
   // Reductions: all axes, one, several non-adjacent, keepdims, empty inputs.
   auto reduction = [](std::string op, Value (*f)(Value, std::vector<int64_t>, bool, std::string),
@@ -90,47 +149,112 @@ std::vector<OpCase> cases() {
     std::vector<OpCase> out;
     for (auto [axes, keep] : std::vector<std::pair<std::vector<int64_t>, bool>>{
              {{}, false}, {{1}, false}, {{0}, true}, {{0, 2}, false}, {{-1}, true}})
-      out.push_back({op, [=](const std::vector<Value> &v) { return f(v[0], axes, keep, {}); },
-                     {{{3, 4, 5}}, {{2, 1, 300}}, {{0, 3, 2}}, {{1, 1, 1}}, {{17, 33, 9}}}, dtypes, -3, 3, tol});
+      out.push_back({op,
+                     [=](const std::vector<Value> &v) { return f(v[0], axes, keep, {}); },
+                     {{{3, 4, 5}}, {{2, 1, 300}}, {{0, 3, 2}}, {{1, 1, 1}}, {{17, 33, 9}}},
+                     dtypes,
+                     -3,
+                     3,
+                     tol});
     return out;
   };
-  for (auto &r : {reduction("sum", sum, {f32, f64, i32, i64}, 1e-5), reduction("mean", mean, {f32, f64}, 1e-5),
-                  reduction("max", max, {f32, i32}, 0), reduction("min", min, {f64, i64}, 0)})
+  for (auto &r : {reduction("sum", sum, {f32, f64, i32, i64}, 1e-5),
+                  reduction("mean", mean, {f32, f64}, 1e-5), reduction("max", max, {f32, i32}, 0),
+                  reduction("min", min, {f64, i64}, 0)})
     c.insert(c.end(), r.begin(), r.end());
   for (int64_t axis : {0, 1, -1}) {
-    c.push_back({"argmax", [=](const std::vector<Value> &v) { return argmax(v[0], axis); },
-                 {{{4, 6, 3}}, {{1, 1, 1}}, {{2, 300, 2}}}, {f32, i32}});
-    c.push_back({"argmin", [=](const std::vector<Value> &v) { return argmin(v[0], axis, true); },
-                 {{{4, 6, 3}}, {{3, 1, 2}}}, {f64, i64}});
+    c.push_back({"argmax",
+                 [=](const std::vector<Value> &v) { return argmax(v[0], axis); },
+                 {{{4, 6, 3}}, {{1, 1, 1}}, {{2, 300, 2}}},
+                 {f32, i32}});
+    c.push_back({"argmin",
+                 [=](const std::vector<Value> &v) { return argmin(v[0], axis, true); },
+                 {{{4, 6, 3}}, {{3, 1, 2}}},
+                 {f64, i64}});
   }
   // matmul: f32 sums of K products of values in [-1, 1] carry ~sqrt(K) ulp.
-  c.push_back({"matmul", [](const std::vector<Value> &v) { return matmul(v[0], v[1]); },
-               {{{1, 784}, {784, 512}}, {{7, 13}, {13, 33}}, {{64, 100}, {100, 10}}, {{0, 4}, {4, 5}},
-                {{3, 0}, {0, 4}}, {{2, 3, 4}, {2, 4, 5}}, {{2, 3, 4}, {4, 5}}, {{5, 1}, {1, 130}}},
-               {f32, f64}, -1, 1, 1e-5});
-  c.push_back({"matmul", [](const std::vector<Value> &v) { return matmul(v[0], v[1], {true, false}); },
-               {{{784, 64}, {784, 50}}, {{3, 17, 5}, {3, 17, 129}}}, {f32}, -1, 1, 1e-5});
-  c.push_back({"matmul", [](const std::vector<Value> &v) { return matmul(v[0], v[1], {false, true}); },
-               {{{64, 50}, {512, 50}}, {{1, 9}, {300, 9}}, {{4, 3, 5}, {7, 5}}}, {f32, f64}, -1, 1, 1e-5});
-  c.push_back({"matmul", [](const std::vector<Value> &v) { return matmul(v[0], v[1], {true, true}); },
-               {{{9, 7}, {11, 9}}}, {f32}, -1, 1, 1e-5});
+  c.push_back({"matmul",
+               [](const std::vector<Value> &v) { return matmul(v[0], v[1]); },
+               {{{1, 784}, {784, 512}},
+                {{7, 13}, {13, 33}},
+                {{64, 100}, {100, 10}},
+                {{0, 4}, {4, 5}},
+                {{3, 0}, {0, 4}},
+                {{2, 3, 4}, {2, 4, 5}},
+                {{2, 3, 4}, {4, 5}},
+                {{5, 1}, {1, 130}}},
+               {f32, f64},
+               -1,
+               1,
+               1e-5});
+  c.push_back({"matmul",
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {true, false});
+               },
+               {{{784, 64}, {784, 50}}, {{3, 17, 5}, {3, 17, 129}}},
+               {f32},
+               -1,
+               1,
+               1e-5});
+  c.push_back({"matmul",
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {false, true});
+               },
+               {{{64, 50}, {512, 50}}, {{1, 9}, {300, 9}}, {{4, 3, 5}, {7, 5}}},
+               {f32, f64},
+               -1,
+               1,
+               1e-5});
+  c.push_back({"matmul",
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {true, true});
+               },
+               {{{9, 7}, {11, 9}}},
+               {f32},
+               -1,
+               1,
+               1e-5});
   // Shape ops move values exactly.
-  c.push_back({"reshape", [](const std::vector<Value> &v) { return reshape(v[0], {-1, 6}); },
-               {{{4, 3, 2}}, {{0, 6}}}, {f32, i64, boolean}});
-  c.push_back({"flatten", [](const std::vector<Value> &v) { return flatten(v[0]); },
-               {{{4, 3, 2}}, {{2, 1}}}, {f32, boolean}});
-  c.push_back({"transpose", [](const std::vector<Value> &v) { return transpose(v[0]); },
-               {{{4, 3}}, {{2, 3, 5}}, {{1, 300}}, {{5}}}, {f32, f64, boolean}});
-  c.push_back({"transpose", [](const std::vector<Value> &v) { return transpose(v[0], {1, 2, 0}); },
-               {{{4, 3, 2}}, {{1, 70, 33}}}, {f32, i32}});
-  c.push_back({"concat", [](const std::vector<Value> &v) { return concat(v, 1); },
-               {{{2, 3}, {2, 5}}, {{3, 0, 2}, {3, 4, 2}, {3, 1, 2}}}, {f32, i32, boolean}});
-  c.push_back({"concat", [](const std::vector<Value> &v) { return concat(v, 0); },
-               {{{2, 3}, {4, 3}}, {{5}, {7}}}, {f64}});
-  c.push_back({"slice", [](const std::vector<Value> &v) { return slice(v[0], {1, -4}, {to_end, -1}, {2, 1}); },
-               {{{7, 6}}, {{2, 10, 3}}, {{1, 2}}}, {f32, i64}});
-  c.push_back({"broadcast_to", [](const std::vector<Value> &v) { return broadcast_to(v[0], {3, 4, 5}); },
-               {{{4, 1}}, {{5}}, {{}}, {{3, 4, 5}}}, {f32, boolean}});
+  c.push_back({"reshape",
+               [](const std::vector<Value> &v) {
+                 return reshape(v[0], {-1, 6});
+               },
+               {{{4, 3, 2}}, {{0, 6}}},
+               {f32, i64, boolean}});
+  c.push_back({"flatten",
+               [](const std::vector<Value> &v) { return flatten(v[0]); },
+               {{{4, 3, 2}}, {{2, 1}}},
+               {f32, boolean}});
+  c.push_back({"transpose",
+               [](const std::vector<Value> &v) { return transpose(v[0]); },
+               {{{4, 3}}, {{2, 3, 5}}, {{1, 300}}, {{5}}},
+               {f32, f64, boolean}});
+  c.push_back({"transpose",
+               [](const std::vector<Value> &v) {
+                 return transpose(v[0], {1, 2, 0});
+               },
+               {{{4, 3, 2}}, {{1, 70, 33}}},
+               {f32, i32}});
+  c.push_back({"concat",
+               [](const std::vector<Value> &v) { return concat(v, 1); },
+               {{{2, 3}, {2, 5}}, {{3, 0, 2}, {3, 4, 2}, {3, 1, 2}}},
+               {f32, i32, boolean}});
+  c.push_back({"concat",
+               [](const std::vector<Value> &v) { return concat(v, 0); },
+               {{{2, 3}, {4, 3}}, {{5}, {7}}},
+               {f64}});
+  c.push_back({"slice",
+               [](const std::vector<Value> &v) {
+                 return slice(v[0], {1, -4}, {to_end, -1}, {2, 1});
+               },
+               {{{7, 6}}, {{2, 10, 3}}, {{1, 2}}},
+               {f32, i64}});
+  c.push_back({"broadcast_to",
+               [](const std::vector<Value> &v) {
+                 return broadcast_to(v[0], {3, 4, 5});
+               },
+               {{{4, 1}}, {{5}}, {{}}, {{3, 4, 5}}},
+               {f32, boolean}});
   return c;
 }
 
@@ -171,7 +295,8 @@ void check_case(const OpCase &c, std::mt19937 &rng) {
 TEST_CASE("every op matches its reference kernel", "[ops]") {
   std::mt19937 rng(1234);
   const char *only = std::getenv("KILN_CASE");
-  for (const OpCase &c : cases()) if (!only || c.op == only) check_case(c, rng);
+  for (const OpCase &c : cases())
+    if (!only || c.op == only) check_case(c, rng);
 }
 
 TEST_CASE("every op has a case", "[ops]") {

@@ -106,15 +106,17 @@ TEST_CASE("damaged and inconsistent graphs are rejected by name", "[serialize][e
   CHECK_THROWS_WITH(
       text(R"(nodes { name: "p" op: "placeholder" attrs { key: "dtype" value { i: 3 } } })"),
       "m.kiln.txt: node 'p' (placeholder): attribute 'dtype' must be dtype, got int");
-  CHECK_THROWS_WITH(text(R"(nodes { name: "a" op: "placeholder"
+  CHECK_THROWS_WITH(
+      text(R"(nodes { name: "a" op: "placeholder"
                               attrs { key: "dtype" value { dtype: DT_F32 } }
                               attrs { key: "shape" value { ints { values: 2 } } } }
                             nodes { name: "b" op: "placeholder"
                               attrs { key: "dtype" value { dtype: DT_I32 } }
                               attrs { key: "shape" value { ints { values: 2 } } } }
                             nodes { name: "c" op: "add" inputs: "a" inputs: "b" })"),
-                    "m.kiln.txt: node 'c' (add): input 1 has dtype i32 but input 0 has f32; cast one of them");
-  CHECK_THROWS_WITH(text(R"(nodes { name: "a" op: "neg" )"), Contains("not a valid text kiln graph"));
+      "m.kiln.txt: node 'c' (add): input 1 has dtype i32 but input 0 has f32; cast one of them");
+  CHECK_THROWS_WITH(text(R"(nodes { name: "a" op: "neg" )"),
+                    Contains("not a valid text kiln graph"));
   CHECK_THROWS_WITH(deserialize("format_version: 7", GraphFormat::text, "m"),
                     "m: format version 7 is not supported (this kiln reads version 1)");
 }

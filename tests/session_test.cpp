@@ -56,7 +56,8 @@ TEST_CASE("two batch sizes on one session compile twice and agree row by row", "
   auto m = make_mlp();
   Session session(m->g);
   Tensor big = random_images(5, 9);
-  Tensor small = Tensor::from<float>({1, 784}, std::span<const float>(big.data<float>().data(), 784));
+  Tensor small =
+      Tensor::from<float>({1, 784}, std::span<const float>(big.data<float>().data(), 784));
   Tensor out5 = session.run({{m->x, big}}, {m->logits})[0];
   Tensor out1 = session.run({{m->x, small}}, {m->logits})[0];
   CHECK(session.stats().compilations == 2);

@@ -20,7 +20,9 @@ inline Tensor random_tensor(DType dtype, const Shape &shape, std::mt19937 &rng, 
   std::uniform_real_distribution<double> u(lo, hi);
   for (int64_t i = 0; i < t.size(); ++i) {
     double v = u(rng);
-    t.set(i, dtype == DType::boolean ? double(v > (lo + hi) / 2) : is_int(dtype) ? std::round(v) : v);
+    t.set(i, dtype == DType::boolean ? double(v > (lo + hi) / 2)
+             : is_int(dtype)         ? std::round(v)
+                                     : v);
   }
   return t;
 }

@@ -86,7 +86,9 @@ inline constexpr RowTile kiln_row_tile(int64_t task, int64_t inner) {
 
 // kiln_reduce_{sum,mean,max,min}_T and kiln_arg{max,min}_T.
 inline constexpr int64_t kiln_reduce_tasks(int64_t outer, int64_t inner) { return kiln_row_tasks(outer, inner); }
-inline constexpr int64_t kiln_reduce_task_cost(int64_t reduce, int64_t inner) { return kiln_row_task_cost(reduce, inner); }
+inline constexpr int64_t kiln_reduce_task_cost(int64_t reduce, int64_t inner) {
+  return kiln_row_task_cost(reduce, inner);
+}
 
 // kiln_softmax_T and kiln_log_softmax_T (the reduced axis is the softmax axis).
 inline constexpr int64_t kiln_softmax_tasks(int64_t outer, int64_t inner) { return kiln_row_tasks(outer, inner); }
