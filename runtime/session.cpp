@@ -4,6 +4,8 @@
 #include "ir/error.h"
 
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
@@ -23,12 +25,19 @@ struct Session::Executable {
 
 struct Session::Runtime {
   compiler::Compiler compiler;
+  // oneTBB caps its workers at the core count; a session asked for more
+  // threads (to test or oversubscribe) lifts the cap while it lives.
+  std::unique_ptr<tbb::global_control> more_threads;
   tbb::task_arena arena;
   std::map<std::pair<int64_t, std::vector<NodeId>>, std::unique_ptr<Executable>> cache;
 
   explicit Runtime(const SessionOptions &o)
       : compiler(compiler::CompileOptions{o.print_ir}),
-        arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {}
+        arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
+    if (o.threads > tbb::info::default_concurrency())
+      more_threads = std::make_unique<tbb::global_control>(
+          tbb::global_control::max_allowed_parallelism, size_t(o.threads));
+  }
 };
 
 Session::Session(Graph graph, SessionOptions options)

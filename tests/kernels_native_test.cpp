@@ -408,6 +408,11 @@ TEST_CASE("matmul f32: shapes, layouts, batches, splits", "[kernels][matmul]") {
       {3, 256, 300, Layout::kStrided, Layout::kRowMajor, 2, false, true},
       {97, 130, 257, Layout::kTransposed, Layout::kStrided, 2, true, false},
       {784, 512, 64, Layout::kTransposed, Layout::kRowMajor},
+      // Right edges 4 vectors wide but not full (N % 64 in 49..63).
+      {64, 50, 784, Layout::kTransposed, Layout::kRowMajor},
+      {7, 63, 20},
+      {30, 120, 33, Layout::kRowMajor, Layout::kTransposed},
+      {2, 186, 40, Layout::kStrided, Layout::kStrided},
   };
   for (const MatmulCase &c : big) {
     INFO(describe(c));
@@ -430,8 +435,13 @@ TEST_CASE("matmul f64: shapes, layouts, batches, splits", "[kernels][matmul]") {
         INFO(describe(c));
         check_matmul<double>(c, rng);
       }
-  const MatmulCase big[] = {
-      {1, 513, 200}, {200, 150, 70, Layout::kRowMajor, Layout::kTransposed}, {100, 64, 513}};
+  const MatmulCase big[] = {{1, 513, 200},
+                            {200, 150, 70, Layout::kRowMajor, Layout::kTransposed},
+                            {100, 64, 513},
+                            // Right edges 4 vectors wide but not full (N % 32 in 25..31).
+                            {64, 30, 100, Layout::kTransposed, Layout::kRowMajor},
+                            {9, 61, 40},
+                            {100, 127, 20, Layout::kStrided, Layout::kTransposed}};
   for (const MatmulCase &c : big) {
     INFO(describe(c));
     check_matmul<double>(c, rng);

@@ -26,8 +26,8 @@ inline constexpr int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 // A task is one tile of C of at most kMatmulTileM x kMatmulTileN elements
 // within one batch entry. Tasks are numbered batch-major, then by column
 // block, then by row block, so consecutive tasks share a panel of B.
-inline constexpr int64_t kMatmulTileM = 96;   // a multiple of every register-tile height
-inline constexpr int64_t kMatmulTileN = 128;  // a multiple of every register-tile width
+inline constexpr int64_t kMatmulTileM = 96;  // a multiple of every register-tile height
+inline constexpr int64_t kMatmulTileN = 128; // a multiple of every register-tile width
 
 inline constexpr int64_t kiln_matmul_m_blocks(int64_t M) { return ceil_div(M, kMatmulTileM); }
 inline constexpr int64_t kiln_matmul_n_blocks(int64_t N) { return ceil_div(N, kMatmulTileN); }
@@ -85,14 +85,20 @@ inline constexpr RowTile kiln_row_tile(int64_t task, int64_t inner) {
 }
 
 // kiln_reduce_{sum,mean,max,min}_T and kiln_arg{max,min}_T.
-inline constexpr int64_t kiln_reduce_tasks(int64_t outer, int64_t inner) { return kiln_row_tasks(outer, inner); }
+inline constexpr int64_t kiln_reduce_tasks(int64_t outer, int64_t inner) {
+  return kiln_row_tasks(outer, inner);
+}
 inline constexpr int64_t kiln_reduce_task_cost(int64_t reduce, int64_t inner) {
   return kiln_row_task_cost(reduce, inner);
 }
 
 // kiln_softmax_T and kiln_log_softmax_T (the reduced axis is the softmax axis).
-inline constexpr int64_t kiln_softmax_tasks(int64_t outer, int64_t inner) { return kiln_row_tasks(outer, inner); }
-inline constexpr int64_t kiln_softmax_task_cost(int64_t axis, int64_t inner) { return kiln_row_task_cost(axis, inner); }
+inline constexpr int64_t kiln_softmax_tasks(int64_t outer, int64_t inner) {
+  return kiln_row_tasks(outer, inner);
+}
+inline constexpr int64_t kiln_softmax_task_cost(int64_t axis, int64_t inner) {
+  return kiln_row_task_cost(axis, inner);
+}
 
-}  // namespace kiln::abi
+} // namespace kiln::abi
 #endif
