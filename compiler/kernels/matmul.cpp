@@ -189,10 +189,9 @@ KILN_INLINE void packed_strip(int64_t rows, int64_t K, const T *a, int64_t a_rs,
   }
 }
 
-// A strip of 1 <= cols < NR columns (the right edge of C) using NV vectors
-// (cols <= NV * L):
-// B is packed zero-padded to whole vectors, and each row panel goes through
-// a small C buffer so that nothing outside C is read or written.
+// A strip of 1 <= cols < NR columns (the right edge of C) in NV vectors
+// (cols <= NV * L): B is packed zero-padded to whole vectors, and each row
+// panel goes through a small C buffer so that nothing outside C is touched.
 template <typename T, int NV>
 KILN_INLINE void edge_strip(int64_t rows, int64_t cols, int64_t K, const T *a, int64_t a_rs,
                             int64_t a_cs, const T *b, int64_t b_rs, int64_t b_cs, T *c,
