@@ -85,15 +85,18 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   auto e = std::make_unique<Executable>();
   e->program = runtime_->compiler.compile(graph_, types, schedule);
   e->types = std::move(types);
+  // Sources point at their data; scheduled nodes and scratch get storage.
+  std::vector<bool> scheduled(e->program.buffers.size(), false);
+  for (NodeId id : schedule) scheduled[size_t(id)] = true;
   e->table.assign(e->program.buffers.size(), nullptr);
   for (size_t i = 0; i < e->program.buffers.size(); ++i) {
     const compiler::BufferInfo &b = e->program.buffers[i];
-    const Node *n = b.node >= 0 ? &graph_.node(b.node) : nullptr;
-    if (n && n->op->source == Source::variable)
+    Source source = b.node >= 0 ? graph_.node(b.node).op->source : Source::none;
+    if (source == Source::variable) {
       e->table[i] = variables_[i].raw();
-    else if (n && n->op->source == Source::constant)
-      e->table[i] = const_cast<void *>(n->attr_tensor("value").raw());
-    else if (!n || n->op->source == Source::none) {
+    } else if (source == Source::constant) {
+      e->table[i] = const_cast<void *>(graph_.node(b.node).attr_tensor("value").raw());
+    } else if (b.node < 0 || scheduled[i]) {
       e->storage.emplace_back(b.dtype, Shape{b.elements});
       e->table[i] = e->storage.back().raw();
     }
