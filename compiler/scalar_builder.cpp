@@ -36,11 +36,13 @@ llvm::Value *ScalarBuilder::mul(V a, V b) {
 
 llvm::Value *ScalarBuilder::div(V a, V b) {
   if (is_fp(a)) return ir_.CreateFDiv(a, b);
-  // Integer division by zero gives 0 instead of undefined behaviour.
-  V zero = constant(0, a);
-  V is_zero = ir_.CreateICmpEQ(b, zero);
-  V safe = ir_.CreateSelect(is_zero, constant(1, a), b);
-  return ir_.CreateSelect(is_zero, zero, ir_.CreateSDiv(a, safe));
+  // Where C has undefined behaviour, a zero divisor gives 0 and INT_MIN / -1
+  // wraps to INT_MIN (as -INT_MIN does).
+  V is_zero = ir_.CreateICmpEQ(b, constant(0, a));
+  V is_minus_one = ir_.CreateICmpEQ(b, constant(-1, a));
+  V safe = ir_.CreateSelect(ir_.CreateOr(is_zero, is_minus_one), constant(1, a), b);
+  V quotient = ir_.CreateSelect(is_minus_one, ir_.CreateNeg(a), ir_.CreateSDiv(a, safe));
+  return ir_.CreateSelect(is_zero, constant(0, a), quotient);
 }
 
 llvm::Value *ScalarBuilder::neg(V a) { return is_fp(a) ? ir_.CreateFNeg(a) : ir_.CreateNeg(a); }
@@ -86,8 +88,11 @@ llvm::Value *ScalarBuilder::cast(V a, DType to) {
     return is_fp(a) ? ir_.CreateFCmpUNE(a, llvm::ConstantFP::get(from, 0))
                     : ir_.CreateICmpNE(a, llvm::ConstantInt::get(from, 0));
   bool from_bool = from->isIntegerTy(1);
+  // Float to integer saturates, NaN gives 0 (fptosi alone is poison there).
   if (is_fp(a))
-    return dst->isFloatingPointTy() ? ir_.CreateFPCast(a, dst) : ir_.CreateFPToSI(a, dst);
+    return dst->isFloatingPointTy()
+               ? ir_.CreateFPCast(a, dst)
+               : ir_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {dst, from}, {a});
   if (dst->isFloatingPointTy())
     return from_bool ? ir_.CreateUIToFP(a, dst) : ir_.CreateSIToFP(a, dst);
   return ir_.CreateIntCast(a, dst, /*isSigned=*/!from_bool);

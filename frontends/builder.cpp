@@ -96,6 +96,11 @@ Value constant(Graph &g, bool value, std::string name) {
 Value constant(Graph &g, double value, DType dtype, std::string name) {
   Tensor t(dtype, {});
   t.set(0, value);
+  // An integer or bool that cannot hold the scalar (0.5 as i32) would silently
+  // change its meaning; floats round as usual.
+  if (!is_float(dtype) && t.get(0) != value)
+    fail("the scalar {} is not representable as {}; cast the tensor or the scalar", value,
+         to_string(dtype));
   return constant(g, std::move(t), std::move(name));
 }
 

@@ -66,7 +66,9 @@ NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<N
   if (count < op.min_inputs || (op.max_inputs >= 0 && count > op.max_inputs)) {
     if (op.min_inputs == op.max_inputs)
       fail("{}: expected {} inputs, got {}", who, op.min_inputs, count);
-    fail("{}: expected at least {} inputs, got {}", who, op.min_inputs, count);
+    if (count < op.min_inputs)
+      fail("{}: expected at least {} inputs, got {}", who, op.min_inputs, count);
+    fail("{}: expected at most {} inputs, got {}", who, op.max_inputs, count);
   }
   std::vector<TensorType> input_types;
   for (NodeId in : inputs) {

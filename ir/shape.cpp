@@ -14,8 +14,20 @@ bool is_concrete(const Shape &s) {
 
 int64_t num_elements(const Shape &s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n)) fail("shape {} has too many elements", to_string(s));
   return n;
+}
+
+void check_dims(const Shape &s, bool allow_batch) {
+  int64_t known = 1;
+  for (int64_t d : s) {
+    if (d < 0 && !(allow_batch && is_batch(d)))
+      fail("dim {} of shape {} must be >= 0{}", d, to_string(s),
+           allow_batch ? " (or kiln::batch, -1)" : "");
+    if (d >= 0 && (__builtin_mul_overflow(known, d, &known) || known > kMaxElements))
+      fail("shape {} has too many elements", to_string(s));
+  }
 }
 
 Shape bind_batch(const Shape &s, int64_t size) {

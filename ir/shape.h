@@ -19,6 +19,13 @@ bool is_concrete(const Shape &s);
 // Number of elements of a concrete shape (1 for a scalar).
 int64_t num_elements(const Shape &s);
 
+// A tensor holds at most 2^48 elements: shape arithmetic never overflows.
+inline constexpr int64_t kMaxElements = int64_t{1} << 48;
+
+// Fails unless every dim is >= 0 (or the batch dim, if allowed) and the
+// known dims multiply to at most kMaxElements.
+void check_dims(const Shape &s, bool allow_batch);
+
 // Replaces the batch dim by `size`.
 Shape bind_batch(const Shape &s, int64_t size);
 

@@ -2,7 +2,9 @@
 
 #include "ir/error.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <type_traits>
 
 namespace kiln {
 
@@ -19,7 +21,7 @@ std::shared_ptr<std::byte[]> allocate(size_t bytes) {
 } // namespace
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
-  if (!is_concrete(shape_)) fail("tensor shape {} must be concrete", to_string(shape_));
+  check_dims(shape_, /*allow_batch=*/false);
   data_ = allocate(bytes());
 }
 
@@ -32,7 +34,19 @@ double Tensor::get(int64_t i) const {
 void Tensor::set(int64_t i, double value) {
   visit_dtype(dtype_, [&](auto zero) {
     using T = decltype(zero);
-    static_cast<T *>(raw())[i] = dtype_ == DType::boolean ? T(value != 0) : static_cast<T>(value);
+    T *p = static_cast<T *>(raw()) + i;
+    if constexpr (std::is_floating_point_v<T>) {
+      *p = static_cast<T>(value);
+    } else if (dtype_ == DType::boolean) {
+      *p = value != 0;
+    } else {
+      // Integers wrap modulo 2^64 (two's complement, the compiled code's
+      // semantics) instead of the undefined behaviour of an out-of-range
+      // cast; NaN and infinities give 0.
+      double m = std::isfinite(value) ? std::fmod(value, 0x1p64) : 0; // |m| < 2^64
+      auto bits = static_cast<uint64_t>(std::fabs(m));
+      *p = static_cast<T>(static_cast<int64_t>(m < 0 ? 0 - bits : bits));
+    }
   });
 }
 

@@ -104,7 +104,7 @@ OpDef softmax_op(std::string name, bool log) {
   def.attrs = {{"axis", AttrKind::i, int64_t{-1}}};
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     check_same_dtype(in, DTypes::floats);
-    normalize_axis(node.attr_int("axis"), static_cast<int64_t>(in[0].shape.size()), "softmax");
+    normalize_axis(node.attr_int("axis"), static_cast<int64_t>(in[0].shape.size()), node.op->name);
     return in[0];
   };
   def.reference = [log](const Node &node, std::span<const Tensor> in, Tensor &out) {

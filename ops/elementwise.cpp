@@ -8,6 +8,7 @@
 #include "ir/error.h"
 #include "ops/op_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -42,7 +43,7 @@ double sign(double x) { return std::isnan(x) ? x : double((x > 0) - (x < 0)); }
 // Integer division truncates like C, and gives 0 for a zero divisor.
 double int_div(const Node &node, double a, double b) {
   if (!is_int(node.type.dtype)) return a / b;
-  return b == 0 ? 0 : std::trunc(a / b);
+  return b == 0 ? 0 : std::trunc(a / b); // INT_MIN / -1 wraps in Tensor::set
 }
 
 DType to_bool(const Node &, DType) { return DType::boolean; }
@@ -211,10 +212,25 @@ OpDef cast_op() {
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     return TensorType{node.attr_dtype("dtype"), in[0].shape};
   };
+  // Float to integer truncates toward zero and saturates; NaN gives 0.
+  // Written directly: the i64 extremes do not survive a trip through double.
   def.reference = [](const Node &node, std::span<const Tensor> in, Tensor &out) {
-    bool to_int = is_int(node.attr_dtype("dtype"));
-    reference_elementwise(
-        in, out, [&](std::span<const double> x) { return to_int ? std::trunc(x[0]) : x[0]; });
+    if (!(is_int(out.dtype()) && is_float(in[0].dtype()))) {
+      reference_elementwise(in, out, [](std::span<const double> x) { return x[0]; });
+      return;
+    }
+    visit_dtype(out.dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      using limits = std::numeric_limits<T>;
+      for (int64_t i = 0; i < out.size(); ++i) {
+        double x = in[0].get(i);
+        T v = std::isnan(x)                 ? 0
+              : x >= -double(limits::min()) ? limits::max()
+              : x <= double(limits::min())  ? limits::min()
+                                            : T(x);
+        static_cast<T *>(out.raw())[i] = v;
+      }
+    });
   };
   def.scalar = [](ScalarBuilder &b, std::span<V const> a) {
     return b.cast(a[0], b.node().attr_dtype("dtype"));

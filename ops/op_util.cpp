@@ -2,6 +2,8 @@
 
 #include "ir/error.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 
 namespace kiln::ops {
@@ -57,6 +59,10 @@ void reference_elementwise(std::span<const Tensor> inputs, Tensor &out,
     for (size_t k = 0; k < inputs.size(); ++k) args[k] = inputs[k].get(offsets[k]);
     out.set(i, f(args));
   });
+}
+
+std::string int_list(const std::vector<int64_t> &values) {
+  return fmt::format("[{}]", fmt::join(values, ", "));
 }
 
 std::string_view describe(DTypes d) {

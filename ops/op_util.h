@@ -31,6 +31,9 @@ DType check_same_dtype(std::span<const TensorType> inputs, DTypes allowed);
 
 std::string_view describe(DTypes d);
 
+// "[1, -1, 3]": attribute lists in messages (to_string(Shape) would print -1 as "?").
+std::string int_list(const std::vector<int64_t> &values);
+
 // A shape seen as [outer, axis, inner] around one axis (negative counts from the end).
 struct AxisSplit {
   int64_t outer = 1, axis = 1, inner = 1;

@@ -169,7 +169,7 @@ OpDef arg_op(std::string name, bool is_max) {
     size_t rank = in[0].shape.size();
     std::vector<bool> reduced(rank, false);
     reduced[static_cast<size_t>(
-        normalize_axis(node.attr_int("axis"), static_cast<int64_t>(rank), "argmax"))] = true;
+        normalize_axis(node.attr_int("axis"), static_cast<int64_t>(rank), node.op->name))] = true;
     return TensorType{DType::i64, reduced_shape(in[0].shape, reduced, node.attr_bool("keepdims"))};
   };
   def.reference = [is_max](const Node &node, std::span<const Tensor> in, Tensor &out) {

@@ -40,10 +40,10 @@ void set_contiguous_copy(OpDef &def) {
 // with the symbolic batch dim keeps it: the -1 must stand for exactly it.
 Shape reshape_shape(const Shape &in, const std::vector<int64_t> &target) {
   auto unknown = std::count(target.begin(), target.end(), -1);
-  if (unknown > 1) fail("shape {} has more than one -1", to_string(target));
+  if (unknown > 1) fail("shape {} has more than one -1", int_list(target));
   int64_t known = 1;
   for (int64_t d : target) {
-    if (d < -1) fail("shape {} has a negative dim", to_string(target));
+    if (d < -1) fail("shape {} has a negative dim", int_list(target));
     if (d != -1) known *= d;
   }
   Shape out = target;
@@ -53,16 +53,16 @@ Shape reshape_shape(const Shape &in, const std::vector<int64_t> &target) {
     for (int64_t d : in) rest *= is_batch(d) ? 1 : d;
     if (std::count(in.begin(), in.end(), batch) > 1 || unknown == 0 || rest != known)
       fail("cannot reshape {} to {}: -1 must stand for the batch dim exactly", to_string(in),
-           to_string(target));
+           int_list(target));
     return out; // the -1 is kiln::batch
   }
   int64_t total = num_elements(in);
   if (unknown) {
     if (known == 0 || total % known != 0)
-      fail("cannot reshape {} ({} elements) to {}", to_string(in), total, to_string(target));
+      fail("cannot reshape {} ({} elements) to {}", to_string(in), total, int_list(target));
     *infer_at = total / known;
   } else if (known != total) {
-    fail("cannot reshape {} ({} elements) to {}", to_string(in), total, to_string(target));
+    fail("cannot reshape {} ({} elements) to {}", to_string(in), total, int_list(target));
   }
   return out;
 }
@@ -107,7 +107,7 @@ std::vector<int64_t> transpose_perm(const Node &node, size_t rank) {
   std::sort(sorted.begin(), sorted.end());
   std::vector<int64_t> identity(rank);
   std::iota(identity.begin(), identity.end(), 0);
-  if (sorted != identity) fail("perm {} is not a permutation of {} axes", to_string(perm), rank);
+  if (sorted != identity) fail("perm {} is not a permutation of {} axes", int_list(perm), rank);
   return perm;
 }
 
@@ -199,7 +199,7 @@ std::vector<SliceDim> slice_dims(const Node &node, const Shape &in) {
   if (begin.size() != end.size() || begin.size() > in.size() ||
       (!steps.empty() && steps.size() != begin.size()))
     fail("begin {}, end {} and steps {} must have one entry per sliced dim (rank {})",
-         to_string(begin), to_string(end), to_string(steps), in.size());
+         int_list(begin), int_list(end), int_list(steps), in.size());
   std::vector<SliceDim> dims;
   for (size_t d = 0; d < in.size(); ++d) {
     if (d >= begin.size()) {
@@ -216,7 +216,7 @@ std::vector<SliceDim> slice_dims(const Node &node, const Shape &in) {
     }
     auto clamp = [&](int64_t i) { return std::clamp(i < 0 ? i + in[d] : i, int64_t{0}, in[d]); };
     int64_t b = clamp(begin[d]), e = clamp(end[d]);
-    dims.push_back({b, e > b ? (e - b + step - 1) / step : 0, step});
+    dims.push_back({b, e > b ? (e - b - 1) / step + 1 : 0, step});
   }
   return dims;
 }
@@ -260,8 +260,16 @@ OpDef broadcast_to_op() {
   OpDef def = base("broadcast_to", 1, {{"shape", AttrKind::ints, std::nullopt}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     const Shape &target = node.attr_ints("shape");
+    check_dims(target, /*allow_batch=*/true);
+    // The batch dim cannot be created, only kept where the input has it.
+    for (size_t d = 0; d < target.size(); ++d) {
+      size_t lead = target.size() - in[0].shape.size();
+      if (is_batch(target[d]) && (d < lead || !is_batch(in[0].shape[d - lead])))
+        fail("cannot broadcast {} to {}: the batch dim must come from the input",
+             to_string(in[0].shape), int_list(target));
+    }
     if (broadcast_shapes(in[0].shape, target) != target)
-      fail("cannot broadcast {} to {}", to_string(in[0].shape), to_string(target));
+      fail("cannot broadcast {} to {}", to_string(in[0].shape), int_list(target));
     return TensorType{in[0].dtype, target};
   };
   def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {

@@ -21,8 +21,7 @@ OpDef placeholder_op() {
   def.source = Source::placeholder;
   def.attrs = {{"dtype", AttrKind::dtype, std::nullopt}, {"shape", AttrKind::ints, std::nullopt}};
   def.infer = [](const Node &node, std::span<const TensorType>) {
-    for (int64_t d : node.attr_ints("shape"))
-      if (d < 0 && !is_batch(d)) fail("dim {} is negative (use kiln::batch, -1, for the batch)", d);
+    check_dims(node.attr_ints("shape"), /*allow_batch=*/true);
     return TensorType{node.attr_dtype("dtype"), node.attr_ints("shape")};
   };
   return def;
@@ -107,7 +106,7 @@ OpDef variable_op() {
                {"seed", AttrKind::i, int64_t{-1}}};
   def.infer = [](const Node &node, std::span<const TensorType>) {
     const Shape &shape = node.attr_ints("shape");
-    if (!is_concrete(shape)) fail("variable shape {} must be concrete", to_string(shape));
+    check_dims(shape, /*allow_batch=*/false);
     const std::string &init = node.attr_string("initializer");
     if (std::find(kInitializers.begin(), kInitializers.end(), init) == kInitializers.end())
       fail("unknown initializer '{}'", init);

@@ -222,3 +222,13 @@ TEST_CASE("errors name the node", "[builder]") {
   CHECK_THROWS_WITH(Value{}.shape(), Contains("empty Value"));
   CHECK_THROWS_WITH(reshape(a, {-1, 4}), Contains("node 'reshape' (reshape)"));
 }
+
+TEST_CASE("builder: scalars an integer tensor cannot hold are errors", "[builder]") {
+  kiln::Graph g;
+  auto i = kiln::placeholder(g, "i", kiln::i32, {3});
+  auto f = kiln::placeholder(g, "f", kiln::f32, {3});
+  CHECK_THROWS_WITH(i * 0.5,
+                    "the scalar 0.5 is not representable as i32; cast the tensor or the scalar");
+  CHECK_NOTHROW(i * 2.0);
+  CHECK_NOTHROW(f * 0.1);
+}

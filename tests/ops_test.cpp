@@ -338,3 +338,42 @@ TEST_CASE("one-element constants are folded into elementwise code", "[ops]") {
   Tensor out = session.run({{"x", in}}, {y})[0];
   CHECK(test::compare(out, Tensor::from<float>({2, 3}, {3, 2.5f, 1.75f, 9, 5.5f, 3.25f}), 0) == "");
 }
+
+// Runs `outs` compiled and in the reference interpreter on the same feeds.
+static void check_against_reference(Graph &g, const Feeds &feeds, const std::vector<Value> &outs) {
+  std::vector<NodeRef> fetches(outs.begin(), outs.end());
+  Session session(g);
+  std::vector<Tensor> actual = session.run(feeds, fetches);
+  std::vector<Tensor> expected = run_reference(g, feeds, fetches);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    INFO(outs[i].name());
+    CHECK(test::compare(actual[i], expected[i], 0) == "");
+  }
+}
+
+TEST_CASE("integer edge values wrap or saturate as documented", "[ops]") {
+  Graph g;
+  Value a = placeholder(g, "a", i32, {6}), b = placeholder(g, "b", i32, {6});
+  Value f = placeholder(g, "f", f32, {6});
+  Feeds feeds = {{"a", Tensor::from<int32_t>({6}, {INT32_MIN, INT32_MIN, 7, -7, INT32_MAX, 5})},
+                 {"b", Tensor::from<int32_t>({6}, {-1, 0, 2, 2, 1, -1})},
+                 {"f", Tensor::from<float>({6}, {NAN, INFINITY, -INFINITY, 1e10f, -1e10f, -2.7f})}};
+  Value quotient = div(a, b);
+  check_against_reference(g, feeds,
+                          {quotient, abs(a), neg(a), add(a, b), cast(f, i32), cast(f, i64)});
+  Session session(g);
+  Tensor q = session.run(feeds, {quotient})[0];
+  CHECK(q.data<int32_t>()[0] == INT32_MIN); // INT_MIN / -1 wraps
+  CHECK(q.data<int32_t>()[1] == 0);         // x / 0 is 0
+  CHECK(q.data<int32_t>()[3] == -3);        // truncation toward zero
+}
+
+TEST_CASE("NaN propagates through max, min, relu, clip and reductions", "[ops]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {2, 3});
+  Feeds feeds = {{"x", Tensor::from<float>({2, 3}, {1, NAN, -2, -INFINITY, 0, INFINITY})}};
+  check_against_reference(g, feeds,
+                          {maximum(x, 0.0), minimum(x, 0.0), relu(x), clip(x, -1, 1), sign(x),
+                           max(x, {1}), min(x, {1}), sum(x, {1}), argmax(x), argmin(x),
+                           softmax(x)});
+}

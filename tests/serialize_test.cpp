@@ -119,4 +119,19 @@ TEST_CASE("damaged and inconsistent graphs are rejected by name", "[serialize][e
                     Contains("not a valid text kiln graph"));
   CHECK_THROWS_WITH(deserialize("format_version: 7", GraphFormat::text, "m"),
                     "m: format version 7 is not supported (this kiln reads version 1)");
+  CHECK_THROWS_WITH(
+      text(R"(nodes { name: "v" op: "variable"
+                              attrs { key: "dtype" value { dtype: DT_F32 } }
+                              attrs { key: "shape" value { ints { values: 4611686018427387905 values: 4 } } } })"),
+      Contains("node 'v' (variable): shape [4611686018427387905, 4] has too many elements"));
+  CHECK_THROWS_WITH(text(R"(nodes { name: "c" op: "constant"
+                              attrs { key: "value" value { tensor { dtype: DT_F32 shape: 3 data: "\000\000\000\000\000\000\000\000\000\000\000\000" } } } }
+                            nodes { name: "b" op: "broadcast_to" inputs: "c"
+                              attrs { key: "shape" value { ints { values: -5 values: 3 } } } })"),
+                    Contains("node 'b' (broadcast_to): dim -5 of shape [-5, 3] must be >= 0"));
+  CHECK_THROWS_WITH(text(R"(nodes { name: "c" op: "constant"
+                              attrs { key: "value" value { tensor { dtype: DT_F32 shape: 3 data: "\000\000\000\000\000\000\000\000\000\000\000\000" } } } }
+                            nodes { name: "b" op: "broadcast_to" inputs: "c"
+                              attrs { key: "shape" value { ints { values: -1 values: 3 } } } })"),
+                    Contains("the batch dim must come from the input"));
 }
