@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -96,7 +97,8 @@ proto::GraphDef to_proto(const Graph &g) {
 }
 
 // Adds nodes in an order where inputs come first (depth-first from each node
-// in file order), reporting unknown inputs and cycles by name.
+// in file order, with an explicit stack: a deep chain must not overflow the
+// call stack), reporting unknown inputs and cycles by name.
 class GraphLoader {
 public:
   GraphLoader(const proto::GraphDef &def, const std::string &origin) : def_(def), origin_(origin) {
@@ -114,26 +116,46 @@ public:
 
 private:
   enum class State { todo, active, done };
+  struct Frame {
+    int node;
+    int next_input;
+  };
 
-  void visit(int i) {
+  void visit(int root) {
+    push(root);
+    while (!stack_.empty()) {
+      Frame &top = stack_.back();
+      const proto::NodeDef &n = def_.nodes(top.node);
+      if (top.next_input < n.inputs_size()) {
+        const std::string &in = n.inputs(top.next_input++);
+        auto it = index_.find(in);
+        if (it == index_.end())
+          fail("{}: node '{}' ({}): input '{}' does not exist", origin_, n.name(), n.op(), in);
+        push(it->second);
+        continue;
+      }
+      add(n);
+      state_[size_t(top.node)] = State::done;
+      stack_.pop_back();
+    }
+  }
+
+  void push(int i) {
     if (state_[size_t(i)] == State::done) return;
-    const proto::NodeDef &n = def_.nodes(i);
-    path_.push_back(n.name());
     if (state_[size_t(i)] == State::active) {
+      auto from = std::find_if(stack_.begin(), stack_.end(), [&](Frame f) { return f.node == i; });
       std::string cycle;
-      for (auto it = std::find(path_.begin(), path_.end(), n.name()); it != path_.end(); ++it)
-        cycle += (cycle.empty() ? "" : " -> ") + *it;
-      fail("{}: node '{}' is part of a cycle: {}", origin_, n.name(), cycle);
+      for (auto it = from; it != stack_.end(); ++it) cycle += def_.nodes(it->node).name() + " -> ";
+      fail("{}: node '{}' is part of a cycle: {}{}", origin_, def_.nodes(i).name(), cycle,
+           def_.nodes(i).name());
     }
     state_[size_t(i)] = State::active;
+    stack_.push_back({i, 0});
+  }
+
+  void add(const proto::NodeDef &n) {
     std::vector<NodeId> inputs;
-    for (const std::string &in : n.inputs()) {
-      auto it = index_.find(in);
-      if (it == index_.end())
-        fail("{}: node '{}' ({}): input '{}' does not exist", origin_, n.name(), n.op(), in);
-      visit(it->second);
-      inputs.push_back(graph_.at(in));
-    }
+    for (const std::string &in : n.inputs()) inputs.push_back(graph_.at(in));
     std::string who = fmt::format("{}: node '{}' ({})", origin_, n.name(), n.op());
     Attrs attrs;
     for (const auto &[key, value] : n.attrs()) attrs.emplace(key, from_proto(value, who));
@@ -142,15 +164,13 @@ private:
     } catch (const Error &e) {
       fail("{}: {}", origin_, e.what());
     }
-    state_[size_t(i)] = State::done;
-    path_.pop_back();
   }
 
   const proto::GraphDef &def_;
   const std::string &origin_;
   std::unordered_map<std::string, int> index_;
   std::vector<State> state_;
-  std::vector<std::string> path_;
+  std::vector<Frame> stack_;
   Graph graph_;
 };
 

@@ -135,3 +135,17 @@ TEST_CASE("damaged and inconsistent graphs are rejected by name", "[serialize][e
                               attrs { key: "shape" value { ints { values: -1 values: 3 } } } })"),
                     Contains("the batch dim must come from the input"));
 }
+
+TEST_CASE("a deep chain listed consumer first loads without deep recursion", "[serialize]") {
+  // 200k nodes: recursion per node would overflow an 8 MiB stack.
+  std::string text = "format_version: 1\n";
+  const int n = 200000;
+  for (int i = n - 1; i > 0; --i)
+    text += "nodes { name: \"n" + std::to_string(i) + "\" op: \"neg\" inputs: \"n" +
+            std::to_string(i - 1) + "\" }\n";
+  text += R"(nodes { name: "n0" op: "placeholder" attrs { key: "dtype" value { dtype: DT_F32 } }
+                     attrs { key: "shape" value { ints { values: 1 } } } })";
+  Graph g = deserialize(text, GraphFormat::text);
+  CHECK(g.size() == n);
+  CHECK(g.node(g.at("n5")).inputs == std::vector<NodeId>{g.at("n4")});
+}
