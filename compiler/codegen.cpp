@@ -119,15 +119,9 @@ public:
     std::vector<V> values;
     for (size_t i = 0; i < args.size(); ++i) {
       llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
-      switch (args[i].kind) {
-      case KernelArg::Kind::buffer:
-        values.push_back(buffer_pointer(b, fn, {int32_t(args[i].i)}));
-        break;
-      case KernelArg::Kind::i64:
-        values.push_back(llvm::ConstantInt::get(param, uint64_t(args[i].i), true));
-        break;
-      case KernelArg::Kind::f64: values.push_back(llvm::ConstantFP::get(param, args[i].f)); break;
-      }
+      values.push_back(args[i].kind == KernelArg::Kind::buffer
+                           ? buffer_pointer(b, fn, {int32_t(args[i].value)})
+                           : llvm::ConstantInt::get(param, uint64_t(args[i].value), true));
     }
     values.push_back(fn->getArg(1));
     values.push_back(fn->getArg(2));
@@ -138,11 +132,6 @@ public:
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override {
     emit_loop(shape, dst, type, {{src, type, std::nullopt}},
               [](ScalarBuilder &, std::span<V const> v) { return v[0]; });
-  }
-
-  void fill(DType type, const Shape &shape, const View &dst, double value) override {
-    emit_loop(shape, dst, type, {},
-              [&](ScalarBuilder &sb, std::span<V const>) { return sb.constant(value, type); });
   }
 
 private:

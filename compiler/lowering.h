@@ -30,12 +30,10 @@ struct View {
 
 // An argument of a kernel-library call. The task range is appended last.
 struct KernelArg {
-  enum class Kind { buffer, i64, f64 } kind;
-  int64_t i = 0;
-  double f = 0;
-  static KernelArg buf(Buffer b) { return {Kind::buffer, b.index, 0}; }
-  static KernelArg int64(int64_t v) { return {Kind::i64, v, 0}; }
-  static KernelArg float64(double v) { return {Kind::f64, 0, v}; }
+  enum class Kind { buffer, i64 } kind;
+  int64_t value = 0; // the buffer index or the integer
+  static KernelArg buf(Buffer b) { return {Kind::buffer, b.index}; }
+  static KernelArg int64(int64_t v) { return {Kind::i64, v}; }
 };
 
 class Lowering {
@@ -59,8 +57,6 @@ public:
 
   // dst[i] = src[i] over `shape`, both of element type `type`.
   virtual void copy(DType type, const Shape &shape, const View &dst, const View &src) = 0;
-  // dst[i] = value over `shape`.
-  virtual void fill(DType type, const Shape &shape, const View &dst, double value) = 0;
 };
 
 // The contiguous view of a whole buffer of `shape`.

@@ -9,15 +9,8 @@ namespace kiln {
 
 namespace {
 
-// The current scope's prefix ("outer/inner/" or ""), read off a name that
-// Graph::unique_name builds: the base has no '/', so the last one ends the prefix.
-std::string scope_prefix(const Graph &g) {
-  std::string probe = g.unique_name("n");
-  return probe.substr(0, probe.rfind('/') + 1);
-}
-
 std::string node_name(const Graph &g, std::string_view op, std::string name) {
-  return name.empty() ? g.unique_name(op) : scope_prefix(g) + name;
+  return name.empty() ? g.unique_name(op) : g.scope_prefix() + name;
 }
 
 void check_inputs(const Graph &g, std::string_view op, const std::string &name,
@@ -38,7 +31,7 @@ const Node &Value::node() const {
 }
 
 std::string unique_scope(const Graph &g, std::string_view base) {
-  std::string prefix = scope_prefix(g);
+  std::string prefix = g.scope_prefix();
   auto taken = [&](const std::string &scope) {
     std::string full = prefix + scope, inside = full + "/";
     return g.find(full) || std::any_of(g.nodes().begin(), g.nodes().end(),

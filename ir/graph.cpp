@@ -44,8 +44,6 @@ TensorType infer_checked(const Node &node, std::span<const TensorType> inputs) {
     return node.op->infer(node, inputs);
   } catch (const Error &e) {
     fail("{}: {}", node.describe(), e.what());
-  } catch (const std::bad_variant_access &) {
-    fail("{}: an attribute has the wrong kind", node.describe());
   }
 }
 
@@ -102,9 +100,14 @@ void Graph::push_scope(std::string_view scope) { scopes_.emplace_back(scope); }
 
 void Graph::pop_scope() { scopes_.pop_back(); }
 
-std::string Graph::unique_name(std::string_view base) const {
+std::string Graph::scope_prefix() const {
   std::string prefix;
   for (const std::string &s : scopes_) prefix += s + "/";
+  return prefix;
+}
+
+std::string Graph::unique_name(std::string_view base) const {
+  std::string prefix = scope_prefix();
   std::string name = prefix + std::string(base);
   for (int i = 1; by_name_.count(name); ++i) name = fmt::format("{}{}_{}", prefix, base, i);
   return name;

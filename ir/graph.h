@@ -35,9 +35,6 @@ struct Node {
   const std::vector<int64_t> &attr_ints(std::string_view key) const {
     return std::get<std::vector<int64_t>>(attr(key));
   }
-  const std::vector<double> &attr_floats(std::string_view key) const {
-    return std::get<std::vector<double>>(attr(key));
-  }
   DType attr_dtype(std::string_view key) const { return std::get<DType>(attr(key)); }
   const Tensor &attr_tensor(std::string_view key) const { return std::get<Tensor>(attr(key)); }
 
@@ -64,6 +61,8 @@ public:
   void push_scope(std::string_view scope);
   void pop_scope();
   std::string unique_name(std::string_view base) const;
+  // "outer/inner/" inside those scopes, "" outside any.
+  std::string scope_prefix() const;
 
   // Same nodes, names, attributes and order.
   bool operator==(const Graph &other) const;
