@@ -85,8 +85,10 @@ private:
   Graph &g_;
 };
 
-// Re-runs every node's type rule with the batch dim bound to `batch_size`:
-// the concrete types a compiled executable is specialized for.
+// The graph's types with the batch dim bound to `batch_size`: the concrete
+// types a compiled executable is specialized for. Type rules keep the batch
+// dim symbolic exactly when a concrete batch would substitute into it (e.g.
+// reshape's -1 must stand for the batch dim), so binding is substitution.
 std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size);
 
 } // namespace kiln

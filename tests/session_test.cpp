@@ -133,3 +133,41 @@ TEST_CASE("bad feeds and fetches are clear errors", "[session][errors]") {
                     "feed 'dense/W': only placeholders can be fed, this is a variable node");
   CHECK_THROWS_WITH(session.run({{m->x, Tensor()}}, {m->logits}), Contains("empty"));
 }
+
+TEST_CASE("shape ops keep the batch dim at every batch size", "[session]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 3, 4});
+  Value y = placeholder(g, "y", f32, {batch, 12});
+  std::vector<Value> outs = {reshape(x, {-1, 12}) + y,
+                             flatten(transpose(x, {0, 2, 1})),
+                             concat({slice(x, {0, 1}, {to_end, 3}), x}, 1),
+                             sum(x, {0, 2}),
+                             broadcast_to(mean(y, {1}, true), {batch, 12}),
+                             argmax(reshape(x, {-1, 12}))};
+  std::vector<NodeRef> fetches(outs.begin(), outs.end());
+  Session session(g);
+  std::mt19937 rng(11);
+  for (int64_t n : {1, 5, 2}) {
+    Feeds feeds = {{x, test::random_tensor(f32, {n, 3, 4}, rng)},
+                   {y, test::random_tensor(f32, {n, 12}, rng)}};
+    std::vector<Tensor> got = session.run(feeds, fetches);
+    std::vector<Tensor> want = run_reference(g, feeds, fetches);
+    for (size_t i = 0; i < outs.size(); ++i) {
+      INFO("batch " << n << ", " << outs[i].name());
+      CHECK(test::compare(got[i], want[i], 1e-6) == "");
+    }
+  }
+  CHECK(session.stats().compilations == 3);
+}
+
+TEST_CASE("a failed run leaves the session usable and its variables intact", "[session][errors]") {
+  auto m = make_mlp();
+  Session session(m->g);
+  Tensor before = session.variable("dense/W");
+  Tensor x = random_images(2, 12);
+  Tensor good = session.run({{m->x, x}}, {m->logits})[0];
+  CHECK_THROWS(session.run({{m->x, Tensor(f32, {2, 5})}}, {m->logits}));
+  CHECK_THROWS(session.run({{m->x, x}}, {"missing"}));
+  CHECK(session.run({{m->x, x}}, {m->logits})[0].identical(good));
+  CHECK(session.variable("dense/W").identical(before));
+}
