@@ -110,6 +110,9 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln dump prints every node in each format", 
   CHECK_THAT(proto.out, Contains("name: \"dense_1/add\""));
   CHECK(kiln({"dump", "@mlp.kiln", "-f", "proto", "-o", "@copy.kiln.txt"}).status == 0);
   CHECK(load_graph(path("copy.kiln.txt")) == graph);
+  // -o with a binary name converts back to binary.
+  CHECK(kiln({"dump", "@copy.kiln.txt", "-f", "proto", "-o", "@copy.kiln"}).status == 0);
+  CHECK(load_graph(path("copy.kiln")) == graph);
 
   Result dot = kiln({"dump", "@mlp.kiln", "--format", "dot"});
   REQUIRE(dot.status == 0);

@@ -37,6 +37,12 @@ struct DumpOptions {
 };
 
 void dump(const DumpOptions &o) {
+  if (o.format == "proto" && !o.output.empty()) {
+    // A model file: binary or text as its name says (format_for), so that
+    // `-o m.kiln` loads back as a model.
+    save_graph(load_graph(o.model), o.output);
+    return;
+  }
   std::string text = printers().at(o.format)(load_graph(o.model));
   if (o.output.empty())
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -61,7 +67,8 @@ void add_dump_command(CLI::App &app) {
       ->type_name("FILE");
   cmd->footer("Formats:\n"
               "  text   one node per line: %name = op(%inputs) {attrs} : type\n"
-              "  proto  protobuf text form; loads back as a .kiln.txt model\n"
+              "  proto  protobuf text form; with -o, a model file in the form its name says\n"
+              "         (.kiln binary, .kiln.txt text): converts between the two\n"
               "  dot    Graphviz DOT: name scopes as clusters, edges labeled with types\n"
               "  svg    the DOT rendered by Graphviz's 'dot' program (must be on PATH)\n"
               "Examples:\n"
