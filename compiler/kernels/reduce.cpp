@@ -111,26 +111,37 @@ template <typename Op, typename T> KILN_INLINE T reduce_row(const T *x, int64_t 
   return lanes[0];
 }
 
-template <typename Op, typename T>
-KILN_INLINE void reduce(const T *in, T *out, int64_t outer, int64_t reduce, int64_t inner,
-                        int64_t task_begin, int64_t task_end) {
+// Calls visit(x, y, w) for each task's tile of [outer, reduce, inner]: x is
+// the tile's first input element, y its first output, w its inner width.
+template <typename T, typename U, typename Visit>
+KILN_INLINE void for_each_row_tile(const T *in, U *out, int64_t outer, int64_t reduce,
+                                   int64_t inner, int64_t task_begin, int64_t task_end,
+                                   Visit visit) {
   const int64_t tasks = abi::kiln_reduce_tasks(outer, inner);
   if (task_end > tasks) task_end = tasks;
   for (int64_t task = task_begin; task < task_end; ++task) {
     const abi::RowTile t = abi::kiln_row_tile(task, inner);
-    const T *x = in + (reduce == 0 ? 0 : t.o * reduce * inner + t.i0); // in may be null if empty
-    T *y = out + t.o * inner + t.i0;
-    if (inner == 1) {
-      y[0] = Op::finish(reduce_row<Op>(x, reduce), reduce);
-      continue;
-    }
-    const int64_t w = t.i1 - t.i0;
-    T acc[abi::kRowTileInner];
-    for (int64_t i = 0; i < w; ++i) acc[i] = Op::template init<T>;
-    for (int64_t r = 0; r < reduce; ++r)
-      for (int64_t i = 0; i < w; ++i) Op::combine(acc[i], x[r * inner + i]);
-    for (int64_t i = 0; i < w; ++i) y[i] = Op::finish(acc[i], reduce);
+    // `in` may be null when the reduced axis is empty.
+    visit(in + (reduce == 0 ? 0 : t.o * reduce * inner + t.i0), out + t.o * inner + t.i0,
+          t.i1 - t.i0);
   }
+}
+
+template <typename Op, typename T>
+KILN_INLINE void reduce(const T *in, T *out, int64_t outer, int64_t reduce, int64_t inner,
+                        int64_t task_begin, int64_t task_end) {
+  for_each_row_tile(in, out, outer, reduce, inner, task_begin, task_end,
+                    [&](const T *x, T *y, int64_t w) {
+                      if (inner == 1) {
+                        y[0] = Op::finish(reduce_row<Op>(x, reduce), reduce);
+                        return;
+                      }
+                      T acc[abi::kRowTileInner];
+                      for (int64_t i = 0; i < w; ++i) acc[i] = Op::template init<T>;
+                      for (int64_t r = 0; r < reduce; ++r)
+                        for (int64_t i = 0; i < w; ++i) Op::combine(acc[i], x[r * inner + i]);
+                      for (int64_t i = 0; i < w; ++i) y[i] = Op::finish(acc[i], reduce);
+                    });
 }
 
 // ---- argmax / argmin -------------------------------------------------------
@@ -190,29 +201,24 @@ template <typename Op, typename T> KILN_INLINE int64_t arg_row(const T *x, int64
 template <typename Op, typename T>
 KILN_INLINE void arg_reduce(const T *in, int64_t *out, int64_t outer, int64_t reduce, int64_t inner,
                             int64_t task_begin, int64_t task_end) {
-  const int64_t tasks = abi::kiln_reduce_tasks(outer, inner);
-  if (task_end > tasks) task_end = tasks;
-  for (int64_t task = task_begin; task < task_end; ++task) {
-    const abi::RowTile t = abi::kiln_row_tile(task, inner);
-    const T *x = in + (reduce == 0 ? 0 : t.o * reduce * inner + t.i0); // in may be null if empty
-    int64_t *y = out + t.o * inner + t.i0;
-    if (inner == 1) {
-      y[0] = arg_row<Op>(x, reduce);
-      continue;
-    }
-    const int64_t w = t.i1 - t.i0;
-    T best[abi::kRowTileInner];
-    for (int64_t i = 0; i < w; ++i) {
-      best[i] = Op::template init<T>;
-      y[i] = 0;
-    }
-    for (int64_t r = 0; r < reduce; ++r)
-      for (int64_t i = 0; i < w; ++i) {
-        const bool b = Op::beats(x[r * inner + i], best[i]);
-        best[i] = b ? x[r * inner + i] : best[i];
-        y[i] = b ? r : y[i];
-      }
-  }
+  for_each_row_tile(in, out, outer, reduce, inner, task_begin, task_end,
+                    [&](const T *x, int64_t *y, int64_t w) {
+                      if (inner == 1) {
+                        y[0] = arg_row<Op>(x, reduce);
+                        return;
+                      }
+                      T best[abi::kRowTileInner];
+                      for (int64_t i = 0; i < w; ++i) {
+                        best[i] = Op::template init<T>;
+                        y[i] = 0;
+                      }
+                      for (int64_t r = 0; r < reduce; ++r)
+                        for (int64_t i = 0; i < w; ++i) {
+                          const bool b = Op::beats(x[r * inner + i], best[i]);
+                          best[i] = b ? x[r * inner + i] : best[i];
+                          y[i] = b ? r : y[i];
+                        }
+                    });
 }
 
 #undef KILN_INLINE
