@@ -6,10 +6,12 @@
 // "every op has a case" fails until each registered op has one.
 // KILN_CASE=matmul in the environment runs only that op's cases.
 #include "frontends/builder.h"
+#include "ir/error.h"
 #include "runtime/reference.h"
 #include "runtime/session.h"
 #include "test_util.h"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -295,6 +297,42 @@ void check_case(const OpCase &c, std::mt19937 &rng) {
   }
 }
 
+// The same variants (first dtype only) with the leading dim symbolic where
+// every input has the same one: each type rule then sees the batch dim, and
+// the session binds it. Variants whose type rule rightly refuses a batch dim
+// there (matmul contracting it, a reshape folding it) are skipped.
+void check_case_with_batch(const OpCase &c, std::mt19937 &rng) {
+  DType dtype = c.dtypes.front();
+  for (const std::vector<Shape> &shapes : c.shapes) {
+    bool shared = std::all_of(shapes.begin(), shapes.end(),
+                              [&](const Shape &s) { return !s.empty() && s[0] == shapes[0][0]; });
+    if (!shared) continue;
+    Graph g;
+    Feeds feeds;
+    std::vector<Value> inputs;
+    std::string label = c.op + " on " + std::string(to_string(dtype)) + " inputs of shapes";
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      DType t = c.bool_inputs.count(i) ? boolean : dtype;
+      Shape symbolic = shapes[i];
+      symbolic[0] = batch;
+      inputs.push_back(placeholder(g, "in" + std::to_string(i), t, symbolic));
+      feeds.emplace_back(inputs.back().id, test::random_tensor(t, shapes[i], rng, c.lo, c.hi));
+      label += " " + to_string(symbolic);
+    }
+    Value out;
+    try {
+      out = c.build(inputs);
+    } catch (const Error &) {
+      continue;
+    }
+    INFO(label << " at batch " << shapes[0][0]);
+    Session session(g);
+    Tensor actual = session.run(feeds, {out})[0];
+    Tensor expected = run_reference(g, feeds, {out})[0];
+    CHECK(test::compare(actual, expected, c.tol) == "");
+  }
+}
+
 } // namespace
 
 TEST_CASE("every op matches its reference kernel", "[ops]") {
@@ -302,6 +340,13 @@ TEST_CASE("every op matches its reference kernel", "[ops]") {
   const char *only = std::getenv("KILN_CASE");
   for (const OpCase &c : cases())
     if (!only || c.op == only) check_case(c, rng);
+}
+
+TEST_CASE("every op matches its reference kernel with a batch dim", "[ops]") {
+  std::mt19937 rng(4321);
+  const char *only = std::getenv("KILN_CASE");
+  for (const OpCase &c : cases())
+    if (!only || c.op == only) check_case_with_batch(c, rng);
 }
 
 TEST_CASE("every op has a case", "[ops]") {
