@@ -36,6 +36,9 @@ struct Program {
   std::vector<Kernel> kernels; // in execution order
   std::vector<BufferInfo> buffers;
   double compile_ms = 0;
+  // The machine code; freed from the JIT when the last copy of the program
+  // goes (which must be before its Compiler).
+  std::shared_ptr<void> code;
 };
 
 struct CompileOptions {

@@ -89,10 +89,14 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
   for (llvm::Function &f : *m) impl_->jit.set_host_attributes(f);
   impl_->jit.optimize(*m);
   if (impl_->options.print_ir) m->print(llvm::errs(), nullptr);
-  impl_->jit.add(std::move(m), std::move(context));
+  llvm::orc::ResourceTrackerSP tracker = impl_->jit.add(std::move(m), std::move(context));
 
-  Program program{std::move(emitted.kernels), std::move(emitted.buffers), 0};
+  Program program{std::move(emitted.kernels), std::move(emitted.buffers), 0, nullptr};
   for (Kernel &k : program.kernels) k.fn = reinterpret_cast<KernelFn>(impl_->jit.lookup(k.symbol));
+  // Removal only fails if the JIT's session has an error pending; there is
+  // nothing a destructor could do about it.
+  program.code =
+      std::shared_ptr<void>(nullptr, [tracker](void *) { llvm::consumeError(tracker->remove()); });
   program.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return program;

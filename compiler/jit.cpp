@@ -62,9 +62,12 @@ void Jit::optimize(llvm::Module &m) const {
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
 }
 
-void Jit::add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> c) {
-  check(lljit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(c))),
+llvm::orc::ResourceTrackerSP Jit::add(std::unique_ptr<llvm::Module> m,
+                                      std::unique_ptr<llvm::LLVMContext> c) {
+  llvm::orc::ResourceTrackerSP tracker = lljit_->getMainJITDylib().createResourceTracker();
+  check(lljit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(m), std::move(c))),
         "adding a module to the JIT");
+  return tracker;
 }
 
 void *Jit::lookup(const std::string &symbol) {

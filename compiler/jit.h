@@ -21,7 +21,9 @@ public:
   void set_host_attributes(llvm::Function &f) const;
   // The new PassManager's O3 pipeline with the host TargetMachine.
   void optimize(llvm::Module &m) const;
-  void add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> c);
+  // Adds a module; removing the returned tracker frees its code.
+  llvm::orc::ResourceTrackerSP add(std::unique_ptr<llvm::Module> m,
+                                   std::unique_ptr<llvm::LLVMContext> c);
   void *lookup(const std::string &symbol);
 
 private:

@@ -10,6 +10,7 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <map>
 
 namespace kiln {
@@ -21,6 +22,7 @@ struct Session::Executable {
   std::vector<TensorType> types; // the graph's types at this batch size
   std::vector<Tensor> storage;   // computed and scratch buffers
   std::vector<void *> table;     // the kernels' buffer table
+  uint64_t last_use = 0;
 };
 
 struct Session::Runtime {
@@ -30,6 +32,7 @@ struct Session::Runtime {
   std::unique_ptr<tbb::global_control> more_threads;
   tbb::task_arena arena;
   std::map<std::pair<int64_t, std::vector<NodeId>>, std::unique_ptr<Executable>> cache;
+  uint64_t clock = 0; // counts uses, for least-recently-used eviction
 
   explicit Runtime(const SessionOptions &o)
       : compiler(compiler::CompileOptions{o.print_ir}),
@@ -75,8 +78,11 @@ void Session::set_variable(const NodeRef &v, const Tensor &value) {
 
 Session::Executable &Session::executable(int64_t batch_size, const std::vector<NodeId> &needed) {
   auto key = std::make_pair(batch_size, needed);
-  auto &slot = runtime_->cache[key];
-  if (slot) return *slot;
+  auto found = runtime_->cache.find(key);
+  if (found != runtime_->cache.end()) {
+    found->second->last_use = ++runtime_->clock;
+    return *found->second;
+  }
 
   std::vector<TensorType> types = bind_types(graph_, batch_size);
   std::vector<NodeId> schedule;
@@ -103,8 +109,17 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   }
   ++stats_.compilations;
   stats_.last_compile_ms = e->program.compile_ms;
-  slot = std::move(e);
-  return *slot;
+  e->last_use = ++runtime_->clock;
+  auto &cache = runtime_->cache;
+  if (cache.size() >= std::max<size_t>(options_.max_programs, 1)) {
+    auto oldest = std::min_element(cache.begin(), cache.end(), [](const auto &a, const auto &b) {
+      return a.second->last_use < b.second->last_use;
+    });
+    cache.erase(oldest);
+  }
+  Executable &inserted = *cache.emplace(std::move(key), std::move(e)).first->second;
+  stats_.cached_programs = cache.size();
+  return inserted;
 }
 
 void Session::execute(Executable &e) {

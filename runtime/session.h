@@ -16,10 +16,15 @@ namespace kiln {
 struct SessionOptions {
   int threads = 0; // 0: all cores
   bool print_ir = false;
+  // Compiled programs kept (one per batch size and set of fetches); beyond
+  // this the least recently used one is freed, so varying batch sizes do not
+  // grow memory without bound.
+  size_t max_programs = 16;
 };
 
 struct SessionStats {
   int compilations = 0;
+  size_t cached_programs = 0;
   double last_compile_ms = 0;
 };
 

@@ -171,3 +171,25 @@ TEST_CASE("a failed run leaves the session usable and its variables intact", "[s
   CHECK(session.run({{m->x, x}}, {m->logits})[0].identical(good));
   CHECK(session.variable("dense/W").identical(before));
 }
+
+TEST_CASE("old programs are freed beyond max_programs and recompiled when needed", "[session]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 3});
+  Value y = relu(x) * 2.0;
+  Session session(g, {.max_programs = 2});
+  auto run = [&](int64_t n) {
+    std::mt19937 rng{static_cast<uint32_t>(n)};
+    Tensor in = test::random_tensor(f32, {n, 3}, rng);
+    CHECK(test::compare(session.run({{x, in}}, {y})[0], run_reference(g, {{x, in}}, {y})[0], 0) ==
+          "");
+  };
+  for (int64_t n : {1, 2, 3}) run(n); // batch 1's program is evicted by batch 3's
+  CHECK(session.stats().cached_programs == 2);
+  CHECK(session.stats().compilations == 3);
+  run(3);
+  run(2);
+  CHECK(session.stats().compilations == 3);
+  run(1);
+  CHECK(session.stats().compilations == 4);
+  CHECK(session.stats().cached_programs == 2);
+}
