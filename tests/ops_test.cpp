@@ -11,6 +11,8 @@
 #include "runtime/session.h"
 #include "test_util.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <functional>
 #include <set>
@@ -275,7 +277,7 @@ void check_case(const OpCase &c, std::mt19937 &rng) {
     for (const std::vector<Shape> &shapes : c.shapes) {
       Scope scope(g, "v" + std::to_string(labels.size()));
       std::vector<Value> inputs;
-      std::string label = c.op + " on " + std::string(to_string(dtype)) + " inputs of shapes";
+      std::string label = fmt::format("{} on {} inputs of shapes", c.op, to_string(dtype));
       for (size_t i = 0; i < shapes.size(); ++i) {
         DType t = c.bool_inputs.count(i) ? boolean : dtype;
         inputs.push_back(placeholder(g, "in" + std::to_string(i), t, shapes[i]));
@@ -310,7 +312,7 @@ void check_case_with_batch(const OpCase &c, std::mt19937 &rng) {
     Graph g;
     Feeds feeds;
     std::vector<Value> inputs;
-    std::string label = c.op + " on " + std::string(to_string(dtype)) + " inputs of shapes";
+    std::string label = fmt::format("{} on {} inputs of shapes", c.op, to_string(dtype));
     for (size_t i = 0; i < shapes.size(); ++i) {
       DType t = c.bool_inputs.count(i) ? boolean : dtype;
       Shape symbolic = shapes[i];
