@@ -275,14 +275,14 @@ void check_case(const OpCase &c, std::mt19937 &rng) {
   std::vector<std::string> labels;
   for (DType dtype : c.dtypes)
     for (const std::vector<Shape> &shapes : c.shapes) {
-      Scope scope(g, "v" + std::to_string(labels.size()));
+      Scope scope(g, fmt::format("v{}", labels.size()));
       std::vector<Value> inputs;
       std::string label = fmt::format("{} on {} inputs of shapes", c.op, to_string(dtype));
       for (size_t i = 0; i < shapes.size(); ++i) {
         DType t = c.bool_inputs.count(i) ? boolean : dtype;
-        inputs.push_back(placeholder(g, "in" + std::to_string(i), t, shapes[i]));
+        inputs.push_back(placeholder(g, fmt::format("in{}", i), t, shapes[i]));
         feeds.emplace_back(inputs.back().id, test::random_tensor(t, shapes[i], rng, c.lo, c.hi));
-        label += " " + to_string(shapes[i]);
+        label += fmt::format(" {}", to_string(shapes[i]));
       }
       outputs.push_back(c.build(inputs));
       labels.push_back(label);
@@ -317,9 +317,9 @@ void check_case_with_batch(const OpCase &c, std::mt19937 &rng) {
       DType t = c.bool_inputs.count(i) ? boolean : dtype;
       Shape symbolic = shapes[i];
       symbolic[0] = batch;
-      inputs.push_back(placeholder(g, "in" + std::to_string(i), t, symbolic));
+      inputs.push_back(placeholder(g, fmt::format("in{}", i), t, symbolic));
       feeds.emplace_back(inputs.back().id, test::random_tensor(t, shapes[i], rng, c.lo, c.hi));
-      label += " " + to_string(symbolic);
+      label += fmt::format(" {}", to_string(symbolic));
     }
     Value out;
     try {
