@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <functional>
-#include <optional>
 
 namespace kiln::compiler {
 
@@ -26,7 +25,7 @@ using V = llvm::Value *;
 struct Operand {
   View view;
   DType dtype;
-  std::optional<double> immediate;
+  const Tensor *immediate = nullptr; // its one element, bit for bit
 };
 
 using ScalarBody = std::function<V(ScalarBuilder &, std::span<V const>)>;
@@ -81,6 +80,20 @@ MergedLoop merge_dims(const Shape &shape, const std::vector<const View *> &views
   return loop;
 }
 
+// A one-element tensor as an LLVM constant, from its bits: an i64 beyond 2^53
+// would not survive a trip through double.
+V immediate_value(llvm::IRBuilder<> &b, const Tensor &t) {
+  llvm::LLVMContext &c = b.getContext();
+  switch (t.dtype()) {
+  case DType::f32: return llvm::ConstantFP::get(llvm::Type::getFloatTy(c), t.data<float>()[0]);
+  case DType::f64: return llvm::ConstantFP::get(llvm::Type::getDoubleTy(c), t.data<double>()[0]);
+  case DType::i32: return b.getInt32(uint32_t(t.data<int32_t>()[0]));
+  case DType::i64: return b.getInt64(uint64_t(t.data<int64_t>()[0]));
+  case DType::boolean: return b.getInt1(t.data<uint8_t>()[0] != 0);
+  }
+  return nullptr;
+}
+
 class ModuleEmitter : public Lowering {
 public:
   ModuleEmitter(llvm::Module &m, const Graph &g, std::span<const TensorType> types,
@@ -130,7 +143,7 @@ public:
   }
 
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override {
-    emit_loop(shape, dst, type, {{src, type, std::nullopt}},
+    emit_loop(shape, dst, type, {{src, type, nullptr}},
               [](ScalarBuilder &, std::span<V const> v) { return v[0]; });
   }
 
@@ -141,9 +154,9 @@ private:
     for (size_t i = 0; i < node_->inputs.size(); ++i) {
       const Node &in = g_.node(node_->inputs[i]);
       const TensorType &t = input_type(i);
-      std::optional<double> immediate;
+      const Tensor *immediate = nullptr;
       if (in.op->source == Source::constant && num_elements(t.shape) == 1)
-        immediate = in.attr_tensor("value").get(0);
+        immediate = &in.attr_tensor("value");
       operands.push_back(
           {{input(i), 0, ops::broadcast_strides(t.shape, out.shape)}, t.dtype, immediate});
     }
@@ -222,7 +235,7 @@ private:
         size_t v = 1;
         for (const Operand &s : srcs) {
           if (s.immediate) {
-            values.push_back(sb.constant(*s.immediate, s.dtype));
+            values.push_back(immediate_value(b, *s.immediate));
             continue;
           }
           V x = b.CreateLoad(memory_type(c_, s.dtype), address(v++, s.dtype));

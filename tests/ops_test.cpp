@@ -426,3 +426,14 @@ TEST_CASE("NaN propagates through max, min, relu, clip and reductions", "[ops]")
                            max(x, {1}), min(x, {1}), sum(x, {1}), argmax(x), argmin(x),
                            softmax(x)});
 }
+
+TEST_CASE("i64 constants beyond 2^53 are exact in compiled code", "[ops]") {
+  Graph g;
+  Value x = placeholder(g, "x", i64, {2});
+  int64_t big = (int64_t{1} << 60) + 1;
+  Value y = x + constant(g, Tensor::scalar<int64_t>(big));
+  Session session(g);
+  Tensor out = session.run({{x, Tensor::from<int64_t>({2}, {1, -2})}}, {y})[0];
+  CHECK(out.data<int64_t>()[0] == big + 1);
+  CHECK(out.data<int64_t>()[1] == big - 2);
+}
