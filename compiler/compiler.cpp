@@ -49,16 +49,19 @@ void materialize_reachable(llvm::Module &m, const std::vector<Kernel> &kernels) 
   while (!work.empty()) {
     llvm::Function *f = work.back();
     work.pop_back();
+    // Every function a body mentions, called or passed as a pointer: a body
+    // read later must not refer to a function dropped below.
     for (llvm::Instruction &inst : llvm::instructions(*f)) {
-      auto *call = llvm::dyn_cast<llvm::CallBase>(&inst);
-      llvm::Function *callee = call ? call->getCalledFunction() : nullptr;
-      if (!callee || !callee->isMaterializable()) continue;
-      check(callee->materialize(), "reading the kernel library");
-      callee->setLinkage(llvm::GlobalValue::InternalLinkage);
-      callee->removeFnAttr(llvm::Attribute::NoInline);
-      callee->removeFnAttr(llvm::Attribute::OptimizeNone);
-      callee->addFnAttr(llvm::Attribute::AlwaysInline);
-      work.push_back(callee);
+      for (llvm::Value *operand : inst.operands()) {
+        auto *callee = llvm::dyn_cast<llvm::Function>(operand);
+        if (!callee || !callee->isMaterializable()) continue;
+        check(callee->materialize(), "reading the kernel library");
+        callee->setLinkage(llvm::GlobalValue::InternalLinkage);
+        callee->removeFnAttr(llvm::Attribute::NoInline);
+        callee->removeFnAttr(llvm::Attribute::OptimizeNone);
+        callee->addFnAttr(llvm::Attribute::AlwaysInline);
+        work.push_back(callee);
+      }
     }
   }
   for (llvm::Function &f : llvm::make_early_inc_range(m))
