@@ -20,26 +20,16 @@ namespace kiln::kernels::math {
 constexpr float kInf = __builtin_inff();
 constexpr float kNaN = __builtin_nanf("");
 
-KILN_INLINE uint32_t bits(float x) {
-  uint32_t u;
-  __builtin_memcpy(&u, &x, sizeof u);
-  return u;
+template <typename To, typename From> KILN_INLINE To bit_cast(From x) {
+  static_assert(sizeof(To) == sizeof(From));
+  To y;
+  __builtin_memcpy(&y, &x, sizeof y);
+  return y;
 }
-KILN_INLINE float as_f32(uint32_t u) {
-  float x;
-  __builtin_memcpy(&x, &u, sizeof x);
-  return x;
-}
-KILN_INLINE uint64_t bits(double x) {
-  uint64_t u;
-  __builtin_memcpy(&u, &x, sizeof u);
-  return u;
-}
-KILN_INLINE double as_f64(uint64_t u) {
-  double x;
-  __builtin_memcpy(&x, &u, sizeof x);
-  return x;
-}
+KILN_INLINE uint32_t bits(float x) { return bit_cast<uint32_t>(x); }
+KILN_INLINE uint64_t bits(double x) { return bit_cast<uint64_t>(x); }
+KILN_INLINE float as_f32(uint32_t u) { return bit_cast<float>(u); }
+KILN_INLINE double as_f64(uint64_t u) { return bit_cast<double>(u); }
 
 KILN_INLINE float abs_f32(float x) { return as_f32(bits(x) & 0x7fffffffu); }
 // |magnitude| with the sign of `sign`.

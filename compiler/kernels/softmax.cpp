@@ -31,26 +31,25 @@ KILN_INLINE float exp(float x) { return kiln_exp_f32(x); }
 KILN_INLINE double exp(double x) { return kiln_exp_f64(x); }
 KILN_INLINE float log(float x) { return kiln_log_f32(x); }
 KILN_INLINE double log(double x) { return kiln_log_f64(x); }
-// Max and sum of a contiguous row.
+// Max and sum of a contiguous row, through the reduce kernels.
+template <typename T>
+using ReduceKernel = void (*)(const T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t);
+template <typename T> KILN_INLINE T reduce_row(ReduceKernel<T> kernel, const T *x, int64_t n) {
+  T result;
+  kernel(x, &result, 1, n, 1, 0, 1);
+  return result;
+}
 KILN_INLINE float row_max(const float *x, int64_t n) {
-  float m;
-  kiln_reduce_max_f32(x, &m, 1, n, 1, 0, 1);
-  return m;
+  return reduce_row(kiln_reduce_max_f32, x, n);
 }
 KILN_INLINE double row_max(const double *x, int64_t n) {
-  double m;
-  kiln_reduce_max_f64(x, &m, 1, n, 1, 0, 1);
-  return m;
+  return reduce_row(kiln_reduce_max_f64, x, n);
 }
 KILN_INLINE float row_sum(const float *x, int64_t n) {
-  float s;
-  kiln_reduce_sum_f32(x, &s, 1, n, 1, 0, 1);
-  return s;
+  return reduce_row(kiln_reduce_sum_f32, x, n);
 }
 KILN_INLINE double row_sum(const double *x, int64_t n) {
-  double s;
-  kiln_reduce_sum_f64(x, &s, 1, n, 1, 0, 1);
-  return s;
+  return reduce_row(kiln_reduce_sum_f64, x, n);
 }
 
 // NaN-propagating max.
