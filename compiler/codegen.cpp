@@ -147,6 +147,11 @@ public:
               [](ScalarBuilder &, std::span<V const> v) { return v[0]; });
   }
 
+  void fill(DType type, const Shape &shape, const View &dst, double value) override {
+    emit_loop(shape, dst, type, {},
+              [&](ScalarBuilder &sb, std::span<V const>) { return sb.constant(value, type); });
+  }
+
 private:
   void emit_elementwise() {
     const TensorType &out = output_type();

@@ -57,6 +57,8 @@ public:
 
   // dst[i] = src[i] over `shape`, both of element type `type`.
   virtual void copy(DType type, const Shape &shape, const View &dst, const View &src) = 0;
+  // dst[i] = value over `shape`.
+  virtual void fill(DType type, const Shape &shape, const View &dst, double value) = 0;
 };
 
 // The contiguous view of a whole buffer of `shape`.

@@ -141,6 +141,7 @@ Value exp(Value x, std::string name = {});
 Value log(Value x, std::string name = {});
 Value sqrt(Value x, std::string name = {});
 Value rsqrt(Value x, std::string name = {});
+Value erf(Value x, std::string name = {});
 
 // Comparisons give bool values. `==` is not overloaded: on a handle type it
 // would read as handle identity.
@@ -178,6 +179,10 @@ Value sum(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::s
 Value mean(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
 Value max(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
 Value min(Value x, std::vector<int64_t> axes = {}, bool keepdims = false, std::string name = {});
+// The number of elements along `axes` (all when empty) as a scalar of
+// `dtype`: a run-time value when the axes include the batch dim.
+Value size(Value x, std::vector<int64_t> axes = {}, DType dtype = DType::i64,
+           std::string name = {});
 // i64 indices.
 Value argmax(Value x, int64_t axis = -1, bool keepdims = false, std::string name = {});
 Value argmin(Value x, int64_t axis = -1, bool keepdims = false, std::string name = {});
@@ -208,5 +213,7 @@ Value concat(const std::vector<Value> &values, int64_t axis = 0, std::string nam
 Value slice(Value x, std::vector<int64_t> begin, std::vector<int64_t> end,
             std::vector<int64_t> steps = {}, std::string name = {});
 Value broadcast_to(Value x, Shape shape, std::string name = {});
+// x broadcast to the shape of `like` (whose batch dim may be symbolic).
+Value broadcast_like(Value x, Value like, std::string name = {});
 
 } // namespace kiln

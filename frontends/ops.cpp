@@ -64,6 +64,7 @@ KILN_UNARY(exp)
 KILN_UNARY(log)
 KILN_UNARY(sqrt)
 KILN_UNARY(rsqrt)
+KILN_UNARY(erf)
 KILN_UNARY(logical_not)
 KILN_UNARY(sigmoid)
 KILN_UNARY(tanh)
@@ -133,6 +134,10 @@ Value min(Value x, std::vector<int64_t> axes, bool keepdims, std::string name) {
   return reduce("min", x, std::move(axes), keepdims, std::move(name));
 }
 
+Value size(Value x, std::vector<int64_t> axes, DType dtype, std::string name) {
+  return unary("size", x, std::move(name), {{"axes", std::move(axes)}, {"dtype", dtype}});
+}
+
 Value argmax(Value x, int64_t axis, bool keepdims, std::string name) {
   return arg_reduce("argmax", x, axis, keepdims, std::move(name));
 }
@@ -170,6 +175,10 @@ Value slice(Value x, std::vector<int64_t> begin, std::vector<int64_t> end,
 
 Value broadcast_to(Value x, Shape shape, std::string name) {
   return unary("broadcast_to", x, std::move(name), {{"shape", std::move(shape)}});
+}
+
+Value broadcast_like(Value x, Value like, std::string name) {
+  return apply("broadcast_like", {x, like}, {}, std::move(name));
 }
 
 } // namespace kiln

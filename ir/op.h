@@ -22,6 +22,8 @@ class Value;
 namespace kiln {
 
 struct Node;
+struct Value;
+struct GradContext;
 namespace compiler {
 class Lowering;
 class ScalarBuilder;
@@ -65,6 +67,12 @@ struct OpDef {
       scalar;
   // Other ops: emit kernels for the node. Source ops have neither.
   std::function<void(compiler::Lowering &l)> lower;
+
+  // Symbolic gradient (passes/autodiff.h): the gradient of the loss with
+  // respect to input `i`, built from builder ops so that gradients of
+  // gradients work. An empty Value: input i takes no gradient (indices,
+  // conditions). An op without it stops gradients, and autodiff says so.
+  std::function<Value(const GradContext &c, size_t i)> grad;
 };
 
 class OpRegistry {

@@ -7,6 +7,7 @@
 #include "compiler/scalar_builder.h"
 #include "ir/error.h"
 #include "ops/elementwise.h"
+#include "passes/autodiff.h"
 
 #include <cmath>
 
@@ -18,8 +19,10 @@ using Cmp = ScalarBuilder::Cmp;
 
 namespace {
 
+// An activation with gradient `grad(c)`.
 ElementwiseSpec activation(std::string name, std::vector<AttrSpec> attrs,
-                           double (*ref)(const Node &, double), V (*emit)(ScalarBuilder &, V)) {
+                           double (*ref)(const Node &, double), V (*emit)(ScalarBuilder &, V),
+                           Value (*grad)(const GradContext &c)) {
   return {name,
           1,
           DTypes::floats,
@@ -27,7 +30,9 @@ ElementwiseSpec activation(std::string name, std::vector<AttrSpec> attrs,
           [ref](const Node &n, std::span<const double> x) {
             return std::isnan(x[0]) ? x[0] : ref(n, x[0]);
           },
-          [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0]); }};
+          [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0]); },
+          nullptr,
+          [grad](const GradContext &c, size_t) { return grad(c); }};
 }
 
 std::vector<ElementwiseSpec> activations() {
@@ -39,19 +44,25 @@ std::vector<ElementwiseSpec> activations() {
           [](ScalarBuilder &b, V x) {
             V one = b.constant(1, x);
             return b.div(one, b.add(one, b.math("exp", b.neg(x))));
-          }),
+          },
+          [](const GradContext &c) { return c.dy * c.output * (1.0 - c.output); }),
       activation(
           "tanh", {}, [](const Node &, double x) { return std::tanh(x); },
-          [](ScalarBuilder &b, V x) { return b.math("tanh", x); }),
+          [](ScalarBuilder &b, V x) { return b.math("tanh", x); },
+          [](const GradContext &c) { return c.dy * (1.0 - square(c.output)); }),
       activation(
           "relu", {}, [](const Node &, double x) { return x > 0 ? x : 0.0; },
-          [](ScalarBuilder &b, V x) { return b.max(x, b.constant(0, x)); }),
+          [](ScalarBuilder &b, V x) { return b.max(x, b.constant(0, x)); },
+          [](const GradContext &c) { return select(greater(c.x(0), 0.0), c.dy, 0.0); }),
       activation(
           "leaky_relu", {alpha_leaky},
           [](const Node &n, double x) { return x > 0 ? x : n.attr_float("alpha") * x; },
           [](ScalarBuilder &b, V x) {
             V scaled = b.mul(x, b.constant(b.node().attr_float("alpha"), x));
             return b.select(b.compare(Cmp::gt, x, b.constant(0, x)), x, scaled);
+          },
+          [](const GradContext &c) {
+            return select(greater(c.x(0), 0.0), c.dy, c.dy * c.node().attr_float("alpha"));
           }),
       activation(
           "elu", {alpha_elu},
@@ -59,6 +70,10 @@ std::vector<ElementwiseSpec> activations() {
           [](ScalarBuilder &b, V x) {
             V neg = b.mul(b.constant(b.node().attr_float("alpha"), x), b.math("expm1", x));
             return b.select(b.compare(Cmp::gt, x, b.constant(0, x)), x, neg);
+          },
+          [](const GradContext &c) {
+            double alpha = c.node().attr_float("alpha");
+            return select(greater(c.x(0), 0.0), c.dy, c.dy * (c.output + alpha));
           }),
       // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large x.
       activation(
@@ -69,7 +84,8 @@ std::vector<ElementwiseSpec> activations() {
           [](ScalarBuilder &b, V x) {
             V tail = b.math("log1p", b.math("exp", b.neg(b.abs(x))));
             return b.add(b.max(x, b.constant(0, x)), tail);
-          }),
+          },
+          [](const GradContext &c) { return c.dy * sigmoid(c.x(0)); }),
       // The exact GELU, x * Phi(x), as PyTorch's default.
       activation(
           "gelu", {},
@@ -77,6 +93,13 @@ std::vector<ElementwiseSpec> activations() {
           [](ScalarBuilder &b, V x) {
             V phi = b.add(b.constant(1, x), b.math("erf", b.mul(x, b.constant(M_SQRT1_2, x))));
             return b.mul(b.mul(b.constant(0.5, x), x), phi);
+          },
+          // gelu'(x) = Phi(x) + x phi(x).
+          [](const GradContext &c) {
+            Value x = c.x(0);
+            Value cdf = (erf(x * M_SQRT1_2) + 1.0) * 0.5;
+            Value pdf = exp(square(x) * -0.5) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+            return c.dy * (cdf + x * pdf);
           }),
   };
 }
@@ -109,6 +132,11 @@ OpDef softmax_op(std::string name, bool log) {
   };
   def.reference = [log](const Node &node, std::span<const Tensor> in, Tensor &out) {
     reference_softmax(node, in[0], out, log);
+  };
+  def.grad = [log](const GradContext &c, size_t) {
+    int64_t axis = c.node().attr_int("axis");
+    if (log) return c.dy - exp(c.output) * sum(c.dy, {axis}, /*keepdims=*/true);
+    return c.output * (c.dy - sum(c.dy * c.output, {axis}, /*keepdims=*/true));
   };
   def.lower = [log](compiler::Lowering &l) {
     const TensorType &t = l.input_type(0);

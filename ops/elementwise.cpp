@@ -7,6 +7,7 @@
 #include "compiler/scalar_builder.h"
 #include "ir/error.h"
 #include "ops/op_util.h"
+#include "passes/autodiff.h"
 
 #include <algorithm>
 #include <cmath>
@@ -33,6 +34,7 @@ OpDef elementwise_op(const ElementwiseSpec &spec) {
     reference_elementwise(in, out, [&](std::span<const double> x) { return spec.ref(node, x); });
   };
   def.scalar = spec.scalar;
+  def.grad = spec.grad;
   return def;
 }
 
@@ -48,24 +50,43 @@ double int_div(const Node &node, double a, double b) {
 
 DType to_bool(const Node &, DType) { return DType::boolean; }
 
+using Grad = decltype(OpDef::grad);
+
+// A binary op's gradient for input i: `partial` is the gradient at the
+// broadcast shape, summed back over the axes input i was broadcast along.
+Grad broadcasting(Value (*partial)(const GradContext &c, size_t i)) {
+  return [partial](const GradContext &c, size_t i) {
+    return unbroadcast(partial(c, i), c.x(i).shape());
+  };
+}
+
 ElementwiseSpec binary(std::string name, DTypes operands, double (*ref)(double, double),
-                       V (*emit)(ScalarBuilder &, V, V)) {
+                       V (*emit)(ScalarBuilder &, V, V), Grad grad = {}) {
   return {name,
           2,
           operands,
           {},
           [ref](const Node &, std::span<const double> x) { return ref(x[0], x[1]); },
-          [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0], a[1]); }};
+          [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0], a[1]); },
+          nullptr,
+          std::move(grad)};
 }
 
+// A unary op with gradient dy * derivative(c).
 ElementwiseSpec unary(std::string name, DTypes operands, double (*ref)(double),
-                      V (*emit)(ScalarBuilder &, V)) {
+                      V (*emit)(ScalarBuilder &, V),
+                      Value (*derivative)(const GradContext &c) = nullptr) {
+  Grad grad;
+  if (derivative)
+    grad = [derivative](const GradContext &c, size_t) { return c.dy * derivative(c); };
   return {name,
           1,
           operands,
           {},
           [ref](const Node &, std::span<const double> x) { return ref(x[0]); },
-          [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0]); }};
+          [emit](ScalarBuilder &b, std::span<V const> a) { return emit(b, a[0]); },
+          nullptr,
+          std::move(grad)};
 }
 
 ElementwiseSpec comparison(std::string name, DTypes operands, Cmp pred,
@@ -76,8 +97,9 @@ ElementwiseSpec comparison(std::string name, DTypes operands, Cmp pred,
       operands,
       {},
       [ref](const Node &, std::span<const double> x) { return double(ref(x[0], x[1])); },
-      [pred](ScalarBuilder &b, std::span<V const> a) { return b.compare(pred, a[0], a[1]); }};
-  s.result = to_bool;
+      [pred](ScalarBuilder &b, std::span<V const> a) { return b.compare(pred, a[0], a[1]); },
+      to_bool,
+      {}};
   return s;
 }
 
@@ -85,33 +107,56 @@ std::vector<ElementwiseSpec> arithmetic() {
   return {
       binary(
           "add", DTypes::numeric, [](double a, double b) { return a + b; },
-          [](ScalarBuilder &b, V x, V y) { return b.add(x, y); }),
+          [](ScalarBuilder &b, V x, V y) { return b.add(x, y); },
+          broadcasting([](const GradContext &c, size_t) { return c.dy; })),
       binary(
           "sub", DTypes::numeric, [](double a, double b) { return a - b; },
-          [](ScalarBuilder &b, V x, V y) { return b.sub(x, y); }),
+          [](ScalarBuilder &b, V x, V y) { return b.sub(x, y); },
+          broadcasting([](const GradContext &c, size_t i) { return i == 0 ? c.dy : -c.dy; })),
       binary(
           "mul", DTypes::numeric, [](double a, double b) { return a * b; },
-          [](ScalarBuilder &b, V x, V y) { return b.mul(x, y); }),
+          [](ScalarBuilder &b, V x, V y) { return b.mul(x, y); },
+          broadcasting([](const GradContext &c, size_t i) { return c.dy * c.x(1 - i); })),
+      // Ties send the gradient to the first operand, as TensorFlow does.
       binary(
           "maximum", DTypes::numeric,
           [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); },
-          [](ScalarBuilder &b, V x, V y) { return b.max(x, y); }),
+          [](ScalarBuilder &b, V x, V y) { return b.max(x, y); },
+          broadcasting([](const GradContext &c, size_t i) {
+            Value first = greater_equal(c.x(0), c.x(1));
+            return i == 0 ? select(first, c.dy, 0.0) : select(first, 0.0, c.dy);
+          })),
       binary(
           "minimum", DTypes::numeric,
           [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); },
-          [](ScalarBuilder &b, V x, V y) { return b.min(x, y); }),
+          [](ScalarBuilder &b, V x, V y) { return b.min(x, y); },
+          broadcasting([](const GradContext &c, size_t i) {
+            Value first = less_equal(c.x(0), c.x(1));
+            return i == 0 ? select(first, c.dy, 0.0) : select(first, 0.0, c.dy);
+          })),
+      // d/db a^b = a^b log(a), taken as 0 where a <= 0 (no real logarithm).
       binary(
           "pow", DTypes::floats, [](double a, double b) { return std::pow(a, b); },
-          [](ScalarBuilder &b, V x, V y) { return b.math("pow", x, y); }),
+          [](ScalarBuilder &b, V x, V y) { return b.math("pow", x, y); },
+          broadcasting([](const GradContext &c, size_t i) {
+            Value a = c.x(0), b = c.x(1);
+            if (i == 0) return c.dy * b * pow(a, b - 1.0);
+            Value positive = greater(a, 0.0);
+            return c.dy * c.output * select(positive, log(select(positive, a, 1.0)), 0.0);
+          })),
       unary(
           "neg", DTypes::numeric, [](double a) { return -a; },
-          [](ScalarBuilder &b, V x) { return b.neg(x); }),
+          [](ScalarBuilder &b, V x) { return b.neg(x); },
+          [](const GradContext &c) { return constant(*c.dy.graph, -1.0, c.dy.dtype()); }),
       unary(
           "abs", DTypes::numeric, [](double a) { return std::abs(a); },
-          [](ScalarBuilder &b, V x) { return b.abs(x); }),
+          [](ScalarBuilder &b, V x) { return b.abs(x); },
+          [](const GradContext &c) { return sign(c.x(0)); }),
       unary(
           "square", DTypes::numeric, [](double a) { return a * a; },
-          [](ScalarBuilder &b, V x) { return b.mul(x, x); }),
+          [](ScalarBuilder &b, V x) { return b.mul(x, x); },
+          [](const GradContext &c) { return c.x(0) * 2.0; }),
+      // Piecewise constant: a zero gradient, as in TensorFlow and PyTorch.
       unary("sign", DTypes::numeric, sign,
             [](ScalarBuilder &b, V x) {
               V zero = b.constant(0, x);
@@ -119,19 +164,28 @@ std::vector<ElementwiseSpec> arithmetic() {
                              b.select(b.compare(Cmp::lt, x, zero), b.constant(-1, x), zero));
               // NaN stays NaN: only NaN differs from itself.
               return b.select(b.compare(Cmp::ne, x, x), x, s);
-            }),
+            },
+            [](const GradContext &c) { return constant(*c.dy.graph, 0.0, c.dy.dtype()); }),
       unary(
           "exp", DTypes::floats, [](double a) { return std::exp(a); },
-          [](ScalarBuilder &b, V x) { return b.math("exp", x); }),
+          [](ScalarBuilder &b, V x) { return b.math("exp", x); },
+          [](const GradContext &c) { return c.output; }),
       unary(
           "log", DTypes::floats, [](double a) { return std::log(a); },
-          [](ScalarBuilder &b, V x) { return b.math("log", x); }),
+          [](ScalarBuilder &b, V x) { return b.math("log", x); },
+          [](const GradContext &c) { return 1.0 / c.x(0); }),
       unary(
           "sqrt", DTypes::floats, [](double a) { return std::sqrt(a); },
-          [](ScalarBuilder &b, V x) { return b.sqrt(x); }),
+          [](ScalarBuilder &b, V x) { return b.sqrt(x); },
+          [](const GradContext &c) { return 0.5 / c.output; }),
       unary(
           "rsqrt", DTypes::floats, [](double a) { return 1 / std::sqrt(a); },
-          [](ScalarBuilder &b, V x) { return b.div(b.constant(1, x), b.sqrt(x)); }),
+          [](ScalarBuilder &b, V x) { return b.div(b.constant(1, x), b.sqrt(x)); },
+          [](const GradContext &c) { return c.output / c.x(0) * -0.5; }),
+      unary(
+          "erf", DTypes::floats, [](double a) { return std::erf(a); },
+          [](ScalarBuilder &b, V x) { return b.math("erf", x); },
+          [](const GradContext &c) { return exp(-square(c.x(0))) * M_2_SQRTPI; }),
   };
 }
 
@@ -164,7 +218,11 @@ ElementwiseSpec div_spec() {
           DTypes::numeric,
           {},
           [](const Node &n, std::span<const double> x) { return int_div(n, x[0], x[1]); },
-          [](ScalarBuilder &b, std::span<V const> a) { return b.div(a[0], a[1]); }};
+          [](ScalarBuilder &b, std::span<V const> a) { return b.div(a[0], a[1]); },
+          nullptr,
+          broadcasting([](const GradContext &c, size_t i) {
+            return i == 0 ? c.dy / c.x(1) : -(c.dy * c.output) / c.x(1);
+          })};
 }
 
 // clip(x, lo, hi) with scalar attributes.
@@ -182,6 +240,14 @@ ElementwiseSpec clip_spec() {
             const Node &n = b.node();
             return b.min(b.max(a[0], b.constant(n.attr_float("min"), a[0])),
                          b.constant(n.attr_float("max"), a[0]));
+          },
+          nullptr,
+          [](const GradContext &c, size_t) {
+            const Node &n = c.node();
+            Value x = c.x(0);
+            Value inside =
+                logical_and(greater_equal(x, n.attr_float("min")), less_equal(x, n.attr_float("max")));
+            return select(inside, c.dy, 0.0);
           }};
 }
 
@@ -200,6 +266,11 @@ OpDef select_op() {
     reference_elementwise(in, out, [](std::span<const double> x) { return x[0] ? x[1] : x[2]; });
   };
   def.scalar = [](ScalarBuilder &b, std::span<V const> a) { return b.select(a[0], a[1], a[2]); };
+  def.grad = [](const GradContext &c, size_t i) {
+    if (i == 0) return Value{}; // the condition
+    Value taken = i == 1 ? select(c.x(0), c.dy, 0.0) : select(c.x(0), 0.0, c.dy);
+    return unbroadcast(taken, c.x(i).shape());
+  };
   return def;
 }
 
@@ -235,6 +306,8 @@ OpDef cast_op() {
   def.scalar = [](ScalarBuilder &b, std::span<V const> a) {
     return b.cast(a[0], b.node().attr_dtype("dtype"));
   };
+  // Only float-to-float casts carry gradients (autodiff stops at integers).
+  def.grad = [](const GradContext &c, size_t) { return cast(c.dy, c.x(0).dtype()); };
   return def;
 }
 

@@ -7,6 +7,7 @@
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"
+#include "passes/autodiff.h"
 
 #include <algorithm>
 
@@ -29,7 +30,6 @@ MatmulDims matmul_dims(const Node &node, const TensorType &a, const TensorType &
   if (ka != kb)
     fail("inner dimensions differ: {}{} x {}{}", to_string(a.shape), ta ? "^T" : "",
          to_string(b.shape), tb ? "^T" : "");
-  if (is_batch(ka)) fail("the contracted dimension cannot be the batch dim");
   Shape batch_a(a.shape.begin(), a.shape.end() - 2), batch_b(b.shape.begin(), b.shape.end() - 2);
   return {m, n, ka, broadcast_shapes(batch_a, batch_b)};
 }
@@ -103,6 +103,15 @@ void register_matmul_ops(OpRegistry &registry) {
     reference_matmul(node, in[0], in[1], out);
   };
   def.lower = lower_matmul;
+  def.grad = [](const GradContext &c, size_t i) {
+    bool ta = c.node().attr_bool("transpose_a"), tb = c.node().attr_bool("transpose_b");
+    Value a = c.x(0), b = c.x(1), dc = c.dy;
+    // C = op(A) op(B); each case is dC times the other operand, arranged so
+    // that the result has the stored (untransposed) layout of the input.
+    Value grad = i == 0 ? (ta ? matmul(b, dc, {tb, true}) : matmul(dc, b, {false, !tb}))
+                        : (tb ? matmul(dc, a, {true, ta}) : matmul(a, dc, {!ta, false}));
+    return unbroadcast(grad, c.x(i).shape());
+  };
   registry.add(std::move(def));
 }
 

@@ -6,6 +6,7 @@
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"
+#include "passes/autodiff.h"
 
 #include <algorithm>
 #include <cmath>
@@ -41,6 +42,45 @@ Shape reduced_shape(const Shape &in, const std::vector<bool> &reduced, bool keep
 }
 
 enum class Kind { sum, mean, max, min };
+
+// A reduction's output (or its gradient) with the reduced axes kept as size 1.
+Value keep_reduced_dims(const GradContext &c, Value v) {
+  const Node &n = c.node();
+  if (n.attr_bool("keepdims")) return v;
+  Shape in = c.x(0).shape();
+  std::vector<bool> reduced = reduced_axes(n, in.size());
+  Shape kept;
+  for (size_t d = 0; d < in.size(); ++d) kept.push_back(reduced[d] ? 1 : in[d]);
+  return reshape(v, kept);
+}
+
+// The number of elements each output element reduces, as a scalar: a
+// constant, unless the batch dim is reduced (then known only at run time).
+Value reduced_count(const GradContext &c) {
+  Shape in = c.x(0).shape();
+  std::vector<bool> reduced = reduced_axes(c.node(), in.size());
+  std::vector<int64_t> axes;
+  int64_t count = 1;
+  bool batch_reduced = false;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (!reduced[d]) continue;
+    axes.push_back(int64_t(d));
+    batch_reduced = batch_reduced || is_batch(in[d]);
+    count *= is_batch(in[d]) ? 1 : in[d];
+  }
+  if (batch_reduced) return size(c.x(0), axes, c.x(0).dtype());
+  return constant(*c.dy.graph, double(count), c.x(0).dtype());
+}
+
+Value reduce_grad(Kind kind, const GradContext &c) {
+  Value x = c.x(0), dy = keep_reduced_dims(c, c.dy);
+  if (kind == Kind::sum) return broadcast_like(dy, x);
+  if (kind == Kind::mean) return broadcast_like(dy / reduced_count(c), x);
+  // max/min: shared equally among the elements that attain the extreme.
+  Value hits = cast(equal(x, broadcast_like(keep_reduced_dims(c, c.output), x)), x.dtype());
+  Value count = sum(hits, c.node().attr_ints("axes"), /*keepdims=*/true);
+  return hits * broadcast_like(dy / count, x);
+}
 
 double reduce_init(Kind k) { return k == Kind::max ? -INFINITY : k == Kind::min ? INFINITY : 0.0; }
 
@@ -154,6 +194,7 @@ OpDef reduce_op(std::string name, Kind kind) {
     reference_reduce(kind, node, in[0], out);
   };
   def.lower = [kind](compiler::Lowering &l) { lower_reduce(kind, l); };
+  def.grad = [kind](const GradContext &c, size_t) { return reduce_grad(kind, c); };
   return def;
 }
 
@@ -197,9 +238,39 @@ OpDef arg_op(std::string name, bool is_max) {
   return def;
 }
 
+// size(x): the number of elements along `axes` (all when empty) as a scalar
+// of `dtype`; known when the program is compiled, so it is filled in then.
+OpDef size_op() {
+  OpDef def;
+  def.name = "size";
+  def.min_inputs = def.max_inputs = 1;
+  def.attrs = {{"axes", AttrKind::ints, std::vector<int64_t>{}},
+               {"dtype", AttrKind::dtype, DType::i64}};
+  def.infer = [](const Node &node, std::span<const TensorType> in) {
+    reduced_axes(node, in[0].shape.size());
+    return TensorType{node.attr_dtype("dtype"), {}};
+  };
+  auto count = [](const Node &node, const Shape &in) {
+    std::vector<bool> reduced = reduced_axes(node, in.size());
+    int64_t n = 1;
+    for (size_t d = 0; d < in.size(); ++d) n *= reduced[d] ? in[d] : 1;
+    return n;
+  };
+  def.reference = [count](const Node &node, std::span<const Tensor> in, Tensor &out) {
+    out.set(0, double(count(node, in[0].shape())));
+  };
+  def.lower = [count](compiler::Lowering &l) {
+    const TensorType &t = l.output_type();
+    l.fill(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
+           double(count(l.node(), l.input_type(0).shape)));
+  };
+  return def;
+}
+
 } // namespace
 
 void register_reduction_ops(OpRegistry &registry) {
+  registry.add(size_op());
   registry.add(reduce_op("sum", Kind::sum));
   registry.add(reduce_op("mean", Kind::mean));
   registry.add(reduce_op("max", Kind::max));

@@ -1,10 +1,12 @@
-// Data movement: reshape, flatten, transpose, concat, slice, broadcast_to.
-// Each lowers to strided copies; the reference kernels index explicitly.
+// Data movement: reshape, flatten, transpose, concat, slice, broadcast_to,
+// and the gradient helpers slice_grad and broadcast_like. Each lowers to
+// strided copies; the reference kernels index explicitly.
 #include "ops/shape_ops.h"
 
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"
+#include "passes/autodiff.h"
 
 #include <algorithm>
 #include <limits>
@@ -29,6 +31,7 @@ void set_contiguous_copy(OpDef &def) {
   def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
     std::memcpy(out.raw(), in[0].raw(), in[0].bytes());
   };
+  def.grad = [](const GradContext &c, size_t) { return reshape(c.dy, c.x(0).shape()); };
   def.lower = [](compiler::Lowering &l) {
     const TensorType &t = l.output_type();
     l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
@@ -136,6 +139,11 @@ OpDef transpose_op() {
     l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
            View{l.input(0), 0, permuted_strides(l.node(), l.input_type(0).shape)});
   };
+  def.grad = [](const GradContext &c, size_t) {
+    std::vector<int64_t> perm = transpose_perm(c.node(), size_t(c.x(0).rank())), inverse(perm.size());
+    for (size_t d = 0; d < perm.size(); ++d) inverse[size_t(perm[d])] = int64_t(d);
+    return transpose(c.dy, inverse);
+  };
   return def;
 }
 
@@ -183,6 +191,16 @@ OpDef concat_op() {
       l.copy(out.dtype, s, dst, compiler::contiguous(l.input(i), s));
       dst.offset += s[axis] * dst.strides[axis];
     }
+  };
+  def.grad = [](const GradContext &c, size_t i) {
+    int64_t rank = c.dy.rank();
+    auto axis = size_t(normalize_axis(c.node().attr_int("axis"), rank, "concat"));
+    int64_t start = 0;
+    for (size_t k = 0; k < i; ++k) start += c.x(k).shape()[axis];
+    std::vector<int64_t> begin(axis + 1, 0), end(axis + 1, to_end);
+    begin[axis] = start;
+    end[axis] = start + c.x(i).shape()[axis];
+    return slice(c.dy, begin, end);
   };
   return def;
 }
@@ -253,6 +271,51 @@ OpDef slice_op() {
     l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
            slice_source(l.node(), l.input(0), l.input_type(0).shape));
   };
+  def.grad = [](const GradContext &c, size_t) {
+    const Node &n = c.node();
+    Attrs attrs = {{"begin", n.attr("begin")}, {"end", n.attr("end")}, {"steps", n.attr("steps")}};
+    return apply("slice_grad", {c.dy, c.x(0)}, std::move(attrs));
+  };
+  return def;
+}
+
+// slice_grad(dy, like): zeros shaped like `like`, with dy placed where
+// slice(like, begin, end, steps) reads: the gradient of slice.
+OpDef slice_grad_op() {
+  OpDef def = base("slice_grad", 2,
+                   {{"begin", AttrKind::ints, std::nullopt},
+                    {"end", AttrKind::ints, std::nullopt},
+                    {"steps", AttrKind::ints, std::vector<int64_t>{}}});
+  def.infer = [](const Node &node, std::span<const TensorType> in) {
+    Shape sliced;
+    for (const SliceDim &d : slice_dims(node, in[1].shape)) sliced.push_back(d.size);
+    if (in[0].shape != sliced)
+      fail("dy is {}, expected {} (the slice of {})", to_string(in[0].shape), to_string(sliced),
+           to_string(in[1].shape));
+    if (in[0].dtype != in[1].dtype)
+      fail("dy is {}, like is {}", to_string(in[0].dtype), to_string(in[1].dtype));
+    return in[1];
+  };
+  def.reference = [](const Node &node, std::span<const Tensor> in, Tensor &out) {
+    for (int64_t i = 0; i < out.size(); ++i) out.set(i, 0.0);
+    View v = slice_source(node, {}, out.shape());
+    std::vector<std::vector<int64_t>> strides = {v.strides};
+    for_each_element(in[0].shape(), strides, [&](int64_t i, std::span<const int64_t> o) {
+      out.set(v.offset + o[0], in[0].get(i));
+    });
+  };
+  def.lower = [](compiler::Lowering &l) {
+    const TensorType &t = l.output_type();
+    l.fill(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape), 0.0);
+    const Shape &dy = l.input_type(0).shape;
+    l.copy(t.dtype, dy, slice_source(l.node(), l.output(), t.shape),
+           compiler::contiguous(l.input(0), dy));
+  };
+  def.grad = [](const GradContext &c, size_t i) {
+    if (i == 1) return Value{};
+    const Node &n = c.node();
+    return slice(c.dy, n.attr_ints("begin"), n.attr_ints("end"), n.attr_ints("steps"));
+  };
   return def;
 }
 
@@ -280,6 +343,30 @@ OpDef broadcast_to_op() {
     l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
            View{l.input(0), 0, broadcast_strides(l.input_type(0).shape, t.shape)});
   };
+  def.grad = [](const GradContext &c, size_t) { return unbroadcast(c.dy, c.x(0).shape()); };
+  return def;
+}
+
+// broadcast_like(x, like): x broadcast to like's shape, which may hold the
+// batch dim where x has 1 (broadcast_to cannot name a shape it does not know).
+OpDef broadcast_like_op() {
+  OpDef def = base("broadcast_like", 2, {});
+  def.infer = [](const Node &, std::span<const TensorType> in) {
+    if (broadcast_shapes(in[0].shape, in[1].shape) != in[1].shape)
+      fail("cannot broadcast {} to {}", to_string(in[0].shape), to_string(in[1].shape));
+    return TensorType{in[0].dtype, in[1].shape};
+  };
+  def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
+    reference_elementwise(in.first(1), out, [](std::span<const double> x) { return x[0]; });
+  };
+  def.lower = [](compiler::Lowering &l) {
+    const TensorType &t = l.output_type();
+    l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
+           View{l.input(0), 0, broadcast_strides(l.input_type(0).shape, t.shape)});
+  };
+  def.grad = [](const GradContext &c, size_t i) {
+    return i == 0 ? unbroadcast(c.dy, c.x(0).shape()) : Value{};
+  };
   return def;
 }
 
@@ -292,6 +379,8 @@ void register_shape_ops(OpRegistry &registry) {
   registry.add(concat_op());
   registry.add(slice_op());
   registry.add(broadcast_to_op());
+  registry.add(slice_grad_op());
+  registry.add(broadcast_like_op());
 }
 
 } // namespace kiln::ops

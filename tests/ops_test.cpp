@@ -96,6 +96,7 @@ std::vector<OpCase> cases() {
       unary("exp", exp, -80, 80, 1e-5),
       unary("log", log, 1e-3, 1e3, 1e-5),
       unary("sqrt", sqrt, 0, 100),
+      unary("erf", erf, -5, 5, 1e-5),
       unary("rsqrt", rsqrt, 1e-2, 100),
       unary("sigmoid", sigmoid, -20, 20, 1e-5),
       unary("tanh", tanh, -10, 10, 1e-5),
@@ -262,6 +263,24 @@ std::vector<OpCase> cases() {
                },
                {{{4, 1}}, {{5}}, {{}}, {{3, 4, 5}}},
                {f32, boolean}});
+  c.push_back({"broadcast_like",
+               [](const std::vector<Value> &v) { return broadcast_like(v[0], v[1]); },
+               {{{4, 1}, {4, 6}}, {{5}, {2, 5}}, {{}, {3}}},
+               {f32, i64}});
+  c.push_back({"slice_grad",
+               [](const std::vector<Value> &v) {
+                 return apply("slice_grad", {v[0], v[1]},
+                              {{"begin", std::vector<int64_t>{1, -4}},
+                               {"end", std::vector<int64_t>{to_end, -1}},
+                               {"steps", std::vector<int64_t>{2, 1}}});
+               },
+               {{{3, 3}, {7, 6}}, {{1, 3, 3}, {2, 10, 3}}},
+               {f32, i64}});
+  for (std::vector<int64_t> axes : {std::vector<int64_t>{}, {1}, {0, 2}})
+    c.push_back({"size",
+                 [=](const std::vector<Value> &v) { return size(v[0], axes, f32); },
+                 {{{4, 6, 3}}, {{2, 0, 5}}},
+                 {f32, i32}});
   return c;
 }
 
