@@ -97,8 +97,9 @@ Value constant(Graph &g, double value, DType dtype, std::string name) {
   return constant(g, std::move(t), std::move(name));
 }
 
-Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init) {
-  Attrs attrs = {{"dtype", dtype},
+Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init, bool trainable) {
+  Attrs attrs = {{"trainable", trainable},
+                 {"dtype", dtype},
                  {"shape", std::move(shape)},
                  {"initializer", std::move(init.initializer)},
                  {"scale", init.scale},

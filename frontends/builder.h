@@ -97,7 +97,9 @@ struct Init {
 };
 
 // State owned by the session, created with `init`; `shape` must be concrete.
-Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init = {});
+// Optimizers train the trainable ones (not slots, counters, running statistics).
+Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init = {},
+               bool trainable = true);
 
 // ---- Operands: a Value or an arithmetic scalar ------------------------------
 
@@ -142,6 +144,8 @@ Value log(Value x, std::string name = {});
 Value sqrt(Value x, std::string name = {});
 Value rsqrt(Value x, std::string name = {});
 Value erf(Value x, std::string name = {});
+Value sin(Value x, std::string name = {});
+Value cos(Value x, std::string name = {});
 
 // Comparisons give bool values. `==` is not overloaded: on a handle type it
 // would read as handle identity.
@@ -215,5 +219,16 @@ Value slice(Value x, std::vector<int64_t> begin, std::vector<int64_t> end,
 Value broadcast_to(Value x, Shape shape, std::string name = {});
 // x broadcast to the shape of `like` (whose batch dim may be symbolic).
 Value broadcast_like(Value x, Value like, std::string name = {});
+
+// ---- State: each writes variable `var` in place and returns its new value --
+
+Value assign(Value var, Value value, std::string name = {});
+Value assign_add(Value var, Operand value, std::string name = {});
+Value assign_sub(Value var, Operand value, std::string name = {});
+// var = decay * var + (1 - decay) * x (x^2 when `squared`).
+Value moving_average(Value var, Value x, double decay, bool squared = false,
+                     std::string name = {});
+// A training target that runs all of `updates`.
+Value group(Graph &g, const std::vector<Value> &updates, std::string name = {});
 
 } // namespace kiln

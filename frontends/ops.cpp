@@ -65,6 +65,8 @@ KILN_UNARY(log)
 KILN_UNARY(sqrt)
 KILN_UNARY(rsqrt)
 KILN_UNARY(erf)
+KILN_UNARY(sin)
+KILN_UNARY(cos)
 KILN_UNARY(logical_not)
 KILN_UNARY(sigmoid)
 KILN_UNARY(tanh)
@@ -179,6 +181,27 @@ Value broadcast_to(Value x, Shape shape, std::string name) {
 
 Value broadcast_like(Value x, Value like, std::string name) {
   return apply("broadcast_like", {x, like}, {}, std::move(name));
+}
+
+Value assign(Value var, Value value, std::string name) {
+  return apply("assign", {var, value}, {}, std::move(name));
+}
+
+Value assign_add(Value var, Operand value, std::string name) {
+  return apply("assign_add", {var, value.to_value(var)}, {}, std::move(name));
+}
+
+Value assign_sub(Value var, Operand value, std::string name) {
+  return apply("assign_sub", {var, value.to_value(var)}, {}, std::move(name));
+}
+
+Value moving_average(Value var, Value x, double decay, bool squared, std::string name) {
+  return apply("moving_average", {var, x}, {{"decay", decay}, {"squared", squared}},
+               std::move(name));
+}
+
+Value group(Graph &g, const std::vector<Value> &updates, std::string name) {
+  return apply(g, "group", updates, {}, std::move(name));
 }
 
 } // namespace kiln

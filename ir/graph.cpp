@@ -75,6 +75,11 @@ NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<N
     input_types.push_back(nodes_[static_cast<size_t>(in)].type);
   }
   check_attrs(op, attrs, who);
+  if (op.updates_variable) {
+    const Node &target = nodes_[static_cast<size_t>(inputs.at(0))];
+    if (target.op->source != Source::variable && !target.op->updates_variable)
+      fail("{}: input 0 must be a variable, got {}", who, target.describe());
+  }
 
   node.id = static_cast<NodeId>(nodes_.size());
   node.inputs = std::move(inputs);

@@ -53,6 +53,10 @@ struct OpDef {
   Source source = Source::none;
   // Has effects beyond its output (state, randomness): never folded or merged.
   bool stateful = false;
+  // Writes its result in place into input 0, a variable (or an update of
+  // one): assign ops and optimizer updates. Its output is the variable's
+  // storage, so nodes after it in the graph see the new value.
+  bool updates_variable = false;
 
   // Type/shape rule. Inputs may carry the symbolic batch dim. Fails with kiln::fail;
   // the graph prefixes the node's name.

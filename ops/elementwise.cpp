@@ -186,6 +186,14 @@ std::vector<ElementwiseSpec> arithmetic() {
           "erf", DTypes::floats, [](double a) { return std::erf(a); },
           [](ScalarBuilder &b, V x) { return b.math("erf", x); },
           [](const GradContext &c) { return exp(-square(c.x(0))) * M_2_SQRTPI; }),
+      unary(
+          "sin", DTypes::floats, [](double a) { return std::sin(a); },
+          [](ScalarBuilder &b, V x) { return b.math("sin", x); },
+          [](const GradContext &c) { return cos(c.x(0)); }),
+      unary(
+          "cos", DTypes::floats, [](double a) { return std::cos(a); },
+          [](ScalarBuilder &b, V x) { return b.math("cos", x); },
+          [](const GradContext &c) { return -sin(c.x(0)); }),
   };
 }
 

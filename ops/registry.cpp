@@ -7,6 +7,7 @@
 #include "ops/reductions.h"
 #include "ops/shape_ops.h"
 #include "ops/sources.h"
+#include "ops/state_ops.h"
 
 #include <algorithm>
 
@@ -21,6 +22,7 @@ const OpRegistry &OpRegistry::get() {
     ops::register_reduction_ops(r);
     ops::register_matmul_ops(r);
     ops::register_shape_ops(r);
+    ops::register_state_ops(r);
     return r;
   }();
   return registry;

@@ -103,7 +103,10 @@ OpDef variable_op() {
                {"shape", AttrKind::ints, std::nullopt},
                {"initializer", AttrKind::s, std::string("zeros")},
                {"scale", AttrKind::f, 1.0},
-               {"seed", AttrKind::i, int64_t{-1}}};
+               {"seed", AttrKind::i, int64_t{-1}},
+               // Optimizers train the trainable variables the loss depends on;
+               // optimizer slots, step counters and running statistics are not.
+               {"trainable", AttrKind::b, true}};
   def.infer = [](const Node &node, std::span<const TensorType>) {
     const Shape &shape = node.attr_ints("shape");
     check_dims(shape, /*allow_batch=*/false);

@@ -19,6 +19,8 @@ std::vector<Tensor> run_reference(const Graph &g, const Feeds &feeds,
     for (NodeId in : n.inputs) inputs.push_back(values[size_t(in)]);
     Tensor out(types[size_t(id)].dtype, types[size_t(id)].shape);
     n.op->reference(n, inputs, out);
+    // Later readers of an updated variable see its new value, as compiled code does.
+    if (n.op->updates_variable) values[size_t(n.inputs[0])] = out;
     values[size_t(id)] = std::move(out);
   }
   std::vector<Tensor> results;

@@ -100,6 +100,8 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
     Source source = b.node >= 0 ? graph_.node(b.node).op->source : Source::none;
     if (source == Source::variable) {
       e->table[i] = variables_[i].raw();
+    } else if (b.node >= 0 && graph_.node(b.node).op->updates_variable) {
+      e->table[i] = e->table[size_t(graph_.node(b.node).inputs[0])]; // in place
     } else if (source == Source::constant) {
       e->table[i] = const_cast<void *>(graph_.node(b.node).attr_tensor("value").raw());
     } else if (b.node < 0 || scheduled[i]) {

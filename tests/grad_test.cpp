@@ -76,6 +76,8 @@ std::vector<GradCase> cases() {
       unary("sqrt", sqrt, {{2, 3}, 0.2, 3}),
       unary("rsqrt", rsqrt, {{2, 3}, 0.2, 3}),
       unary("erf", erf),
+      unary("sin", sin),
+      unary("cos", cos),
       unary("sigmoid", sigmoid),
       unary("tanh", tanh),
       unary("relu", relu, away),
@@ -147,7 +149,10 @@ std::vector<GradCase> cases() {
 const std::set<std::string> kNoGradient = {
     "placeholder", "constant", "variable", "equal",   "not_equal",   "less",   "less_equal",
     "greater",     "greater_equal", "logical_and", "logical_or", "logical_not", "argmax",
-    "argmin",      "size"};
+    "argmin",      "size",
+    // State changes are effects, not functions to differentiate.
+    "assign", "assign_add", "assign_sub", "moving_average", "momentum_accumulate", "sgd_update",
+    "momentum_update", "rmsprop_update", "adam_update", "group"};
 
 Tensor random_input(const Input &in, std::mt19937 &rng) {
   Tensor t = test::random_tensor(f64, bind_batch(in.shape, kBatch), rng, in.lo, in.hi);

@@ -97,6 +97,8 @@ std::vector<OpCase> cases() {
       unary("log", log, 1e-3, 1e3, 1e-5),
       unary("sqrt", sqrt, 0, 100),
       unary("erf", erf, -5, 5, 1e-5),
+      unary("sin", sin, -10, 10),
+      unary("cos", cos, -10, 10),
       unary("rsqrt", rsqrt, 1e-2, 100),
       unary("sigmoid", sigmoid, -20, 20, 1e-5),
       unary("tanh", tanh, -10, 10, 1e-5),
@@ -276,6 +278,33 @@ std::vector<OpCase> cases() {
                },
                {{{3, 3}, {7, 6}}, {{1, 3, 3}, {2, 10, 3}}},
                {f32, i64}});
+  // State ops rewrite a variable (input 0) that the case creates with the
+  // shape and dtype of input 0; the other inputs are placeholders.
+  auto update = [&](std::string op, std::vector<std::vector<Shape>> shapes, Attrs attrs,
+                    std::vector<DType> dtypes = {f32, f64}) {
+    c.push_back({op,
+                 [=](const std::vector<Value> &v) {
+                   Value var = variable(*v[0].graph, "var", v[0].dtype(), v[0].shape(),
+                                        Init::uniform(2).seed(1));
+                   std::vector<Value> in = {var};
+                   in.insert(in.end(), v.begin() + 1, v.end());
+                   return apply(op, in, attrs);
+                 },
+                 shapes, dtypes, 0.1, 3});
+  };
+  update("assign", {{{4, 5}, {4, 5}}, {{3}, {}}}, {}, {f32, i32});
+  update("assign_add", {{{4, 5}, {5}}, {{3}, {}}}, {}, {f64, i64});
+  update("assign_sub", {{{4, 5}, {4, 5}}}, {}, {f32, i32});
+  update("moving_average", {{{4, 5}, {5}}, {{1037}, {1037}}}, {{"decay", 0.9}, {"squared", true}});
+  update("momentum_accumulate", {{{4, 5}, {4, 5}}}, {{"momentum", 0.8}});
+  update("sgd_update", {{{4, 5}, {4, 5}, {}}}, {{"weight_decay", 0.1}});
+  update("momentum_update", {{{4, 5}, {4, 5}, {4, 5}, {}}},
+         {{"momentum", 0.9}, {"nesterov", true}, {"weight_decay", 0.01}});
+  update("rmsprop_update", {{{1037}, {1037}, {1037}, {}}}, {{"weight_decay", 0.01}});
+  update("adam_update", {{{4, 5}, {4, 5}, {4, 5}, {}, {}, {}}}, {{"epsilon", 1e-3}});
+  c.push_back({"group",
+               [](const std::vector<Value> &v) { return group(*v[0].graph, {v[0] + 1.0}); },
+               {{{3}}}});
   for (std::vector<int64_t> axes : {std::vector<int64_t>{}, {1}, {0, 2}})
     c.push_back({"size",
                  [=](const std::vector<Value> &v) { return size(v[0], axes, f32); },

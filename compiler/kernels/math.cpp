@@ -287,6 +287,9 @@ float kiln_log1p_f32(float x) { return kiln::kernels::math::log1p_f32(x); }
 float kiln_tanh_f32(float x) { return kiln::kernels::math::tanh_f32(x); }
 float kiln_erf_f32(float x) { return kiln::kernels::math::erf_f32(x); }
 float kiln_pow_f32(float x, float y) { return kiln::kernels::math::pow_f32(x, y); }
+// sin and cos serve schedules and the like, not hot loops: libm's scalar calls.
+float kiln_sin_f32(float x) { return __builtin_sinf(x); }
+float kiln_cos_f32(float x) { return __builtin_cosf(x); }
 
 double kiln_exp_f64(double x) { return __builtin_exp(x); }
 double kiln_expm1_f64(double x) { return __builtin_expm1(x); }
@@ -295,5 +298,7 @@ double kiln_log1p_f64(double x) { return __builtin_log1p(x); }
 double kiln_tanh_f64(double x) { return __builtin_tanh(x); }
 double kiln_erf_f64(double x) { return __builtin_erf(x); }
 double kiln_pow_f64(double x, double y) { return __builtin_pow(x, y); }
+double kiln_sin_f64(double x) { return __builtin_sin(x); }
+double kiln_cos_f64(double x) { return __builtin_cos(x); }
 
 } // extern "C"

@@ -1,0 +1,150 @@
+#include "frontends/optim.h"
+
+#include "ir/error.h"
+#include "passes/autodiff.h"
+
+#include <cmath>
+
+namespace kiln::optim {
+
+namespace {
+
+// What an update rule gets for one variable.
+struct Step {
+  Value var, grad;
+  Value lr;    // this step's learning rate, the var's dtype
+  Value count; // this step's number, from 1, f32
+  // A zero-initialized, non-trainable variable shaped like var.
+  std::function<Value(const char *slot)> slot;
+};
+using Rule = std::function<Value(const Step &)>;
+
+bool trainable(const Node &n) {
+  return n.op->source == Source::variable && n.attr_bool("trainable") && is_float(n.type.dtype);
+}
+
+std::vector<bool> ancestors(const Graph &g, NodeId root) {
+  std::vector<bool> seen(g.size(), false);
+  seen[size_t(root)] = true;
+  for (NodeId id = root; id >= 0; --id)
+    if (seen[size_t(id)])
+      for (NodeId in : g.node(id).inputs) seen[size_t(in)] = true;
+  return seen;
+}
+
+// Moving-average updates fed by the loss's forward pass and not yet part of
+// it (batch norm's running statistics).
+std::vector<Value> pending_statistics(Graph &g, const std::vector<bool> &feeds_loss) {
+  std::vector<Value> updates;
+  for (const Node &n : g.nodes())
+    if (n.op->name == "moving_average" && size_t(n.id) < feeds_loss.size() &&
+        !feeds_loss[size_t(n.id)] && feeds_loss[size_t(n.inputs.at(1))])
+      updates.push_back({&g, n.id});
+  return updates;
+}
+
+Value minimize_with(std::string_view optimizer, Value loss, std::vector<Value> vars,
+                    const Schedule &lr, const Rule &rule) {
+  Graph &g = *loss.graph;
+  std::vector<bool> feeds_loss = ancestors(g, loss.id);
+  if (vars.empty())
+    for (const Node &n : g.nodes())
+      if (size_t(n.id) < feeds_loss.size() && feeds_loss[size_t(n.id)] && trainable(n))
+        vars.push_back({&g, n.id});
+  if (vars.empty()) fail("{}: '{}' depends on no trainable variable", optimizer, loss.name());
+  std::vector<Value> updates = pending_statistics(g, feeds_loss);
+
+  Value step = global_step(g);
+  Scope scope(g, unique_scope(g, std::string(optimizer)));
+  std::vector<Value> grads = gradients(loss, vars);
+  Value taken = cast(step, f32, "steps_taken");
+  Value rate = lr.rate(taken);
+  Value count = taken + 1.0f;
+  for (size_t i = 0; i < vars.size(); ++i) {
+    Value var = vars[i];
+    if (var.node().op->source != Source::variable)
+      fail("{}: '{}' is not a variable", optimizer, var.name());
+    Scope var_scope(g, var.name());
+    auto slot = [&](const char *name) {
+      return variable(g, name, var.dtype(), var.shape(), Init::zeros(), /*trainable=*/false);
+    };
+    Value lr_var = var.dtype() == f32 ? rate : cast(rate, var.dtype());
+    updates.push_back(rule({var, grads[i], lr_var, count, slot}));
+  }
+  updates.push_back(assign_add(step, int64_t{1}, "increment_step"));
+  return group(g, updates, "train");
+}
+
+} // namespace
+
+Value global_step(Graph &g) {
+  if (auto id = g.find("global_step")) return {&g, *id};
+  // Named outside any scope, so every optimizer finds the same one.
+  Attrs attrs = {{"dtype", i64}, {"shape", Shape{}}, {"trainable", false}};
+  return {&g, g.add_node("variable", "global_step", {}, std::move(attrs))};
+}
+
+Schedule::Schedule(double lr)
+    : rate([lr](Value taken) { return constant(*taken.graph, lr, f32, "lr"); }) {}
+
+Schedule step_decay(double lr, int64_t every, double gamma) {
+  return Schedule([=](Value taken) {
+    Value epochs = cast(cast(taken / double(every), i64), f32); // floor: taken >= 0
+    return pow(constant(*taken.graph, gamma, f32), epochs) * lr;
+  });
+}
+
+Schedule exponential_decay(double lr, double decay_steps, double rate) {
+  return Schedule([=](Value taken) {
+    return pow(constant(*taken.graph, rate, f32), taken / decay_steps) * lr;
+  });
+}
+
+Schedule cosine_decay(double lr, int64_t total_steps, double min_lr) {
+  return Schedule([=](Value taken) {
+    Value progress = minimum(taken / double(total_steps), 1.0);
+    return (cos(progress * M_PI) + 1.0) * (0.5 * (lr - min_lr)) + min_lr;
+  });
+}
+
+Value SGD::minimize(Value loss, std::vector<Value> vars) const {
+  return minimize_with("sgd", loss, std::move(vars), lr, [this](const Step &s) {
+    return apply("sgd_update", {s.var, s.grad, s.lr}, {{"weight_decay", weight_decay}});
+  });
+}
+
+Value Momentum::minimize(Value loss, std::vector<Value> vars) const {
+  return minimize_with("momentum", loss, std::move(vars), lr, [this](const Step &s) {
+    Value accum = apply("momentum_accumulate", {s.slot("momentum"), s.grad},
+                        {{"momentum", momentum}});
+    return apply("momentum_update", {s.var, accum, s.grad, s.lr},
+                 {{"momentum", momentum}, {"nesterov", nesterov}, {"weight_decay", weight_decay}});
+  });
+}
+
+Value RMSProp::minimize(Value loss, std::vector<Value> vars) const {
+  return minimize_with("rmsprop", loss, std::move(vars), lr, [this](const Step &s) {
+    Value mean_square = moving_average(s.slot("mean_square"), s.grad, rho, /*squared=*/true);
+    return apply("rmsprop_update", {s.var, mean_square, s.grad, s.lr},
+                 {{"epsilon", epsilon}, {"weight_decay", weight_decay}});
+  });
+}
+
+Value Adam::minimize(Value loss, std::vector<Value> vars) const {
+  return minimize_with("adam", loss, std::move(vars), lr, [this](const Step &s) {
+    Value m = moving_average(s.slot("m"), s.grad, beta1);
+    Value v = moving_average(s.slot("v"), s.grad, beta2, /*squared=*/true);
+    // Bias corrections as scalars: step_size = lr / (1 - beta1^t),
+    // denom_scale = 1 / sqrt(1 - beta2^t).
+    Graph &g = *s.var.graph;
+    DType t = s.var.dtype();
+    Value count = t == f32 ? s.count : cast(s.count, t);
+    Value step_size = s.lr / (1.0 - pow(constant(g, beta1, t), count));
+    Value denom_scale = rsqrt(1.0 - pow(constant(g, beta2, t), count));
+    Value keep = 1.0 - s.lr * weight_decay;
+    return apply("adam_update", {s.var, m, v, step_size, denom_scale, keep},
+                 {{"epsilon", epsilon}});
+  });
+}
+
+} // namespace kiln::optim
