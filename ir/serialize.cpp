@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 #include "ir/kiln.pb.h"
+#include "ir/tensor_proto.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
@@ -22,30 +23,9 @@ namespace kiln {
 
 namespace {
 
-proto::DataType to_proto(DType t) { return static_cast<proto::DataType>(static_cast<int>(t) + 1); }
-
-DType from_proto(proto::DataType t, const std::string &who) {
-  if (t < proto::DT_F32 || t > proto::DT_BOOL)
-    fail("{}: invalid dtype {}", who, static_cast<int>(t));
-  return static_cast<DType>(static_cast<int>(t) - 1);
-}
-
-void to_proto(const Tensor &t, proto::TensorProto &p) {
-  p.set_dtype(to_proto(t.dtype()));
-  for (int64_t d : t.shape()) p.add_shape(d);
-  p.set_data(static_cast<const char *>(t.raw()), t.bytes());
-}
-
-Tensor from_proto(const proto::TensorProto &p, const std::string &who) {
-  Shape shape(p.shape().begin(), p.shape().end());
-  if (!is_concrete(shape)) fail("{}: tensor shape {} is not concrete", who, to_string(shape));
-  Tensor t(from_proto(p.dtype(), who), shape);
-  if (p.data().size() != t.bytes())
-    fail("{}: tensor {} needs {} bytes of data, got {}", who, t.summary(), t.bytes(),
-         p.data().size());
-  std::memcpy(t.raw(), p.data().data(), t.bytes());
-  return t;
-}
+// The tensor overloads live in ir/tensor_proto.h; these add to them.
+using kiln::from_proto;
+using kiln::to_proto;
 
 void to_proto(const AttrValue &v, proto::AttrValue &p) {
   struct Writer {

@@ -1,9 +1,10 @@
-// kiln run: feeds .npy files to a model's placeholders, runs a session and
-// prints (and optionally saves) the fetched values.
+// kiln run: feeds .npy or .csv files to a model's placeholders, runs a
+// session and prints (and optionally saves) the fetched values.
 #include "tools/commands.h"
 
 #include "ir/error.h"
 #include "ir/serialize.h"
+#include "runtime/csv.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
 
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 namespace kiln::tools {
 
@@ -24,19 +26,37 @@ constexpr int64_t kPreviewValues = 8;
 
 struct RunOptions {
   std::string model;
-  std::vector<std::string> feeds; // NAME=FILE.npy
+  std::vector<std::string> feeds; // NAME=FILE.npy or NAME=FILE.csv
   std::vector<std::string> fetches;
   std::string out_dir; // empty: print only
   int threads = 0;
 };
 
-Feeds read_feeds(const std::vector<std::string> &specs) {
+// A CSV has no dtype and is always 2-D: it takes the placeholder's dtype,
+// and each row is one batch item, reshaped to the placeholder's item dims
+// ([N, 1] -> [N] for labels, [N, 784] -> [N, 1, 28, 28] for images).
+Tensor read_csv_feed(const Graph &g, const std::string &name, const fs::path &path) {
+  std::optional<NodeId> id = g.find(name);
+  if (!id) return read_csv(path); // bind_feeds reports the unknown name
+  const TensorType &type = g.node(*id).type;
+  Tensor t = read_csv(path, type.dtype);
+  if (type.shape.empty() || !is_batch(type.shape[0])) return t;
+  Shape items(type.shape.begin() + 1, type.shape.end());
+  if (!is_concrete(items) || num_elements(items) != t.shape()[1]) return t;
+  items.insert(items.begin(), t.shape()[0]);
+  return t.reshaped(items);
+}
+
+Feeds read_feeds(const Graph &g, const std::vector<std::string> &specs) {
   Feeds feeds;
   for (const std::string &spec : specs) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      fail("feed '{}': expected NAME=FILE.npy", spec);
-    feeds.emplace_back(spec.substr(0, eq), read_npy(spec.substr(eq + 1)));
+      fail("feed '{}': expected NAME=FILE.npy or NAME=FILE.csv", spec);
+    std::string name = spec.substr(0, eq);
+    fs::path path = spec.substr(eq + 1);
+    feeds.emplace_back(name,
+                       path.extension() == ".csv" ? read_csv_feed(g, name, path) : read_npy(path));
   }
   return feeds;
 }
@@ -72,7 +92,7 @@ void create_output_dir(const fs::path &dir) {
 
 void run(const RunOptions &o) {
   Graph g = load_graph(o.model);
-  Feeds feeds = read_feeds(o.feeds);
+  Feeds feeds = read_feeds(g, o.feeds);
   // Before running, so that a bad directory costs no compilation.
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
@@ -92,11 +112,12 @@ void run(const RunOptions &o) {
 void add_run_command(CLI::App &app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App *cmd =
-      app.add_subcommand("run", "Run a model on .npy feeds and print or save the fetches");
+      app.add_subcommand("run", "Run a model on .npy or .csv feeds and print or save the fetches");
   cmd->add_option("MODEL", options->model, "Model file (.kiln binary or .kiln.txt text)")
       ->required();
-  cmd->add_option("--feed", options->feeds, "Feed placeholder NAME from a .npy file (repeatable)")
-      ->type_name("NAME=FILE.npy")
+  cmd->add_option("--feed", options->feeds,
+                  "Feed placeholder NAME from a .npy or .csv file (repeatable)")
+      ->type_name("NAME=FILE")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--fetch", options->fetches, "Compute node NAME (repeatable)")
@@ -112,7 +133,9 @@ void add_run_command(CLI::App &app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->footer("Feeds and outputs are NumPy .npy files (C order, little endian; f32, f64, i32,\n"
-              "i64 or bool). Each fetch is printed as its type and first values.\n"
+              "i64 or bool). A feed may also be a numeric .csv file (a header line is\n"
+              "skipped): it takes the placeholder's dtype, one row per batch item.\n"
+              "Each fetch is printed as its type and first values.\n"
               "Example:\n"
               "  kiln run mlp.kiln --feed x=batch.npy --fetch dense_1/add --out results\n"
               "  (writes results/dense_1_add.npy; load it with numpy.load)");

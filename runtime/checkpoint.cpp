@@ -1,0 +1,155 @@
+#include "runtime/checkpoint.h"
+
+#include "ir/error.h"
+#include "ir/kiln.pb.h"
+#include "ir/serialize.h"
+#include "ir/tensor_proto.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/unknown_field_set.h>
+#include <zlib.h>
+
+#include <climits>
+#include <optional>
+#include <unordered_map>
+#include <variant>
+
+namespace kiln {
+
+namespace {
+
+constexpr int kCheckpointVersion = 1;
+
+uint32_t checksum(std::string_view data) {
+  return uint32_t(crc32_z(0, reinterpret_cast<const Bytef *>(data.data()), data.size()));
+}
+
+std::vector<const Node *> graph_variables(const Graph &g) {
+  std::vector<const Node *> out;
+  for (const Node &n : g.nodes())
+    if (n.op->source == Source::variable) out.push_back(&n);
+  return out;
+}
+
+std::string serialize_deterministic(const proto::Checkpoint &c, const std::string &origin) {
+  // Protobuf cannot write or read a message of 2 GiB or more.
+  if (c.ByteSizeLong() > size_t(INT_MAX))
+    fail("{}: {} bytes exceed protobuf's 2 GiB message limit", origin, c.ByteSizeLong());
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  if (!c.SerializeToCodedStream(&coded)) fail("{}: could not serialize", origin);
+  coded.Trim();
+  return out;
+}
+
+proto::Checkpoint parse(const std::string &bytes, const std::string &origin) {
+  proto::Checkpoint c;
+  if (bytes.size() > size_t(INT_MAX) || !c.ParseFromArray(bytes.data(), int(bytes.size())))
+    fail("{}: not a kiln checkpoint, or truncated or corrupt", origin);
+  // Other protobuf messages (or noise) often parse too; a checkpoint always
+  // has a version and no field this reader does not know.
+  auto unknown_fields = [](const google::protobuf::Message &m) {
+    return !m.GetReflection()->GetUnknownFields(m).empty();
+  };
+  bool unknown = unknown_fields(c);
+  for (const proto::NamedTensor &v : c.variables())
+    unknown |= unknown_fields(v) || unknown_fields(v.tensor());
+  if (unknown || c.format_version() == 0)
+    fail("{}: not a kiln checkpoint, or truncated or corrupt", origin);
+  if (c.format_version() != kCheckpointVersion)
+    fail("{}: format version {} is not supported (this kiln reads version {})", origin,
+         c.format_version(), kCheckpointVersion);
+  return c;
+}
+
+// The value for graph variable `n` from its entry in the file, or the
+// reason it cannot be used.
+std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTensor &entry) {
+  std::string who = fmt::format("variable '{}'", n.name);
+  try {
+    const proto::TensorProto &p = entry.tensor();
+    DType dtype = from_proto(p.dtype(), who);
+    if (dtype != n.type.dtype)
+      return fmt::format("{} has dtype {} in the file, the graph expects {}", who, to_string(dtype),
+                         to_string(n.type.dtype));
+    Shape shape(p.shape().begin(), p.shape().end());
+    if (shape != n.type.shape)
+      return fmt::format("{} has shape {} in the file, the graph expects {}", who, to_string(shape),
+                         to_string(n.type.shape));
+    Tensor t = from_proto(p, who);
+    if (checksum(p.data()) != entry.crc32())
+      return fmt::format("{}: data does not match its checksum (the file is damaged)", who);
+    return t;
+  } catch (const Error &e) {
+    return std::string(e.what());
+  }
+}
+
+} // namespace
+
+void save_checkpoint(const Session &s, const std::filesystem::path &path) {
+  std::string origin = fmt::format("checkpoint '{}'", path.string());
+  proto::Checkpoint c;
+  c.set_format_version(kCheckpointVersion);
+  for (const Node *n : graph_variables(s.graph())) {
+    proto::NamedTensor *entry = c.add_variables();
+    entry->set_name(n->name);
+    to_proto(s.variable(n->id), *entry->mutable_tensor());
+    entry->set_crc32(checksum(entry->tensor().data()));
+  }
+  std::string bytes = serialize_deterministic(c, origin);
+  c.Clear(); // no third copy of the weights while writing
+  try {
+    write_file_atomically(path, bytes);
+  } catch (const Error &e) {
+    fail("{}: {}", origin, e.what());
+  }
+}
+
+void restore_checkpoint(Session &s, const std::filesystem::path &path) {
+  std::string origin = fmt::format("checkpoint '{}'", path.string());
+  proto::Checkpoint c = parse(read_file(path), origin);
+
+  std::unordered_map<std::string, int> in_file;
+  std::vector<std::string> problems;
+  for (int i = 0; i < c.variables_size(); ++i)
+    if (!in_file.emplace(c.variables(i).name(), i).second)
+      problems.push_back(
+          fmt::format("variable '{}' appears twice in the file", c.variables(i).name()));
+
+  const Graph &g = s.graph();
+  std::vector<std::pair<NodeId, Tensor>> values;
+  for (const Node *n : graph_variables(g)) {
+    auto it = in_file.find(n->name);
+    if (it == in_file.end()) {
+      problems.push_back(fmt::format("variable '{}' is missing from the file", n->name));
+      continue;
+    }
+    auto value = value_for(*n, c.variables(it->second));
+    if (auto *reason = std::get_if<std::string>(&value))
+      problems.push_back(std::move(*reason));
+    else
+      values.emplace_back(n->id, std::move(std::get<Tensor>(value)));
+    in_file.erase(it);
+  }
+  for (const proto::NamedTensor &entry : c.variables()) {
+    if (!in_file.count(entry.name())) continue; // matched, or a reported duplicate
+    std::optional<NodeId> node = g.find(entry.name());
+    problems.push_back(
+        node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable",
+                           entry.name(), g.node(*node).describe())
+             : fmt::format("variable '{}' in the file is not in the graph", entry.name()));
+    in_file.erase(entry.name());
+  }
+
+  if (!problems.empty()) fail("{}: {}", origin, fmt::join(problems, fmt::format("\n{}: ", origin)));
+  // Every value now has the variable's dtype and shape: nothing below can fail.
+  for (auto &[id, value] : values) s.set_variable(id, value);
+}
+
+} // namespace kiln

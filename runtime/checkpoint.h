@@ -1,0 +1,23 @@
+// Checkpoints: the values of a session's variables in one file (a protobuf
+// Checkpoint message, see ir/kiln.proto), saved and restored by name. Like
+// any protobuf message, a checkpoint holds less than 2 GiB.
+#pragma once
+
+#include "runtime/session.h"
+
+#include <filesystem>
+
+namespace kiln {
+
+// Writes every variable of the session's graph, in graph order, atomically:
+// a failed save leaves any previous file intact. Equal values give equal
+// bytes.
+void save_checkpoint(const Session &s, const std::filesystem::path &path);
+
+// Checks the whole file against the graph before changing anything: every
+// variable present with the same dtype and shape, none the graph lacks, data
+// intact. A failure lists every problem, one per line, and leaves all the
+// session's variables as they were.
+void restore_checkpoint(Session &s, const std::filesystem::path &path);
+
+} // namespace kiln

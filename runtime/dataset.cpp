@@ -1,0 +1,102 @@
+#include "runtime/dataset.h"
+
+#include "ir/error.h"
+#include "ops/random.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace kiln {
+
+namespace {
+
+// Rows `rows` of `t` (first dim), one memcpy each.
+Tensor gather_rows(const Tensor &t, std::span<const int64_t> rows) {
+  Shape shape = t.shape();
+  shape[0] = int64_t(rows.size());
+  Tensor out(t.dtype(), shape);
+  size_t row_bytes = byte_size(t.dtype()) * size_t(num_elements({shape.begin() + 1, shape.end()}));
+  auto *dst = static_cast<std::byte *>(out.raw());
+  const auto *src = static_cast<const std::byte *>(t.raw());
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(dst + i * row_bytes, src + size_t(rows[i]) * row_bytes, row_bytes);
+  return out;
+}
+
+// Uniform in [0, n), without modulo bias (Lemire's multiply-and-reject).
+uint64_t uniform_below(ops::Random &rng, uint64_t n) {
+  unsigned __int128 m = (unsigned __int128)rng.next() * n;
+  if (uint64_t(m) < n) {
+    uint64_t threshold = (0 - n) % n;
+    while (uint64_t(m) < threshold) m = (unsigned __int128)rng.next() * n;
+  }
+  return uint64_t(m >> 64);
+}
+
+std::filesystem::path fashion_mnist_file(const std::filesystem::path &dir, std::string_view split,
+                                         std::string_view kind) {
+  std::filesystem::path path =
+      dir / fmt::format("{}-{}-idx{}-ubyte.gz", split == "train" ? "train" : "t10k", kind,
+                        kind == "images" ? 3 : 1);
+  if (!std::filesystem::exists(path))
+    fail("fashion-mnist: '{}' not found (install the Debian package dataset-fashion-mnist)",
+         path.string());
+  return path;
+}
+
+} // namespace
+
+Dataset load_fashion_mnist(std::string_view split, int64_t limit, const Shape &item_shape,
+                           const std::filesystem::path &dir) {
+  if (split != "train" && split != "test")
+    fail("fashion-mnist: unknown split '{}' (expected \"train\" or \"test\")", split);
+  if (limit < 0) fail("fashion-mnist: limit must be >= 0, got {}", limit);
+  check_dims(item_shape, /*allow_batch=*/false);
+  if (num_elements(item_shape) != 28 * 28)
+    fail("fashion-mnist: item shape {} does not hold a 28x28 image", to_string(item_shape));
+  Tensor images = read_idx(fashion_mnist_file(dir, split, "images"), 1.0 / 255, limit);
+  Tensor labels = read_idx(fashion_mnist_file(dir, split, "labels"), 1.0, limit);
+  if (images.rank() != 3 || labels.rank() != 1 || images.shape()[0] != labels.shape()[0])
+    fail("fashion-mnist: images {} and labels {} in '{}' do not match", images.summary(),
+         labels.summary(), dir.string());
+  Shape shape = {images.shape()[0]};
+  shape.insert(shape.end(), item_shape.begin(), item_shape.end());
+  return {images.reshaped(shape), labels};
+}
+
+Batch Batches::Epoch::operator[](int64_t i) const {
+  if (i < 0 || i >= batches_) fail("batch {} of an epoch of {} batches", i, batches_);
+  int64_t begin = i * batch_size_;
+  int64_t end = std::min(begin + batch_size_, int64_t(order_.size()));
+  std::span<const int64_t> rows(order_.data() + begin, size_t(end - begin));
+  return {gather_rows(data_.inputs, rows), gather_rows(data_.labels, rows)};
+}
+
+Batches::Batches(Dataset data, BatchOptions options) : data_(std::move(data)), options_(options) {
+  if (options.batch_size < 1) fail("batch size must be >= 1, got {}", options.batch_size);
+  const Tensor &x = data_.inputs, &y = data_.labels;
+  if (x.rank() == 0 || y.rank() == 0 || x.shape()[0] != y.shape()[0])
+    fail("dataset: inputs {} and labels {} must have the same first dim (the items)", x.summary(),
+         y.summary());
+}
+
+int64_t Batches::size() const {
+  int64_t n = data_.size(), b = options_.batch_size;
+  return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+std::vector<int64_t> Batches::order(int64_t epoch) const {
+  std::vector<int64_t> order(size_t(data_.size()));
+  std::iota(order.begin(), order.end(), 0);
+  if (!options_.shuffle) return order;
+  // Fisher-Yates with kiln's own generator: the same order on every platform.
+  ops::Random rng(ops::Random(options_.seed).next() + uint64_t(epoch));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(rng, i)]);
+  return order;
+}
+
+Batches::Epoch Batches::epoch(int64_t epoch) const {
+  return Epoch(data_, options_.batch_size, size(), order(epoch));
+}
+
+} // namespace kiln
