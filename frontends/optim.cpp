@@ -32,14 +32,13 @@ std::vector<bool> ancestors(const Graph &g, NodeId root) {
   return seen;
 }
 
-// Moving-average updates fed by the loss's forward pass and not yet part of
-// it (batch norm's running statistics).
+// Moving averages built before the loss that the loss does not use: running
+// statistics of its forward pass (batch norm's), to update with each step.
 std::vector<Value> pending_statistics(Graph &g, const std::vector<bool> &feeds_loss) {
   std::vector<Value> updates;
-  for (const Node &n : g.nodes())
-    if (n.op->name == "moving_average" && size_t(n.id) < feeds_loss.size() &&
-        !feeds_loss[size_t(n.id)] && feeds_loss[size_t(n.inputs.at(1))])
-      updates.push_back({&g, n.id});
+  for (NodeId id = 0; size_t(id) < feeds_loss.size(); ++id)
+    if (g.node(id).op->name == "moving_average" && !feeds_loss[size_t(id)])
+      updates.push_back({&g, id});
   return updates;
 }
 

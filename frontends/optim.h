@@ -35,9 +35,9 @@ Schedule exponential_decay(double lr, double decay_steps, double rate);
 Schedule cosine_decay(double lr, int64_t total_steps, double min_lr = 0);
 
 // What every optimizer takes besides its own settings. `vars` empty: every
-// trainable float variable the loss depends on. Updates of running
-// statistics already in the graph (batch norm's moving averages of values
-// the loss depends on) join the returned target, so one target trains.
+// trainable float variable the loss depends on. Moving averages built
+// before the loss and not used by it (batch norm's running statistics) join
+// the returned target, so one target trains.
 struct SGD {
   Schedule lr = 0.01;
   double weight_decay = 0;

@@ -111,6 +111,7 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   }
   ++stats_.compilations;
   stats_.last_compile_ms = e->program.compile_ms;
+  stats_.total_compile_ms += e->program.compile_ms;
   e->last_use = ++runtime_->clock;
   auto &cache = runtime_->cache;
   if (cache.size() >= std::max<size_t>(options_.max_programs, 1)) {

@@ -26,6 +26,7 @@ struct SessionStats {
   int compilations = 0;
   size_t cached_programs = 0;
   double last_compile_ms = 0;
+  double total_compile_ms = 0;
 };
 
 class Session {
