@@ -3,7 +3,9 @@
 #include "ir/op.h"
 #include "ops/activations.h"
 #include "ops/elementwise.h"
+#include "ops/indexing.h"
 #include "ops/matmul.h"
+#include "ops/random_ops.h"
 #include "ops/reductions.h"
 #include "ops/shape_ops.h"
 #include "ops/sources.h"
@@ -21,6 +23,8 @@ const OpRegistry &OpRegistry::get() {
     ops::register_reduction_ops(r);
     ops::register_matmul_ops(r);
     ops::register_shape_ops(r);
+    ops::register_random_ops(r);
+    ops::register_indexing_ops(r);
     return r;
   }();
   return registry;
