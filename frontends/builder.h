@@ -231,4 +231,41 @@ Value moving_average(Value var, Value x, double decay, bool squared = false,
 // A training target that runs all of `updates`.
 Value group(Graph &g, const std::vector<Value> &updates, std::string name = {});
 
+// ---- Random, indexing and padding -------------------------------------------
+
+// Counter-based random tensors: element i is a pure function of (seed,
+// counter, i), the same compiled or in the reference interpreter and for any
+// thread count. `counter` is an i64 scalar Value; feed a training loop's step
+// to draw new numbers each step (no counter: the constant 0, the same numbers
+// every run). Give every random op its own seed: two with the same seed and
+// counter draw the same numbers. `shape` may hold kiln::batch. uniform: in
+// [lo, hi) (f32 rounding may give hi); normal: Box-Muller.
+Value random_uniform(Graph &g, Shape shape, double lo, double hi, int64_t seed,
+                     std::optional<Value> counter = {}, DType dtype = f32, std::string name = {});
+Value random_normal(Graph &g, Shape shape, double mean, double stddev, int64_t seed,
+                    std::optional<Value> counter = {}, DType dtype = f32, std::string name = {});
+// Shaped and typed like x, batch dim included (dropout masks, noise). The
+// result does not depend on x's values, only on its type.
+Value random_uniform_like(Value x, double lo, double hi, int64_t seed,
+                          std::optional<Value> counter = {}, std::string name = {});
+Value random_normal_like(Value x, double mean, double stddev, int64_t seed,
+                         std::optional<Value> counter = {}, std::string name = {});
+
+// Rows of params [V, ...] picked by integer indices of any shape:
+// indices.shape + params.shape[1:]. An index outside [0, V) gives a zero row.
+Value gather(Value params, Value indices, std::string name = {});
+// indices.shape + [depth]: `on` at each index, `off` elsewhere (everywhere for
+// an index outside [0, depth)).
+Value one_hot(Value indices, int64_t depth, DType dtype = f32, double on = 1, double off = 0,
+              std::string name = {});
+// Constant padding: `pads` holds (before, after) for every dim, none
+// negative; the batch dim cannot be padded.
+Value pad(Value x, std::vector<int64_t> pads, double value = 0, std::string name = {});
+// Pieces of x along `axis` (slices, under a scope named `name` or "split"):
+// of the given sizes (one may be -1: the rest), or `num` equal pieces. Note
+// that a braced single size, split(x, {n}), selects the second overload.
+std::vector<Value> split(Value x, std::vector<int64_t> sizes, int64_t axis = 0,
+                         std::string name = {});
+std::vector<Value> split(Value x, int64_t num, int64_t axis = 0, std::string name = {});
+
 } // namespace kiln

@@ -3,7 +3,9 @@
 #include "ir/op.h"
 #include "ops/activations.h"
 #include "ops/elementwise.h"
+#include "ops/indexing.h"
 #include "ops/matmul.h"
+#include "ops/random_ops.h"
 #include "ops/reductions.h"
 #include "ops/shape_ops.h"
 #include "ops/sources.h"
@@ -23,6 +25,8 @@ const OpRegistry &OpRegistry::get() {
     ops::register_matmul_ops(r);
     ops::register_shape_ops(r);
     ops::register_state_ops(r);
+    ops::register_random_ops(r);
+    ops::register_indexing_ops(r);
     return r;
   }();
   return registry;

@@ -142,6 +142,15 @@ std::vector<GradCase> cases() {
            },
            {{{3, 2}}, {{6, 2}, -1, 1, false, false}}),
   };
+  // Indices: inputs in (-1.9, 5.9) truncated, so -1 and 5 fall outside 5 rows.
+  c.push_back(with("gather", "gather", [](auto &v) { return gather(v[0], cast(v[1], i32)); },
+                   {{{5, 3}}, {{B, 4}, -1.9, 5.9, false, false}}));
+  c.push_back(with("gather_grad", "gather_grad",
+                   [](auto &v) { return apply("gather_grad", {v[0], cast(v[1], i64), v[2]}); },
+                   {{{B, 2}}, {{B}, -1.9, 4.9, false, false}, {{4, 2}, -1, 1, false, false}}));
+  c.push_back(with("pad", "pad", [](auto &v) { return pad(v[0], {0, 0, 2, 1}, 0.5); }, {{{B, 3}}}));
+  c.push_back(
+      with("pad 3d", "pad", [](auto &v) { return pad(v[0], {1, 0, 0, 2, 1, 1}); }, {{{2, 3, 2}}}));
   return c;
 }
 
@@ -150,6 +159,7 @@ const std::set<std::string> kNoGradient = {
     "placeholder", "constant", "variable", "equal",   "not_equal",   "less",   "less_equal",
     "greater",     "greater_equal", "logical_and", "logical_or", "logical_not", "argmax",
     "argmin",      "size",
+    "one_hot",     "random_uniform", "random_normal",
     // State changes are effects, not functions to differentiate.
     "assign", "assign_add", "assign_sub", "moving_average", "momentum_accumulate", "sgd_update",
     "momentum_update", "rmsprop_update", "adam_update", "group"};

@@ -310,6 +310,99 @@ std::vector<OpCase> cases() {
                  [=](const std::vector<Value> &v) { return size(v[0], axes, f32); },
                  {{{4, 6, 3}}, {{2, 0, 5}}},
                  {f32, i32}});
+  // Random ops take only their shape (batch dim included) from the input.
+  // uniform is bit-exact; f32 normal works in float with the kernel
+  // library's log and a polynomial cosine (measured within 3e-7 of the
+  // double oracle, relative to max(1, |x|)).
+  c.push_back({"random_uniform",
+               [](const std::vector<Value> &v) {
+                 return random_uniform_like(v[0], -2, 5, 42, constant(*v[0].graph, int64_t{7}));
+               },
+               kUnaryShapes,
+               {f32, f64},
+               -3,
+               3,
+               0});
+  c.push_back({"random_normal",
+               [](const std::vector<Value> &v) {
+                 return random_normal_like(v[0], 1, 3, 9, constant(*v[0].graph, int64_t{-5}));
+               },
+               kUnaryShapes,
+               {f32, f64},
+               -3,
+               3,
+               1e-6});
+  // Indices are float inputs cast to integers (truncating): [-2, 7] against
+  // 5 rows includes out-of-range ones.
+  c.push_back({"gather",
+               [](const std::vector<Value> &v) { return gather(v[0], cast(v[1], i32)); },
+               {{{5, 3}, {4}},
+                {{5}, {2, 3}},
+                {{5, 2, 2}, {7}},
+                {{4, 3}, {4, 2}},
+                {{0, 3}, {2}},
+                {{5, 0}, {3}},
+                {{5, 300}, {0}},
+                {{6, 64}, {3000}}},
+               {f32, i64, boolean},
+               -2,
+               7});
+  c.push_back({"gather",
+               [](const std::vector<Value> &v) { return gather(v[0], cast(v[1], i64)); },
+               {{{5, 3}, {2, 2}}, {{7, 1}, {9}}},
+               {f64},
+               -2,
+               7});
+  // Sums in index order in the output type, as the reference does: exact.
+  c.push_back({"gather_grad",
+               [](const std::vector<Value> &v) {
+                 return apply("gather_grad", {v[0], cast(v[1], i64), v[2]});
+               },
+               {{{6, 3}, {6}, {5, 3}},
+                {{2, 3, 2}, {2, 3}, {4, 2}},
+                {{4, 3}, {4}, {4, 3}},
+                {{0, 4}, {0}, {3, 4}},
+                {{3000, 300}, {3000}, {2000, 300}}},
+               {f32, f64},
+               -2,
+               7,
+               0});
+  c.push_back({"gather_grad",
+               [](const std::vector<Value> &v) {
+                 return apply("gather_grad", {v[0], cast(v[1], i32), v[2]});
+               },
+               {{{5, 2}, {5}, {3, 2}}},
+               {f32},
+               -1,
+               4,
+               0});
+  c.push_back(
+      {"one_hot",
+       [](const std::vector<Value> &v) { return one_hot(cast(v[0], i64), 5, f32, 2.5, -1); },
+       {{{7}}, {{2, 3}}, {{}}, {{0}}, {{4000}}},
+       {f32},
+       -2,
+       7});
+  c.push_back({"one_hot",
+               [](const std::vector<Value> &v) { return one_hot(cast(v[0], i32), 4, i64); },
+               {{{3, 5}}},
+               {f64},
+               -1,
+               5});
+  c.push_back({"one_hot",
+               [](const std::vector<Value> &v) { return one_hot(cast(v[0], i32), 3, boolean); },
+               {{{6}}},
+               {f32},
+               -1,
+               4});
+  c.push_back({"pad",
+               [](const std::vector<Value> &v) { return pad(v[0], {1, 2, 0, 3}, 1.5); },
+               {{{4, 5}}, {{0, 3}}, {{1, 1}}, {{3, 20000}}},
+               {f32, f64}});
+  c.push_back({"pad",
+               [](const std::vector<Value> &v) { return pad(v[0], {0, 0, 2, 1, 1, 0}, 1); },
+               {{{2, 3, 4}}, {{3, 0, 2}}},
+               {i32, boolean}});
   return c;
 }
 

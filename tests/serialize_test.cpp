@@ -3,6 +3,7 @@
 #include "frontends/nn.h"
 #include "ir/error.h"
 #include "ir/serialize.h"
+#include "frontends/optim.h"
 #include "passes/autodiff.h"
 
 #include <catch2/catch.hpp>
@@ -38,7 +39,19 @@ Graph every_op_graph() {
   Value t = flatten(concat({slice(y, {0, 1}, {to_end, 4}, {1, 2}), y}, 1));
   // Gradients add slice_grad, broadcast_like and size (the mean over the batch).
   Value dx = erf(gradients(sum(t) + mean(y), {x})[0]);
-  (void)r, (void)idx, (void)dx;
+  // Random numbers, indexing and padding; the gradient adds gather_grad.
+  Value noise = random_uniform_like(x, 0, 1, 5, placeholder(g, "step", i64, {})) +
+                random_normal(g, {batch, 6}, 0, 1, 6);
+  Value rows = gather(w, argmax(noise)) + sum(one_hot(i, 6), {1});
+  Value dw = gradients(sum(pad(rows, {0, 0, 1, 1})), {w})[0];
+  // Every optimizer's update ops, a schedule, and the plain state ops.
+  Value loss = mean(sin(y) + cos(y));
+  optim::SGD{.lr = optim::cosine_decay(0.1, 100)}.minimize(loss, {w});
+  optim::Momentum{.nesterov = true}.minimize(loss, {w});
+  optim::RMSProp{}.minimize(loss, {w});
+  optim::Adam{}.minimize(loss, {w});
+  assign_sub(assign(w, w * 0.5f), 1.0f);
+  (void)r, (void)idx, (void)dx, (void)dw;
   return g;
 }
 

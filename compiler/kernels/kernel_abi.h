@@ -21,6 +21,12 @@ inline constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b
 inline constexpr int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline constexpr int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+// Kernel arguments are pointers and int64s: a double travels as its bits.
+inline constexpr int64_t kiln_f64_bits(double x) { return __builtin_bit_cast(int64_t, x); }
+inline constexpr double kiln_f64_from_bits(int64_t bits) {
+  return __builtin_bit_cast(double, bits);
+}
+
 // ---------------------------------------------------------------------------
 // Matmul: C[z] (M x N, row-major) = A[z] (M x K) * B[z] (K x N).
 // A task is one tile of C of at most kMatmulTileM x kMatmulTileN elements
@@ -98,6 +104,94 @@ inline constexpr int64_t kiln_softmax_tasks(int64_t outer, int64_t inner) {
 }
 inline constexpr int64_t kiln_softmax_task_cost(int64_t axis, int64_t inner) {
   return kiln_row_task_cost(axis, inner);
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise blocks (random numbers): a task is kElementBlock consecutive
+// output elements.
+inline constexpr int64_t kElementBlock = 4096;
+
+inline constexpr int64_t kiln_block_tasks(int64_t n) {
+  return n <= 0 ? 0 : ceil_div(n, kElementBlock);
+}
+
+// Gather and one_hot have one task per index (one output row of `width`
+// elements); the task count is the number of indices.
+
+// ---------------------------------------------------------------------------
+// Scatter-add (gather's gradient): out [rows, width] += rows of dy picked by
+// indices. A task owns a tile of at most kScatterRows x kScatterCols of out,
+// zeroes it and scans every index in order, so no two tasks write the same
+// element and each element sums its rows in index order. Tasks are numbered
+// row-block-major.
+inline constexpr int64_t kScatterRows = 1024;
+inline constexpr int64_t kScatterCols = 256;
+
+inline constexpr int64_t kiln_scatter_tasks(int64_t rows, int64_t width) {
+  if (rows <= 0 || width <= 0) return 0;
+  return ceil_div(rows, kScatterRows) * ceil_div(width, kScatterCols);
+}
+
+// Indices scanned plus elements written (zeroes and expected hits) by one task.
+inline constexpr int64_t kiln_scatter_task_cost(int64_t rows, int64_t width, int64_t n) {
+  const int64_t r = min_i64(rows, kScatterRows), c = min_i64(width, kScatterCols);
+  return n + r * c + n * c * r / max_i64(rows, 1);
+}
+
+struct ScatterTile {
+  int64_t r0, r1, c0, c1;
+};
+
+inline constexpr ScatterTile kiln_scatter_tile(int64_t task, int64_t rows, int64_t width) {
+  const int64_t cb = ceil_div(width, kScatterCols);
+  const int64_t r0 = (task / cb) * kScatterRows, c0 = (task % cb) * kScatterCols;
+  return ScatterTile{r0, min_i64(r0 + kScatterRows, rows), c0, min_i64(c0 + kScatterCols, width)};
+}
+
+// ---------------------------------------------------------------------------
+// Counter-based random numbers. Element i of a draw is a pure function of
+// (seed, counter, i): output i of a SplitMix64 stream whose state starts at a
+// key hashed from the seed and the counter. No state is carried between
+// elements or runs, so values do not depend on threads, and a training loop
+// that feeds its step as the counter draws new numbers every step. The
+// kernels and the reference kernels share these functions: the bits agree.
+inline constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;
+
+// SplitMix64's finalizer: a bijection of 64-bit words that mixes every bit.
+inline constexpr uint64_t kiln_mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Both steps are bijections: for one seed, distinct counters give distinct keys.
+inline constexpr uint64_t kiln_random_key(int64_t seed, int64_t counter) {
+  return kiln_mix64(kiln_mix64(uint64_t(seed) + kGolden) + uint64_t(counter) * kGolden);
+}
+
+inline constexpr uint64_t kiln_random_bits(uint64_t key, int64_t i) {
+  return kiln_mix64(key + (uint64_t(i) + 1) * kGolden);
+}
+
+// Uniform in [0, 1) from the top 24 (f32) or 53 (f64) bits; the _open
+// variants are in (0, 1] (Box-Muller takes their logarithm).
+inline constexpr float kiln_unit_f32(uint64_t bits) { return float(bits >> 40) * 0x1p-24f; }
+inline constexpr float kiln_unit_open_f32(uint64_t bits) {
+  return float((bits >> 40) + 1) * 0x1p-24f;
+}
+inline constexpr double kiln_unit_f64(uint64_t bits) { return double(bits >> 11) * 0x1p-53; }
+inline constexpr double kiln_unit_open_f64(uint64_t bits) {
+  return double((bits >> 11) + 1) * 0x1p-53;
+}
+
+// lo + (hi - lo) * u in double, rounded once to T. One operation per
+// statement: clang contracts `a * b + c` within a statement into an FMA,
+// which would round differently from the host's reference.
+template <typename T> inline constexpr T kiln_scale_uniform(double u, double lo, double hi) {
+  const double span = hi - lo;
+  const double offset = span * u;
+  const double value = lo + offset;
+  return T(value);
 }
 
 } // namespace kiln::abi
