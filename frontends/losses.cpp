@@ -21,16 +21,9 @@ void check_labels(std::string_view loss, Value logits, Value labels) {
 
 } // namespace
 
-Value one_hot_rows(Value labels, int64_t depth, DType dtype) {
-  Tensor classes(labels.dtype(), {depth});
-  for (int64_t c = 0; c < depth; ++c) classes.set(c, double(c));
-  Value column = reshape(labels, {labels.shape()[0], 1});
-  return cast(equal(column, constant(*labels.graph, classes)), dtype);
-}
-
 Value softmax_cross_entropy(Value logits, Value labels, std::string name) {
   check_labels("softmax_cross_entropy", logits, labels);
-  Value targets = one_hot_rows(labels, logits.shape()[1], logits.dtype());
+  Value targets = one_hot(labels, logits.shape()[1], logits.dtype());
   return softmax_cross_entropy_with_probs(logits, targets, std::move(name));
 }
 

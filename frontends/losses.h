@@ -23,8 +23,6 @@ Value mse(Value prediction, Value target, std::string name = {});
 // (coupled L2; the optimizers' weight_decay is the decoupled alternative).
 Value l2_penalty(const std::vector<Value> &weights, double scale, std::string name = {});
 
-// One-hot rows [N, depth] of `dtype` for integer labels [N].
-Value one_hot_rows(Value labels, int64_t depth, DType dtype);
 // The fraction of rows whose largest logit is at the label: a scalar.
 Value accuracy(Value logits, Value labels, std::string name = {});
 

@@ -1,5 +1,6 @@
 #include "frontends/nn.h"
 
+#include "frontends/optim.h"
 #include "ir/error.h"
 
 namespace kiln::nn {
@@ -33,6 +34,19 @@ Value dense(Graph &g, Value x, int64_t units, Activation act, DenseOptions optio
   if (options.use_bias)
     y = y + variable(g, "b", x.dtype(), {units}, seeded(options.bias_init, options.seed));
   return act ? act(y) : y;
+}
+
+Value dropout(Graph &g, Value x, double rate, Value training, int64_t seed) {
+  if (rate < 0 || rate >= 1) fail("dropout: rate {} must be in [0, 1)", rate);
+  if (training.dtype() != DType::boolean || training.rank() != 0)
+    fail("dropout: training flag '{}' must be a bool scalar, got {}", training.name(),
+         to_string(training.type()));
+  Scope scope(g, unique_scope(g, "dropout"));
+  Value keep = greater_equal(random_uniform_like(x, 0, 1, seed, optim::global_step(g)), rate);
+  // The [N, ...] mask is selected by the scalar flag: 1 / (1 - rate) or 0 in
+  // training, 1 otherwise.
+  Value scale = select(keep, constant(g, 1 / (1 - rate), x.dtype()), 0.0);
+  return x * select(training, scale, constant(g, 1.0, x.dtype()));
 }
 
 } // namespace kiln::nn

@@ -37,4 +37,10 @@ struct DenseOptions {
 // variables <scope>/W [in, units] and <scope>/b [units] of x's dtype.
 Value dense(Graph &g, Value x, int64_t units, Activation act = {}, DenseOptions options = {});
 
+// Inverted dropout: while `training` (a bool scalar) is true, each element
+// is zeroed with probability `rate` and the rest scaled by 1 / (1 - rate);
+// otherwise x passes unchanged. The mask is drawn from (seed, the global
+// step), so each training step draws a new one, reproducibly.
+Value dropout(Graph &g, Value x, double rate, Value training, int64_t seed = 0);
+
 } // namespace kiln::nn
