@@ -1,7 +1,7 @@
 // Trains the MLP 784-512-10 on Fashion-MNIST (60k train / 10k test, pixels in
 // [0, 1], batch 64, reshuffled each epoch) with Adam or SGD with momentum,
-// prints progress and test accuracy per epoch, and saves the graph and a
-// checkpoint.
+// prints progress and test accuracy per epoch, and saves the graph, a
+// checkpoint and 8 test images for `kiln run`.
 //
 //   fashion_mlp [--optimizer adam|momentum] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
 #include "frontends/losses.h"
@@ -9,6 +9,7 @@
 #include "frontends/optim.h"
 #include "ir/serialize.h"
 #include "runtime/checkpoint.h"
+#include "runtime/npy.h"
 #include "runtime/trainer.h"
 
 #include <CLI/CLI.hpp>
@@ -40,9 +41,11 @@ int main(int argc, char **argv) try {
   auto logits = kiln::nn::dense(g, h, 10, {}, {.seed = seed});
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
   auto accuracy = kiln::nn::accuracy(logits, y, "accuracy");
-  auto train = optimizer == "adam"
-                   ? kiln::optim::Adam{.lr = lr > 0 ? lr : 1e-3}.minimize(loss)
-                   : kiln::optim::Momentum{.lr = lr > 0 ? lr : 0.05, .momentum = 0.9}.minimize(loss);
+  kiln::argmax(logits, 1, false, "predicted");
+  auto train =
+      optimizer == "adam"
+          ? kiln::optim::Adam{.lr = lr > 0 ? lr : 1e-3}.minimize(loss)
+          : kiln::optim::Momentum{.lr = lr > 0 ? lr : 0.05, .momentum = 0.9}.minimize(loss);
 
   kiln::Dataset train_set = kiln::load_fashion_mnist("train", limit);
   kiln::Dataset test_set = kiln::load_fashion_mnist("test");
@@ -55,12 +58,16 @@ int main(int argc, char **argv) try {
   for (const auto &r : results) seconds += r.train_seconds;
   fmt::print("test accuracy {:.2f}% after {} epochs, {:.1f} s of training ({} programs "
              "compiled in {:.1f} s)\n",
-             100 * results.back().test_accuracy, fit.epochs, seconds,
-             session.stats().compilations, session.stats().total_compile_ms / 1000);
-  std::filesystem::create_directories(out);
-  kiln::save_graph(g, std::filesystem::path(out) / "mlp.kiln");
-  kiln::save_checkpoint(session, std::filesystem::path(out) / "mlp.ckpt");
-  fmt::print("saved {0}/mlp.kiln and {0}/mlp.ckpt\n", out);
+             100 * results.back().test_accuracy, fit.epochs, seconds, session.stats().compilations,
+             session.stats().total_compile_ms / 1000);
+  std::filesystem::path dir(out);
+  std::filesystem::create_directories(dir);
+  kiln::save_graph(g, dir / "mlp.kiln");
+  kiln::save_checkpoint(session, dir / "mlp.ckpt");
+  kiln::Batch first = kiln::Batches(test_set, {.batch_size = 8, .shuffle = false}).epoch(0)[0];
+  kiln::write_npy(dir / "images.npy", first.inputs);
+  kiln::write_npy(dir / "labels.npy", first.labels);
+  fmt::print("saved {0}/mlp.kiln, {0}/mlp.ckpt and 8 test images in {0}/images.npy\n", out);
 } catch (const std::exception &e) {
   fmt::print(stderr, "fashion_mlp: error: {}\n", e.what());
   return 1;

@@ -4,6 +4,7 @@
 
 #include "ir/error.h"
 #include "ir/serialize.h"
+#include "runtime/checkpoint.h"
 #include "runtime/csv.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
@@ -28,7 +29,8 @@ struct RunOptions {
   std::string model;
   std::vector<std::string> feeds; // NAME=FILE.npy or NAME=FILE.csv
   std::vector<std::string> fetches;
-  std::string out_dir; // empty: print only
+  std::string out_dir;    // empty: print only
+  std::string checkpoint; // empty: variables from their initializers
   int threads = 0;
 };
 
@@ -97,6 +99,7 @@ void run(const RunOptions &o) {
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
   Session session(std::move(g), SessionOptions{.threads = o.threads});
+  if (!o.checkpoint.empty()) restore_checkpoint(session, o.checkpoint);
   std::vector<Tensor> results = session.run(feeds, fetches);
   for (size_t i = 0; i < results.size(); ++i) {
     fmt::print("{}: {} {}\n", o.fetches[i], results[i].summary(), preview(results[i]));
@@ -129,6 +132,9 @@ void add_run_command(CLI::App &app) {
                   "Also write each fetch to DIR/NAME.npy ('/' in NAME becomes '_'); DIR is "
                   "created if missing")
       ->type_name("DIR");
+  cmd->add_option("--checkpoint", options->checkpoint,
+                  "Restore the variables from FILE (saved by save_checkpoint) before running")
+      ->type_name("FILE");
   cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

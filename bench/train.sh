@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fashion-MNIST training, kiln against PyTorch (python3-torch) on the same
+# recipes, in one sitting, interleaved run by run: test accuracy (mean over
+# seeds) and training wall time (median, min-max).
+#
+#   bash bench/train.sh [THREADS=2] [SEEDS="0 1 2"] [RECIPES="mlp-adam mlp-momentum lenet"]
+# Recipes: mlp-adam, mlp-momentum (5 epochs each), lenet (Adam, 5 epochs),
+# convnet (Adam, 10 epochs). Needs `bash scripts/setup.sh --bench` and a build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-2}
+seeds=${2:-"0 1 2"}
+recipes=${3:-"mlp-adam mlp-momentum lenet"}
+log=$(mktemp)
+
+kiln_run() { # recipe seed
+  case $1 in
+  mlp-adam) ./build/fashion_mlp --optimizer adam --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
+  mlp-momentum) ./build/fashion_mlp --optimizer momentum --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
+  lenet) ./build/fashion_conv --model lenet --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
+  convnet) ./build/fashion_conv --model convnet --epochs 10 --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
+  esac 2>/dev/null | sed -n 's/^test accuracy \([0-9.]*\)% after .* epochs, \([0-9.]*\) s of training.*/\1 \2/p'
+}
+
+torch_run() { # recipe seed
+  local model=${1%%-*} optimizer=adam epochs=5
+  [[ $1 == mlp-momentum ]] && optimizer=momentum
+  [[ $1 == convnet ]] && epochs=10
+  /usr/bin/python3 bench/fashion_train.py --model "$model" --optimizer "$optimizer" --epochs "$epochs" \
+    --seed "$2" --threads "$threads" | sed -n 's/.*accuracy=\([0-9.]*\) train_seconds=\([0-9.]*\)/\1 \2/p'
+}
+
+for recipe in $recipes; do
+  for seed in $seeds; do
+    echo "$recipe kiln $(kiln_run "$recipe" "$seed")" | tee -a "$log"
+    echo "$recipe pytorch $(torch_run "$recipe" "$seed")" | tee -a "$log"
+  done
+done
+/usr/bin/python3 bench/summarize_train.py "$log"
