@@ -5,6 +5,8 @@
 // (compiled, in a Session) and numerically (the reference interpreter on
 // perturbed inputs), and compares. The test "every op has a gradient case"
 // keeps the table complete.
+#include "frontends/losses.h"
+#include "frontends/normalization.h"
 #include "ir/error.h"
 #include "passes/autodiff.h"
 #include "runtime/reference.h"
@@ -86,8 +88,7 @@ std::vector<GradCase> cases() {
       with("leaky_relu", "leaky_relu", [](auto &v) { return leaky_relu(v[0], 0.2); }, {away}),
       with("elu", "elu", [](auto &v) { return elu(v[0], 0.7); }, {away}),
       with("clip", "clip", [](auto &v) { return clip(v[0], -1, 1); }, {{{3, 4}, -3, 3}}),
-      with("select", "select",
-           [](auto &v) { return select(greater(v[0], 0.0), v[1], v[2]); },
+      with("select", "select", [](auto &v) { return select(greater(v[0], 0.0), v[1], v[2]); },
            {{{3, 4}, -1, 1, false, false}, {{3, 4}}, {{4}}}),
       with("cast f64 -> f64", "cast", [](auto &v) { return cast(v[0], f64); }, {{{5}}}),
       with("softmax axis -1", "softmax", [](auto &v) { return softmax(v[0]); }, {{{B, 5}}}),
@@ -121,8 +122,7 @@ std::vector<GradCase> cases() {
       with("flatten", "flatten", [](auto &v) { return flatten(v[0]); }, {{{B, 3, 2}}}),
       with("transpose", "transpose", [](auto &v) { return transpose(v[0], {1, 2, 0}); },
            {{{2, 3, 4}}}),
-      with("transpose reverse", "transpose", [](auto &v) { return transpose(v[0]); },
-           {{{2, 5}}}),
+      with("transpose reverse", "transpose", [](auto &v) { return transpose(v[0]); }, {{{2, 5}}}),
       with("concat", "concat", [](auto &v) { return concat({v[0], v[1], v[0]}, 1); },
            {{{B, 2}}, {{B, 3}}}),
       with("slice", "slice", [](auto &v) { return slice(v[0], {1, -4}, {to_end, -1}, {2, 1}); },
@@ -151,15 +151,34 @@ std::vector<GradCase> cases() {
   c.push_back(with("pad", "pad", [](auto &v) { return pad(v[0], {0, 0, 2, 1}, 0.5); }, {{{B, 3}}}));
   c.push_back(
       with("pad 3d", "pad", [](auto &v) { return pad(v[0], {1, 0, 0, 2, 1, 1}); }, {{{2, 3, 2}}}));
+  // Composite layers and losses: their gradients come from the ops', but the
+  // compositions are where a wrong rule would show.
+  auto labels = [](Value like) {
+    return constant(*like.graph, Tensor::from<int32_t>({3}, {2, 0, 1}));
+  };
+  std::vector<GradCase> composites = {
+      with("layer_norm", "layer_norm (composite)",
+           [](auto &v) { return nn::layer_norm(*v[0].graph, v[0]); }, {{{3, 5}}}),
+      with("batch_norm in training", "batch_norm (composite)",
+           [](auto &v) { return nn::batch_norm(*v[0].graph, v[0], constant(*v[0].graph, true)); },
+           {{{4, 2, 2, 3}}}),
+      with("softmax_cross_entropy", "softmax_cross_entropy (composite)",
+           [=](auto &v) { return nn::softmax_cross_entropy(v[0], labels(v[0])); }, {{{3, 4}}}),
+      with("sigmoid_cross_entropy", "sigmoid_cross_entropy (composite)",
+           [](auto &v) { return nn::sigmoid_cross_entropy(v[0], v[1]); },
+           {{{3, 4}}, {{3, 4}, 0, 1}}),
+      with("mse", "mse (composite)", [](auto &v) { return nn::mse(v[0], v[1]); },
+           {{{3, 4}}, {{4}}}),
+  };
+  c.insert(c.end(), composites.begin(), composites.end());
   return c;
 }
 
 // Ops that take no gradient, by design: sources, comparisons, logic, indices.
 const std::set<std::string> kNoGradient = {
-    "placeholder", "constant", "variable", "equal",   "not_equal",   "less",   "less_equal",
-    "greater",     "greater_equal", "logical_and", "logical_or", "logical_not", "argmax",
-    "argmin",      "size",
-    "one_hot",     "random_uniform", "random_normal",
+    "placeholder", "constant", "variable", "equal", "not_equal", "less", "less_equal", "greater",
+    "greater_equal", "logical_and", "logical_or", "logical_not", "argmax", "argmin", "size",
+    "one_hot", "random_uniform", "random_normal",
     // State changes are effects, not functions to differentiate.
     "assign", "assign_add", "assign_sub", "moving_average", "momentum_accumulate", "sgd_update",
     "momentum_update", "rmsprop_update", "adam_update", "group"};
