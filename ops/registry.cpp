@@ -2,8 +2,10 @@
 #include "ir/error.h"
 #include "ir/op.h"
 #include "ops/activations.h"
+#include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/matmul.h"
+#include "ops/pool.h"
 #include "ops/reductions.h"
 #include "ops/shape_ops.h"
 #include "ops/sources.h"
@@ -21,6 +23,8 @@ const OpRegistry &OpRegistry::get() {
     ops::register_reduction_ops(r);
     ops::register_matmul_ops(r);
     ops::register_shape_ops(r);
+    ops::register_conv_ops(r);
+    ops::register_pool_ops(r);
     return r;
   }();
   return registry;
