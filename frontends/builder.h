@@ -267,5 +267,31 @@ Value pad(Value x, std::vector<int64_t> pads, double value = 0, std::string name
 std::vector<Value> split(Value x, std::vector<int64_t> sizes, int64_t axis = 0,
                          std::string name = {});
 std::vector<Value> split(Value x, int64_t num, int64_t axis = 0, std::string name = {});
+// ---- Convolution and pooling (NCHW) -------------------------------------------
+
+// Padding: "valid" (none), "same" (TensorFlow: output = ceil(input / stride),
+// the extra cell of an odd total at the bottom/right) or "explicit" with
+// pads [top, bottom, left, right]; giving pads implies "explicit".
+struct Conv2dOptions {
+  std::vector<int64_t> strides = {1, 1};
+  std::vector<int64_t> dilations = {1, 1};
+  std::string padding = "valid";
+  std::vector<int64_t> pads = {};
+  int64_t groups = 1;
+};
+// x [N, C, H, W] (N may be the batch dim), w [O, C / groups, KH, KW] ->
+// [N, O, OH, OW]. No bias: add one shaped [O, 1, 1].
+Value conv2d(Value x, Value w, Conv2dOptions options = {}, std::string name = {});
+
+struct Pool2dOptions {
+  std::vector<int64_t> kernel = {2, 2};
+  std::vector<int64_t> strides = {}; // empty: the kernel size
+  std::string padding = "valid";     // as for conv2d
+  std::vector<int64_t> pads = {};
+};
+// Padded cells take no part: max ignores them and avg divides by the number
+// of input cells in each window (PyTorch's count_include_pad=False).
+Value max_pool2d(Value x, Pool2dOptions options = {}, std::string name = {});
+Value avg_pool2d(Value x, Pool2dOptions options = {}, std::string name = {});
 
 } // namespace kiln

@@ -1,5 +1,6 @@
 #include "frontends/nn.h"
 
+#include "frontends/normalization.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
 
@@ -34,6 +35,38 @@ Value dense(Graph &g, Value x, int64_t units, Activation act, DenseOptions optio
   if (options.use_bias)
     y = y + variable(g, "b", x.dtype(), {units}, seeded(options.bias_init, options.seed));
   return act ? act(y) : y;
+}
+
+Value conv2d(Graph &g, Value x, int64_t filters, int64_t kernel, Activation act,
+             Conv2dLayerOptions options) {
+  if (x.graph != &g) fail("conv2d: input '{}' belongs to another graph", x.name());
+  Shape in = x.shape();
+  if (in.size() != 4 || is_batch(in[1]))
+    fail("conv2d: input '{}' must be [N, C, H, W] with C known, got {}", x.name(),
+         to_string(x.type()));
+  Scope scope(g, unique_scope(g, options.scope));
+  Value w = variable(g, "W", x.dtype(), {filters, in[1], kernel, kernel},
+                     seeded(options.kernel_init, options.seed));
+  Value y = kiln::conv2d(x, w, {.strides = options.strides, .padding = options.padding});
+  if (options.use_bias)
+    y = y + variable(g, "b", x.dtype(), {filters, 1, 1}, seeded(options.bias_init, options.seed));
+  return act ? act(y) : y;
+}
+
+Value residual_block(Graph &g, Value x, int64_t filters, Value training, int64_t stride,
+                     int64_t seed) {
+  Scope scope(g, unique_scope(g, "residual"));
+  Conv2dLayerOptions conv{
+      .strides = {stride, stride}, .padding = "same", .use_bias = false, .seed = seed};
+  Value h = kiln::relu(batch_norm(g, conv2d(g, x, filters, 3, {}, conv), training));
+  conv.strides = {1, 1};
+  h = batch_norm(g, conv2d(g, h, filters, 3, {}, conv), training);
+  Value shortcut = x;
+  if (stride != 1 || x.shape()[1] != filters) {
+    conv.strides = {stride, stride};
+    shortcut = batch_norm(g, conv2d(g, x, filters, 1, {}, conv), training);
+  }
+  return kiln::relu(h + shortcut);
 }
 
 Value dropout(Graph &g, Value x, double rate, Value training, int64_t seed) {

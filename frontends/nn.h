@@ -37,6 +37,27 @@ struct DenseOptions {
 // variables <scope>/W [in, units] and <scope>/b [units] of x's dtype.
 Value dense(Graph &g, Value x, int64_t units, Activation act = {}, DenseOptions options = {});
 
+struct Conv2dLayerOptions {
+  std::vector<int64_t> strides = {1, 1};
+  std::string padding = "valid"; // or "same"
+  bool use_bias = true;
+  Init kernel_init = Init::he_uniform();
+  Init bias_init = Init::zeros();
+  int64_t seed = -1; // as in DenseOptions
+  std::string scope = "conv2d";
+};
+
+// act(conv2d(x, W) + b) for x [N, C, H, W]: creates <scope>/W [filters, C,
+// kernel, kernel] and <scope>/b [filters, 1, 1].
+Value conv2d(Graph &g, Value x, int64_t filters, int64_t kernel, Activation act = {},
+             Conv2dLayerOptions options = {});
+
+// A residual block (He et al.): two 3x3 conv - batch norm stages with relu,
+// plus the input (projected by a 1x1 conv when the stride or the channel
+// count changes). `training` as for batch norm.
+Value residual_block(Graph &g, Value x, int64_t filters, Value training, int64_t stride = 1,
+                     int64_t seed = -1);
+
 // Inverted dropout: while `training` (a bool scalar) is true, each element
 // is zeroed with probability `rate` and the rest scaled by 1 / (1 - rate);
 // otherwise x passes unchanged. The mask is drawn from (seed, the global

@@ -204,4 +204,39 @@ Value group(Graph &g, const std::vector<Value> &updates, std::string name) {
   return apply(g, "group", updates, {}, std::move(name));
 }
 
+namespace {
+
+// Pads imply explicit padding.
+std::string padding_mode(const std::string &padding, const std::vector<int64_t> &pads) {
+  return !pads.empty() && padding == "valid" ? "explicit" : padding;
+}
+
+Value pool2d(std::string_view op, Value x, Pool2dOptions o, std::string name) {
+  std::vector<int64_t> strides = o.strides.empty() ? o.kernel : o.strides;
+  Attrs attrs = {{"kernel", std::move(o.kernel)},
+                 {"strides", std::move(strides)},
+                 {"padding", padding_mode(o.padding, o.pads)},
+                 {"pads", std::move(o.pads)}};
+  return unary(op, x, std::move(name), std::move(attrs));
+}
+
+} // namespace
+
+Value conv2d(Value x, Value w, Conv2dOptions o, std::string name) {
+  Attrs attrs = {{"strides", std::move(o.strides)},
+                 {"dilations", std::move(o.dilations)},
+                 {"padding", padding_mode(o.padding, o.pads)},
+                 {"pads", std::move(o.pads)},
+                 {"groups", o.groups}};
+  return apply("conv2d", {x, w}, std::move(attrs), std::move(name));
+}
+
+Value max_pool2d(Value x, Pool2dOptions options, std::string name) {
+  return pool2d("max_pool2d", x, std::move(options), std::move(name));
+}
+
+Value avg_pool2d(Value x, Pool2dOptions options, std::string name) {
+  return pool2d("avg_pool2d", x, std::move(options), std::move(name));
+}
+
 } // namespace kiln

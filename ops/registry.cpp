@@ -2,10 +2,12 @@
 #include "ir/error.h"
 #include "ir/op.h"
 #include "ops/activations.h"
+#include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
 #include "ops/random_ops.h"
+#include "ops/pool.h"
 #include "ops/reductions.h"
 #include "ops/shape_ops.h"
 #include "ops/sources.h"
@@ -27,6 +29,8 @@ const OpRegistry &OpRegistry::get() {
     ops::register_state_ops(r);
     ops::register_random_ops(r);
     ops::register_indexing_ops(r);
+    ops::register_conv_ops(r);
+    ops::register_pool_ops(r);
     return r;
   }();
   return registry;

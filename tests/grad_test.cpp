@@ -171,17 +171,76 @@ std::vector<GradCase> cases() {
            {{{3, 4}}, {{4}}}),
   };
   c.insert(c.end(), composites.begin(), composites.end());
+  // conv2d: strides, padding valid/same/explicit, dilation, groups, 1x1.
+  auto conv = [](Conv2dOptions o) {
+    return [o](const std::vector<Value> &v) { return conv2d(v[0], v[1], o); };
+  };
+  c.push_back(with("conv2d valid", "conv2d", conv({}), {{{B, 2, 5, 5}}, {{3, 2, 3, 3}}}));
+  c.push_back(with("conv2d stride 2 same", "conv2d", conv({.strides = {2, 2}, .padding = "same"}),
+                   {{{2, 2, 6, 5}}, {{2, 2, 3, 3}}}));
+  c.push_back(with("conv2d pads dilation 2", "conv2d",
+                   conv({.dilations = {2, 2}, .pads = {1, 0, 0, 1}}),
+                   {{{1, 2, 6, 6}}, {{2, 2, 2, 2}}}));
+  c.push_back(with("conv2d groups 2", "conv2d", conv({.padding = "same", .groups = 2}),
+                   {{{2, 4, 4, 4}}, {{4, 2, 3, 3}}}));
+  c.push_back(with("conv2d depthwise stride 2", "conv2d", conv({.strides = {2, 2}, .groups = 3}),
+                   {{{1, 3, 5, 5}}, {{3, 1, 3, 3}}}));
+  c.push_back(with("conv2d 1x1", "conv2d", conv({}), {{{B, 3, 3, 3}}, {{2, 3, 1, 1}}}));
+  // The gradient ops are linear in their first two inputs; the third only
+  // gives a shape. They take conv2d's attributes.
+  auto backprop = [](std::string op, Conv2dOptions o) {
+    return [op, o](const std::vector<Value> &v) {
+      Value x = op == "conv2d_backprop_input" ? v[2] : v[0];
+      Value w = op == "conv2d_backprop_input" ? v[1] : v[2];
+      return apply(op, v, conv2d(x, w, o).node().attrs);
+    };
+  };
+  Input like_x{{B, 2, 5, 4}, -1, 1, false, false};
+  c.push_back(with("conv2d_backprop_input same", "conv2d_backprop_input",
+                   backprop("conv2d_backprop_input", {.strides = {2, 1}, .padding = "same"}),
+                   {{{B, 3, 3, 4}}, {{3, 2, 3, 3}}, like_x}));
+  c.push_back(with("conv2d_backprop_input groups", "conv2d_backprop_input",
+                   backprop("conv2d_backprop_input", {.dilations = {2, 1}, .groups = 2}),
+                   {{{1, 2, 1, 2}}, {{2, 2, 3, 3}}, {{1, 4, 5, 4}, -1, 1, false, false}}));
+  c.push_back(with("conv2d_backprop_filter same", "conv2d_backprop_filter",
+                   backprop("conv2d_backprop_filter", {.strides = {2, 1}, .padding = "same"}),
+                   {{{B, 2, 5, 4}}, {{B, 3, 3, 4}}, {{3, 2, 3, 3}, -1, 1, false, false}}));
+  c.push_back(with("conv2d_backprop_filter pads", "conv2d_backprop_filter",
+                   backprop("conv2d_backprop_filter", {.pads = {0, 1, 1, 0}, .groups = 2}),
+                   {{{2, 4, 3, 3}}, {{2, 2, 2, 2}}, {{2, 2, 3, 3}, -1, 1, false, false}}));
+  // Pooling: non-overlapping, overlapping and padded windows.
+  auto pool = [](Value (*f)(Value, Pool2dOptions, std::string), Pool2dOptions o) {
+    return [f, o](const std::vector<Value> &v) { return f(v[0], o, {}); };
+  };
+  Pool2dOptions overlap{.kernel = {3, 3}, .strides = {2, 2}, .padding = "same"};
+  Pool2dOptions padded{.kernel = {2, 3}, .strides = {1, 2}, .pads = {1, 0, 1, 1}};
+  c.push_back(with("max_pool2d 2x2", "max_pool2d", pool(max_pool2d, {}), {{{B, 2, 4, 4}}}));
+  c.push_back(
+      with("max_pool2d overlap", "max_pool2d", pool(max_pool2d, overlap), {{{1, 2, 5, 6}}}));
+  c.push_back(with("max_pool2d padded", "max_pool2d", pool(max_pool2d, padded), {{{1, 2, 4, 5}}}));
+  c.push_back(with("avg_pool2d 2x2", "avg_pool2d", pool(avg_pool2d, {}), {{{B, 2, 4, 4}}}));
+  c.push_back(
+      with("avg_pool2d overlap", "avg_pool2d", pool(avg_pool2d, overlap), {{{1, 2, 5, 6}}}));
+  c.push_back(with("avg_pool2d padded", "avg_pool2d", pool(avg_pool2d, padded), {{{1, 2, 4, 5}}}));
+  c.push_back(with("avg_pool2d_grad", "avg_pool2d_grad",
+                   [overlap](auto &v) {
+                     return apply("avg_pool2d_grad", v, avg_pool2d(v[1], overlap).node().attrs);
+                   },
+                   {{{B, 2, 3, 3}}, {{B, 2, 5, 6}, -1, 1, false, false}}));
   return c;
 }
 
 // Ops that take no gradient, by design: sources, comparisons, logic, indices.
+// max_pool2d_grad: piecewise constant in x, and its gradient in dy would
+// gather at each window's maximum, an op of its own that nothing needs yet
+// (second derivatives through max pooling).
 const std::set<std::string> kNoGradient = {
     "placeholder", "constant", "variable", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_not", "argmax", "argmin", "size",
     "one_hot", "random_uniform", "random_normal",
     // State changes are effects, not functions to differentiate.
     "assign", "assign_add", "assign_sub", "moving_average", "momentum_accumulate", "sgd_update",
-    "momentum_update", "rmsprop_update", "adam_update", "group"};
+    "momentum_update", "rmsprop_update", "adam_update", "group", "max_pool2d_grad"};
 
 Tensor random_input(const Input &in, std::mt19937 &rng) {
   Tensor t = test::random_tensor(f64, bind_batch(in.shape, kBatch), rng, in.lo, in.hi);

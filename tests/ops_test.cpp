@@ -403,6 +403,139 @@ std::vector<OpCase> cases() {
                [](const std::vector<Value> &v) { return pad(v[0], {0, 0, 2, 1, 1, 0}, 1); },
                {{{2, 3, 4}}, {{3, 0, 2}}},
                {i32, boolean}});
+  // conv2d and its gradients on the same geometries: strides, valid, same
+  // (odd and even kernels) and explicit padding, dilation, groups (2 and
+  // depthwise), 1x1 (no im2col) and a batch of 37 (tasks of several images,
+  // the last one short). f32: dot products of up to 3000 terms in [-1, 1],
+  // as matmul's (kMatmulTol).
+  struct ConvRow {
+    Conv2dOptions o;
+    Shape x, w;
+  };
+  std::vector<ConvRow> conv_rows = {
+      {{}, {2, 3, 7, 6}, {4, 3, 3, 3}},
+      {{.strides = {2, 2}, .padding = "same"}, {2, 3, 7, 8}, {4, 3, 3, 3}},
+      {{.padding = "same"}, {1, 2, 6, 5}, {3, 2, 2, 4}},
+      {{.strides = {1, 2}, .pads = {1, 0, 2, 1}}, {2, 2, 5, 6}, {3, 2, 3, 2}},
+      {{.dilations = {2, 2}}, {1, 2, 7, 7}, {2, 2, 3, 3}},
+      {{.strides = {2, 1}, .dilations = {2, 3}, .padding = "same"}, {2, 2, 7, 8}, {2, 2, 3, 2}},
+      {{.padding = "same", .groups = 2}, {2, 4, 5, 5}, {6, 2, 3, 3}},
+      {{.groups = 3}, {2, 3, 6, 6}, {6, 1, 3, 3}},
+      {{.strides = {2, 2}, .padding = "same", .groups = 4}, {1, 4, 7, 7}, {4, 1, 3, 3}},
+      {{}, {3, 8, 4, 4}, {5, 8, 1, 1}},
+      {{.strides = {2, 2}}, {2, 4, 5, 5}, {3, 4, 1, 1}},
+      {{.pads = {2, 2, 2, 2}}, {2, 1, 8, 8}, {6, 1, 5, 5}},
+      {{.padding = "same"}, {37, 3, 9, 9}, {8, 3, 3, 3}},
+  };
+  // The filter as a constant, so that the batch-dim variant (which makes dim
+  // 0 of every input symbolic) applies to x and dy.
+  auto filter = [](const Value &like, const Shape &shape) {
+    std::mt19937 rng(99);
+    return constant(*like.graph, test::random_tensor(like.dtype(), shape, rng, -1, 1));
+  };
+  for (const ConvRow &r : conv_rows) {
+    Graph shapes;
+    Shape y =
+        conv2d(placeholder(shapes, "x", f32, r.x), placeholder(shapes, "w", f32, r.w), r.o).shape();
+    Conv2dOptions o = r.o;
+    Shape w = r.w;
+    c.push_back({"conv2d",
+                 [o](const std::vector<Value> &v) { return conv2d(v[0], v[1], o); },
+                 {{r.x, r.w}},
+                 {f32, f64},
+                 -1,
+                 1,
+                 kMatmulTol});
+    c.push_back({"conv2d",
+                 [=](const std::vector<Value> &v) { return conv2d(v[0], filter(v[0], w), o); },
+                 {{r.x}},
+                 {f32},
+                 -1,
+                 1,
+                 kMatmulTol});
+    // The gradient ops take conv2d's attributes.
+    c.push_back({"conv2d_backprop_input",
+                 [o](const std::vector<Value> &v) {
+                   return apply("conv2d_backprop_input", v, conv2d(v[2], v[1], o).node().attrs);
+                 },
+                 {{y, r.w, r.x}},
+                 {f32, f64},
+                 -1,
+                 1,
+                 kMatmulTol});
+    c.push_back({"conv2d_backprop_input",
+                 [=](const std::vector<Value> &v) {
+                   Value wc = filter(v[0], w);
+                   return apply("conv2d_backprop_input", {v[0], wc, v[1]},
+                                conv2d(v[1], wc, o).node().attrs);
+                 },
+                 {{y, r.x}},
+                 {f32},
+                 -1,
+                 1,
+                 kMatmulTol});
+    c.push_back({"conv2d_backprop_filter",
+                 [o](const std::vector<Value> &v) {
+                   return apply("conv2d_backprop_filter", v, conv2d(v[0], v[2], o).node().attrs);
+                 },
+                 {{r.x, y, r.w}},
+                 {f32, f64},
+                 -1,
+                 1,
+                 kMatmulTol});
+    c.push_back({"conv2d_backprop_filter",
+                 [=](const std::vector<Value> &v) {
+                   Value wc = filter(v[0], w);
+                   return apply("conv2d_backprop_filter", {v[0], v[1], wc},
+                                conv2d(v[0], wc, o).node().attrs);
+                 },
+                 {{r.x, y}},
+                 {f32},
+                 -1,
+                 1,
+                 kMatmulTol});
+  }
+  // Pooling: non-overlapping, overlapping, padded windows (same and
+  // explicit), a window over the whole plane. f32 averages of at most 9
+  // values round a few times (1e-6).
+  struct PoolRow {
+    Pool2dOptions o;
+    Shape x;
+  };
+  std::vector<PoolRow> pool_rows = {
+      {{}, {2, 3, 6, 6}},
+      {{}, {3, 2, 7, 5}},
+      {{.kernel = {3, 3}, .strides = {2, 2}, .padding = "same"}, {2, 2, 7, 8}},
+      {{.kernel = {3, 3}, .strides = {1, 1}, .padding = "same"}, {2, 2, 5, 5}},
+      {{.kernel = {3, 2}, .strides = {1, 2}, .pads = {1, 2, 0, 1}}, {1, 3, 5, 6}},
+      {{.kernel = {4, 4}}, {3, 2, 4, 4}},
+      {{.kernel = {2, 2}}, {37, 3, 28, 28}},
+  };
+  for (const PoolRow &r : pool_rows) {
+    Graph shapes;
+    Shape y = max_pool2d(placeholder(shapes, "x", f32, r.x), r.o).shape();
+    Pool2dOptions o = r.o;
+    c.push_back({"max_pool2d",
+                 [o](const std::vector<Value> &v) { return max_pool2d(v[0], o); },
+                 {{r.x}},
+                 {f32, f64}});
+    c.push_back({"avg_pool2d",
+                 [o](const std::vector<Value> &v) { return avg_pool2d(v[0], o); },
+                 {{r.x}},
+                 {f32, f64}});
+    c.push_back({"max_pool2d_grad",
+                 [o](const std::vector<Value> &v) {
+                   return apply("max_pool2d_grad", v, max_pool2d(v[0], o).node().attrs);
+                 },
+                 {{r.x, y}},
+                 {f32, f64}});
+    c.push_back({"avg_pool2d_grad",
+                 [o](const std::vector<Value> &v) {
+                   return apply("avg_pool2d_grad", v, avg_pool2d(v[1], o).node().attrs);
+                 },
+                 {{y, r.x}},
+                 {f32, f64}});
+  }
   return c;
 }
 

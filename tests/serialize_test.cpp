@@ -52,6 +52,13 @@ Graph every_op_graph() {
   optim::Adam{}.minimize(loss, {w});
   assign_sub(assign(w, w * 0.5f), 1.0f);
   (void)r, (void)idx, (void)dx, (void)dw;
+  // Convolution and pooling; their gradients add the backprop and *_grad ops.
+  Value img = placeholder(g, "img", f32, {batch, 2, 6, 6});
+  Value k = variable(g, "k", f32, {4, 1, 3, 3}, Init::he_normal().seed(4));
+  Value fm = max_pool2d(conv2d(img, k, {.strides = {1, 2}, .padding = "same", .groups = 2}));
+  Value pooled = avg_pool2d(fm, {.kernel = {2, 2}, .strides = {1, 1}, .pads = {1, 0, 0, 1}});
+  Value dimg = gradients(sum(pooled), {img, k})[0];
+  (void)r, (void)idx, (void)dx, (void)dimg;
   return g;
 }
 

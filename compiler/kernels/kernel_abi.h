@@ -194,5 +194,61 @@ template <typename T> inline constexpr T kiln_scale_uniform(double u, double lo,
   return T(value);
 }
 
+// Sliding windows (convolution, pooling), per spatial dim: output o reads the
+// input positions o * stride - pad + k * dilation, k in [0, kernel). Both
+// questions the kernels ask are "which j in [0, count) have start + j * step
+// inside [0, in)?": the taps of one output (start = o * stride - pad, step =
+// dilation) and the outputs of one tap (start = k * dilation - pad, step =
+// stride). The answer is a range [lo, hi), empty when lo == hi.
+struct IndexRange {
+  int64_t lo, hi;
+};
+
+inline constexpr IndexRange kiln_inside(int64_t start, int64_t step, int64_t count, int64_t in) {
+  const int64_t hi = start >= in ? 0 : min_i64(count, (in - 1 - start) / step + 1);
+  const int64_t lo = start >= 0 ? 0 : ceil_div(-start, step);
+  return IndexRange{min_i64(lo, hi), hi};
+}
+
+// ---------------------------------------------------------------------------
+// conv2d and its two gradients (NCHW): a task is a chunk of consecutive
+// images, processed one after the other with one im2col buffer per task.
+// The forward and input-gradient kernels write whole images per task; the
+// filter gradient sums each chunk into its own partial filter, and the
+// partials are then summed in task order, so every split gives the same bits.
+// Few chunks for the filter gradient: each adds a partial filter to sum.
+inline constexpr int64_t kConvChunks = 16;
+inline constexpr int64_t kConvFilterChunks = 8;
+
+// Images per task for a batch of n split into at most `chunks` tasks.
+inline constexpr int64_t kiln_conv_chunk(int64_t n, int64_t chunks) {
+  return n <= 0 ? 1 : ceil_div(n, min_i64(n, chunks));
+}
+inline constexpr int64_t kiln_conv_tasks(int64_t n, int64_t chunks) {
+  return n <= 0 ? 0 : ceil_div(n, kiln_conv_chunk(n, chunks));
+}
+
+// kiln_conv2d_T and kiln_conv2d_backprop_input_T.
+inline constexpr int64_t kiln_conv2d_tasks(int64_t n) { return kiln_conv_tasks(n, kConvChunks); }
+// kiln_conv2d_backprop_filter_T.
+inline constexpr int64_t kiln_conv2d_filter_tasks(int64_t n) {
+  return kiln_conv_tasks(n, kConvFilterChunks);
+}
+
+// Flops of one task of `images` images: an (O x K) x (K x P) product per
+// image, K = C / groups * KH * KW the taps per output, P = OH * OW.
+inline constexpr int64_t kiln_conv2d_task_cost(int64_t images, int64_t O, int64_t K, int64_t P) {
+  return 2 * images * max_i64(O, 1) * max_i64(K, 1) * max_i64(P, 1);
+}
+
+// ---------------------------------------------------------------------------
+// Pooling (NCHW, windows within one channel plane): a task is one plane.
+inline constexpr int64_t kiln_pool2d_tasks(int64_t planes) { return planes > 0 ? planes : 0; }
+
+// Elements read by one task.
+inline constexpr int64_t kiln_pool2d_task_cost(int64_t OH, int64_t OW, int64_t KH, int64_t KW) {
+  return max_i64(OH * OW * KH * KW, 1);
+}
+
 } // namespace kiln::abi
 #endif

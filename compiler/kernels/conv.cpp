@@ -1,0 +1,212 @@
+// conv2d (NCHW) and its input and filter gradients as im2col + GEMM, with the
+// GEMM of matmul.cpp (called through kiln_matmul_T, which the JIT inlines with
+// the constant shapes).
+//
+// Per image, with K = C / groups * KH * KW taps per output and P = OH * OW
+// output pixels, and for each group g (its filters w_g: Og x K):
+//   col    = im2col(x)            (C * KH * KW) x P, row (c, kh, kw), zeros
+//                                 where a tap falls into the padding
+//   y_g    = w_g * col_g          Og x P
+//   dcol_g = w_g^T * dy_g         K x P, then dx = col2im(dcol)
+//   dw_g  += dy_g * col_g^T       Og x K, summed over the images
+// A 1x1 convolution with stride 1 and no padding needs no im2col: col is x.
+//
+// Tasks are chunks of images (kernel_abi.h), each with its own slice of the
+// im2col scratch buffer. The filter gradient writes one partial filter per
+// task (its images summed in order); the op's lowering then sums the partials
+// in task order (kiln_reduce_sum), so results do not depend on the split.
+#include <stdint.h>
+
+#include "kernel_abi.h"
+
+// From matmul.cpp (linked into the same module; inlined by the JIT).
+extern "C" {
+void kiln_matmul_f32(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t,
+                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                     int64_t);
+void kiln_matmul_f64(const double *, const double *, double *, int64_t, int64_t, int64_t, int64_t,
+                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                     int64_t);
+}
+
+namespace kiln::kernels::conv {
+
+#define KILN_INLINE __attribute__((always_inline)) inline
+
+struct Conv {
+  int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, groups;
+
+  int64_t taps() const { return c / groups * kh * kw; } // K
+  int64_t pixels() const { return oh * ow; }            // P
+  int64_t image() const { return c * h * w; }
+  int64_t col_size() const { return c * kh * kw * pixels(); }
+  int64_t filter_size() const { return o * taps(); }
+  // col would be a copy of x.
+  bool direct() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == h && ow == w;
+  }
+};
+
+// The images of task t: [begin, end).
+struct Images {
+  int64_t begin, end;
+};
+KILN_INLINE Images images(int64_t task, int64_t chunk, int64_t n) {
+  return {task * chunk, abi::min_i64(n, (task + 1) * chunk)};
+}
+
+// The JIT, seeing a small constant K, would unroll the GEMM's loops over k
+// and over row panels completely: seconds of compile time for no speed-up.
+// An empty asm statement hides K's value from the optimizer.
+KILN_INLINE int64_t opaque(int64_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
+
+KILN_INLINE void matmul(const float *a, const float *b, float *c, int64_t M, int64_t N, int64_t K,
+                        int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, int64_t batch,
+                        int64_t a_bs, int64_t b_bs, int64_t c_bs) {
+  kiln_matmul_f32(a, b, c, M, N, opaque(K), a_rs, a_cs, b_rs, b_cs, batch, a_bs, b_bs, c_bs, 0,
+                  abi::kiln_matmul_tasks(batch, M, N));
+}
+KILN_INLINE void matmul(const double *a, const double *b, double *c, int64_t M, int64_t N,
+                        int64_t K, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs,
+                        int64_t batch, int64_t a_bs, int64_t b_bs, int64_t c_bs) {
+  kiln_matmul_f64(a, b, c, M, N, opaque(K), a_rs, a_cs, b_rs, b_cs, batch, a_bs, b_bs, c_bs, 0,
+                  abi::kiln_matmul_tasks(batch, M, N));
+}
+
+template <typename T> KILN_INLINE void zero(T *__restrict__ p, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) p[i] = T(0);
+}
+
+// col[(c, kh, kw), p] = x[c, oh * sh - pt + kh * dh, ow * sw - pl + kw * dw] or 0.
+template <typename T>
+KILN_INLINE const T *im2col(const T *__restrict__ x, T *__restrict__ col, const Conv &s) {
+  for (int64_t c = 0; c < s.c; ++c)
+    for (int64_t kh = 0; kh < s.kh; ++kh)
+      for (int64_t kw = 0; kw < s.kw; ++kw) {
+        T *row = col + ((c * s.kh + kh) * s.kw + kw) * s.pixels();
+        const int64_t ih0 = kh * s.dh - s.pt, iw0 = kw * s.dw - s.pl;
+        const abi::IndexRange rows = abi::kiln_inside(ih0, s.sh, s.oh, s.h);
+        const abi::IndexRange cols = abi::kiln_inside(iw0, s.sw, s.ow, s.w);
+        zero(row, rows.lo * s.ow);
+        for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
+          const T *src = x + (c * s.h + oh * s.sh + ih0) * s.w + iw0;
+          T *dst = row + oh * s.ow;
+          zero(dst, cols.lo);
+          for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow] = src[ow * s.sw];
+          zero(dst + cols.hi, s.ow - cols.hi);
+        }
+        zero(row + rows.hi * s.ow, (s.oh - rows.hi) * s.ow);
+      }
+  return col;
+}
+
+// dx = the sum of dcol's entries over the taps that read each input (im2col's adjoint).
+template <typename T>
+KILN_INLINE void col2im(const T *__restrict__ col, T *__restrict__ dx, const Conv &s) {
+  zero(dx, s.image());
+  for (int64_t c = 0; c < s.c; ++c)
+    for (int64_t kh = 0; kh < s.kh; ++kh)
+      for (int64_t kw = 0; kw < s.kw; ++kw) {
+        const T *row = col + ((c * s.kh + kh) * s.kw + kw) * s.pixels();
+        const int64_t ih0 = kh * s.dh - s.pt, iw0 = kw * s.dw - s.pl;
+        const abi::IndexRange rows = abi::kiln_inside(ih0, s.sh, s.oh, s.h);
+        const abi::IndexRange cols = abi::kiln_inside(iw0, s.sw, s.ow, s.w);
+        for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
+          T *dst = dx + (c * s.h + oh * s.sh + ih0) * s.w + iw0;
+          const T *src = row + oh * s.ow;
+          for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow * s.sw] += src[ow];
+        }
+      }
+}
+
+template <typename T>
+KILN_INLINE void forward(const T *x, const T *w, T *y, T *col, const Conv &s, int64_t task_begin,
+                         int64_t task_end) {
+  const int64_t chunk = abi::kiln_conv_chunk(s.n, abi::kConvChunks);
+  const int64_t K = s.taps(), P = s.pixels(), Og = s.o / s.groups;
+  task_end = abi::min_i64(task_end, abi::kiln_conv2d_tasks(s.n));
+  for (int64_t t = task_begin; t < task_end; ++t)
+    for (int64_t i = images(t, chunk, s.n).begin; i < images(t, chunk, s.n).end; ++i) {
+      const T *xi = x + i * s.image();
+      const T *b = s.direct() ? xi : im2col(xi, col + t * s.col_size(), s);
+      matmul(w, b, y + i * s.o * P, Og, P, K, K, 1, P, 1, s.groups, Og * K, K * P, Og * P);
+    }
+}
+
+template <typename T>
+KILN_INLINE void backprop_input(const T *dy, const T *w, T *dx, T *dcol, const Conv &s,
+                                int64_t task_begin, int64_t task_end) {
+  const int64_t chunk = abi::kiln_conv_chunk(s.n, abi::kConvChunks);
+  const int64_t K = s.taps(), P = s.pixels(), Og = s.o / s.groups;
+  task_end = abi::min_i64(task_end, abi::kiln_conv2d_tasks(s.n));
+  for (int64_t t = task_begin; t < task_end; ++t)
+    for (int64_t i = images(t, chunk, s.n).begin; i < images(t, chunk, s.n).end; ++i) {
+      T *dxi = dx + i * s.image();
+      T *c = s.direct() ? dxi : dcol + t * s.col_size();
+      // w_g^T: a transposed view of w_g (row stride 1, column stride K).
+      matmul(w, dy + i * s.o * P, c, K, P, Og, 1, K, P, 1, s.groups, Og * K, Og * P, K * P);
+      if (!s.direct()) col2im(c, dxi, s);
+    }
+}
+
+template <typename T>
+KILN_INLINE void backprop_filter(const T *x, const T *dy, T *partial, T *col, T *tmp, const Conv &s,
+                                 int64_t task_begin, int64_t task_end) {
+  const int64_t chunk = abi::kiln_conv_chunk(s.n, abi::kConvFilterChunks);
+  const int64_t K = s.taps(), P = s.pixels(), Og = s.o / s.groups, size = s.filter_size();
+  task_end = abi::min_i64(task_end, abi::kiln_conv2d_filter_tasks(s.n));
+  for (int64_t t = task_begin; t < task_end; ++t) {
+    const Images range = images(t, chunk, s.n);
+    T *sum = partial + t * size;
+    for (int64_t i = range.begin; i < range.end; ++i) {
+      const T *xi = x + i * s.image();
+      const T *b = s.direct() ? xi : im2col(xi, col + t * s.col_size(), s);
+      // The first image writes the partial sum, the others go through tmp.
+      T *c = i == range.begin ? sum : tmp + t * size;
+      // col_g^T: a transposed view of col_g (row stride 1, column stride P).
+      matmul(dy + i * s.o * P, b, c, Og, K, P, P, 1, 1, P, s.groups, Og * P, K * P, Og * K);
+      if (c != sum)
+        for (int64_t j = 0; j < size; ++j) sum[j] += c[j];
+    }
+  }
+}
+
+#undef KILN_INLINE
+
+} // namespace kiln::kernels::conv
+
+// The shape arguments of every entry point, in this order.
+#define KILN_CONV_PARAMS                                                                           \
+  int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh, int64_t kw, int64_t oh,       \
+      int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl,          \
+      int64_t groups
+#define KILN_CONV_SHAPE                                                                            \
+  kiln::kernels::conv::Conv { n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, groups }
+
+#define KILN_CONV_ENTRY_POINTS(T, suffix)                                                          \
+  extern "C" void kiln_conv2d_##suffix(const T *x, const T *filter, T *y, T *col,                  \
+                                       KILN_CONV_PARAMS, int64_t task_begin, int64_t task_end) {   \
+    kiln::kernels::conv::forward(x, filter, y, col, KILN_CONV_SHAPE, task_begin, task_end);        \
+  }                                                                                                \
+  extern "C" void kiln_conv2d_backprop_input_##suffix(const T *dy, const T *filter, T *dx,         \
+                                                      T *dcol, KILN_CONV_PARAMS,                   \
+                                                      int64_t task_begin, int64_t task_end) {      \
+    kiln::kernels::conv::backprop_input(dy, filter, dx, dcol, KILN_CONV_SHAPE, task_begin,         \
+                                        task_end);                                                 \
+  }                                                                                                \
+  extern "C" void kiln_conv2d_backprop_filter_##suffix(const T *x, const T *dy, T *partial,        \
+                                                       T *col, T *tmp, KILN_CONV_PARAMS,           \
+                                                       int64_t task_begin, int64_t task_end) {     \
+    kiln::kernels::conv::backprop_filter(x, dy, partial, col, tmp, KILN_CONV_SHAPE, task_begin,    \
+                                         task_end);                                                \
+  }
+
+KILN_CONV_ENTRY_POINTS(float, f32)
+KILN_CONV_ENTRY_POINTS(double, f64)
+
+#undef KILN_CONV_ENTRY_POINTS
+#undef KILN_CONV_SHAPE
+#undef KILN_CONV_PARAMS

@@ -1,0 +1,221 @@
+// conv2d(x [N, C, H, W], w [O, C / groups, KH, KW]) -> [N, O, OH, OW] (NCHW,
+// no bias: add one with broadcasting) and its gradients
+//   conv2d_backprop_input(dy, w, x_like)  -> x's type (the adjoint in x)
+//   conv2d_backprop_filter(x, dy, w_like) -> w's type (the adjoint in w)
+// sharing conv2d's attributes. The like-inputs only give the result's shape.
+// Kernels: compiler/kernels/conv.cpp (im2col + GEMM).
+#include "ops/conv.h"
+
+#include "compiler/kernels/kernel_abi.h"
+#include "compiler/lowering.h"
+#include "ir/error.h"
+#include "ops/op_util.h"
+#include "ops/window.h"
+#include "passes/autodiff.h"
+
+namespace kiln::ops {
+
+namespace {
+
+using compiler::KernelArg;
+
+enum class Kind { forward, input, filter };
+
+// Which inputs hold x's and w's types, by op.
+struct Roles {
+  size_t x, w, dy;
+};
+constexpr Roles roles(Kind k) {
+  return k == Kind::forward ? Roles{0, 1, 0} : k == Kind::input ? Roles{2, 1, 0} : Roles{0, 2, 1};
+}
+
+struct ConvGeometry {
+  int64_t n, c, o, groups, kh, kw;
+  Window2d win;
+
+  int64_t cg() const { return c / groups; }
+  int64_t og() const { return o / groups; }
+  int64_t taps() const { return cg() * kh * kw; }
+  int64_t pixels() const { return win.h.out * win.w.out; }
+  Shape output() const { return {n, o, win.h.out, win.w.out}; }
+  // 1x1, stride 1, no padding: the kernels use x as its own im2col matrix.
+  bool direct() const {
+    return kh == 1 && kw == 1 && win.h.stride == 1 && win.w.stride == 1 && win.h.pad_before == 0 &&
+           win.w.pad_before == 0 && win.h.out == win.h.in && win.w.out == win.w.in;
+  }
+};
+
+ConvGeometry conv_geometry(const Node &node, const TensorType &x, const TensorType &w) {
+  const Shape &xs = x.shape, &ws = w.shape;
+  if (xs.size() != 4 || is_batch(xs[1]) || is_batch(xs[2]) || is_batch(xs[3]))
+    fail("the input must be [N, C, H, W] (only N may be the batch dim), got {}", to_string(x));
+  if (ws.size() != 4 || has_batch(ws))
+    fail("the filter must be [O, C / groups, KH, KW] without a batch dim, got {}", to_string(w));
+  int64_t groups = node.attr_int("groups");
+  if (groups < 1) fail("groups must be positive, got {}", groups);
+  if (xs[1] % groups)
+    fail("the input's {} channels are not divisible by groups = {}", xs[1], groups);
+  if (ws[0] % groups)
+    fail("the filter's {} output channels are not divisible by groups = {}", ws[0], groups);
+  if (ws[1] != xs[1] / groups)
+    fail("the filter {} takes {} channels per group, but the input has {} channels in {} "
+         "group(s)",
+         to_string(ws), ws[1], xs[1], groups);
+  return {xs[0], xs[1], ws[0], groups, ws[2], ws[3], window2d(node, xs[2], xs[3], ws[2], ws[3])};
+}
+
+TensorType infer_conv(Kind kind, const Node &node, std::span<const TensorType> in) {
+  DType t = check_same_dtype(in, DTypes::floats);
+  Roles r = roles(kind);
+  ConvGeometry g = conv_geometry(node, in[r.x], in[r.w]);
+  TensorType y{t, g.output()};
+  if (kind == Kind::forward) return y;
+  if (in[r.dy] != y)
+    fail("dy is {}, but conv2d of {} with {} gives {}", to_string(in[r.dy]), to_string(in[r.x]),
+         to_string(in[r.w]), to_string(y));
+  return kind == Kind::input ? in[r.x] : in[r.w];
+}
+
+// Calls f(y, x, w) with the flat indices of every product y += x * w of the
+// convolution; taps in the padding have none.
+template <typename F> void for_each_product(const ConvGeometry &g, F f) {
+  const WindowDim &H = g.win.h, &W = g.win.w;
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t o = 0; o < g.o; ++o)
+      for (int64_t oh = 0; oh < H.out; ++oh)
+        for (int64_t ow = 0; ow < W.out; ++ow)
+          for (int64_t cl = 0; cl < g.cg(); ++cl)
+            for (int64_t kh = 0; kh < g.kh; ++kh)
+              for (int64_t kw = 0; kw < g.kw; ++kw) {
+                int64_t ih = H.position(oh, kh), iw = W.position(ow, kw);
+                if (ih < 0 || ih >= H.in || iw < 0 || iw >= W.in) continue;
+                int64_t c = o / g.og() * g.cg() + cl;
+                f(((n * g.o + o) * H.out + oh) * W.out + ow,
+                  ((n * g.c + c) * H.in + ih) * W.in + iw,
+                  ((o * g.cg() + cl) * g.kh + kh) * g.kw + kw);
+              }
+}
+
+std::vector<double> values(const Tensor &t) {
+  std::vector<double> v(static_cast<size_t>(t.size()));
+  for (int64_t i = 0; i < t.size(); ++i) v[size_t(i)] = t.get(i);
+  return v;
+}
+
+void reference_conv(Kind kind, const Node &node, std::span<const Tensor> in, Tensor &out) {
+  Roles r = roles(kind);
+  ConvGeometry g =
+      conv_geometry(node, {in[r.x].dtype(), in[r.x].shape()}, {in[r.w].dtype(), in[r.w].shape()});
+  std::vector<double> acc(static_cast<size_t>(out.size()), 0.0);
+  std::vector<double> a = values(in[0]), b = values(in[1]);
+  auto at = [](std::vector<double> &v, int64_t i) -> double & { return v[size_t(i)]; };
+  switch (kind) {
+  case Kind::forward: // a = x, b = w
+    for_each_product(g,
+                     [&](int64_t y, int64_t x, int64_t w) { at(acc, y) += at(a, x) * at(b, w); });
+    break;
+  case Kind::input: // a = dy, b = w
+    for_each_product(g,
+                     [&](int64_t y, int64_t x, int64_t w) { at(acc, x) += at(a, y) * at(b, w); });
+    break;
+  case Kind::filter: // a = x, b = dy
+    for_each_product(g,
+                     [&](int64_t y, int64_t x, int64_t w) { at(acc, w) += at(b, y) * at(a, x); });
+    break;
+  }
+  for (int64_t i = 0; i < out.size(); ++i) out.set(i, at(acc, i));
+}
+
+// The kernels' shape arguments (compiler/kernels/conv.cpp).
+std::vector<KernelArg> shape_args(const ConvGeometry &g) {
+  const WindowDim &H = g.win.h, &W = g.win.w;
+  std::vector<KernelArg> args;
+  for (int64_t v : {g.n, g.c, H.in, W.in, g.o, g.kh, g.kw, H.out, W.out, H.stride, W.stride,
+                    H.dilation, W.dilation, H.pad_before, W.pad_before, g.groups})
+    args.push_back(KernelArg::int64(v));
+  return args;
+}
+
+void lower_conv(Kind kind, compiler::Lowering &l) {
+  Roles r = roles(kind);
+  ConvGeometry g = conv_geometry(l.node(), l.input_type(r.x), l.input_type(r.w));
+  DType t = l.output_type().dtype;
+  std::string suffix = compiler::kernel_suffix(t);
+  bool filter = kind == Kind::filter;
+  int64_t tasks = filter ? abi::kiln_conv2d_filter_tasks(g.n) : abi::kiln_conv2d_tasks(g.n);
+  int64_t chunk = abi::kiln_conv_chunk(g.n, filter ? abi::kConvFilterChunks : abi::kConvChunks);
+  double cost = double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), g.pixels()));
+  // One im2col matrix per task.
+  compiler::Buffer col = l.scratch(t, g.direct() ? 0 : tasks * g.c * g.kh * g.kw * g.pixels());
+  std::vector<KernelArg> args = shape_args(g);
+  auto call = [&](const char *name, std::vector<compiler::Buffer> buffers) {
+    std::vector<KernelArg> all;
+    for (compiler::Buffer b : buffers) all.push_back(KernelArg::buf(b));
+    all.insert(all.end(), args.begin(), args.end());
+    l.call(fmt::format("kiln_{}_{}", name, suffix), std::move(all), tasks, cost);
+  };
+  if (kind == Kind::forward) return call("conv2d", {l.input(0), l.input(1), l.output(), col});
+  if (kind == Kind::input)
+    return call("conv2d_backprop_input", {l.input(0), l.input(1), l.output(), col});
+  const TensorType &w = l.output_type();
+  int64_t size = num_elements(w.shape);
+  if (tasks == 0) return l.fill(t, w.shape, compiler::contiguous(l.output(), w.shape), 0.0);
+  // One partial filter per task (the output itself when there is one task),
+  // summed in task order.
+  compiler::Buffer partial = tasks == 1 ? l.output() : l.scratch(t, tasks * size);
+  compiler::Buffer tmp = l.scratch(t, chunk > 1 ? tasks * size : 0);
+  call("conv2d_backprop_filter", {l.input(0), l.input(1), partial, col, tmp});
+  if (tasks > 1)
+    l.call("kiln_reduce_sum_" + suffix,
+           {KernelArg::buf(partial), KernelArg::buf(l.output()), KernelArg::int64(1),
+            KernelArg::int64(tasks), KernelArg::int64(size)},
+           abi::kiln_reduce_tasks(1, size), abi::kiln_reduce_task_cost(tasks, size));
+}
+
+// The gradients are each other's adjoints: with <a, b> the sum of a * b,
+//   <dy, conv2d(x, w)> = <backprop_input(dy, w), x> = <backprop_filter(x, dy), w>.
+Value grad_conv(Kind kind, const GradContext &c, size_t i) {
+  const Attrs &attrs = c.node().attrs;
+  Value g = c.dy;
+  switch (kind) {
+  case Kind::forward: // conv2d(x, w)
+    return i == 0 ? apply("conv2d_backprop_input", {g, c.x(1), c.x(0)}, attrs)
+                  : apply("conv2d_backprop_filter", {c.x(0), g, c.x(1)}, attrs);
+  case Kind::input: // backprop_input(dy, w, x_like), linear in dy and in w
+    if (i == 2) return {};
+    return i == 0 ? apply("conv2d", {g, c.x(1)}, attrs)
+                  : apply("conv2d_backprop_filter", {g, c.x(0), c.x(1)}, attrs);
+  case Kind::filter: // backprop_filter(x, dy, w_like), linear in x and in dy
+    if (i == 2) return {};
+    return i == 0 ? apply("conv2d_backprop_input", {c.x(1), g, c.x(0)}, attrs)
+                  : apply("conv2d", {c.x(0), g}, attrs);
+  }
+  return {};
+}
+
+OpDef conv_op(std::string name, Kind kind) {
+  OpDef def;
+  def.name = std::move(name);
+  def.min_inputs = def.max_inputs = kind == Kind::forward ? 2 : 3;
+  def.attrs = window_attrs(/*default_strides=*/true, /*dilations=*/true);
+  def.attrs.push_back({"groups", AttrKind::i, int64_t{1}});
+  def.infer = [kind](const Node &node, std::span<const TensorType> in) {
+    return infer_conv(kind, node, in);
+  };
+  def.reference = [kind](const Node &node, std::span<const Tensor> in, Tensor &out) {
+    reference_conv(kind, node, in, out);
+  };
+  def.lower = [kind](compiler::Lowering &l) { lower_conv(kind, l); };
+  def.grad = [kind](const GradContext &c, size_t i) { return grad_conv(kind, c, i); };
+  return def;
+}
+
+} // namespace
+
+void register_conv_ops(OpRegistry &registry) {
+  registry.add(conv_op("conv2d", Kind::forward));
+  registry.add(conv_op("conv2d_backprop_input", Kind::input));
+  registry.add(conv_op("conv2d_backprop_filter", Kind::filter));
+}
+
+} // namespace kiln::ops
