@@ -47,20 +47,21 @@ struct Conv {
   }
 };
 
+// Loops with small constant trip counts get unrolled completely by the JIT:
+// the GEMM's loops over k for a small K (seconds of compile time), and the
+// loops over the taps of im2col (hundreds of ms) for no speed-up. An empty
+// asm statement hides such a count from the optimizer.
+KILN_INLINE int64_t opaque(int64_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
+
 // The images of task t: [begin, end).
 struct Images {
   int64_t begin, end;
 };
 KILN_INLINE Images images(int64_t task, int64_t chunk, int64_t n) {
   return {task * chunk, abi::min_i64(n, (task + 1) * chunk)};
-}
-
-// The JIT, seeing a small constant K, would unroll the GEMM's loops over k
-// and over row panels completely: seconds of compile time for no speed-up.
-// An empty asm statement hides K's value from the optimizer.
-KILN_INLINE int64_t opaque(int64_t v) {
-  __asm__("" : "+r"(v));
-  return v;
 }
 
 KILN_INLINE void matmul(const float *a, const float *b, float *c, int64_t M, int64_t N, int64_t K,
@@ -80,46 +81,94 @@ template <typename T> KILN_INLINE void zero(T *__restrict__ p, int64_t count) {
   for (int64_t i = 0; i < count; ++i) p[i] = T(0);
 }
 
-// col[(c, kh, kw), p] = x[c, oh * sh - pt + kh * dh, ow * sw - pl + kw * dw] or 0.
+// Tap (kh, kw): output (oh, ow) reads input (oh * sh + ih0, ow * sw + iw0),
+// which lies inside the plane for the outputs in rows x cols.
+struct Tap {
+  int64_t ih0, iw0;
+  abi::IndexRange rows, cols;
+
+  bool empty() const { return rows.lo == rows.hi || cols.lo == cols.hi; }
+};
+
+KILN_INLINE Tap tap(const Conv &s, int64_t kh, int64_t kw) {
+  const int64_t ih0 = kh * s.dh - s.pt, iw0 = kw * s.dw - s.pl;
+  return {ih0, iw0, abi::kiln_inside(ih0, s.sh, s.oh, s.h), abi::kiln_inside(iw0, s.sw, s.ow, s.w)};
+}
+
+// With unit strides and OW == W ("same" padding, say), a tap's im2col row is
+// the input plane shifted by ih0 * W + iw0 over one span of outputs, except
+// for the columns that wrap around into the neighbouring input row: one long
+// loop rather than a short one per output row. The span: [begin, end).
+struct Span {
+  int64_t begin, end, shift;
+};
+KILN_INLINE bool spans(const Conv &s) { return s.sh == 1 && s.sw == 1 && s.ow == s.w; }
+KILN_INLINE Span span(const Conv &s, const Tap &t) {
+  return {t.rows.lo * s.ow + t.cols.lo, (t.rows.hi - 1) * s.ow + t.cols.hi, t.ih0 * s.w + t.iw0};
+}
+
+// Zeroes the columns of a span's rows that wrapped around.
+template <typename T> KILN_INLINE void zero_wrapped(T *row, const Conv &s, const Tap &t) {
+  for (int64_t oh = t.rows.lo; oh < t.rows.hi; ++oh) {
+    zero(row + oh * s.ow, t.cols.lo);
+    zero(row + oh * s.ow + t.cols.hi, s.ow - t.cols.hi);
+  }
+}
+
+// col[(c, kh, kw), p] = x[c, oh * sh + ih0, ow * sw + iw0], or 0 in the padding.
 template <typename T>
 KILN_INLINE const T *im2col(const T *__restrict__ x, T *__restrict__ col, const Conv &s) {
-  for (int64_t c = 0; c < s.c; ++c)
-    for (int64_t kh = 0; kh < s.kh; ++kh)
-      for (int64_t kw = 0; kw < s.kw; ++kw) {
-        T *row = col + ((c * s.kh + kh) * s.kw + kw) * s.pixels();
-        const int64_t ih0 = kh * s.dh - s.pt, iw0 = kw * s.dw - s.pl;
-        const abi::IndexRange rows = abi::kiln_inside(ih0, s.sh, s.oh, s.h);
-        const abi::IndexRange cols = abi::kiln_inside(iw0, s.sw, s.ow, s.w);
-        zero(row, rows.lo * s.ow);
-        for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
-          const T *src = x + (c * s.h + oh * s.sh + ih0) * s.w + iw0;
-          T *dst = row + oh * s.ow;
-          zero(dst, cols.lo);
-          for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow] = src[ow * s.sw];
-          zero(dst + cols.hi, s.ow - cols.hi);
-        }
-        zero(row + rows.hi * s.ow, (s.oh - rows.hi) * s.ow);
+  const int64_t rows = opaque(s.c * s.kh * s.kw); // (c, kh, kw)
+  for (int64_t k = 0; k < rows; ++k) {
+    T *row = col + k * s.pixels();
+    const T *plane = x + k / (s.kh * s.kw) * s.h * s.w;
+    const Tap t = tap(s, k / s.kw % s.kh, k % s.kw);
+    if (t.empty()) {
+      zero(row, s.pixels());
+    } else if (spans(s)) {
+      const Span sp = span(s, t);
+      zero(row, sp.begin);
+      for (int64_t p = sp.begin; p < sp.end; ++p) row[p] = plane[p + sp.shift];
+      zero(row + sp.end, s.pixels() - sp.end);
+      zero_wrapped(row, s, t);
+    } else {
+      zero(row, t.rows.lo * s.ow);
+      for (int64_t oh = t.rows.lo; oh < t.rows.hi; ++oh) {
+        const T *src = plane + (oh * s.sh + t.ih0) * s.w;
+        T *dst = row + oh * s.ow;
+        zero(dst, t.cols.lo);
+        for (int64_t ow = t.cols.lo; ow < t.cols.hi; ++ow) dst[ow] = src[ow * s.sw + t.iw0];
+        zero(dst + t.cols.hi, s.ow - t.cols.hi);
       }
+      zero(row + t.rows.hi * s.ow, (s.oh - t.rows.hi) * s.ow);
+    }
+  }
   return col;
 }
 
-// dx = the sum of dcol's entries over the taps that read each input (im2col's adjoint).
+// dx = the sum of col's entries over the taps that read each input
+// (im2col's adjoint). Clobbers the wrapped columns of col.
 template <typename T>
-KILN_INLINE void col2im(const T *__restrict__ col, T *__restrict__ dx, const Conv &s) {
+KILN_INLINE void col2im(T *__restrict__ col, T *__restrict__ dx, const Conv &s) {
   zero(dx, s.image());
-  for (int64_t c = 0; c < s.c; ++c)
-    for (int64_t kh = 0; kh < s.kh; ++kh)
-      for (int64_t kw = 0; kw < s.kw; ++kw) {
-        const T *row = col + ((c * s.kh + kh) * s.kw + kw) * s.pixels();
-        const int64_t ih0 = kh * s.dh - s.pt, iw0 = kw * s.dw - s.pl;
-        const abi::IndexRange rows = abi::kiln_inside(ih0, s.sh, s.oh, s.h);
-        const abi::IndexRange cols = abi::kiln_inside(iw0, s.sw, s.ow, s.w);
-        for (int64_t oh = rows.lo; oh < rows.hi; ++oh) {
-          T *dst = dx + (c * s.h + oh * s.sh + ih0) * s.w + iw0;
-          const T *src = row + oh * s.ow;
-          for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow * s.sw] += src[ow];
-        }
-      }
+  const int64_t rows = opaque(s.c * s.kh * s.kw); // (c, kh, kw)
+  for (int64_t k = 0; k < rows; ++k) {
+    T *row = col + k * s.pixels();
+    T *plane = dx + k / (s.kh * s.kw) * s.h * s.w;
+    const Tap t = tap(s, k / s.kw % s.kh, k % s.kw);
+    if (t.empty()) continue;
+    if (spans(s)) {
+      const Span sp = span(s, t);
+      zero_wrapped(row, s, t); // they would add to the wrong inputs
+      for (int64_t p = sp.begin; p < sp.end; ++p) plane[p + sp.shift] += row[p];
+      continue;
+    }
+    for (int64_t oh = t.rows.lo; oh < t.rows.hi; ++oh) {
+      T *dst = plane + (oh * s.sh + t.ih0) * s.w;
+      const T *src = row + oh * s.ow;
+      for (int64_t ow = t.cols.lo; ow < t.cols.hi; ++ow) dst[ow * s.sw + t.iw0] += src[ow];
+    }
+  }
 }
 
 template <typename T>
