@@ -59,7 +59,9 @@ double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_
 
 std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset &train,
                              const Dataset &test, const FitOptions &options) {
-  Batches batches(train, {.batch_size = options.batch_size, .seed = options.seed});
+  Batches batches(
+      train,
+      {.batch_size = options.batch_size, .seed = options.seed, .drop_last = options.drop_last});
   ProgressLine progress(options.progress);
   std::vector<EpochResult> results;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
@@ -68,8 +70,8 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     double loss_sum = 0;
     int64_t done = 0;
     for (const Batch &b : steps) {
-      Tensor loss = s.run(batch_feeds(model, b.inputs, b.labels, true), {model.loss},
-                          {model.train})[0];
+      Tensor loss =
+          s.run(batch_feeds(model, b.inputs, b.labels, true), {model.loss}, {model.train})[0];
       loss_sum += loss.get(0);
       ++done;
       progress.update(epoch + 1, options.epochs, done, steps.size(),

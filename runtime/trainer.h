@@ -27,6 +27,10 @@ struct FitOptions {
   uint64_t seed = 0;         // the shuffling seed
   bool progress = true;      // a progress line on stderr (redrawn only on a terminal)
   int64_t eval_batch = 1000; // batch size for evaluation
+  // Skip an epoch's last, smaller batch (32 of 60000 images at batch 64, a
+  // different 32 each epoch): a second batch size would cost a second
+  // compilation of the training step.
+  bool drop_last = true;
 };
 
 struct EpochResult {
