@@ -49,7 +49,8 @@ std::vector<std::vector<T>> all_splits(int64_t tasks, size_t size, std::mt19937 
 
 template <typename T> bool same_bits(const std::vector<std::vector<T>> &outs) {
   for (const auto &o : outs)
-    if (std::memcmp(o.data(), outs[0].data(), o.size() * sizeof(T)) != 0) return false;
+    if (!o.empty() && std::memcmp(o.data(), outs[0].data(), o.size() * sizeof(T)) != 0)
+      return false;
   return true;
 }
 
