@@ -2,7 +2,9 @@
 // no bias: add one with broadcasting) and its gradients
 //   conv2d_backprop_input(dy, w, x_like)  -> x's type (the adjoint in x)
 //   conv2d_backprop_filter(x, dy, w_like) -> w's type (the adjoint in w)
-// sharing conv2d's attributes. The like-inputs only give the result's shape.
+// sharing conv2d's attributes: strides [2] and dilations [2] (default 1, 1),
+// padding "valid" | "same" | "explicit" with pads [top, bottom, left, right]
+// (ops/window.h), groups. The like-inputs only give the result's shape.
 // Kernels: compiler/kernels/conv.cpp (im2col + GEMM).
 #include "ops/conv.h"
 

@@ -5,6 +5,8 @@
 // pads must be smaller than the kernel (no window of padding only). Max picks
 // the first maximum of a window in row-major order, a NaN counting as the
 // maximum (as argmax); its gradient goes to that cell alone.
+// Attributes: kernel [2] and strides [2] (both required; the builder's
+// strides default to the kernel), padding and pads as for conv2d.
 // Kernels: compiler/kernels/pool.cpp.
 #include "ops/pool.h"
 

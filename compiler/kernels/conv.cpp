@@ -15,6 +15,14 @@
 // im2col scratch buffer. The filter gradient writes one partial filter per
 // task (its images summed in order); the op's lowering then sums the partials
 // in task order (kiln_reduce_sum), so results do not depend on the split.
+//
+// Entry points (T = float/f32 or double/f64; SHAPE = n, c, h, w, o, kh, kw,
+// oh, ow, sh, sw, dh, dw, pt, pl, groups as int64_t; then task_begin, task_end):
+//   kiln_conv2d_T(x, w, y, col, SHAPE, ...)
+//   kiln_conv2d_backprop_input_T(dy, w, dx, col, SHAPE, ...)
+//   kiln_conv2d_backprop_filter_T(x, dy, partial, col, tmp, SHAPE, ...)
+// col: tasks * C * KH * KW * P elements (unused when 1x1 stride 1 unpadded);
+// partial and tmp: tasks * O * K each (tmp unused with one image per task).
 #include <stdint.h>
 
 #include "kernel_abi.h"

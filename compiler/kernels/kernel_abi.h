@@ -216,7 +216,8 @@ inline constexpr IndexRange kiln_inside(int64_t start, int64_t step, int64_t cou
 // The forward and input-gradient kernels write whole images per task; the
 // filter gradient sums each chunk into its own partial filter, and the
 // partials are then summed in task order, so every split gives the same bits.
-// Few chunks for the filter gradient: each adds a partial filter to sum.
+// 16 chunks balance a few threads; each holds an im2col buffer. Fewer for the
+// filter gradient: each chunk adds a partial filter to write and sum.
 inline constexpr int64_t kConvChunks = 16;
 inline constexpr int64_t kConvFilterChunks = 8;
 

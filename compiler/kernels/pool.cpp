@@ -8,6 +8,11 @@
 // Windows whose KH x KW cells all lie inside the plane (all of them without
 // padding) take a path with constant trip counts that vectorizes over the
 // output columns; windows cut by the padding take a general one.
+//
+// Entry points (T = float/f32 or double/f64; SHAPE = planes (N * C), h, w,
+// oh, ow, kh, kw, sh, sw, pt, pl as int64_t; then task_begin, task_end):
+//   kiln_max_pool2d_T(x, y, SHAPE, ...), kiln_avg_pool2d_T(x, y, SHAPE, ...)
+//   kiln_max_pool2d_grad_T(x, dy, dx, SHAPE, ...), kiln_avg_pool2d_grad_T(dy, dx, SHAPE, ...)
 #include <stdint.h>
 
 #include "kernel_abi.h"
