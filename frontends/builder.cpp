@@ -98,12 +98,9 @@ Value constant(Graph &g, double value, DType dtype, std::string name) {
 }
 
 Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init, bool trainable) {
-  Attrs attrs = {{"trainable", trainable},
-                 {"dtype", dtype},
-                 {"shape", std::move(shape)},
-                 {"initializer", std::move(init.initializer)},
-                 {"scale", init.scale},
-                 {"seed", init.seed_value}};
+  Attrs attrs = {{"trainable", trainable},    {"dtype", dtype},
+                 {"shape", std::move(shape)}, {"initializer", std::move(init.initializer)},
+                 {"scale", init.scale},       {"seed", init.seed_value}};
   return apply(g, "variable", {}, std::move(attrs), std::move(name));
 }
 

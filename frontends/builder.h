@@ -226,8 +226,7 @@ Value assign(Value var, Value value, std::string name = {});
 Value assign_add(Value var, Operand value, std::string name = {});
 Value assign_sub(Value var, Operand value, std::string name = {});
 // var = decay * var + (1 - decay) * x (x^2 when `squared`).
-Value moving_average(Value var, Value x, double decay, bool squared = false,
-                     std::string name = {});
+Value moving_average(Value var, Value x, double decay, bool squared = false, std::string name = {});
 // A training target that runs all of `updates`.
 Value group(Graph &g, const std::vector<Value> &updates, std::string name = {});
 

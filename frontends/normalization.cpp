@@ -14,7 +14,8 @@ Value batch_norm(Graph &g, Value x, Value training, BatchNormOptions options) {
          to_string(training.type()));
   Scope scope(g, unique_scope(g, options.scope));
   int64_t channels = in[1];
-  std::vector<int64_t> axes = in.size() == 2 ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 2, 3};
+  std::vector<int64_t> axes =
+      in.size() == 2 ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 2, 3};
   Shape per_channel = in.size() == 2 ? Shape{1, channels} : Shape{1, channels, 1, 1};
   DType t = x.dtype();
   Value gamma = variable(g, "gamma", t, {channels}, Init::ones());

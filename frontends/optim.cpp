@@ -114,8 +114,8 @@ Value SGD::minimize(Value loss, std::vector<Value> vars) const {
 
 Value Momentum::minimize(Value loss, std::vector<Value> vars) const {
   return minimize_with("momentum", loss, std::move(vars), lr, [this](const Step &s) {
-    Value accum = apply("momentum_accumulate", {s.slot("momentum"), s.grad},
-                        {{"momentum", momentum}});
+    Value accum =
+        apply("momentum_accumulate", {s.slot("momentum"), s.grad}, {{"momentum", momentum}});
     return apply("momentum_update", {s.var, accum, s.grad, s.lr},
                  {{"momentum", momentum}, {"nesterov", nesterov}, {"weight_decay", weight_decay}});
   });

@@ -157,15 +157,16 @@ std::vector<ElementwiseSpec> arithmetic() {
           [](ScalarBuilder &b, V x) { return b.mul(x, x); },
           [](const GradContext &c) { return c.x(0) * 2.0; }),
       // Piecewise constant: a zero gradient, as in TensorFlow and PyTorch.
-      unary("sign", DTypes::numeric, sign,
-            [](ScalarBuilder &b, V x) {
-              V zero = b.constant(0, x);
-              V s = b.select(b.compare(Cmp::gt, x, zero), b.constant(1, x),
-                             b.select(b.compare(Cmp::lt, x, zero), b.constant(-1, x), zero));
-              // NaN stays NaN: only NaN differs from itself.
-              return b.select(b.compare(Cmp::ne, x, x), x, s);
-            },
-            [](const GradContext &c) { return constant(*c.dy.graph, 0.0, c.dy.dtype()); }),
+      unary(
+          "sign", DTypes::numeric, sign,
+          [](ScalarBuilder &b, V x) {
+            V zero = b.constant(0, x);
+            V s = b.select(b.compare(Cmp::gt, x, zero), b.constant(1, x),
+                           b.select(b.compare(Cmp::lt, x, zero), b.constant(-1, x), zero));
+            // NaN stays NaN: only NaN differs from itself.
+            return b.select(b.compare(Cmp::ne, x, x), x, s);
+          },
+          [](const GradContext &c) { return constant(*c.dy.graph, 0.0, c.dy.dtype()); }),
       unary(
           "exp", DTypes::floats, [](double a) { return std::exp(a); },
           [](ScalarBuilder &b, V x) { return b.math("exp", x); },
@@ -253,8 +254,8 @@ ElementwiseSpec clip_spec() {
           [](const GradContext &c, size_t) {
             const Node &n = c.node();
             Value x = c.x(0);
-            Value inside =
-                logical_and(greater_equal(x, n.attr_float("min")), less_equal(x, n.attr_float("max")));
+            Value inside = logical_and(greater_equal(x, n.attr_float("min")),
+                                       less_equal(x, n.attr_float("max")));
             return select(inside, c.dy, 0.0);
           }};
 }

@@ -140,7 +140,8 @@ OpDef transpose_op() {
            View{l.input(0), 0, permuted_strides(l.node(), l.input_type(0).shape)});
   };
   def.grad = [](const GradContext &c, size_t) {
-    std::vector<int64_t> perm = transpose_perm(c.node(), size_t(c.x(0).rank())), inverse(perm.size());
+    std::vector<int64_t> perm = transpose_perm(c.node(), size_t(c.x(0).rank())),
+                         inverse(perm.size());
     for (size_t d = 0; d < perm.size(); ++d) inverse[size_t(perm[d])] = int64_t(d);
     return transpose(c.dy, inverse);
   };

@@ -46,16 +46,29 @@ AttrSpec f(const char *name, double value) { return {name, AttrKind::f, value}; 
 
 std::vector<ElementwiseSpec> updates() {
   return {
-      {"assign", 2, DTypes::any, {}, [](const Node &, std::span<const double> x) { return x[1]; },
+      {"assign",
+       2,
+       DTypes::any,
+       {},
+       [](const Node &, std::span<const double> x) { return x[1]; },
        [](ScalarBuilder &, std::span<V const> a) { return a[1]; }},
-      {"assign_add", 2, DTypes::numeric, {},
+      {"assign_add",
+       2,
+       DTypes::numeric,
+       {},
        [](const Node &, std::span<const double> x) { return x[0] + x[1]; },
        [](ScalarBuilder &b, std::span<V const> a) { return b.add(a[0], a[1]); }},
-      {"assign_sub", 2, DTypes::numeric, {},
+      {"assign_sub",
+       2,
+       DTypes::numeric,
+       {},
        [](const Node &, std::span<const double> x) { return x[0] - x[1]; },
        [](ScalarBuilder &b, std::span<V const> a) { return b.sub(a[0], a[1]); }},
       // avg = decay * avg + (1 - decay) * x (or x^2): running statistics, Adam's moments.
-      {"moving_average", 2, DTypes::floats, {f("decay", 0.9), {"squared", AttrKind::b, false}},
+      {"moving_average",
+       2,
+       DTypes::floats,
+       {f("decay", 0.9), {"squared", AttrKind::b, false}},
        [](const Node &n, std::span<const double> x) {
          double v = n.attr_bool("squared") ? x[1] * x[1] : x[1];
          return attr(n, "decay") * x[0] + (1 - attr(n, "decay")) * v;
@@ -66,13 +79,19 @@ std::vector<ElementwiseSpec> updates() {
          return b.add(b.mul(decay, a[0]), b.mul(b.sub(b.constant(1, a[0]), decay), v));
        }},
       // accum = momentum * accum + grad (PyTorch's momentum buffer).
-      {"momentum_accumulate", 2, DTypes::floats, {f("momentum", 0.9)},
+      {"momentum_accumulate",
+       2,
+       DTypes::floats,
+       {f("momentum", 0.9)},
        [](const Node &n, std::span<const double> x) { return attr(n, "momentum") * x[0] + x[1]; },
        [](ScalarBuilder &b, std::span<V const> a) {
          return b.add(b.mul(attr(b, "momentum", a[0]), a[0]), a[1]);
        }},
       // (var, grad, lr): var * (1 - lr * wd) - lr * grad.
-      {"sgd_update", 3, DTypes::floats, {f("weight_decay", 0)},
+      {"sgd_update",
+       3,
+       DTypes::floats,
+       {f("weight_decay", 0)},
        [](const Node &n, std::span<const double> x) {
          return x[0] * (1 - x[2] * attr(n, "weight_decay")) - x[2] * x[1];
        },
@@ -81,7 +100,9 @@ std::vector<ElementwiseSpec> updates() {
          return b.sub(b.mul(a[0], keep), b.mul(a[2], a[1]));
        }},
       // (var, accum, grad, lr): the step is accum, or grad + momentum * accum (Nesterov).
-      {"momentum_update", 4, DTypes::floats,
+      {"momentum_update",
+       4,
+       DTypes::floats,
        {f("momentum", 0.9), {"nesterov", AttrKind::b, false}, f("weight_decay", 0)},
        [](const Node &n, std::span<const double> x) {
          double step = n.attr_bool("nesterov") ? x[2] + attr(n, "momentum") * x[1] : x[1];
@@ -95,7 +116,10 @@ std::vector<ElementwiseSpec> updates() {
          return b.sub(b.mul(a[0], keep), b.mul(a[3], step));
        }},
       // (var, mean_square, grad, lr): var - lr * grad / (sqrt(mean_square) + eps).
-      {"rmsprop_update", 4, DTypes::floats, {f("epsilon", 1e-8), f("weight_decay", 0)},
+      {"rmsprop_update",
+       4,
+       DTypes::floats,
+       {f("epsilon", 1e-8), f("weight_decay", 0)},
        [](const Node &n, std::span<const double> x) {
          double keep = 1 - x[3] * attr(n, "weight_decay");
          return x[0] * keep - x[3] * x[2] / (std::sqrt(x[1]) + attr(n, "epsilon"));
@@ -108,7 +132,10 @@ std::vector<ElementwiseSpec> updates() {
       // (var, m, v, step_size, denom_scale, keep) with the bias corrections in
       // the scalars: var * keep - step_size * m / (sqrt(v) * denom_scale + eps),
       // step_size = lr / (1 - beta1^t), denom_scale = 1 / sqrt(1 - beta2^t).
-      {"adam_update", 6, DTypes::floats, {f("epsilon", 1e-8)},
+      {"adam_update",
+       6,
+       DTypes::floats,
+       {f("epsilon", 1e-8)},
        [](const Node &n, std::span<const double> x) {
          return x[0] * x[5] - x[3] * x[1] / (std::sqrt(x[2]) * x[4] + attr(n, "epsilon"));
        },

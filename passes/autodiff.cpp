@@ -64,8 +64,7 @@ Value unbroadcast(Value grad, const Shape &shape) {
 std::vector<Value> gradients(Value y, const std::vector<Value> &xs, std::optional<Value> dy) {
   Graph &g = *y.graph;
   if (!is_float(y.node().type.dtype))
-    fail("gradients: '{}' is {}; only float values have gradients", y.name(),
-         to_string(y.dtype()));
+    fail("gradients: '{}' is {}; only float values have gradients", y.name(), to_string(y.dtype()));
   for (const Value &x : xs) {
     if (x.graph != &g) fail("gradients: '{}' belongs to another graph", x.name());
     if (!is_float(x.dtype()))
@@ -82,7 +81,8 @@ std::vector<Value> gradients(Value y, const std::vector<Value> &xs, std::optiona
   for (const Value &x : xs)
     if (x.id <= y.id) from_xs[size_t(x.id)] = true;
   for (NodeId id = 0; id <= y.id; ++id)
-    for (NodeId in : g.node(id).inputs) from_xs[size_t(id)] = from_xs[size_t(id)] || from_xs[size_t(in)];
+    for (NodeId in : g.node(id).inputs)
+      from_xs[size_t(id)] = from_xs[size_t(id)] || from_xs[size_t(in)];
   auto carries_gradient = [&](NodeId id) {
     return reaches_y[size_t(id)] && from_xs[size_t(id)] && is_float(g.node(id).type.dtype);
   };

@@ -117,8 +117,7 @@ TEST_CASE("learning-rate schedules follow the global step", "[optim]") {
     double progress = std::min(t / 100, 1.0);
     CHECK(r[0].get(0) == Approx(0.1 * std::pow(0.5, std::floor(t / 10))).epsilon(1e-6));
     CHECK(r[1].get(0) == Approx(0.1 * std::pow(0.5, t / 10)).epsilon(1e-6));
-    CHECK(r[2].get(0) ==
-          Approx(0.01 + 0.09 * 0.5 * (1 + std::cos(M_PI * progress))).epsilon(1e-6));
+    CHECK(r[2].get(0) == Approx(0.01 + 0.09 * 0.5 * (1 + std::cos(M_PI * progress))).epsilon(1e-6));
   }
 }
 

@@ -1,9 +1,9 @@
 // Graphs survive binary and text round trips exactly, and damaged or
 // inconsistent files are rejected with a message naming the problem.
 #include "frontends/nn.h"
+#include "frontends/optim.h"
 #include "ir/error.h"
 #include "ir/serialize.h"
-#include "frontends/optim.h"
 #include "passes/autodiff.h"
 
 #include <catch2/catch.hpp>
