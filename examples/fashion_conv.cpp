@@ -15,6 +15,7 @@
 #include "ir/serialize.h"
 #include "runtime/checkpoint.h"
 #include "runtime/trainer.h"
+#include "training_cli.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -47,56 +48,43 @@ Value convnet(kiln::Graph &g, Value x, Value training, int64_t seed) {
 
 int main(int argc, char **argv) try {
   CLI::App app("Train a conv net on Fashion-MNIST");
-  std::string model = "lenet", out = "out";
-  kiln::FitOptions fit{.epochs = 5};
-  int64_t limit = 0;
-  int threads = 0;
+  std::string model = "lenet";
+  TrainingCli cli;
   double lr = 1e-3;
   app.add_option("--model", model, "lenet or convnet")->check(CLI::IsMember({"lenet", "convnet"}));
-  app.add_option("--epochs", fit.epochs, "passes over the training set");
   app.add_option("--lr", lr, "Adam's learning rate");
-  app.add_option("--batch", fit.batch_size, "mini-batch size");
-  app.add_option("--seed", fit.seed, "seeds the initializers, dropout and the shuffling");
-  app.add_option("--limit", limit, "train on the first N images only (0: all)");
-  app.add_option("--threads", threads, "worker threads (0: all cores)");
-  app.add_option("--out", out, "where to save <model>.kiln and <model>.ckpt");
+  cli.add_to(app);
   CLI11_PARSE(app, argc, argv);
 
   kiln::Graph g;
   auto x = kiln::placeholder(g, "x", kiln::f32, {kiln::batch, 1, 28, 28});
   auto y = kiln::placeholder(g, "y", kiln::i32, {kiln::batch});
   auto training = kiln::placeholder(g, "training", kiln::boolean, {});
-  int64_t seed = int64_t(fit.seed);
+  int64_t seed = int64_t(cli.fit.seed);
   Value logits = model == "lenet" ? lenet(g, x, seed) : convnet(g, x, training, seed);
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
   auto accuracy = kiln::nn::accuracy(logits, y, "accuracy");
   kiln::argmax(logits, 1, false, "predicted");
   auto train = kiln::optim::Adam{.lr = lr}.minimize(loss);
 
-  kiln::Dataset train_set = kiln::load_fashion_mnist("train", limit, {1, 28, 28});
+  kiln::Dataset train_set = kiln::load_fashion_mnist("train", cli.limit, {1, 28, 28});
   kiln::Dataset test_set = kiln::load_fashion_mnist("test", 0, {1, 28, 28});
   int64_t parameters = 0;
   for (const kiln::Node &n : g.nodes())
     if (n.op->source == kiln::Source::variable && n.attr_bool("trainable"))
       parameters += kiln::num_elements(n.type.shape);
   fmt::print("{} ({} parameters), Adam lr {} on {} training images, batch {}, {} epochs\n", model,
-             parameters, lr, train_set.size(), fit.batch_size, fit.epochs);
-  kiln::Session session(g, {.threads = threads});
-  kiln::Classifier classifier{x, y, loss, accuracy, train};
-  classifier.training = training;
-  auto results = kiln::fit(session, classifier, train_set, test_set, fit);
+             parameters, lr, train_set.size(), cli.fit.batch_size, cli.fit.epochs);
+  kiln::Session session(g, {.threads = cli.threads});
+  kiln::Classifier classifier{x, y, loss, accuracy, train, training};
+  auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 
-  double seconds = 0;
-  for (const auto &r : results) seconds += r.train_seconds;
-  fmt::print("test accuracy {:.2f}% after {} epochs, {:.1f} s of training ({} programs "
-             "compiled in {:.1f} s)\n",
-             100 * results.back().test_accuracy, fit.epochs, seconds, session.stats().compilations,
-             session.stats().total_compile_ms / 1000);
-  std::filesystem::path dir(out);
+  print_summary(session, results);
+  std::filesystem::path dir(cli.out);
   std::filesystem::create_directories(dir);
   kiln::save_graph(g, dir / (model + ".kiln"));
   kiln::save_checkpoint(session, dir / (model + ".ckpt"));
-  fmt::print("saved {0}/{1}.kiln and {0}/{1}.ckpt\n", out, model);
+  fmt::print("saved {0}/{1}.kiln and {0}/{1}.ckpt\n", cli.out, model);
 } catch (const std::exception &e) {
   fmt::print(stderr, "fashion_conv: error: {}\n", e.what());
   return 1;

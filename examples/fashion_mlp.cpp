@@ -11,32 +11,26 @@
 #include "runtime/checkpoint.h"
 #include "runtime/npy.h"
 #include "runtime/trainer.h"
+#include "training_cli.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 int main(int argc, char **argv) try {
   CLI::App app("Train an MLP 784-512-10 on Fashion-MNIST");
-  std::string optimizer = "adam", out = "out";
+  std::string optimizer = "adam";
   double lr = 0;
-  kiln::FitOptions fit{.epochs = 5};
-  int64_t limit = 0;
-  int threads = 0;
+  TrainingCli cli;
   app.add_option("--optimizer", optimizer, "adam (lr 1e-3) or momentum (0.9, lr 0.05)")
       ->check(CLI::IsMember({"adam", "momentum"}));
   app.add_option("--lr", lr, "learning rate (default: the optimizer's above)");
-  app.add_option("--epochs", fit.epochs, "passes over the training set");
-  app.add_option("--batch", fit.batch_size, "mini-batch size");
-  app.add_option("--seed", fit.seed, "seeds the initializers and the shuffling");
-  app.add_option("--limit", limit, "train on the first N images only (0: all)");
-  app.add_option("--threads", threads, "worker threads (0: all cores)");
-  app.add_option("--out", out, "where to save mlp.kiln and mlp.ckpt");
+  cli.add_to(app);
   CLI11_PARSE(app, argc, argv);
 
   kiln::Graph g;
   auto x = kiln::placeholder(g, "x", kiln::f32, {kiln::batch, 784});
   auto y = kiln::placeholder(g, "y", kiln::i32, {kiln::batch});
-  int64_t seed = int64_t(fit.seed);
+  int64_t seed = int64_t(cli.fit.seed);
   auto h = kiln::nn::dense(g, x, 512, kiln::nn::relu, {.seed = seed});
   auto logits = kiln::nn::dense(g, h, 10, {}, {.seed = seed});
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
@@ -47,27 +41,22 @@ int main(int argc, char **argv) try {
           ? kiln::optim::Adam{.lr = lr > 0 ? lr : 1e-3}.minimize(loss)
           : kiln::optim::Momentum{.lr = lr > 0 ? lr : 0.05, .momentum = 0.9}.minimize(loss);
 
-  kiln::Dataset train_set = kiln::load_fashion_mnist("train", limit);
+  kiln::Dataset train_set = kiln::load_fashion_mnist("train", cli.limit);
   kiln::Dataset test_set = kiln::load_fashion_mnist("test");
   fmt::print("MLP 784-512-10, {} on {} training images, batch {}, {} epochs\n", optimizer,
-             train_set.size(), fit.batch_size, fit.epochs);
-  kiln::Session session(g, {.threads = threads});
-  auto results = kiln::fit(session, {x, y, loss, accuracy, train}, train_set, test_set, fit);
+             train_set.size(), cli.fit.batch_size, cli.fit.epochs);
+  kiln::Session session(g, {.threads = cli.threads});
+  auto results = kiln::fit(session, {x, y, loss, accuracy, train}, train_set, test_set, cli.fit);
 
-  double seconds = 0;
-  for (const auto &r : results) seconds += r.train_seconds;
-  fmt::print("test accuracy {:.2f}% after {} epochs, {:.1f} s of training ({} programs "
-             "compiled in {:.1f} s)\n",
-             100 * results.back().test_accuracy, fit.epochs, seconds, session.stats().compilations,
-             session.stats().total_compile_ms / 1000);
-  std::filesystem::path dir(out);
+  print_summary(session, results);
+  std::filesystem::path dir(cli.out);
   std::filesystem::create_directories(dir);
   kiln::save_graph(g, dir / "mlp.kiln");
   kiln::save_checkpoint(session, dir / "mlp.ckpt");
   kiln::Batch first = kiln::Batches(test_set, {.batch_size = 8, .shuffle = false}).epoch(0)[0];
   kiln::write_npy(dir / "images.npy", first.inputs);
   kiln::write_npy(dir / "labels.npy", first.labels);
-  fmt::print("saved {0}/mlp.kiln, {0}/mlp.ckpt and 8 test images in {0}/images.npy\n", out);
+  fmt::print("saved {0}/mlp.kiln, {0}/mlp.ckpt and 8 test images in {0}/images.npy\n", cli.out);
 } catch (const std::exception &e) {
   fmt::print(stderr, "fashion_mlp: error: {}\n", e.what());
   return 1;

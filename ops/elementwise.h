@@ -20,7 +20,7 @@ struct ElementwiseSpec {
   decltype(OpDef::scalar) scalar;
   // Result dtype from the operand dtype; default: the same.
   DType (*result)(const Node &, DType) = nullptr;
-  decltype(OpDef::grad) grad; // none for comparisons and logic
+  decltype(OpDef::grad) grad = {}; // none for comparisons and logic
 };
 
 OpDef elementwise_op(const ElementwiseSpec &spec);

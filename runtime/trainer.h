@@ -14,11 +14,11 @@ namespace kiln {
 
 // The graph values a classifier's loops feed and fetch.
 struct Classifier {
-  Value inputs, labels;          // placeholders
-  Value loss;                    // a scalar, fetched each step
-  Value accuracy;                // a scalar over a batch (nn::accuracy)
-  Value train;                   // the optimizer's target
-  std::optional<Value> training; // a bool scalar placeholder (dropout, batch norm)
+  Value inputs, labels;               // placeholders
+  Value loss;                         // a scalar, fetched each step
+  Value accuracy;                     // a scalar over a batch (nn::accuracy)
+  Value train;                        // the optimizer's target
+  std::optional<Value> training = {}; // a bool scalar placeholder (dropout, batch norm)
 };
 
 struct FitOptions {

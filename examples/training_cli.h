@@ -1,0 +1,35 @@
+// What the Fashion-MNIST training examples share: their command-line options
+// and their closing summary line (bench/train.sh reads it).
+#pragma once
+
+#include "runtime/trainer.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <string>
+
+struct TrainingCli {
+  kiln::FitOptions fit{.epochs = 5};
+  int64_t limit = 0;
+  int threads = 0;
+  std::string out = "out";
+
+  void add_to(CLI::App &app) {
+    app.add_option("--epochs", fit.epochs, "passes over the training set");
+    app.add_option("--batch", fit.batch_size, "mini-batch size");
+    app.add_option("--seed", fit.seed, "seeds the initializers, dropout and the shuffling");
+    app.add_option("--limit", limit, "train on the first N images only (0: all)");
+    app.add_option("--threads", threads, "worker threads (0: all cores)");
+    app.add_option("--out", out, "where to save the graph and the checkpoint");
+  }
+};
+
+inline void print_summary(const kiln::Session &s, const std::vector<kiln::EpochResult> &results) {
+  double seconds = 0;
+  for (const kiln::EpochResult &r : results) seconds += r.train_seconds;
+  fmt::print("test accuracy {:.2f}% after {} epochs, {:.1f} s of training ({} programs "
+             "compiled in {:.1f} s)\n",
+             100 * results.back().test_accuracy, results.size(), seconds, s.stats().compilations,
+             s.stats().total_compile_ms / 1000);
+}
