@@ -6,6 +6,7 @@
 // perturbed inputs), and compares. The test "every op has a gradient case"
 // keeps the table complete.
 #include "frontends/losses.h"
+#include "frontends/nn.h"
 #include "frontends/normalization.h"
 #include "ir/error.h"
 #include "passes/autodiff.h"
@@ -169,6 +170,13 @@ std::vector<GradCase> cases() {
            {{{3, 4}}, {{3, 4}, 0, 1}}),
       with("mse", "mse (composite)", [](auto &v) { return nn::mse(v[0], v[1]); },
            {{{3, 4}}, {{4}}}),
+      // Stride 2 and 2 -> 3 channels: the projected shortcut.
+      with("residual_block", "residual_block (composite)",
+           [](auto &v) {
+             Graph &g = *v[0].graph;
+             return nn::residual_block(g, v[0], 3, constant(g, true), 2, 1);
+           },
+           {{{2, 2, 4, 4}}}),
   };
   c.insert(c.end(), composites.begin(), composites.end());
   // conv2d: strides, padding valid/same/explicit, dilation, groups, 1x1.
