@@ -25,21 +25,11 @@ inline bool is_int(DType t) { return t == DType::i32 || t == DType::i64; }
 
 // The C++ type that stores one element of each dtype (bool is one byte).
 template <DType T> struct ctype;
-template <> struct ctype<DType::f32> {
-  using type = float;
-};
-template <> struct ctype<DType::f64> {
-  using type = double;
-};
-template <> struct ctype<DType::i32> {
-  using type = int32_t;
-};
-template <> struct ctype<DType::i64> {
-  using type = int64_t;
-};
-template <> struct ctype<DType::boolean> {
-  using type = uint8_t;
-};
+template <> struct ctype<DType::f32> { using type = float; };
+template <> struct ctype<DType::f64> { using type = double; };
+template <> struct ctype<DType::i32> { using type = int32_t; };
+template <> struct ctype<DType::i64> { using type = int64_t; };
+template <> struct ctype<DType::boolean> { using type = uint8_t; };
 
 template <typename T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::f32; }

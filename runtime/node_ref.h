@@ -17,9 +17,9 @@ public:
   NodeRef(std::string name) : name_(std::move(name)) {}
   NodeRef(const char *name) : name_(name) {}
   template <typename V>
-    requires requires(const V &v) {
-      { v.id } -> std::convertible_to<NodeId>;
-    }
+  requires requires(const V &v) {
+    { v.id } -> std::convertible_to<NodeId>;
+  }
   NodeRef(const V &v) : id_(v.id) {}
 
   // Fails with "no node named 'x'" (or id) when the graph has no such node.

@@ -9,7 +9,7 @@ packages=(
   llvm-19-dev libzstd-dev clang-19 lld-19
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev
-  graphviz dataset-fashion-mnist clang-format-19
+  graphviz dataset-fashion-mnist clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy libopenblas-dev)

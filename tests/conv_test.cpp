@@ -87,29 +87,39 @@ TEST_CASE("conv2d and pooling explain bad shapes and attributes", "[conv][errors
   CHECK(error_of([&] {
           conv2d(x, placeholder(g, "w5", f32, {5, 1, 3, 3}), {.groups = 3}, "c3");
         }) == "node 'c3' (conv2d): the filter's 5 output channels are not divisible by groups = 3");
-  CHECK(error_of([&] { conv2d(x, placeholder(g, "w9", f32, {4, 3, 7, 3}), {}, "c4"); }) ==
-        "node 'c4' (conv2d): the kernel height 7 is larger than the input height 5");
-  CHECK(error_of([&] { conv2d(x, w, {.dilations = {1, 3}, .pads = {0, 0, 0, 0}}, "c5"); }) ==
-        "node 'c5' (conv2d): the kernel width 3 (dilated 7) is larger than the padded input "
-        "width 5");
+  CHECK(error_of([&] {
+          conv2d(x, placeholder(g, "w9", f32, {4, 3, 7, 3}), {}, "c4");
+        }) == "node 'c4' (conv2d): the kernel height 7 is larger than the input height 5");
+  CHECK(error_of([&] {
+          conv2d(x, w, {.dilations = {1, 3}, .pads = {0, 0, 0, 0}}, "c5");
+        }) == "node 'c5' (conv2d): the kernel width 3 (dilated 7) is larger than the padded input "
+              "width 5");
   CHECK(error_of([&] { conv2d(x, w, {.padding = "full"}, "c6"); }) ==
         "node 'c6' (conv2d): padding must be \"valid\", \"same\" or \"explicit\", got \"full\"");
-  CHECK(error_of([&] { conv2d(x, w, {.padding = "same", .pads = {1, 1, 1, 1}}, "c7"); }) ==
-        "node 'c7' (conv2d): pads [1, 1, 1, 1] given with padding \"same\": use padding "
-        "\"explicit\"");
-  CHECK(error_of([&] { conv2d(x, w, {.pads = {1, 1}}, "c8"); }) ==
+  CHECK(error_of([&] {
+          conv2d(x, w, {.padding = "same", .pads = {1, 1, 1, 1}}, "c7");
+        }) == "node 'c7' (conv2d): pads [1, 1, 1, 1] given with padding \"same\": use padding "
+              "\"explicit\"");
+  CHECK(error_of([&] {
+          conv2d(x, w, {.pads = {1, 1}}, "c8");
+        }) ==
         "node 'c8' (conv2d): explicit padding needs pads [top, bottom, left, right] >= 0, got "
         "[1, 1]");
-  CHECK(error_of([&] { conv2d(x, w, {.strides = {0, 1}}, "c9"); }) ==
-        "node 'c9' (conv2d): strides must be two positive values, got [0, 1]");
-  CHECK(error_of([&] { conv2d(x, placeholder(g, "i", f64, {4, 3, 3, 3}), {}, "c10"); }) ==
-        "node 'c10' (conv2d): input 1 has dtype f64 but input 0 has f32; cast one of them");
-  CHECK(error_of([&] { conv2d(placeholder(g, "flat", f32, {batch, 75}), w, {}, "c11"); }) ==
+  CHECK(error_of([&] {
+          conv2d(x, w, {.strides = {0, 1}}, "c9");
+        }) == "node 'c9' (conv2d): strides must be two positive values, got [0, 1]");
+  CHECK(error_of([&] {
+          conv2d(x, placeholder(g, "i", f64, {4, 3, 3, 3}), {}, "c10");
+        }) == "node 'c10' (conv2d): input 1 has dtype f64 but input 0 has f32; cast one of them");
+  CHECK(error_of([&] {
+          conv2d(placeholder(g, "flat", f32, {batch, 75}), w, {}, "c11");
+        }) ==
         "node 'c11' (conv2d): the input must be [N, C, H, W] (only N may be the batch dim), got "
         "f32[?, 75]");
-  CHECK(error_of([&] { max_pool2d(x, {.kernel = {2, 2}, .pads = {2, 0, 0, 0}}, "p1"); }) ==
-        "node 'p1' (max_pool2d): pads [2, 0, 0, 0] must be smaller than the kernel [2, 2]: a "
-        "window would hold only padding");
+  CHECK(error_of([&] {
+          max_pool2d(x, {.kernel = {2, 2}, .pads = {2, 0, 0, 0}}, "p1");
+        }) == "node 'p1' (max_pool2d): pads [2, 0, 0, 0] must be smaller than the kernel [2, 2]: a "
+              "window would hold only padding");
   CHECK(error_of([&] {
           apply("conv2d_backprop_input", {x, w, x}, conv2d(x, w).node().attrs, "b1");
         }) == "node 'b1' (conv2d_backprop_input): dy is f32[?, 3, 5, 5], but conv2d of "

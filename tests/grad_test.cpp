@@ -98,18 +98,31 @@ std::vector<GradCase> cases() {
            {{{2, 4, 3}}}),
       with("sum axis 1", "sum", [](auto &v) { return sum(v[0], {1}); }, {{{B, 4, 2}}}),
       with("sum all", "sum", [](auto &v) { return sum(v[0]); }, {{{B, 4}}}),
-      with("sum keepdims", "sum", [](auto &v) { return sum(v[0], {0, 2}, true); }, {{{3, 4, 2}}}),
+      with("sum keepdims", "sum",
+           [](auto &v) {
+             return sum(v[0], {0, 2}, true);
+           },
+           {{{3, 4, 2}}}),
       with("mean over batch", "mean", [](auto &v) { return mean(v[0], {0}); }, {{{B, 4}}}),
       with("mean all", "mean", [](auto &v) { return mean(v[0]); }, {{{B, 2, 2}}}),
       with("mean axis 1", "mean", [](auto &v) { return mean(v[0], {1}, true); }, {{{B, 5}}}),
       with("max axis 1", "max", [](auto &v) { return max(v[0], {1}); }, {{{3, 5}}}),
       with("min all", "min", [](auto &v) { return min(v[0]); }, {{{B, 4}}}),
       with("matmul", "matmul", [](auto &v) { return matmul(v[0], v[1]); }, {{{B, 4}}, {{4, 5}}}),
-      with("matmul ta", "matmul", [](auto &v) { return matmul(v[0], v[1], {true, false}); },
+      with("matmul ta", "matmul",
+           [](auto &v) {
+             return matmul(v[0], v[1], {true, false});
+           },
            {{{4, 3}}, {{4, 5}}}),
-      with("matmul tb", "matmul", [](auto &v) { return matmul(v[0], v[1], {false, true}); },
+      with("matmul tb", "matmul",
+           [](auto &v) {
+             return matmul(v[0], v[1], {false, true});
+           },
            {{{B, 4}}, {{5, 4}}}),
-      with("matmul ta tb", "matmul", [](auto &v) { return matmul(v[0], v[1], {true, true}); },
+      with("matmul ta tb", "matmul",
+           [](auto &v) {
+             return matmul(v[0], v[1], {true, true});
+           },
            {{{4, 3}}, {{5, 4}}}),
       with("matmul batched", "matmul", [](auto &v) { return matmul(v[0], v[1]); },
            {{{2, 3, 4}}, {{2, 4, 5}}}),
@@ -117,20 +130,42 @@ std::vector<GradCase> cases() {
            {{{1, 3, 4}}, {{2, 4, 5}}}),
       with("matmul shared rhs", "matmul", [](auto &v) { return matmul(v[0], v[1]); },
            {{{2, 3, 4}}, {{4, 5}}}),
-      with("reshape", "reshape", [](auto &v) { return reshape(v[0], {3, 4}); }, {{{2, 6}}}),
-      with("reshape batch", "reshape", [](auto &v) { return reshape(v[0], {-1, 2, 3}); },
+      with("reshape", "reshape",
+           [](auto &v) {
+             return reshape(v[0], {3, 4});
+           },
+           {{{2, 6}}}),
+      with("reshape batch", "reshape",
+           [](auto &v) {
+             return reshape(v[0], {-1, 2, 3});
+           },
            {{{B, 6}}}),
       with("flatten", "flatten", [](auto &v) { return flatten(v[0]); }, {{{B, 3, 2}}}),
-      with("transpose", "transpose", [](auto &v) { return transpose(v[0], {1, 2, 0}); },
+      with("transpose", "transpose",
+           [](auto &v) {
+             return transpose(v[0], {1, 2, 0});
+           },
            {{{2, 3, 4}}}),
       with("transpose reverse", "transpose", [](auto &v) { return transpose(v[0]); }, {{{2, 5}}}),
-      with("concat", "concat", [](auto &v) { return concat({v[0], v[1], v[0]}, 1); },
+      with("concat", "concat",
+           [](auto &v) {
+             return concat({v[0], v[1], v[0]}, 1);
+           },
            {{{B, 2}}, {{B, 3}}}),
-      with("slice", "slice", [](auto &v) { return slice(v[0], {1, -4}, {to_end, -1}, {2, 1}); },
+      with("slice", "slice",
+           [](auto &v) {
+             return slice(v[0], {1, -4}, {to_end, -1}, {2, 1});
+           },
            {{{7, 6}}}),
-      with("slice batch", "slice", [](auto &v) { return slice(v[0], {0, 1}, {to_end, 3}); },
+      with("slice batch", "slice",
+           [](auto &v) {
+             return slice(v[0], {0, 1}, {to_end, 3});
+           },
            {{{B, 4}}}),
-      with("broadcast_to", "broadcast_to", [](auto &v) { return broadcast_to(v[0], {2, 3, 4}); },
+      with("broadcast_to", "broadcast_to",
+           [](auto &v) {
+             return broadcast_to(v[0], {2, 3, 4});
+           },
            {{{3, 1}}}),
       with("broadcast_like", "broadcast_like", [](auto &v) { return broadcast_like(v[0], v[1]); },
            {{{1, 4}}, {{B, 4}, -1, 1, false, false}}),
@@ -147,11 +182,16 @@ std::vector<GradCase> cases() {
   c.push_back(with("gather", "gather", [](auto &v) { return gather(v[0], cast(v[1], i32)); },
                    {{{5, 3}}, {{B, 4}, -1.9, 5.9, false, false}}));
   c.push_back(with("gather_grad", "gather_grad",
-                   [](auto &v) { return apply("gather_grad", {v[0], cast(v[1], i64), v[2]}); },
+                   [](auto &v) {
+                     return apply("gather_grad", {v[0], cast(v[1], i64), v[2]});
+                   },
                    {{{B, 2}}, {{B}, -1.9, 4.9, false, false}, {{4, 2}, -1, 1, false, false}}));
   c.push_back(with("pad", "pad", [](auto &v) { return pad(v[0], {0, 0, 2, 1}, 0.5); }, {{{B, 3}}}));
-  c.push_back(
-      with("pad 3d", "pad", [](auto &v) { return pad(v[0], {1, 0, 0, 2, 1, 1}); }, {{{2, 3, 2}}}));
+  c.push_back(with("pad 3d", "pad",
+                   [](auto &v) {
+                     return pad(v[0], {1, 0, 0, 2, 1, 1});
+                   },
+                   {{{2, 3, 2}}}));
   // Composite layers and losses: their gradients come from the ops', but the
   // compositions are where a wrong rule would show.
   auto labels = [](Value like) {

@@ -198,21 +198,27 @@ std::vector<OpCase> cases() {
                1,
                kMatmulTol});
   c.push_back({"matmul",
-               [](const std::vector<Value> &v) { return matmul(v[0], v[1], {true, false}); },
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {true, false});
+               },
                {{{784, 64}, {784, 50}}, {{3, 17, 5}, {3, 17, 129}}},
                {f32},
                -1,
                1,
                kMatmulTol});
   c.push_back({"matmul",
-               [](const std::vector<Value> &v) { return matmul(v[0], v[1], {false, true}); },
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {false, true});
+               },
                {{{64, 50}, {512, 50}}, {{1, 9}, {300, 9}}, {{4, 3, 5}, {7, 5}}},
                {f32, f64},
                -1,
                1,
                kMatmulTol});
   c.push_back({"matmul",
-               [](const std::vector<Value> &v) { return matmul(v[0], v[1], {true, true}); },
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {true, true});
+               },
                {{{9, 7}, {11, 9}}},
                {f32},
                -1,
@@ -220,7 +226,9 @@ std::vector<OpCase> cases() {
                kMatmulTol});
   // Shape ops move values exactly.
   c.push_back({"reshape",
-               [](const std::vector<Value> &v) { return reshape(v[0], {-1, 6}); },
+               [](const std::vector<Value> &v) {
+                 return reshape(v[0], {-1, 6});
+               },
                {{{4, 3, 2}}, {{0, 6}}},
                {f32, i64, boolean}});
   c.push_back({"flatten",
@@ -232,7 +240,9 @@ std::vector<OpCase> cases() {
                {{{4, 3}}, {{2, 3, 5}}, {{1, 300}}, {{5}}},
                {f32, f64, boolean}});
   c.push_back({"transpose",
-               [](const std::vector<Value> &v) { return transpose(v[0], {1, 2, 0}); },
+               [](const std::vector<Value> &v) {
+                 return transpose(v[0], {1, 2, 0});
+               },
                {{{4, 3, 2}}, {{1, 70, 33}}},
                {f32, i32}});
   c.push_back({"concat",
@@ -243,13 +253,16 @@ std::vector<OpCase> cases() {
                [](const std::vector<Value> &v) { return concat(v, 0); },
                {{{2, 3}, {4, 3}}, {{5}, {7}}},
                {f64}});
-  c.push_back(
-      {"slice",
-       [](const std::vector<Value> &v) { return slice(v[0], {1, -4}, {to_end, -1}, {2, 1}); },
-       {{{7, 6}}, {{2, 10, 3}}, {{1, 2}}},
-       {f32, i64}});
+  c.push_back({"slice",
+               [](const std::vector<Value> &v) {
+                 return slice(v[0], {1, -4}, {to_end, -1}, {2, 1});
+               },
+               {{{7, 6}}, {{2, 10, 3}}, {{1, 2}}},
+               {f32, i64}});
   c.push_back({"broadcast_to",
-               [](const std::vector<Value> &v) { return broadcast_to(v[0], {3, 4, 5}); },
+               [](const std::vector<Value> &v) {
+                 return broadcast_to(v[0], {3, 4, 5});
+               },
                {{{4, 1}}, {{5}}, {{}}, {{3, 4, 5}}},
                {f32, boolean}});
   c.push_back({"broadcast_like",
@@ -383,11 +396,15 @@ std::vector<OpCase> cases() {
                -1,
                4});
   c.push_back({"pad",
-               [](const std::vector<Value> &v) { return pad(v[0], {1, 2, 0, 3}, 1.5); },
+               [](const std::vector<Value> &v) {
+                 return pad(v[0], {1, 2, 0, 3}, 1.5);
+               },
                {{{4, 5}}, {{0, 3}}, {{1, 1}}, {{3, 20000}}},
                {f32, f64}});
   c.push_back({"pad",
-               [](const std::vector<Value> &v) { return pad(v[0], {0, 0, 2, 1, 1, 0}, 1); },
+               [](const std::vector<Value> &v) {
+                 return pad(v[0], {0, 0, 2, 1, 1, 0}, 1);
+               },
                {{{2, 3, 4}}, {{3, 0, 2}}},
                {i32, boolean}});
   // conv2d and its gradients on the same geometries: strides, valid, same

@@ -26,15 +26,9 @@ template <typename T> struct Vec {
 };
 
 // The unsigned twin of a type: integer sums wrap around through it (no UB).
-template <typename X> struct Wrap {
-  using type = X;
-};
-template <> struct Wrap<int32_t> {
-  using type = uint32_t;
-};
-template <> struct Wrap<int64_t> {
-  using type = uint64_t;
-};
+template <typename X> struct Wrap { using type = X; };
+template <> struct Wrap<int32_t> { using type = uint32_t; };
+template <> struct Wrap<int64_t> { using type = uint64_t; };
 template <> struct Wrap<Vec<int32_t>::type> {
   typedef uint32_t type __attribute__((vector_size(64)));
 };
