@@ -3,7 +3,9 @@
 #include "ir/error.h"
 #include "passes/autodiff.h"
 
+#include <array>
 #include <cmath>
+#include <map>
 
 namespace kiln::optim {
 
@@ -12,8 +14,8 @@ namespace {
 // What an update rule gets for one variable.
 struct Step {
   Value var, grad;
-  Value lr;    // this step's learning rate, the var's dtype
-  Value count; // this step's number, from 1, f32
+  Value lr;    // this step's learning rate, in the var's dtype
+  Value count; // this step's number, from 1, in the var's dtype
   // A zero-initialized, non-trainable variable shaped like var.
   std::function<Value(const char *slot)> slot;
 };
@@ -59,16 +61,20 @@ Value minimize_with(std::string_view optimizer, Value loss, std::vector<Value> v
   Value taken = cast(step, f32, "steps_taken");
   Value rate = lr.rate(taken);
   Value count = taken + 1.0f;
+  // The step's scalars in each variable dtype, made once, not per variable.
+  std::map<DType, std::pair<Value, Value>> scalars = {{f32, {rate, count}}};
   for (size_t i = 0; i < vars.size(); ++i) {
     Value var = vars[i];
     if (var.node().op->source != Source::variable)
       fail("{}: '{}' is not a variable", optimizer, var.name());
+    auto [it, added] = scalars.try_emplace(var.dtype());
+    if (added) it->second = {cast(rate, var.dtype()), cast(count, var.dtype())};
+    auto [lr_var, count_var] = it->second;
     Scope var_scope(g, var.name());
     auto slot = [&](const char *name) {
       return variable(g, name, var.dtype(), var.shape(), Init::zeros(), /*trainable=*/false);
     };
-    Value lr_var = var.dtype() == f32 ? rate : cast(rate, var.dtype());
-    updates.push_back(rule({var, grads[i], lr_var, count, slot}));
+    updates.push_back(rule({var, grads[i], lr_var, count_var, slot}));
   }
   updates.push_back(assign_add(step, int64_t{1}, "increment_step"));
   return group(g, updates, "train");
@@ -130,17 +136,21 @@ Value RMSProp::minimize(Value loss, std::vector<Value> vars) const {
 }
 
 Value Adam::minimize(Value loss, std::vector<Value> vars) const {
-  return minimize_with("adam", loss, std::move(vars), lr, [this](const Step &s) {
+  // The bias corrections depend only on the step: one set per dtype, shared
+  // by all variables. step_size = lr / (1 - beta1^t), denom_scale =
+  // 1 / sqrt(1 - beta2^t), keep = 1 - lr * weight_decay.
+  std::map<DType, std::array<Value, 3>> corrections;
+  return minimize_with("adam", loss, std::move(vars), lr, [&](const Step &s) {
     Value m = moving_average(s.slot("m"), s.grad, beta1);
     Value v = moving_average(s.slot("v"), s.grad, beta2, /*squared=*/true);
-    // Bias corrections as scalars: step_size = lr / (1 - beta1^t),
-    // denom_scale = 1 / sqrt(1 - beta2^t).
-    Graph &g = *s.var.graph;
-    DType t = s.var.dtype();
-    Value count = t == f32 ? s.count : cast(s.count, t);
-    Value step_size = s.lr / (1.0 - pow(constant(g, beta1, t), count));
-    Value denom_scale = rsqrt(1.0 - pow(constant(g, beta2, t), count));
-    Value keep = 1.0 - s.lr * weight_decay;
+    auto [it, added] = corrections.try_emplace(s.var.dtype());
+    if (added) {
+      Graph &g = *s.var.graph;
+      DType t = s.var.dtype();
+      it->second = {s.lr / (1.0 - pow(constant(g, beta1, t), s.count)),
+                    rsqrt(1.0 - pow(constant(g, beta2, t), s.count)), 1.0 - s.lr * weight_decay};
+    }
+    auto [step_size, denom_scale, keep] = it->second;
     return apply("adam_update", {s.var, m, v, step_size, denom_scale, keep},
                  {{"epsilon", epsilon}});
   });
