@@ -7,6 +7,7 @@
 #include "ir/serialize.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
@@ -44,9 +45,6 @@ std::string shell_quote(const std::string &s) {
 class CliFixture {
 public:
   CliFixture() {
-    std::string pattern = (fs::temp_directory_path() / "kiln-cli-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()));
-    dir_ = pattern;
     Value x = placeholder(graph, "x", f32, {batch, 4});
     Value h = nn::dense(graph, x, 8, nn::relu);
     nn::dense(graph, h, 3);
@@ -56,8 +54,6 @@ public:
     feed = test::random_tensor(f32, {5, 4}, rng);
     write_npy(path("x.npy"), feed);
   }
-  ~CliFixture() { fs::remove_all(dir_); }
-
   std::string path(const std::string &name) const { return (dir_ / name).string(); }
 
   void write(const std::string &name, std::string_view bytes) const {
@@ -88,7 +84,7 @@ public:
   Tensor feed;
 
 private:
-  fs::path dir_;
+  test::TempDir dir_;
 };
 
 bool have_graphviz() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
