@@ -80,6 +80,18 @@ KILN_INLINE void for_each_window(const Pool &s, Run run, Cut cut) {
   }
 }
 
+// Gradients write the cells of a window: `run` may serve the interior rows
+// only when windows do not overlap; otherwise every window goes through
+// cut(oh, ow), which accumulates.
+template <typename Run, typename Cut>
+KILN_INLINE void for_each_gradient_window(const Pool &s, Run run, Cut cut) {
+  if (s.disjoint()) return for_each_window(s, run, cut);
+  auto each = [&](int64_t oh, int64_t lo, int64_t hi, int64_t) {
+    for (int64_t ow = lo; ow < hi; ++ow) cut(oh, ow);
+  };
+  for_each_window(s, each, cut);
+}
+
 // Folds v into the running maximum m; true when v becomes the maximum (it is
 // larger, or the first NaN). Bitwise | and &: short-circuits would become
 // branches, which keep the loops over windows from vectorizing.
@@ -145,13 +157,7 @@ KILN_INLINE void max_pool_grad_plane(const T *__restrict__ x, const T *__restric
         for (int64_t j = 0; j < s.kw; ++j) dx[at + i * s.w + j] = best == i * s.kw + j ? g : T(0);
     }
   };
-  auto each = [&](int64_t oh, int64_t lo, int64_t hi, int64_t) {
-    for (int64_t ow = lo; ow < hi; ++ow) cut(oh, ow);
-  };
-  if (s.disjoint())
-    for_each_window(s, run, cut);
-  else
-    for_each_window(s, each, cut);
+  for_each_gradient_window(s, run, cut);
 }
 
 // dx = the sum over windows of dy / (the window's cell count) on each cell.
@@ -172,13 +178,7 @@ KILN_INLINE void avg_pool_grad_plane(const T *__restrict__ dy, T *__restrict__ d
         for (int64_t j = 0; j < s.kw; ++j) cell[i * s.w + j] = share;
     }
   };
-  auto each = [&](int64_t oh, int64_t lo, int64_t hi, int64_t) {
-    for (int64_t ow = lo; ow < hi; ++ow) cut(oh, ow);
-  };
-  if (s.disjoint())
-    for_each_window(s, run, cut);
-  else
-    for_each_window(s, each, cut);
+  for_each_gradient_window(s, run, cut);
 }
 
 // Runs plane(p) for the planes of the task range.
