@@ -115,7 +115,7 @@ public:
   const TensorType &output_type() const override { return types_[static_cast<size_t>(node_->id)]; }
 
   Buffer scratch(DType type, int64_t elements) override {
-    out_.buffers.push_back({-1, type, elements});
+    out_.buffers.push_back({-1, node_->id, type, elements});
     return {static_cast<int32_t>(out_.buffers.size() - 1)};
   }
 
@@ -270,7 +270,7 @@ EmittedProgram emit_program(llvm::Module &module, const Graph &g, std::span<cons
   EmittedProgram out;
   for (const Node &n : g.nodes())
     out.buffers.push_back(
-        {n.id, types[size_t(n.id)].dtype, num_elements(types[size_t(n.id)].shape)});
+        {n.id, n.id, types[size_t(n.id)].dtype, num_elements(types[size_t(n.id)].shape)});
   ModuleEmitter emitter(module, g, types, symbol_prefix, out);
   for (NodeId id : schedule) emitter.emit(id);
   return out;

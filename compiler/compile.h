@@ -26,7 +26,8 @@ struct Kernel {
 };
 
 struct BufferInfo {
-  NodeId node = -1; // -1: scratch
+  NodeId node = -1;  // -1: scratch
+  NodeId owner = -1; // the node whose kernels use it (itself, or the node a scratch buffer serves)
   DType dtype = DType::f32;
   int64_t elements = 0;
   size_t bytes() const { return static_cast<size_t>(elements) * byte_size(dtype); }

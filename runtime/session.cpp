@@ -15,9 +15,11 @@
 
 namespace kiln {
 
-// A program compiled for one batch size and one set of needed nodes, with
-// its buffers allocated once.
+// A program compiled for one batch size and one set of fetches and targets
+// (the roots), from the graph the passes made of the session's; its buffers
+// are allocated once.
 struct Session::Executable {
+  RootedGraph optimized;
   compiler::Program program;
   std::vector<TensorType> types; // the graph's types at this batch size
   std::vector<Tensor> storage;   // computed and scratch buffers
@@ -31,6 +33,7 @@ struct Session::Runtime {
   // threads (to test or oversubscribe) lifts the cap while it lives.
   std::unique_ptr<tbb::global_control> more_threads;
   tbb::task_arena arena;
+  // By batch size and roots.
   std::map<std::pair<int64_t, std::vector<NodeId>>, std::unique_ptr<Executable>> cache;
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
 
@@ -76,35 +79,36 @@ void Session::set_variable(const NodeRef &v, const Tensor &value) {
   std::memcpy(current.raw(), value.raw(), value.bytes());
 }
 
-Session::Executable &Session::executable(int64_t batch_size, const std::vector<NodeId> &needed) {
-  auto key = std::make_pair(batch_size, needed);
+Session::Executable &Session::executable(int64_t batch_size, const std::vector<NodeId> &roots) {
+  auto key = std::make_pair(batch_size, roots);
   auto found = runtime_->cache.find(key);
   if (found != runtime_->cache.end()) {
     found->second->last_use = ++runtime_->clock;
     return *found->second;
   }
 
-  std::vector<TensorType> types = bind_types(graph_, batch_size);
-  std::vector<NodeId> schedule;
-  for (NodeId id : needed)
-    if (graph_.node(id).op->source == Source::none) schedule.push_back(id);
   auto e = std::make_unique<Executable>();
-  e->program = runtime_->compiler.compile(graph_, types, schedule);
-  e->types = std::move(types);
-  // Sources point at their data; scheduled nodes and scratch get storage.
-  std::vector<bool> scheduled(e->program.buffers.size(), false);
-  for (NodeId id : schedule) scheduled[size_t(id)] = true;
+  e->optimized = optimize({graph_, roots}, options_.passes);
+  const Graph &g = e->optimized.graph;
+  e->types = bind_types(g, batch_size);
+  std::vector<NodeId> schedule;
+  for (const Node &n : g.nodes())
+    if (n.op->source == Source::none) schedule.push_back(n.id);
+  e->program = runtime_->compiler.compile(g, e->types, schedule);
+  // Sources point at their data (placeholders at their feeds, in run());
+  // computed nodes and scratch get storage.
   e->table.assign(e->program.buffers.size(), nullptr);
   for (size_t i = 0; i < e->program.buffers.size(); ++i) {
     const compiler::BufferInfo &b = e->program.buffers[i];
-    Source source = b.node >= 0 ? graph_.node(b.node).op->source : Source::none;
+    const Node *n = b.node >= 0 ? &g.node(b.node) : nullptr;
+    Source source = n ? n->op->source : Source::none;
     if (source == Source::variable) {
-      e->table[i] = variables_[i].raw();
-    } else if (b.node >= 0 && graph_.node(b.node).op->updates_variable) {
-      e->table[i] = e->table[size_t(graph_.node(b.node).inputs[0])]; // in place
+      e->table[i] = variables_[size_t(graph_.at(n->name))].raw();
+    } else if (n && n->op->updates_variable) {
+      e->table[i] = e->table[size_t(n->inputs[0])]; // in place
     } else if (source == Source::constant) {
-      e->table[i] = const_cast<void *>(graph_.node(b.node).attr_tensor("value").raw());
-    } else if (b.node < 0 || scheduled[i]) {
+      e->table[i] = const_cast<void *>(n->attr_tensor("value").raw());
+    } else if (source == Source::none) {
       e->storage.emplace_back(b.dtype, Shape{b.elements});
       e->table[i] = e->storage.back().raw();
     }
@@ -149,25 +153,32 @@ void Session::execute(Executable &e) {
 std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
                                  const std::vector<NodeRef> &targets) {
   BoundFeeds bound = bind_feeds(graph_, feeds);
-  std::vector<NodeId> roots, fetch_ids;
-  for (const NodeRef &f : fetches) fetch_ids.push_back(f.resolve(graph_));
-  roots = fetch_ids;
+  std::vector<NodeId> roots;
+  for (const NodeRef &f : fetches) roots.push_back(f.resolve(graph_));
   for (const NodeRef &t : targets) roots.push_back(t.resolve(graph_));
-  std::vector<NodeId> needed = needed_nodes(graph_, roots, bound);
+  needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 
-  Executable &e = executable(bound.batch_size, needed);
-  for (const auto &[id, tensor] : bound.feeds)
-    e.table[size_t(id)] = const_cast<void *>(tensor.raw());
+  Executable &e = executable(bound.batch_size, roots);
+  const Graph &g = e.optimized.graph;
+  // Placeholders keep their names through the passes; one no root needs is gone.
+  std::vector<NodeId> fed;
+  for (const auto &[id, tensor] : bound.feeds) {
+    std::optional<NodeId> now = g.find(graph_.node(id).name);
+    fed.push_back(now.value_or(-1));
+    if (now) e.table[size_t(*now)] = const_cast<void *>(tensor.raw());
+  }
   execute(e);
 
   std::vector<Tensor> results;
-  for (NodeId id : fetch_ids) {
+  for (size_t f = 0; f < fetches.size(); ++f) {
+    NodeId id = e.optimized.roots[f];
     const TensorType &t = e.types[size_t(id)];
     Tensor out(t.dtype, t.shape);
     std::memcpy(out.raw(), e.table[size_t(id)], out.bytes());
     results.push_back(std::move(out));
   }
-  for (const auto &[id, tensor] : bound.feeds) e.table[size_t(id)] = nullptr;
+  for (NodeId id : fed)
+    if (id >= 0) e.table[size_t(id)] = nullptr;
   return results;
 }
 

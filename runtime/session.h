@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "passes/pass.h"
 #include "runtime/node_ref.h"
 
 #include <memory>
@@ -20,6 +21,8 @@ struct SessionOptions {
   // this the least recently used one is freed, so varying batch sizes do not
   // grow memory without bound.
   size_t max_programs = 16;
+  // What the optimizing passes may do (passes/pass.h).
+  PipelineOptions passes = {};
 };
 
 struct SessionStats {
@@ -47,7 +50,7 @@ public:
 
 private:
   struct Executable;
-  Executable &executable(int64_t batch_size, const std::vector<NodeId> &needed);
+  Executable &executable(int64_t batch_size, const std::vector<NodeId> &roots);
   void execute(Executable &e);
   NodeId variable_id(const NodeRef &v) const;
 

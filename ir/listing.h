@@ -9,8 +9,8 @@
 
 #include <string>
 
-namespace kiln::tools {
+namespace kiln {
 
 std::string to_listing(const Graph &g);
 
-} // namespace kiln::tools
+} // namespace kiln

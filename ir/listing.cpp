@@ -1,9 +1,9 @@
-#include "tools/listing.h"
+#include "ir/listing.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace kiln::tools {
+namespace kiln {
 
 namespace {
 
@@ -25,4 +25,4 @@ std::string to_listing(const Graph &g) {
   return out;
 }
 
-} // namespace kiln::tools
+} // namespace kiln

@@ -1,0 +1,12 @@
+// The passes, one function each (one file each in passes/). pipeline() in
+// passes/pipeline.cpp puts them in order; tests call them one by one.
+#pragma once
+
+#include "passes/pass.h"
+
+namespace kiln {
+
+// Drops every node the roots do not need.
+RootedGraph eliminate_dead_code(const RootedGraph &in);
+
+} // namespace kiln

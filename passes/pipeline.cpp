@@ -1,0 +1,42 @@
+#include "ir/error.h"
+#include "passes/passes.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace kiln {
+
+const std::vector<Pass> &pipeline() {
+  static const std::vector<Pass> kPasses = {
+      {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
+  };
+  return kPasses;
+}
+
+RootedGraph optimize(RootedGraph in, const PipelineOptions &options, std::string_view last) {
+  const std::vector<Pass> &passes = pipeline();
+  if (!last.empty() &&
+      std::none_of(passes.begin(), passes.end(), [&](const Pass &p) { return p.name == last; })) {
+    std::vector<std::string> names;
+    for (const Pass &p : passes) names.push_back(p.name);
+    fail("no pass named '{}'; the passes are: {}", last, fmt::join(names, ", "));
+  }
+  for (const Pass &p : passes) {
+    if (p.fusion && !options.fusion) continue;
+    in = p.run(in);
+    if (p.name == last) break;
+  }
+  return in;
+}
+
+std::vector<NodeId> sink_nodes(const Graph &g) {
+  std::vector<bool> used(g.size(), false);
+  for (const Node &n : g.nodes())
+    for (NodeId in : n.inputs) used[size_t(in)] = true;
+  std::vector<NodeId> sinks;
+  for (const Node &n : g.nodes())
+    if (!used[size_t(n.id)]) sinks.push_back(n.id);
+  return sinks;
+}
+
+} // namespace kiln

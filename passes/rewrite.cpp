@@ -1,0 +1,47 @@
+#include "passes/rewrite.h"
+
+#include "ir/error.h"
+
+namespace kiln {
+
+Rewriter::Rewriter(const RootedGraph &in) : in_(in), map_(in.graph.size(), -1) {}
+
+NodeId Rewriter::copy(const Node &n) {
+  NodeId id = out_.add_node(n.op->name, n.name, mapped_inputs(n), n.attrs);
+  replace(n.id, id);
+  return id;
+}
+
+NodeId Rewriter::operator[](NodeId old) const {
+  NodeId now = map_[size_t(old)];
+  if (now < 0)
+    fail("internal error: a pass dropped {}, which is still used", in_.graph.node(old).describe());
+  return now;
+}
+
+std::vector<NodeId> Rewriter::mapped_inputs(const Node &n) const {
+  std::vector<NodeId> inputs;
+  for (NodeId in : n.inputs) inputs.push_back((*this)[in]);
+  return inputs;
+}
+
+RootedGraph Rewriter::finish() && {
+  RootedGraph out{std::move(out_), {}};
+  for (NodeId r : in_.roots) out.roots.push_back((*this)[r]);
+  return out;
+}
+
+std::vector<std::vector<NodeId>> users_of(const Graph &g) {
+  std::vector<std::vector<NodeId>> users(g.size());
+  for (const Node &n : g.nodes())
+    for (NodeId in : n.inputs) users[size_t(in)].push_back(n.id);
+  return users;
+}
+
+std::vector<bool> root_mask(const RootedGraph &in) {
+  std::vector<bool> mask(in.graph.size(), false);
+  for (NodeId r : in.roots) mask[size_t(r)] = true;
+  return mask;
+}
+
+} // namespace kiln

@@ -1,0 +1,43 @@
+// How passes build their output: a Rewriter walks the input graph in order
+// and adds to a new graph the nodes it keeps (copied with their inputs
+// mapped) or their replacements; finish() maps the roots.
+#pragma once
+
+#include "passes/pass.h"
+
+#include <vector>
+
+namespace kiln {
+
+class Rewriter {
+public:
+  explicit Rewriter(const RootedGraph &in);
+
+  const Graph &input() const { return in_.graph; }
+  Graph &output() { return out_; }
+
+  // Adds input node `n` to the output, same op, name and attributes, its
+  // inputs mapped; records and returns its new id.
+  NodeId copy(const Node &n);
+  // Records that output node `now` stands for input node `old`.
+  void replace(NodeId old, NodeId now) { map_[size_t(old)] = now; }
+  // The output node that stands for input node `old`: fails when it was dropped.
+  NodeId operator[](NodeId old) const;
+  bool kept(NodeId old) const { return map_[size_t(old)] >= 0; }
+  std::vector<NodeId> mapped_inputs(const Node &n) const;
+
+  RootedGraph finish() &&;
+
+private:
+  const RootedGraph &in_;
+  Graph out_;
+  std::vector<NodeId> map_;
+};
+
+// users[i]: the nodes that take node i as an input (once per use), in order.
+std::vector<std::vector<NodeId>> users_of(const Graph &g);
+
+// Whether node i is a root, by id.
+std::vector<bool> root_mask(const RootedGraph &in);
+
+} // namespace kiln
