@@ -28,7 +28,14 @@ struct Operand {
   const Tensor *immediate = nullptr; // its one element, bit for bit
 };
 
-using ScalarBody = std::function<V(ScalarBuilder &, std::span<V const>)>;
+// Where a loop kernel stores one of its values.
+struct Store {
+  View view;
+  DType dtype;
+};
+
+// A loop kernel's values for one element, one per Store, from its operands'.
+using LoopBody = std::function<std::vector<V>(llvm::IRBuilder<> &, std::span<V const>)>;
 
 // Emits `for (i = lo; i < hi; ++i) body(i)` at the builder's position.
 void emit_for(llvm::IRBuilder<> &b, V lo, V hi, const std::function<void(V)> &body) {
@@ -143,17 +150,68 @@ public:
   }
 
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override {
-    emit_loop(shape, dst, type, {{src, type, nullptr}},
-              [](ScalarBuilder &, std::span<V const> v) { return v[0]; });
+    emit_loop(shape, {{dst, type}}, {{src, type, nullptr}},
+              [](llvm::IRBuilder<> &, std::span<V const> v) { return std::vector<V>{v[0]}; });
   }
 
   void fill(DType type, const Shape &shape, const View &dst, double value) override {
-    emit_loop(shape, dst, type, {},
-              [&](ScalarBuilder &sb, std::span<V const>) { return sb.constant(value, type); });
+    emit_loop(shape, {{dst, type}}, {}, [&](llvm::IRBuilder<> &b, std::span<V const>) {
+      return std::vector<V>{ScalarBuilder(b, m_, *node_).constant(value, type)};
+    });
+  }
+
+  void fused_loop(const Graph &body) override {
+    const TensorType &out = output_type();
+    // Each member's value: a parameter's is its input's, loaded.
+    auto evaluate = [&](llvm::IRBuilder<> &b, std::span<V const> inputs) {
+      std::vector<V> values(body.size());
+      for (const Node &n : body.nodes()) {
+        if (n.op->source != Source::none) {
+          values[size_t(n.id)] = inputs[size_t(n.attr_int("index"))];
+          continue;
+        }
+        std::vector<V> args;
+        for (NodeId in : n.inputs) args.push_back(values[size_t(in)]);
+        ScalarBuilder sb(b, m_, n);
+        values[size_t(n.id)] = n.op->scalar(sb, args);
+      }
+      return values;
+    };
+    // The last member goes to the output; a member that updates a variable
+    // also to the buffer it updates (the input its parameter stands for, or
+    // the buffer of the member it follows), unless that is the output's: a
+    // fused update's output is its input 0, and the last store must win.
+    std::vector<Store> stores = {{contiguous(output(), out.shape), out.dtype}};
+    std::vector<NodeId> stored = {NodeId(body.size() - 1)};
+    std::vector<Buffer> updated(body.size());
+    for (const Node &n : body.nodes()) {
+      if (n.op->source != Source::none) {
+        updated[size_t(n.id)] = input(size_t(n.attr_int("index")));
+        continue;
+      }
+      if (!n.op->updates_variable) continue;
+      updated[size_t(n.id)] = updated[size_t(n.inputs[0])];
+      Buffer target = updated[size_t(n.id)];
+      if (n.id == stored[0] || (node_->op->updates_variable && target.index == input(0).index))
+        continue;
+      if (n.type.shape.size() != out.shape.size())
+        fail("{}: member {} updates a variable of another shape than the output's",
+             node_->describe(), n.describe());
+      stores.push_back({contiguous(target, out.shape), n.type.dtype});
+      stored.push_back(n.id);
+    }
+    emit_loop(out.shape, stores, elementwise_operands(),
+              [&](llvm::IRBuilder<> &b, std::span<V const> inputs) {
+                std::vector<V> values = evaluate(b, inputs), results;
+                for (NodeId id : stored) results.push_back(values[size_t(id)]);
+                return results;
+              });
   }
 
 private:
-  void emit_elementwise() {
+  // The node's inputs broadcast into its output; one-element constants
+  // become immediates.
+  std::vector<Operand> elementwise_operands() const {
     const TensorType &out = output_type();
     std::vector<Operand> operands;
     for (size_t i = 0; i < node_->inputs.size(); ++i) {
@@ -165,8 +223,16 @@ private:
       operands.push_back(
           {{input(i), 0, ops::broadcast_strides(t.shape, out.shape)}, t.dtype, immediate});
     }
-    emit_loop(out.shape, contiguous(output(), out.shape), out.dtype, operands,
-              [&](ScalarBuilder &sb, std::span<V const> v) { return node_->op->scalar(sb, v); });
+    return operands;
+  }
+
+  void emit_elementwise() {
+    const TensorType &out = output_type();
+    emit_loop(out.shape, {{contiguous(output(), out.shape), out.dtype}}, elementwise_operands(),
+              [&](llvm::IRBuilder<> &b, std::span<V const> v) {
+                ScalarBuilder sb(b, m_, *node_);
+                return std::vector<V>{node_->op->scalar(sb, v)};
+              });
   }
 
   // void kernel(ptr buffers, i64 task_begin, i64 task_end)
@@ -188,12 +254,13 @@ private:
     return b.CreateLoad(b.getPtrTy(), slot, fmt::format("buf{}", buffer.index));
   }
 
-  // dst = body(operands) over `shape`. Tasks are (outer index, chunk of the
+  // dsts = body(srcs) over `shape`. Tasks are (outer index, chunk of the
   // innermost dim) pairs, so large 1-D loops still split across threads.
-  void emit_loop(const Shape &shape, const View &dst, DType dst_type, std::vector<Operand> srcs,
-                 const ScalarBody &body) {
+  void emit_loop(const Shape &shape, const std::vector<Store> &dsts,
+                 const std::vector<Operand> &srcs, const LoopBody &body) {
     if (num_elements(shape) == 0) return;
-    std::vector<const View *> views = {&dst};
+    std::vector<const View *> views;
+    for (const Store &d : dsts) views.push_back(&d.view);
     for (const Operand &s : srcs)
       if (!s.immediate) views.push_back(&s.view);
     MergedLoop loop = merge_dims(shape, views);
@@ -235,9 +302,8 @@ private:
               b.CreateAdd(offsets[v], b.CreateMul(j, b.getInt64(uint64_t(loop.strides[v].back()))));
           return b.CreateInBoundsGEP(memory_type(c_, t), bases[v], at);
         };
-        ScalarBuilder sb(b, m_, *node_);
         std::vector<V> values;
-        size_t v = 1;
+        size_t v = dsts.size();
         for (const Operand &s : srcs) {
           if (s.immediate) {
             values.push_back(immediate_value(b, *s.immediate));
@@ -246,9 +312,12 @@ private:
           V x = b.CreateLoad(memory_type(c_, s.dtype), address(v++, s.dtype));
           values.push_back(s.dtype == DType::boolean ? b.CreateICmpNE(x, b.getInt8(0)) : x);
         }
-        V result = body(sb, values);
-        if (dst_type == DType::boolean) result = b.CreateZExt(result, b.getInt8Ty());
-        b.CreateStore(result, address(0, dst_type));
+        std::vector<V> results = body(b, values);
+        for (size_t d = 0; d < dsts.size(); ++d) {
+          V result = results[d];
+          if (dsts[d].dtype == DType::boolean) result = b.CreateZExt(result, b.getInt8Ty());
+          b.CreateStore(result, address(d, dsts[d].dtype));
+        }
       });
     });
     b.CreateRetVoid();

@@ -59,6 +59,10 @@ public:
   virtual void copy(DType type, const Shape &shape, const View &dst, const View &src) = 0;
   // dst[i] = value over `shape`.
   virtual void fill(DType type, const Shape &shape, const View &dst, double value) = 0;
+  // One loop over the output evaluating a fused node's elementwise body
+  // (ops/fusion.h) element by element: the node's inputs broadcast into the
+  // output; members that update a variable store into it as they go.
+  virtual void fused_loop(const Graph &body) = 0;
 };
 
 // The contiguous view of a whole buffer of `shape`.

@@ -1,5 +1,7 @@
 #include "ir/attr.h"
 
+#include "ir/graph.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -8,8 +10,8 @@
 namespace kiln {
 
 std::string_view to_string(AttrKind k) {
-  static constexpr std::array<std::string_view, 8> kNames = {
-      "int", "float", "bool", "string", "int list", "float list", "dtype", "tensor"};
+  static constexpr std::array<std::string_view, 9> kNames = {
+      "int", "float", "bool", "string", "int list", "float list", "dtype", "tensor", "graph"};
   return kNames[static_cast<size_t>(k)];
 }
 
@@ -32,6 +34,13 @@ std::string to_string(const AttrValue &v) {
       for (int64_t i = 0; i < x.size(); ++i) values.push_back(x.get(i));
       return fmt::format("{}{{{}}}", x.summary(), fmt::join(values, ", "));
     }
+    // A fused body lists what it computes: its nodes other than parameters.
+    std::string operator()(const std::shared_ptr<const Graph> &body) const {
+      std::vector<std::string> members;
+      for (const Node &n : body->nodes())
+        if (n.op->source == Source::none) members.push_back(n.name);
+      return fmt::format("[{}]", fmt::join(members, ", "));
+    }
   };
   return std::visit(Printer{}, v);
 }
@@ -43,6 +52,8 @@ bool attr_equal(const AttrValue &a, const AttrValue &b) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, Tensor>)
           return x.identical(std::get<Tensor>(b));
+        else if constexpr (std::is_same_v<T, std::shared_ptr<const Graph>>)
+          return *x == *std::get<T>(b);
         else
           return x == std::get<T>(b);
       },

@@ -7,16 +7,21 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace kiln {
 
-using AttrValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
-                               std::vector<double>, DType, Tensor>;
+class Graph;
 
-enum class AttrKind { i, f, b, s, ints, floats, dtype, tensor };
+// A graph attribute is the body of a fused node: a small graph whose
+// `parameter` nodes stand for the node's inputs (ops/fusion.h).
+using AttrValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
+                               std::vector<double>, DType, Tensor, std::shared_ptr<const Graph>>;
+
+enum class AttrKind { i, f, b, s, ints, floats, dtype, tensor, graph };
 
 inline AttrKind kind_of(const AttrValue &v) { return static_cast<AttrKind>(v.index()); }
 std::string_view to_string(AttrKind k);

@@ -77,7 +77,9 @@ NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<N
   check_attrs(op, attrs, who);
   if (op.updates_variable) {
     const Node &target = nodes_[static_cast<size_t>(inputs.at(0))];
-    if (target.op->source != Source::variable && !target.op->updates_variable)
+    // In a fused body (ops/fusion.h), a parameter stands for the variable.
+    if (target.op->source != Source::variable && !target.op->updates_variable &&
+        target.op->name != "parameter")
       fail("{}: input 0 must be a variable, got {}", who, target.describe());
   }
 

@@ -27,6 +27,10 @@ namespace {
 using kiln::from_proto;
 using kiln::to_proto;
 
+// Graphs nest: a fused node's body is a graph attribute.
+proto::GraphDef to_proto(const Graph &g);
+Graph from_proto(const proto::GraphDef &def, const std::string &origin);
+
 void to_proto(const AttrValue &v, proto::AttrValue &p) {
   struct Writer {
     proto::AttrValue &p;
@@ -42,6 +46,7 @@ void to_proto(const AttrValue &v, proto::AttrValue &p) {
     }
     void operator()(DType x) { p.set_dtype(to_proto(x)); }
     void operator()(const Tensor &x) { to_proto(x, *p.mutable_tensor()); }
+    void operator()(const std::shared_ptr<const Graph> &x) { *p.mutable_graph() = to_proto(*x); }
   };
   std::visit(Writer{p}, v);
 }
@@ -58,6 +63,8 @@ AttrValue from_proto(const proto::AttrValue &p, const std::string &who) {
     return std::vector<double>(p.floats().values().begin(), p.floats().values().end());
   case proto::AttrValue::kDtype: return from_proto(p.dtype(), who);
   case proto::AttrValue::kTensor: return from_proto(p.tensor(), who);
+  case proto::AttrValue::kGraph:
+    return std::make_shared<const Graph>(from_proto(p.graph(), who + ": body"));
   case proto::AttrValue::VALUE_NOT_SET: break;
   }
   fail("{}: attribute has no value", who);
@@ -154,6 +161,10 @@ private:
   Graph graph_;
 };
 
+Graph from_proto(const proto::GraphDef &def, const std::string &origin) {
+  return GraphLoader(def, origin).load();
+}
+
 } // namespace
 
 std::string serialize(const Graph &g, GraphFormat format) {
@@ -195,7 +206,7 @@ Graph deserialize(std::string_view bytes, GraphFormat format, const std::string 
   if (def.format_version() != kFormatVersion)
     fail("{}: format version {} is not supported (this kiln reads version {})", origin,
          def.format_version(), kFormatVersion);
-  return GraphLoader(def, origin).load();
+  return from_proto(def, origin);
 }
 
 GraphFormat format_for(const std::filesystem::path &path) {

@@ -4,6 +4,7 @@
 #include "ops/activations.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
+#include "ops/fusion.h"
 #include "ops/indexing.h"
 #include "ops/matmul.h"
 #include "ops/pool.h"
@@ -31,6 +32,7 @@ const OpRegistry &OpRegistry::get() {
     ops::register_indexing_ops(r);
     ops::register_conv_ops(r);
     ops::register_pool_ops(r);
+    ops::register_fusion_ops(r);
     return r;
   }();
   return registry;

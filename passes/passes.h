@@ -9,4 +9,8 @@ namespace kiln {
 // Drops every node the roots do not need.
 RootedGraph eliminate_dead_code(const RootedGraph &in);
 
+// Groups of elementwise nodes (optimizer updates included) become one fused
+// node each, compiled as one loop (ops/fusion.h).
+RootedGraph fuse_loops(const RootedGraph &in);
+
 } // namespace kiln

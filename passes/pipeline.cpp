@@ -9,6 +9,8 @@ namespace kiln {
 const std::vector<Pass> &pipeline() {
   static const std::vector<Pass> kPasses = {
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
+      {"fuse-loops", "elementwise chains and optimizer updates become one loop each", fuse_loops,
+       /*fusion=*/true},
   };
   return kPasses;
 }

@@ -288,7 +288,9 @@ const std::set<std::string> kNoGradient = {
     "one_hot", "random_uniform", "random_normal",
     // State changes are effects, not functions to differentiate.
     "assign", "assign_add", "assign_sub", "moving_average", "momentum_accumulate", "sgd_update",
-    "momentum_update", "rmsprop_update", "adam_update", "group", "max_pool2d_grad"};
+    "momentum_update", "rmsprop_update", "adam_update", "group", "max_pool2d_grad",
+    // Fused nodes are made by the optimizing passes, which run after autodiff.
+    "parameter", "fusion", "fused_update"};
 
 Tensor random_input(const Input &in, std::mt19937 &rng) {
   Tensor t = test::random_tensor(f64, bind_batch(in.shape, kBatch), rng, in.lo, in.hi);

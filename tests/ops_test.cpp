@@ -302,6 +302,29 @@ std::vector<OpCase> cases() {
          {{"momentum", 0.9}, {"nesterov", true}, {"weight_decay", 0.01}});
   update("rmsprop_update", {{{1037}, {1037}, {1037}, {}}}, {{"weight_decay", 0.01}});
   update("adam_update", {{{4, 5}, {4, 5}, {4, 5}, {}, {}, {}}}, {{"epsilon", 1e-3}});
+  // Fused bodies (ops/fusion.h): broadcast operands, mixed dtypes, and
+  // updates that store into their variable as the loop goes.
+  c.push_back({"fusion",
+               [](const std::vector<Value> &v) {
+                 return test::fused(v, [](const std::vector<Value> &p) {
+                   return select(greater(p[0], p[1]), tanh(p[0] * p[1]), neg(p[2]));
+                 });
+               },
+               {{{4, 5}, {5}, {4, 5}}, {{3}, {}, {3}}, {{1037}, {1037}, {}}},
+               {f32, f64}});
+  c.push_back({"fused_update",
+               [](const std::vector<Value> &v) {
+                 Value var = variable(*v[0].graph, "var", v[0].dtype(), v[0].shape(),
+                                      Init::uniform(2).seed(1));
+                 return test::fused(
+                     {var, v[1], v[2]},
+                     [](const std::vector<Value> &p) {
+                       return assign_sub(assign_add(p[0], p[1] * p[2]), p[2]);
+                     },
+                     "fused_update");
+               },
+               {{{4, 5}, {4, 5}, {5}}, {{1037}, {1037}, {}}},
+               {f32, f64}});
   c.push_back({"group",
                [](const std::vector<Value> &v) { return group(*v[0].graph, {v[0] + 1.0}); },
                {{{3}}}});

@@ -5,6 +5,7 @@
 #include "ir/error.h"
 #include "ir/serialize.h"
 #include "passes/autodiff.h"
+#include "test_util.h"
 
 #include <catch2/catch.hpp>
 
@@ -51,6 +52,11 @@ Graph every_op_graph() {
   optim::RMSProp{}.minimize(loss, {w});
   optim::Adam{}.minimize(loss, {w});
   assign_sub(assign(w, w * 0.5f), 1.0f);
+  // Fused nodes, as the fusion pass makes them (with their bodies' parameters).
+  Value f = test::fused({x, c}, [](const std::vector<Value> &p) { return relu(p[0] * p[1]); });
+  test::fused(
+      {w, dw}, [](const std::vector<Value> &p) { return assign_add(p[0], p[1]); }, "fused_update");
+  (void)f;
   (void)r, (void)idx, (void)dx, (void)dw;
   // Convolution and pooling; their gradients add the backprop and *_grad ops.
   Value img = placeholder(g, "img", f32, {batch, 2, 6, 6});
@@ -67,7 +73,12 @@ Graph every_op_graph() {
 TEST_CASE("the round-trip graph uses every op", "[serialize]") {
   Graph g = every_op_graph();
   std::set<std::string> used;
-  for (const Node &n : g.nodes()) used.insert(n.op->name);
+  for (const Node &n : g.nodes()) {
+    used.insert(n.op->name);
+    if (auto body = n.attrs.find("body"); body != n.attrs.end())
+      for (const Node &member : std::get<std::shared_ptr<const Graph>>(body->second)->nodes())
+        used.insert(member.op->name);
+  }
   for (const OpDef &op : OpRegistry::get().all()) {
     INFO(op.name);
     CHECK(used.count(op.name) == 1);

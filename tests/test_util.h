@@ -8,10 +8,29 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
 namespace kiln::test {
+
+// A fused node (ops/fusion.h) over `inputs` whose body computes
+// `members(parameters)`: what the fusion pass makes, built by hand.
+inline Value fused(const std::vector<Value> &inputs,
+                   const std::function<Value(const std::vector<Value> &)> &members,
+                   const std::string &op = "fusion") {
+  auto body = std::make_shared<Graph>();
+  std::vector<Value> parameters;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    parameters.push_back(
+        apply(*body, "parameter", {},
+              {{"index", int64_t(i)}, {"dtype", inputs[i].dtype()}, {"shape", inputs[i].shape()}},
+              inputs[i].name()));
+  members(parameters);
+  return apply(*inputs[0].graph, op, inputs,
+               {{"kind", std::string("loop")}, {"body", std::shared_ptr<const Graph>(body)}});
+}
 
 // Uniform values in [lo, hi]; integers round, bools are 0/1.
 inline Tensor random_tensor(DType dtype, const Shape &shape, std::mt19937 &rng, double lo = -3,

@@ -1,0 +1,18 @@
+// Fused nodes, what passes/fuse.cpp makes of a group of nodes so that the
+// compiler emits one kernel for all of them. A fused node's `body` attribute
+// is a graph of its members; the body's `parameter` nodes stand for the fused
+// node's inputs (attribute `index`), and its last node is the fused node's
+// value. Dumps list the members (ir/attr.h prints a body as its node names).
+//  - fusion {kind="loop"}: elementwise members, evaluated element by element
+//    in one loop over the output (inputs broadcast into it).
+//  - fused_update {kind="loop"}: the same, with members that update
+//    variables (an optimizer step for one variable: moving averages of the
+//    gradient and the update of the weight): each stores into its variable as
+//    the loop goes. Its value is its last member's, the update of input 0.
+#pragma once
+
+#include "ir/op.h"
+
+namespace kiln::ops {
+void register_fusion_ops(OpRegistry &registry);
+}

@@ -1,0 +1,157 @@
+// Loop fusion: groups of elementwise nodes of one shape become one fused
+// node each (ops/fusion.h), which the compiler emits as one loop. Greedy,
+// from the last node back, as XLA's instruction fusion does: a node joins
+// the group of its users when all of them are in one group and it has that
+// group's shape (so nothing is computed twice), otherwise it starts a group.
+//
+// Members move to the group's last position. That is safe for data (their
+// users are in the group) but not always for state: a member that updates a
+// variable must not move past a node that reads the variable, nor a member
+// that reads a variable past an update of it (docs/decisions.md, "Training").
+#include "passes/passes.h"
+#include "passes/rewrite.h"
+
+#include <memory>
+
+namespace kiln {
+
+namespace {
+
+bool elementwise(const Node &n) {
+  return n.op->scalar && (!n.op->stateful || n.op->updates_variable);
+}
+
+// Only orders its inputs before it (optimizer targets): a fused node can
+// stand in for a member it takes.
+bool control_only(const Node &n) { return n.op->name == "group"; }
+
+class Fusion {
+public:
+  explicit Fusion(const RootedGraph &in)
+      : in_(in), g_(in.graph), users_(users_of(g_)), is_root_(root_mask(in)), group_(g_.size(), -1),
+        variable_(g_.size(), -1) {
+    for (const Node &n : g_.nodes()) {
+      if (n.op->source == Source::variable) variable_[size_t(n.id)] = n.id;
+      if (n.op->updates_variable) variable_[size_t(n.id)] = variable_[size_t(n.inputs[0])];
+    }
+  }
+
+  RootedGraph run() {
+    for (NodeId id = NodeId(g_.size()); id-- > 0;)
+      if (elementwise(g_.node(id))) group_[size_t(id)] = joinable_group(g_.node(id)).value_or(id);
+    return rewrite();
+  }
+
+private:
+  // The group `n` can join, if any.
+  std::optional<NodeId> joinable_group(const Node &n) const {
+    if (is_root_[size_t(n.id)]) return std::nullopt;
+    std::optional<NodeId> group;
+    for (NodeId u : users_[size_t(n.id)]) {
+      if (control_only(g_.node(u))) continue;
+      NodeId ug = group_[size_t(u)];
+      if (ug < 0 || (group && *group != ug)) return std::nullopt;
+      group = ug;
+    }
+    if (!group) return std::nullopt;
+    const Node &root = g_.node(*group);
+    for (NodeId u : users_[size_t(n.id)])
+      if (control_only(g_.node(u)) && u < root.id) return std::nullopt;
+    if (n.type.shape != root.type.shape) return std::nullopt;
+    if (n.op->updates_variable && (!root.op->updates_variable || root.inputs[0] == n.id))
+      return std::nullopt;
+    if (!state_allows_move(n, *group)) return std::nullopt;
+    return group;
+  }
+
+  // Whether `n` may move to its group's position (after the nodes between).
+  bool state_allows_move(const Node &n, NodeId group) const {
+    std::vector<NodeId> reads = variables_read(n);
+    NodeId writes = n.op->updates_variable ? variable_[size_t(n.id)] : -1;
+    for (NodeId x = n.id + 1; x < group; ++x) {
+      if (group_[size_t(x)] == group) continue;
+      const Node &other = g_.node(x);
+      NodeId other_writes = other.op->updates_variable ? variable_[size_t(x)] : -1;
+      for (NodeId v : reads)
+        if (v == other_writes) return false;
+      if (writes >= 0)
+        for (NodeId v : variables_read(other))
+          if (v == writes) return false;
+    }
+    return true;
+  }
+
+  // The variables whose value `n` reads: inputs that are variables or updates.
+  std::vector<NodeId> variables_read(const Node &n) const {
+    std::vector<NodeId> vars;
+    for (NodeId in : n.inputs)
+      if (variable_[size_t(in)] >= 0) vars.push_back(variable_[size_t(in)]);
+    return vars;
+  }
+
+  RootedGraph rewrite() {
+    std::vector<std::vector<NodeId>> members(g_.size());
+    for (const Node &n : g_.nodes())
+      if (group_[size_t(n.id)] >= 0) members[size_t(group_[size_t(n.id)])].push_back(n.id);
+    Rewriter r(in_);
+    for (const Node &n : g_.nodes()) {
+      NodeId group = group_[size_t(n.id)];
+      if (group < 0 || members[size_t(group)].size() == 1) {
+        r.copy(n);
+      } else if (group == n.id) {
+        NodeId fused = add_fused(r, members[size_t(group)]);
+        for (NodeId m : members[size_t(group)]) r.replace(m, fused);
+      }
+    }
+    return std::move(r).finish();
+  }
+
+  // One fused node for `members` (in graph order; the last is the root).
+  NodeId add_fused(Rewriter &r, const std::vector<NodeId> &members) {
+    const Node &root = g_.node(members.back());
+    std::vector<bool> member(g_.size(), false);
+    for (NodeId m : members) member[size_t(m)] = true;
+    // External inputs in order of first use; an update's variable first.
+    std::vector<NodeId> inputs;
+    auto add_input = [&](NodeId in) {
+      if (!member[size_t(in)] && std::find(inputs.begin(), inputs.end(), in) == inputs.end())
+        inputs.push_back(in);
+    };
+    if (root.op->updates_variable) add_input(root.inputs[0]);
+    for (NodeId m : members)
+      for (NodeId in : g_.node(m).inputs) add_input(in);
+
+    auto body = std::make_shared<Graph>();
+    std::vector<NodeId> body_id(g_.size(), -1);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Node &in = g_.node(inputs[i]);
+      body_id[size_t(in.id)] = body->add_node(
+          "parameter", in.name, {},
+          {{"index", int64_t(i)}, {"dtype", in.type.dtype}, {"shape", in.type.shape}});
+    }
+    for (NodeId m : members) {
+      const Node &n = g_.node(m);
+      std::vector<NodeId> body_inputs;
+      for (NodeId in : n.inputs) body_inputs.push_back(body_id[size_t(in)]);
+      body_id[size_t(m)] = body->add_node(n.op->name, n.name, std::move(body_inputs), n.attrs);
+    }
+    std::vector<NodeId> outer_inputs;
+    for (NodeId in : inputs) outer_inputs.push_back(r[in]);
+    return r.output().add_node(
+        root.op->updates_variable ? "fused_update" : "fusion", root.name, std::move(outer_inputs),
+        {{"kind", std::string("loop")}, {"body", std::shared_ptr<const Graph>(std::move(body))}});
+  }
+
+  const RootedGraph &in_;
+  const Graph &g_;
+  std::vector<std::vector<NodeId>> users_;
+  std::vector<bool> is_root_;
+  std::vector<NodeId> group_;    // the id of the group's root (its last node); -1: not fused
+  std::vector<NodeId> variable_; // for variables and updates: the variable
+};
+
+} // namespace
+
+RootedGraph fuse_loops(const RootedGraph &in) { return Fusion(in).run(); }
+
+} // namespace kiln

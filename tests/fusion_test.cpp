@@ -1,0 +1,118 @@
+// Loop fusion (passes/fuse.cpp): what it groups, that it keeps graph-order
+// state semantics, and that fused training computes what unfused training
+// does.
+#include "frontends/losses.h"
+#include "frontends/nn.h"
+#include "frontends/optim.h"
+#include "passes/passes.h"
+#include "runtime/reference.h"
+#include "runtime/session.h"
+#include "test_util.h"
+
+using namespace kiln;
+
+namespace {
+
+int count_op(const Graph &g, std::string_view op) {
+  return int(std::count_if(g.nodes().begin(), g.nodes().end(),
+                           [&](const Node &n) { return n.op->name == op; }));
+}
+
+const Graph &body_of(const Node &n) {
+  return *std::get<std::shared_ptr<const Graph>>(n.attr("body"));
+}
+
+struct Mlp {
+  Graph g;
+  Value x, y, loss, train;
+  Mlp() {
+    x = placeholder(g, "x", f32, {batch, 12});
+    y = placeholder(g, "y", i32, {batch});
+    Value h = nn::dense(g, x, 16, nn::relu);
+    loss = mean(nn::softmax_cross_entropy(nn::dense(g, h, 5), y));
+    train = optim::Adam{.lr = 1e-2}.minimize(loss);
+  }
+};
+
+} // namespace
+
+TEST_CASE("an elementwise chain with a broadcast operand becomes one fused node", "[fusion]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 8});
+  Value b = variable(g, "b", f32, {8});
+  Value y = tanh(relu(x + b) * 2.0f);
+  RootedGraph fused = fuse_loops({g, {y.id}});
+  const Node &root = fused.graph.node(fused.roots[0]);
+  CHECK(root.op->name == "fusion");
+  CHECK(root.name == y.name()); // a fetch keeps its name
+  std::vector<std::string> members;
+  for (const Node &n : body_of(root).nodes())
+    if (n.op->source == Source::none) members.push_back(n.op->name);
+  CHECK(members == std::vector<std::string>{"add", "relu", "mul", "tanh"});
+  // x, b and the constant 2 are its inputs.
+  CHECK(root.inputs.size() == 3);
+}
+
+TEST_CASE("fusion keeps a value that is fetched or used outside the group", "[fusion]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {4});
+  Value a = exp(x);
+  Value b = a + 1.0f, c = a * 2.0f; // a has users in two groups
+  Value d = neg(b);
+  RootedGraph fused = fuse_loops({g, {d.id, c.id, b.id}});
+  // b is fetched, so neg(b) cannot absorb it; a feeds two groups.
+  CHECK(count_op(fused.graph, "fusion") == 0);
+  CHECK(fused.graph.size() == g.size());
+}
+
+TEST_CASE("an optimizer step for one variable becomes one fused update", "[fusion]") {
+  Mlp m;
+  RootedGraph fused = fuse_loops({m.g, {m.loss.id, m.train.id}});
+  // Adam: two moving averages and the update, per variable (4 variables).
+  CHECK(count_op(m.g, "adam_update") == 4);
+  CHECK(count_op(fused.graph, "adam_update") == 0);
+  CHECK(count_op(fused.graph, "moving_average") == 0);
+  CHECK(count_op(fused.graph, "fused_update") == 4);
+  for (const Node &n : fused.graph.nodes())
+    if (n.op->name == "fused_update") CHECK(count_op(body_of(n), "moving_average") == 2);
+}
+
+TEST_CASE("fused training computes what unfused training does", "[fusion]") {
+  Mlp m;
+  std::mt19937 rng(3);
+  Tensor labels(i32, {32});
+  for (int64_t i = 0; i < labels.size(); ++i) labels.set(i, double(rng() % 5));
+  Feeds feeds = {{"x", test::random_tensor(f32, {32, 12}, rng)}, {"y", labels}};
+  Session fused(m.g, {.threads = 2});
+  Session plain(m.g, {.threads = 2, .passes = {.fusion = false}});
+  for (int step = 0; step < 3; ++step) {
+    Tensor a = fused.run(feeds, {m.loss}, {m.train})[0];
+    Tensor b = plain.run(feeds, {m.loss}, {m.train})[0];
+    // The fused loops do the same operations in the same order.
+    CHECK(test::compare(a, b, 0) == "");
+  }
+  for (const Node &n : m.g.nodes())
+    if (n.op->source == Source::variable) {
+      INFO(n.name);
+      CHECK(test::compare(fused.variable(n.name), plain.variable(n.name), 0) == "");
+    }
+}
+
+TEST_CASE("fusion does not move an update past a read of its variable", "[fusion]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {3});
+  Value s = variable(g, "s", f32, {3}, Init::ones());
+  Value w = variable(g, "w", f32, {3}, Init::ones());
+  Value s_new = assign_add(s, x);
+  Value read = s * 3.0f; // after the update in graph order: sees the new s
+  Value w_new = assign_add(w, s_new * 2.0f);
+  RootedGraph fused = fuse_loops({g, {read.id, w_new.id}});
+  // s_new * 2 joins w's update; s_new may not, `read` is between them.
+  CHECK(count_op(fused.graph, "assign_add") == 1);
+  Feeds feeds = {{"x", Tensor::from<float>({3}, {1, 2, 3})}};
+  Session session(g);
+  std::vector<Tensor> got = session.run(feeds, {read, w_new});
+  std::vector<Tensor> want = run_reference(g, feeds, {read, w_new});
+  CHECK(test::compare(got[0], want[0], 0) == "");
+  CHECK(test::compare(got[1], want[1], 0) == "");
+}
