@@ -6,6 +6,9 @@
 
 namespace kiln {
 
+// Replaces each node computed from constants alone by a constant of its value.
+RootedGraph fold_constants(const RootedGraph &in);
+
 // Drops every node the roots do not need.
 RootedGraph eliminate_dead_code(const RootedGraph &in);
 

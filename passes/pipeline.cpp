@@ -8,6 +8,7 @@ namespace kiln {
 
 const std::vector<Pass> &pipeline() {
   static const std::vector<Pass> kPasses = {
+      {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
   };
   return kPasses;
