@@ -9,6 +9,8 @@ namespace kiln {
 const std::vector<Pass> &pipeline() {
   static const std::vector<Pass> kPasses = {
       {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
+      {"simplify", "algebraic identities: x * 1, x + 0, double transposes, no-op reshapes",
+       simplify_algebra},
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
   };
   return kPasses;
