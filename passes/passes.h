@@ -13,6 +13,9 @@ RootedGraph fold_constants(const RootedGraph &in);
 // reshape chains, reshapes/casts/broadcasts to the type x already has.
 RootedGraph simplify_algebra(const RootedGraph &in);
 
+// Merges nodes that compute the same value from the same inputs.
+RootedGraph eliminate_common_subexpressions(const RootedGraph &in);
+
 // Drops every node the roots do not need.
 RootedGraph eliminate_dead_code(const RootedGraph &in);
 
