@@ -7,7 +7,7 @@
 //   max, min whose result has the type of input 0 -> input 0 (a reshape to
 //   its own shape, a cast to its own dtype, a sum over kept size-1 dims, a
 //   concat with only empty others: autodiff builds such nodes)
-// All are exact, except that x + 0 turns a -0 in x into +0.
+// All are exact, except that x + 0 -> x keeps a -0 of x that the add makes +0.
 //
 // A node is replaced by another only when that one has exactly its type
 // (x * ones([4, 3]) with x of [3] broadcasts: it stays), and never when the
