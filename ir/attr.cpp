@@ -60,4 +60,13 @@ bool attr_equal(const AttrValue &a, const AttrValue &b) {
       a);
 }
 
+bool attrs_equal(const Attrs &a, const Attrs &b) {
+  if (a.size() != b.size()) return false;
+  for (const auto &[key, value] : a) {
+    auto it = b.find(key);
+    if (it == b.end() || !attr_equal(value, it->second)) return false;
+  }
+  return true;
+}
+
 } // namespace kiln

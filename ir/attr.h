@@ -34,4 +34,7 @@ bool attr_equal(const AttrValue &a, const AttrValue &b);
 
 using Attrs = std::map<std::string, AttrValue, std::less<>>;
 
+// The same keys with attr_equal values.
+bool attrs_equal(const Attrs &a, const Attrs &b);
+
 } // namespace kiln

@@ -125,12 +125,8 @@ bool Graph::operator==(const Graph &other) const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node &a = nodes_[i], &b = other.nodes_[i];
     if (a.name != b.name || a.op != b.op || a.inputs != b.inputs || !(a.type == b.type) ||
-        a.attrs.size() != b.attrs.size())
+        !attrs_equal(a.attrs, b.attrs))
       return false;
-    for (const auto &[key, value] : a.attrs) {
-      auto it = b.attrs.find(key);
-      if (it == b.attrs.end() || !attr_equal(value, it->second)) return false;
-    }
   }
   return true;
 }

@@ -6,6 +6,16 @@
 
 namespace kiln {
 
+// Replaces each node computed from constants alone by a constant of its value.
+RootedGraph fold_constants(const RootedGraph &in);
+
+// Applies algebraic identities: x * 1, x + 0, neg(neg(x)), transpose and
+// reshape chains, reshapes/casts/broadcasts to the type x already has.
+RootedGraph simplify_algebra(const RootedGraph &in);
+
+// Merges nodes that compute the same value from the same inputs.
+RootedGraph eliminate_common_subexpressions(const RootedGraph &in);
+
 // Drops every node the roots do not need.
 RootedGraph eliminate_dead_code(const RootedGraph &in);
 

@@ -8,6 +8,11 @@ namespace kiln {
 
 const std::vector<Pass> &pipeline() {
   static const std::vector<Pass> kPasses = {
+      {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
+      {"simplify", "algebraic identities: x * 1, x + 0, double transposes, no-op reshapes",
+       simplify_algebra},
+      {"cse", "common subexpressions: merge nodes that compute the same value",
+       eliminate_common_subexpressions},
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
       {"fuse-loops", "elementwise chains and optimizer updates become one loop each", fuse_loops,
        /*fusion=*/true},

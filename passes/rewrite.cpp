@@ -44,4 +44,15 @@ std::vector<bool> root_mask(const RootedGraph &in) {
   return mask;
 }
 
+bool aliases_variable(const Node &n) {
+  return n.op->source == Source::variable || n.op->updates_variable;
+}
+
+std::vector<int> updates_before(const Graph &g) {
+  std::vector<int> count(g.size() + 1, 0);
+  for (const Node &n : g.nodes())
+    count[size_t(n.id) + 1] = count[size_t(n.id)] + (n.op->updates_variable ? 1 : 0);
+  return count;
+}
+
 } // namespace kiln

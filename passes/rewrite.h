@@ -40,4 +40,14 @@ std::vector<std::vector<NodeId>> users_of(const Graph &g);
 // Whether node i is a root, by id.
 std::vector<bool> root_mask(const RootedGraph &in);
 
+// Whether a node's output is a variable's storage: the variable itself and
+// its updates (ir/op.h). Updates rewrite that storage in place as the graph
+// runs in order, so a node that takes such a value as an input reads it as of
+// its own position: two reads agree only when no update runs between them.
+bool aliases_variable(const Node &n);
+
+// updates_before[i]: how many updates_variable nodes come before node i; the
+// extra last entry is their total.
+std::vector<int> updates_before(const Graph &g);
+
 } // namespace kiln
