@@ -136,6 +136,10 @@ TEST_CASE("the pipeline tidies a gradient graph", "[passes]") {
   check_listing(out, "gradients.after-dce.txt");
   check_same_values(in, out);
   CHECK(out.graph.size() < in.graph.size());
+  // Fusion lists each fused node's members.
+  RootedGraph fused = optimize(in, {}, "fuse-loops");
+  check_listing(fused, "gradients.after-fuse-loops.txt");
+  check_same_values(in, fused);
 }
 
 TEST_CASE("folding, cse and dce each fire on a graph made for them", "[passes]") {
