@@ -1,5 +1,6 @@
 #include "compiler/codegen.h"
 
+#include "compiler/kernels/kernel_abi.h"
 #include "compiler/llvm_types.h"
 #include "compiler/lowering.h"
 #include "compiler/scalar_builder.h"
@@ -115,9 +116,13 @@ public:
       node_->op->lower(*this);
   }
 
-  const Node &node() const override { return *node_; }
+  // While an epilogue's anchor lowers, it sees itself with the fused node's
+  // inputs (through its body's parameters) and output.
+  const Node &node() const override { return anchor_ ? *anchor_ : *node_; }
+  Buffer input(size_t i) const override { return {node_->inputs.at(outer_input(i))}; }
+  Buffer output() const override { return {node_->id}; }
   const TensorType &input_type(size_t i) const override {
-    return types_[static_cast<size_t>(node_->inputs.at(i))];
+    return types_[size_t(node_->inputs.at(outer_input(i)))];
   }
   const TensorType &output_type() const override { return types_[static_cast<size_t>(node_->id)]; }
 
@@ -128,26 +133,21 @@ public:
 
   void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
             double task_cost) override {
+    if (anchor_) { // emitted with the epilogue
+      if (anchor_call_)
+        fail("internal error: {} makes more than one call, an epilogue needs one",
+             anchor_->describe());
+      anchor_call_ = {std::string(function), std::move(args), num_tasks, task_cost};
+      return;
+    }
     if (num_tasks == 0) return;
-    llvm::Function *callee = m_.getFunction(llvm::StringRef(function.data(), function.size()));
-    if (!callee) fail("{}: the kernel library has no function '{}'", node_->describe(), function);
-    if (callee->arg_size() != args.size() + 2)
-      fail("{}: '{}' takes {} arguments, the lowering passes {}", node_->describe(), function,
-           callee->arg_size(), args.size() + 2);
     llvm::IRBuilder<> b(c_);
     llvm::Function *fn = begin_kernel(b, num_tasks, task_cost);
-    std::vector<V> values;
-    for (size_t i = 0; i < args.size(); ++i) {
-      llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
-      values.push_back(args[i].kind == KernelArg::Kind::buffer
-                           ? buffer_pointer(b, fn, {int32_t(args[i].value)})
-                           : llvm::ConstantInt::get(param, uint64_t(args[i].value), true));
-    }
-    values.push_back(fn->getArg(1));
-    values.push_back(fn->getArg(2));
-    b.CreateCall(callee, values);
+    emit_call(b, fn, function, args, fn->getArg(1), fn->getArg(2));
     b.CreateRetVoid();
   }
+
+  void task_box(TaskBox box) override { anchor_box_ = box; }
 
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override {
     emit_loop(shape, {{dst, type}}, {{src, type, nullptr}},
@@ -161,22 +161,11 @@ public:
   }
 
   void fused_loop(const Graph &body) override {
+    body_ = &body;
+    const Node &first = *std::find_if(body.nodes().begin(), body.nodes().end(),
+                                      [](const Node &n) { return n.op->source == Source::none; });
+    if (!first.op->scalar) return emit_epilogue(first);
     const TensorType &out = output_type();
-    // Each member's value: a parameter's is its input's, loaded.
-    auto evaluate = [&](llvm::IRBuilder<> &b, std::span<V const> inputs) {
-      std::vector<V> values(body.size());
-      for (const Node &n : body.nodes()) {
-        if (n.op->source != Source::none) {
-          values[size_t(n.id)] = inputs[size_t(n.attr_int("index"))];
-          continue;
-        }
-        std::vector<V> args;
-        for (NodeId in : n.inputs) args.push_back(values[size_t(in)]);
-        ScalarBuilder sb(b, m_, n);
-        values[size_t(n.id)] = n.op->scalar(sb, args);
-      }
-      return values;
-    };
     // The last member goes to the output; a member that updates a variable
     // also to the buffer it updates (the input its parameter stands for, or
     // the buffer of the member it follows), unless that is the output's: a
@@ -202,28 +191,194 @@ public:
     }
     emit_loop(out.shape, stores, elementwise_operands(),
               [&](llvm::IRBuilder<> &b, std::span<V const> inputs) {
-                std::vector<V> values = evaluate(b, inputs), results;
+                std::vector<V> values = evaluate(b, body, inputs), results;
                 for (NodeId id : stored) results.push_back(values[size_t(id)]);
                 return results;
               });
   }
 
 private:
+  // The fused node's input that body parameter `i` of the anchor stands for.
+  size_t outer_input(size_t i) const {
+    if (!anchor_) return i;
+    return size_t(body_->node(anchor_->inputs.at(i)).attr_int("index"));
+  }
+
+  // The body's values for one element: parameters from `inputs` (one per
+  // fused input), members by their scalar functions, `known` as given.
+  std::vector<V> evaluate(llvm::IRBuilder<> &b, const Graph &body, std::span<V const> inputs,
+                          NodeId known = -1, V known_value = nullptr) {
+    std::vector<V> values(body.size());
+    for (const Node &n : body.nodes()) {
+      if (n.id == known) {
+        values[size_t(n.id)] = known_value;
+      } else if (n.op->source != Source::none) {
+        values[size_t(n.id)] = inputs[size_t(n.attr_int("index"))];
+      } else {
+        std::vector<V> args;
+        for (NodeId in : n.inputs) args.push_back(values[size_t(in)]);
+        ScalarBuilder sb(b, m_, n);
+        values[size_t(n.id)] = n.op->scalar(sb, args);
+      }
+    }
+    return values;
+  }
+
+  void emit_call(llvm::IRBuilder<> &b, llvm::Function *fn, std::string_view function,
+                 const std::vector<KernelArg> &args, V task_begin, V task_end) {
+    llvm::Function *callee = m_.getFunction(llvm::StringRef(function.data(), function.size()));
+    if (!callee) fail("{}: the kernel library has no function '{}'", node_->describe(), function);
+    if (callee->arg_size() != args.size() + 2)
+      fail("{}: '{}' takes {} arguments, the lowering passes {}", node_->describe(), function,
+           callee->arg_size(), args.size() + 2);
+    std::vector<V> values;
+    for (size_t i = 0; i < args.size(); ++i) {
+      llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
+      values.push_back(args[i].kind == KernelArg::Kind::buffer
+                           ? buffer_pointer(b, fn, {int32_t(args[i].value)})
+                           : llvm::ConstantInt::get(param, uint64_t(args[i].value), true));
+    }
+    values.push_back(task_begin);
+    values.push_back(task_end);
+    b.CreateCall(callee, values);
+  }
+
+  // An epilogue fusion (passes/fuse_epilogues.cpp): the anchor's one call,
+  // task by task, each followed by the elementwise members over the box of
+  // the output that task wrote, read back while it is in cache.
+  void emit_epilogue(const Node &anchor) {
+    anchor_ = &anchor;
+    anchor_call_.reset();
+    anchor_box_.reset();
+    anchor.op->lower(*this);
+    anchor_ = nullptr;
+    if (!anchor_call_ || !anchor_box_)
+      fail("internal error: {} did not declare the call and task box an epilogue needs",
+           anchor.describe());
+    const PendingCall call = *anchor_call_;
+    if (call.num_tasks == 0) return;
+    const TensorType &out = output_type();
+    // The epilogue's operands: the inputs its members read (not the anchor's).
+    std::vector<bool> read(node_->inputs.size(), false);
+    for (const Node &n : body_->nodes())
+      if (n.op->source == Source::none && n.id != anchor.id)
+        for (NodeId in : n.inputs)
+          if (body_->node(in).op->source != Source::none)
+            read[size_t(body_->node(in).attr_int("index"))] = true;
+    std::vector<std::pair<size_t, Operand>> operands;
+    for (size_t i = 0; i < read.size(); ++i)
+      if (read[i]) operands.emplace_back(i, operand(i));
+    std::vector<const View *> views;
+    View dst = contiguous(output(), out.shape);
+    views.push_back(&dst);
+    for (const auto &[i, o] : operands)
+      if (!o.immediate) views.push_back(&o.view);
+
+    llvm::IRBuilder<> b(c_);
+    llvm::Function *fn = begin_kernel(b, call.num_tasks, call.task_cost);
+    std::vector<V> bases;
+    for (const View *v : views) bases.push_back(buffer_pointer(b, fn, v->buffer));
+    emit_for(b, fn->getArg(1), fn->getArg(2), [&](V task) {
+      emit_call(b, fn, call.function, call.args, task, b.CreateAdd(task, b.getInt64(1)));
+      emit_box(b, task_dims(b, task, out.shape, views), views, [&](const std::vector<V> &at) {
+        auto address = [&](size_t v, DType t) {
+          return b.CreateInBoundsGEP(memory_type(c_, t), bases[v], at[v]);
+        };
+        std::vector<V> inputs(read.size(), nullptr);
+        size_t v = 1;
+        for (const auto &[i, o] : operands) {
+          if (o.immediate) {
+            inputs[i] = immediate_value(b, *o.immediate);
+            continue;
+          }
+          V x = b.CreateLoad(memory_type(c_, o.dtype), address(v++, o.dtype));
+          inputs[i] = o.dtype == DType::boolean ? b.CreateICmpNE(x, b.getInt8(0)) : x;
+        }
+        V anchor_value = b.CreateLoad(memory_type(c_, out.dtype), address(0, out.dtype));
+        V result = evaluate(b, *body_, inputs, anchor.id, anchor_value).back();
+        b.CreateStore(result, address(0, out.dtype));
+      });
+    });
+    b.CreateRetVoid();
+  }
+
+  // One dim of the box a task writes: indices [lo, hi), and each view's stride.
+  struct BoxDim {
+    V lo, hi;
+    std::vector<int64_t> strides;
+  };
+
+  std::vector<BoxDim> task_dims(llvm::IRBuilder<> &b, V task, const Shape &shape,
+                                const std::vector<const View *> &views) {
+    auto strides_of = [&](size_t d) {
+      std::vector<int64_t> s;
+      for (const View *v : views) s.push_back(v->strides[d]);
+      return s;
+    };
+    auto constant = [&](int64_t x) { return b.getInt64(uint64_t(x)); };
+    auto upto = [&](V lo, int64_t step, int64_t end) {
+      return b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b.CreateAdd(lo, constant(step)),
+                                     constant(end));
+    };
+    if (anchor_box_->kind == TaskBox::Kind::matmul_tiles) {
+      int64_t m = shape[0], n = shape[1], blocks = abi::kiln_matmul_m_blocks(m);
+      V m0 = b.CreateMul(b.CreateURem(task, constant(blocks)), constant(abi::kMatmulTileM));
+      V n0 = b.CreateMul(b.CreateUDiv(task, constant(blocks)), constant(abi::kMatmulTileN));
+      return {{m0, upto(m0, abi::kMatmulTileM, m), strides_of(0)},
+              {n0, upto(n0, abi::kMatmulTileN, n), strides_of(1)}};
+    }
+    V r0 = b.CreateMul(task, constant(anchor_box_->rows));
+    std::vector<BoxDim> dims = {{r0, upto(r0, anchor_box_->rows, shape[0]), strides_of(0)}};
+    // The rest of each row whole, its dims merged where every view allows.
+    std::vector<View> tails;
+    for (const View *v : views)
+      tails.push_back({v->buffer, 0, {v->strides.begin() + 1, v->strides.end()}});
+    std::vector<const View *> tail_views;
+    for (const View &t : tails) tail_views.push_back(&t);
+    MergedLoop rest = merge_dims(Shape(shape.begin() + 1, shape.end()), tail_views);
+    for (size_t d = 0; d < rest.dims.size(); ++d) {
+      std::vector<int64_t> s;
+      for (const auto &view_strides : rest.strides) s.push_back(view_strides[d]);
+      dims.push_back({constant(0), constant(rest.dims[d]), s});
+    }
+    return dims;
+  }
+
+  // Calls at(offsets) for every index of the box, one offset per view.
+  void emit_box(llvm::IRBuilder<> &b, const std::vector<BoxDim> &dims,
+                const std::vector<const View *> &views,
+                const std::function<void(const std::vector<V> &)> &at, size_t d = 0,
+                std::vector<V> offsets = {}) {
+    if (offsets.empty())
+      for (const View *v : views) offsets.push_back(b.getInt64(uint64_t(v->offset)));
+    emit_for(b, dims[d].lo, dims[d].hi, [&](V i) {
+      std::vector<V> next;
+      for (size_t v = 0; v < views.size(); ++v)
+        next.push_back(
+            b.CreateAdd(offsets[v], b.CreateMul(i, b.getInt64(uint64_t(dims[d].strides[v])))));
+      if (d + 1 == dims.size())
+        at(next);
+      else
+        emit_box(b, dims, views, at, d + 1, next);
+    });
+  }
+
   // The node's inputs broadcast into its output; one-element constants
   // become immediates.
   std::vector<Operand> elementwise_operands() const {
-    const TensorType &out = output_type();
     std::vector<Operand> operands;
-    for (size_t i = 0; i < node_->inputs.size(); ++i) {
-      const Node &in = g_.node(node_->inputs[i]);
-      const TensorType &t = input_type(i);
-      const Tensor *immediate = nullptr;
-      if (in.op->source == Source::constant && num_elements(t.shape) == 1)
-        immediate = &in.attr_tensor("value");
-      operands.push_back(
-          {{input(i), 0, ops::broadcast_strides(t.shape, out.shape)}, t.dtype, immediate});
-    }
+    for (size_t i = 0; i < node_->inputs.size(); ++i) operands.push_back(operand(i));
     return operands;
+  }
+
+  Operand operand(size_t i) const {
+    const Node &in = g_.node(node_->inputs[i]);
+    const TensorType &t = input_type(i);
+    const Tensor *immediate = nullptr;
+    if (in.op->source == Source::constant && num_elements(t.shape) == 1)
+      immediate = &in.attr_tensor("value");
+    return {
+        {input(i), 0, ops::broadcast_strides(t.shape, output_type().shape)}, t.dtype, immediate};
   }
 
   void emit_elementwise() {
@@ -330,6 +485,18 @@ private:
   const std::string &prefix_;
   EmittedProgram &out_;
   const Node *node_ = nullptr;
+  // Lowering a fused node: its body, and while the anchor of an epilogue
+  // lowers, the anchor, its call and its task box.
+  struct PendingCall {
+    std::string function;
+    std::vector<KernelArg> args;
+    int64_t num_tasks = 0;
+    double task_cost = 0;
+  };
+  const Graph *body_ = nullptr;
+  const Node *anchor_ = nullptr;
+  std::optional<PendingCall> anchor_call_;
+  std::optional<TaskBox> anchor_box_;
 };
 
 } // namespace

@@ -36,6 +36,14 @@ struct KernelArg {
   static KernelArg int64(int64_t v) { return {Kind::i64, v}; }
 };
 
+// Which part of the output each task of a call writes, for fused epilogues:
+// the tiles of a 2-D matmul output in kernel_abi.h's numbering, or `rows`
+// consecutive indices of the leading dim per task.
+struct TaskBox {
+  enum class Kind { matmul_tiles, leading_rows } kind;
+  int64_t rows = 0;
+};
+
 class Lowering {
 public:
   virtual ~Lowering() = default;
@@ -44,8 +52,8 @@ public:
   virtual const TensorType &input_type(size_t i) const = 0;
   virtual const TensorType &output_type() const = 0;
 
-  Buffer input(size_t i) const { return {node().inputs.at(i)}; }
-  Buffer output() const { return {node().id}; }
+  virtual Buffer input(size_t i) const { return {node().inputs.at(i)}; }
+  virtual Buffer output() const { return {node().id}; }
   // A buffer private to this node's kernels.
   virtual Buffer scratch(DType type, int64_t elements) = 0;
 
@@ -63,6 +71,9 @@ public:
   // (ops/fusion.h) element by element: the node's inputs broadcast into the
   // output; members that update a variable store into it as they go.
   virtual void fused_loop(const Graph &body) = 0;
+  // Declares how the tasks of the call just made split the output (ops
+  // whose OpDef::takes_epilogue holds).
+  virtual void task_box(TaskBox box) = 0;
 };
 
 // The contiguous view of a whole buffer of `shape`.

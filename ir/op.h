@@ -57,6 +57,11 @@ struct OpDef {
   // one): assign ops and optimizer updates. Its output is the variable's
   // storage, so nodes after it in the graph see the new value.
   bool updates_variable = false;
+  // Whether the node's lowering is one kernel-library call whose tasks each
+  // write a box of the output (declared with Lowering::task_box): then its
+  // elementwise consumers can run in the same kernel, on each box while it
+  // is in cache (passes/fuse_epilogues.cpp). Unset: never.
+  std::function<bool(const Node &node)> takes_epilogue;
 
   // Type/shape rule. Inputs may carry the symbolic batch dim. Fails with kiln::fail;
   // the graph prefixes the node's name.

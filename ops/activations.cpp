@@ -53,7 +53,9 @@ std::vector<ElementwiseSpec> activations() {
       activation(
           "relu", {}, [](const Node &, double x) { return x > 0 ? x : 0.0; },
           [](ScalarBuilder &b, V x) { return b.max(x, b.constant(0, x)); },
-          [](const GradContext &c) { return select(greater(c.x(0), 0.0), c.dy, 0.0); }),
+          // From the output (relu(x) > 0 exactly when x > 0): the input
+          // then has no user but relu, which fusion can absorb.
+          [](const GradContext &c) { return select(greater(c.output, 0.0), c.dy, 0.0); }),
       activation(
           "leaky_relu", {alpha_leaky},
           [](const Node &n, double x) { return x > 0 ? x : n.attr_float("alpha") * x; },

@@ -156,7 +156,10 @@ void lower_conv(Kind kind, compiler::Lowering &l) {
     all.insert(all.end(), args.begin(), args.end());
     l.call(fmt::format("kiln_{}_{}", name, suffix), std::move(all), tasks, cost);
   };
-  if (kind == Kind::forward) return call("conv2d", {l.input(0), l.input(1), l.output(), col});
+  if (kind == Kind::forward) {
+    call("conv2d", {l.input(0), l.input(1), l.output(), col});
+    return l.task_box({compiler::TaskBox::Kind::leading_rows, chunk});
+  }
   if (kind == Kind::input)
     return call("conv2d_backprop_input", {l.input(0), l.input(1), l.output(), col});
   const TensorType &w = l.output_type();
@@ -208,6 +211,7 @@ OpDef conv_op(std::string name, Kind kind) {
     reference_conv(kind, node, in, out);
   };
   def.lower = [kind](compiler::Lowering &l) { lower_conv(kind, l); };
+  if (kind == Kind::forward) def.takes_epilogue = [](const Node &) { return true; };
   def.grad = [kind](const GradContext &c, size_t i) { return grad_conv(kind, c, i); };
   return def;
 }

@@ -46,11 +46,18 @@ TensorType infer_fused(const Node &node, std::span<const TensorType> in) {
   if (parameters != in.size())
     fail("the body has {} parameters for {} inputs", parameters, in.size());
   if (body.size() == parameters) fail("the body computes nothing");
+  // An output fusion's first member is its anchor, the rest elementwise.
+  bool anchored = node.attr_string("kind") == "output";
   for (const Node &n : body.nodes()) {
     if (n.op->source != Source::none && n.op->name != "parameter")
       fail("body member {} is a source: bodies take sources as inputs", n.describe());
-    if (n.op->source == Source::none && !n.op->scalar)
+    if (n.op->source != Source::none || n.op->scalar) continue;
+    if (!anchored || n.id != NodeId(parameters) || !n.op->takes_epilogue ||
+        !n.op->takes_epilogue(n))
       fail("body member {} is not elementwise", n.describe());
+    if (!(n.type == body.nodes().back().type))
+      fail("the anchor {} is {}, the fused node {}", n.describe(), to_string(n.type),
+           to_string(body.nodes().back().type));
   }
   return body.nodes().back().type;
 }

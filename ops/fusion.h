@@ -5,7 +5,10 @@
 // value. Dumps list the members (ir/attr.h prints a body as its node names).
 //  - fusion {kind="loop"}: elementwise members, evaluated element by element
 //    in one loop over the output (inputs broadcast into it).
-//  - fused_update {kind="loop"}: the same, with members that update
+//  - fusion {kind="output"}: a matmul or conv2d (the anchor, its first
+//    member) and elementwise members after it, run on each part of the
+//    output as the anchor's tasks finish it (an epilogue: bias, activation).
+//  - fused_update {kind="loop"}: a loop with members that update
 //    variables (an optimizer step for one variable: moving averages of the
 //    gradient and the update of the weight): each stores into its variable as
 //    the loop goes. Its value is its last member's, the update of input 0.

@@ -23,4 +23,8 @@ RootedGraph eliminate_dead_code(const RootedGraph &in);
 // node each, compiled as one loop (ops/fusion.h).
 RootedGraph fuse_loops(const RootedGraph &in);
 
+// A matmul or conv2d absorbs its elementwise user (bias, activation): one
+// kernel runs it on each tile of the output as it is computed.
+RootedGraph fuse_epilogues(const RootedGraph &in);
+
 } // namespace kiln

@@ -16,6 +16,8 @@ const std::vector<Pass> &pipeline() {
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
       {"fuse-loops", "elementwise chains and optimizer updates become one loop each", fuse_loops,
        /*fusion=*/true},
+      {"fuse-epilogues", "matmul and conv2d absorb their elementwise user (bias, activation)",
+       fuse_epilogues, /*fusion=*/true},
   };
   return kPasses;
 }
