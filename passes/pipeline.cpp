@@ -9,6 +9,7 @@ namespace kiln {
 const std::vector<Pass> &pipeline() {
   static const std::vector<Pass> kPasses = {
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
+      {"schedule", "order the nodes to keep live memory low (state order kept)", schedule},
   };
   return kPasses;
 }
