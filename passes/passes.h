@@ -27,4 +27,8 @@ RootedGraph fuse_loops(const RootedGraph &in);
 // kernel runs it on each tile of the output as it is computed.
 RootedGraph fuse_epilogues(const RootedGraph &in);
 
+// Reorders the nodes to keep live memory low, keeping the order between
+// variable updates and their readers, and between random ops.
+RootedGraph schedule(const RootedGraph &in);
+
 } // namespace kiln

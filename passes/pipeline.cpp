@@ -18,6 +18,7 @@ const std::vector<Pass> &pipeline() {
        /*fusion=*/true},
       {"fuse-epilogues", "matmul and conv2d absorb their elementwise user (bias, activation)",
        fuse_epilogues, /*fusion=*/true},
+      {"schedule", "order the nodes to keep live memory low (state order kept)", schedule},
   };
   return kPasses;
 }

@@ -1,7 +1,7 @@
 #include "runtime/session.h"
 
-#include "compiler/compile.h"
 #include "ir/error.h"
+#include "runtime/compiled_graph.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
@@ -19,11 +19,10 @@ namespace kiln {
 // (the roots), from the graph the passes made of the session's; its buffers
 // are allocated once.
 struct Session::Executable {
-  RootedGraph optimized;
-  compiler::Program program;
-  std::vector<TensorType> types; // the graph's types at this batch size
-  std::vector<Tensor> storage;   // computed and scratch buffers
-  std::vector<void *> table;     // the kernels' buffer table
+  CompiledGraph compiled;
+  Tensor arena;                // the planned buffers, one byte per element
+  std::vector<Tensor> storage; // computed and scratch buffers outside the arena
+  std::vector<void *> table;   // the kernels' buffer table
   uint64_t last_use = 0;
 };
 
@@ -88,21 +87,22 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   }
 
   auto e = std::make_unique<Executable>();
-  e->optimized = optimize({graph_, roots}, options_.passes);
-  const Graph &g = e->optimized.graph;
-  e->types = bind_types(g, batch_size);
-  std::vector<NodeId> schedule;
-  for (const Node &n : g.nodes())
-    if (n.op->source == Source::none) schedule.push_back(n.id);
-  e->program = runtime_->compiler.compile(g, e->types, schedule);
+  e->compiled = compile_graph(runtime_->compiler, optimize({graph_, roots}, options_.passes),
+                              batch_size, options_.memory_planning);
+  const Graph &g = e->compiled.graph.graph;
+  const compiler::Program &program = e->compiled.program;
+  const std::optional<compiler::MemoryPlan> &plan = e->compiled.memory;
+  if (plan) e->arena = Tensor(DType::boolean, {int64_t(plan->arena_bytes)});
   // Sources point at their data (placeholders at their feeds, in run());
   // computed nodes and scratch get storage.
-  e->table.assign(e->program.buffers.size(), nullptr);
-  for (size_t i = 0; i < e->program.buffers.size(); ++i) {
-    const compiler::BufferInfo &b = e->program.buffers[i];
+  e->table.assign(program.buffers.size(), nullptr);
+  for (size_t i = 0; i < program.buffers.size(); ++i) {
+    const compiler::BufferInfo &b = program.buffers[i];
     const Node *n = b.node >= 0 ? &g.node(b.node) : nullptr;
     Source source = n ? n->op->source : Source::none;
-    if (source == Source::variable) {
+    if (plan && plan->buffers[i].in_arena) {
+      e->table[i] = static_cast<std::byte *>(e->arena.raw()) + plan->buffers[i].offset;
+    } else if (source == Source::variable) {
       e->table[i] = variables_[size_t(graph_.at(n->name))].raw();
     } else if (n && n->op->updates_variable) {
       e->table[i] = e->table[size_t(n->inputs[0])]; // in place
@@ -114,8 +114,12 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
     }
   }
   ++stats_.compilations;
-  stats_.last_compile_ms = e->program.compile_ms;
-  stats_.total_compile_ms += e->program.compile_ms;
+  stats_.last_compile_ms = program.compile_ms;
+  stats_.total_compile_ms += program.compile_ms;
+  stats_.last_kernels = program.kernels.size();
+  stats_.last_arena_bytes = plan ? plan->arena_bytes : 0;
+  stats_.last_buffer_bytes = plan ? plan->total_bytes : 0;
+  stats_.last_peak_live_bytes = plan ? plan->peak_live_bytes : 0;
   e->last_use = ++runtime_->clock;
   auto &cache = runtime_->cache;
   if (cache.size() >= std::max<size_t>(options_.max_programs, 1)) {
@@ -135,7 +139,7 @@ void Session::execute(Executable &e) {
   constexpr double kParallelWork = 65536;
   void *const *table = e.table.data();
   runtime_->arena.execute([&] {
-    for (const compiler::Kernel &k : e.program.kernels) {
+    for (const compiler::Kernel &k : e.compiled.program.kernels) {
       double work = k.task_cost * double(k.num_tasks);
       if (work < kParallelWork || k.num_tasks == 1) {
         k.fn(table, 0, k.num_tasks);
@@ -159,7 +163,7 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 
   Executable &e = executable(bound.batch_size, roots);
-  const Graph &g = e.optimized.graph;
+  const Graph &g = e.compiled.graph.graph;
   // Placeholders keep their names through the passes; one no root needs is gone.
   std::vector<NodeId> fed;
   for (const auto &[id, tensor] : bound.feeds) {
@@ -171,8 +175,8 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
 
   std::vector<Tensor> results;
   for (size_t f = 0; f < fetches.size(); ++f) {
-    NodeId id = e.optimized.roots[f];
-    const TensorType &t = e.types[size_t(id)];
+    NodeId id = e.compiled.graph.roots[f];
+    const TensorType &t = e.compiled.types[size_t(id)];
     Tensor out(t.dtype, t.shape);
     std::memcpy(out.raw(), e.table[size_t(id)], out.bytes());
     results.push_back(std::move(out));

@@ -23,6 +23,9 @@ struct SessionOptions {
   size_t max_programs = 16;
   // What the optimizing passes may do (passes/pass.h).
   PipelineOptions passes = {};
+  // Intermediate buffers share one arena, laid out by the memory planner
+  // (compiler/memory_plan.h); off: each buffer has storage of its own.
+  bool memory_planning = true;
 };
 
 struct SessionStats {
@@ -30,6 +33,12 @@ struct SessionStats {
   size_t cached_programs = 0;
   double last_compile_ms = 0;
   double total_compile_ms = 0;
+  // The last compiled program: its kernel count and its memory plan's
+  // figures (compiler::MemoryPlan; zeros when memory planning is off).
+  size_t last_kernels = 0;
+  size_t last_arena_bytes = 0;
+  size_t last_buffer_bytes = 0;    // the arena's buffers summed
+  size_t last_peak_live_bytes = 0; // the largest set of them live at one kernel
 };
 
 class Session {

@@ -1,8 +1,11 @@
 // kiln info: what a model contains, at a glance: its ops, its inputs, its
-// parameters and its outputs.
+// parameters and its outputs; with --memory, what its compiled program
+// needs for intermediate buffers.
 #include "tools/commands.h"
 
 #include "ir/serialize.h"
+#include "passes/pass.h"
+#include "runtime/compiled_graph.h"
 
 #include <fmt/format.h>
 
@@ -70,36 +73,71 @@ std::string parameter_total(const Graph &g) {
 
 // What a user can fetch for a result: the nodes that no other node consumes.
 Rows outputs(const Graph &g) {
-  std::vector<bool> consumed(g.size(), false);
-  for (const Node &n : g.nodes())
-    for (NodeId in : n.inputs) consumed[size_t(in)] = true;
   Rows rows;
-  for (const Node &n : g.nodes())
-    if (!consumed[size_t(n.id)]) rows.emplace_back(n.name, to_string(n.type));
+  for (NodeId id : sink_nodes(g)) rows.emplace_back(g.node(id).name, to_string(g.node(id).type));
   return rows;
 }
 
-void info(const std::string &model) {
-  Graph g = load_graph(model);
-  fmt::print("{}: {} nodes\n", model, g.size());
+struct InfoOptions {
+  std::string model;
+  bool memory = false;
+  int64_t batch = 64;
+  bool no_fusion = false;
+};
+
+// The program that computes every output at the batch size, and its memory plan.
+Rows memory(const Graph &g, const InfoOptions &o) {
+  compiler::Compiler compiler;
+  CompiledGraph c = compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = !o.no_fusion}),
+                                  o.batch, true);
+  const compiler::MemoryPlan &plan = *c.memory;
+  auto ratio = [](size_t a, size_t b) { return b ? fmt::format("{:.2f}", double(a) / b) : "-"; };
+  return {
+      {"kernels", std::to_string(c.program.kernels.size())},
+      {"arena", human_bytes(int64_t(plan.arena_bytes))},
+      {"intermediate buffers", human_bytes(int64_t(plan.total_bytes)) + " (summed)"},
+      {"largest live set", human_bytes(int64_t(plan.peak_live_bytes)) + " (at one kernel)"},
+      {"arena / buffers", ratio(plan.arena_bytes, plan.total_bytes)},
+      {"arena / largest live set", ratio(plan.arena_bytes, plan.peak_live_bytes)},
+  };
+}
+
+void info(const InfoOptions &o) {
+  Graph g = load_graph(o.model);
+  fmt::print("{}: {} nodes\n", o.model, g.size());
   print_section("ops", op_counts(g));
   print_section("placeholders", nodes_of(g, Source::placeholder));
   print_section("variables", nodes_of(g, Source::variable));
   fmt::print("  total: {}\n", parameter_total(g));
   print_section("outputs (consumed by no node)", outputs(g));
+  if (o.memory)
+    print_section(fmt::format("memory (batch {}{})", o.batch, o.no_fusion ? ", no fusion" : ""),
+                  memory(g, o));
 }
 
 } // namespace
 
 void add_info_command(CLI::App &app) {
-  auto model = std::make_shared<std::string>();
+  auto options = std::make_shared<InfoOptions>();
   CLI::App *cmd = app.add_subcommand(
       "info", "Summarize a model: ops, placeholders, variables, parameter count, outputs");
-  cmd->add_option("MODEL", *model, "Model file (.kiln binary or .kiln.txt text)")->required();
+  cmd->add_option("MODEL", options->model, "Model file (.kiln binary or .kiln.txt text)")
+      ->required();
+  cmd->add_flag("--memory", options->memory,
+                "Compile the outputs and report the memory plan of their intermediate buffers");
+  cmd->add_option("--batch", options->batch, "With --memory: the batch size to compile for")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--no-fusion", options->no_fusion, "With --memory: skip the fusion passes");
   cmd->footer("Outputs are the nodes that nothing consumes: the usual fetches for 'kiln run'.\n"
-              "Example:\n"
-              "  kiln info mlp.kiln");
-  cmd->callback([model] { info(*model); });
+              "The memory report compiles them as 'kiln run' would: the arena holds every\n"
+              "intermediate buffer, the sum is what one allocation per buffer would take, and\n"
+              "the largest live set (the most bytes live during one kernel) is what any\n"
+              "placement needs.\n"
+              "Examples:\n"
+              "  kiln info mlp.kiln\n"
+              "  kiln info mlp.kiln --memory --batch 128");
+  cmd->callback([options] { info(*options); });
 }
 
 } // namespace kiln::tools

@@ -1,0 +1,238 @@
+#include "compiler/memory_plan.h"
+
+#include "ir/error.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+
+namespace kiln::compiler {
+
+namespace {
+
+size_t align_up(size_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
+
+bool overlap(int64_t first_a, int64_t last_a, int64_t first_b, int64_t last_b) {
+  return first_a <= last_b && first_b <= last_a;
+}
+
+// Each output element comes from the same index of each input of its shape,
+// read before it is written: such an input may lend the output its memory.
+bool elementwise(const Node &n) {
+  return n.op->scalar || (n.op->name == "fusion" && n.attr_string("kind") == "loop");
+}
+
+// Buffer i is node i's output (the compiler's layout); scratch follows.
+void set_lifetimes(const Graph &g, const Program &p, std::vector<PlannedBuffer> &out) {
+  auto touch = [&](size_t b, int64_t k) {
+    PlannedBuffer &pb = out[b];
+    if (pb.first > pb.last) pb.first = pb.last = k;
+    pb.first = std::min(pb.first, k);
+    pb.last = std::max(pb.last, k);
+  };
+  std::vector<std::pair<int64_t, int64_t>> own(g.size(), {0, -1}); // each node's kernels
+  for (size_t k = 0; k < p.kernels.size(); ++k) {
+    const Node &n = g.node(p.kernels[k].node);
+    auto &[first, last] = own[size_t(n.id)];
+    if (first > last) first = int64_t(k);
+    last = int64_t(k);
+    touch(size_t(n.id), int64_t(k));
+    for (NodeId in : n.inputs) touch(size_t(in), int64_t(k));
+  }
+  for (size_t b = g.size(); b < p.buffers.size(); ++b) {
+    auto [first, last] = own[size_t(p.buffers[b].owner)];
+    if (first > last) continue;
+    touch(b, first);
+    touch(b, last);
+  }
+}
+
+// Single-kernel elementwise nodes take over an input of the same shape
+// and size that dies at their kernel.
+void choose_in_place(const Graph &g, std::span<const TensorType> types, const Program &p,
+                     std::vector<PlannedBuffer> &out) {
+  std::vector<int> kernel_count(g.size(), 0);
+  for (const Kernel &k : p.kernels) ++kernel_count[size_t(k.node)];
+  std::vector<bool> taken(p.buffers.size(), false);
+  for (const Node &n : g.nodes()) {
+    PlannedBuffer &self = out[size_t(n.id)];
+    if (!self.in_arena || kernel_count[size_t(n.id)] != 1 || !elementwise(n)) continue;
+    for (NodeId in : n.inputs) {
+      const PlannedBuffer &input = out[size_t(in)];
+      if (input.in_arena && !taken[size_t(in)] && input.last == self.first &&
+          types[size_t(in)].shape == types[size_t(n.id)].shape &&
+          p.buffers[size_t(in)].bytes() == p.buffers[size_t(n.id)].bytes()) {
+        self.reuses = in;
+        taken[size_t(in)] = true;
+        break;
+      }
+    }
+  }
+}
+
+// Each in-place chain is one block, live from its first member's birth to
+// its last member's death.
+struct Block {
+  size_t bytes;
+  int64_t first, last;
+  size_t offset = 0;
+};
+
+// Places the blocks in `order`, each in the smallest aligned gap that holds
+// it among the placed blocks live with it (or above them all). Returns the
+// arena's size.
+size_t pack(std::vector<Block> &blocks, std::span<const size_t> order) {
+  size_t arena = 0;
+  std::vector<const Block *> placed, live;
+  for (size_t i : order) {
+    Block &block = blocks[i];
+    block.offset = 0;
+    if (block.bytes == 0 || block.first > block.last) continue;
+    live.clear();
+    for (const Block *other : placed)
+      if (overlap(block.first, block.last, other->first, other->last)) live.push_back(other);
+    std::sort(live.begin(), live.end(),
+              [](const Block *a, const Block *b) { return a->offset < b->offset; });
+    size_t best_gap = SIZE_MAX, cursor = 0;
+    for (const Block *other : live) {
+      if (other->offset >= cursor + block.bytes && other->offset - cursor < best_gap)
+        best_gap = other->offset - cursor, block.offset = cursor;
+      cursor = std::max(cursor, align_up(other->offset + other->bytes));
+    }
+    if (best_gap == SIZE_MAX) block.offset = cursor;
+    placed.push_back(&block);
+    arena = std::max(arena, align_up(block.offset + block.bytes));
+  }
+  return arena;
+}
+
+// Greedy placement depends on the order of the blocks. Two classic orders
+// start: biggest first (TFLite's arena planner) and biggest bytes x lifetime
+// first (long-lived buffers go low, out of the short-lived ones' way). The
+// better is then improved by moving one block at a time to the front while
+// that shrinks the arena: a training step's backward pass leaves greedy
+// placements 5-10% above the largest live set, and this closes most of it.
+// A pack costs O(n^2), so the search stops at a work budget.
+size_t place(const Program &p, std::vector<PlannedBuffer> &out) {
+  std::vector<size_t> block_of(out.size());
+  std::vector<Block> blocks;
+  for (size_t b = 0; b < out.size(); ++b) {
+    PlannedBuffer &pb = out[b];
+    if (!pb.in_arena) continue;
+    if (pb.reuses >= 0) {
+      block_of[b] = block_of[size_t(pb.reuses)];
+      blocks[block_of[b]].last = std::max(blocks[block_of[b]].last, pb.last);
+      continue;
+    }
+    block_of[b] = blocks.size();
+    blocks.push_back({p.buffers[b].bytes(), pb.first, pb.last});
+  }
+  auto area = [&](size_t i) {
+    return double(blocks[i].bytes) * double(blocks[i].last - blocks[i].first + 1);
+  };
+  std::vector<size_t> order(blocks.size()), by_area(blocks.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::iota(by_area.begin(), by_area.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return blocks[a].bytes > blocks[b].bytes; });
+  std::stable_sort(by_area.begin(), by_area.end(),
+                   [&](size_t a, size_t b) { return area(a) > area(b); });
+  size_t arena = pack(blocks, order);
+  if (pack(blocks, by_area) < arena) order = by_area, arena = pack(blocks, order);
+
+  constexpr double kWorkBudget = 2e7; // blocks squared, summed over packs
+  double work = 0, per_pack = double(blocks.size()) * double(blocks.size());
+  for (bool improved = true; improved;) {
+    improved = false;
+    for (size_t i = 1; i < order.size() && work < kWorkBudget; ++i, work += per_pack) {
+      std::vector<size_t> moved = order;
+      std::rotate(moved.begin(), moved.begin() + ptrdiff_t(i), moved.begin() + ptrdiff_t(i) + 1);
+      if (size_t smaller = pack(blocks, moved); smaller < arena)
+        arena = smaller, order = std::move(moved), improved = true;
+    }
+  }
+  pack(blocks, order);
+  for (size_t b = 0; b < out.size(); ++b)
+    if (out[b].in_arena) out[b].offset = blocks[block_of[b]].offset;
+  return arena;
+}
+
+std::string describe(const Program &p, size_t b) {
+  const BufferInfo &info = p.buffers[b];
+  if (info.node >= 0) return fmt::format("buffer {} (node {})", b, info.node);
+  return fmt::format("buffer {} (scratch of node {})", b, info.owner);
+}
+
+} // namespace
+
+MemoryPlan plan_memory(const Graph &g, std::span<const TensorType> types,
+                       std::span<const NodeId> roots, const Program &program) {
+  MemoryPlan plan;
+  plan.buffers.resize(program.buffers.size());
+  for (size_t b = 0; b < program.buffers.size(); ++b) {
+    const BufferInfo &info = program.buffers[b];
+    if (b < g.size() && info.node != NodeId(b))
+      fail("internal error: buffer {} is not node {}'s output", b, b);
+    const Node *n = info.node >= 0 ? &g.node(info.node) : nullptr;
+    plan.buffers[b].in_arena = !n || (n->op->source == Source::none && !n->op->updates_variable &&
+                                      std::find(roots.begin(), roots.end(), n->id) == roots.end());
+  }
+  set_lifetimes(g, program, plan.buffers);
+  choose_in_place(g, types, program, plan.buffers);
+  plan.arena_bytes = place(program, plan.buffers);
+
+  std::vector<int64_t> change(program.kernels.size() + 1, 0); // live bytes, by kernel, differenced
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const PlannedBuffer &pb = plan.buffers[b];
+    if (!pb.in_arena) continue;
+    plan.total_bytes += program.buffers[b].bytes();
+    if (pb.first > pb.last) continue;
+    change[size_t(pb.first)] += int64_t(program.buffers[b].bytes());
+    change[size_t(pb.last) + 1] -= int64_t(program.buffers[b].bytes());
+  }
+  int64_t live = 0;
+  for (int64_t delta : change) {
+    live += delta;
+    plan.peak_live_bytes = std::max(plan.peak_live_bytes, size_t(live));
+  }
+  return plan;
+}
+
+void verify(const MemoryPlan &plan, const Program &program) {
+  if (plan.buffers.size() != program.buffers.size())
+    fail("the memory plan has {} buffers, the program {}", plan.buffers.size(),
+         program.buffers.size());
+  std::vector<size_t> used; // the arena buffers that take bytes at some kernel
+  for (size_t b = 0; b < plan.buffers.size(); ++b) {
+    const PlannedBuffer &pb = plan.buffers[b];
+    size_t bytes = program.buffers[b].bytes();
+    if (!pb.in_arena || bytes == 0 || pb.first > pb.last) continue;
+    if (pb.offset % kArenaAlignment != 0)
+      fail("{} is at offset {}, not {}-byte aligned", describe(program, b), pb.offset,
+           kArenaAlignment);
+    if (pb.offset + bytes > plan.arena_bytes)
+      fail("{} ends at byte {}, past the arena's {}", describe(program, b), pb.offset + bytes,
+           plan.arena_bytes);
+    used.push_back(b);
+  }
+  auto handover = [&](size_t from, size_t to) {
+    const PlannedBuffer &a = plan.buffers[from], &b = plan.buffers[to];
+    return b.reuses == int32_t(from) && a.last == b.first && a.offset == b.offset &&
+           program.buffers[from].bytes() == program.buffers[to].bytes();
+  };
+  for (size_t i = 0; i < used.size(); ++i)
+    for (size_t j = i + 1; j < used.size(); ++j) {
+      size_t a = used[i], b = used[j];
+      const PlannedBuffer &pa = plan.buffers[a], &pb = plan.buffers[b];
+      if (!overlap(pa.first, pa.last, pb.first, pb.last) ||
+          pa.offset + program.buffers[a].bytes() <= pb.offset ||
+          pb.offset + program.buffers[b].bytes() <= pa.offset || handover(a, b) || handover(b, a))
+        continue;
+      fail("the memory plan overlaps {} and {}: both live at kernel {} and share arena bytes "
+           "from {}",
+           describe(program, a), describe(program, b), std::max(pa.first, pb.first),
+           std::max(pa.offset, pb.offset));
+    }
+}
+
+} // namespace kiln::compiler

@@ -1,0 +1,139 @@
+// Scheduling: re-emits the graph in a topological order that keeps live
+// memory low, by greedy list scheduling. Among the nodes whose inputs are
+// all placed, it takes the one that frees the most bytes net of what its
+// output allocates (a tie keeps graph order). Graph order carries the state
+// semantics (docs/decisions.md, "Training"), so the order between updates of
+// a variable and every reader of it, and between random ops, becomes extra
+// dependency edges that the new order keeps.
+#include "passes/passes.h"
+#include "passes/rewrite.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace kiln {
+
+namespace {
+
+// The graph's types have a symbolic batch dim; sizes are weighed at this
+// batch. Only their ratios steer the choice, and at any realistic batch
+// the batch-sized buffers dominate as they do here.
+constexpr int64_t kNominalBatch = 64;
+
+using Edges = std::vector<std::vector<NodeId>>; // deps[i]: what node i must follow
+
+// The variable whose storage node `id` is: itself, or the one an update writes.
+NodeId storage_of(const Graph &g, NodeId id) {
+  while (g.node(id).op->updates_variable) id = g.node(id).inputs[0];
+  return g.node(id).op->source == Source::variable ? id : -1;
+}
+
+// Every node that reads a variable (directly or through one of its updates)
+// stays between the updates that come before and after it in graph order;
+// the updates of a variable stay in graph order; so do random ops.
+void add_state_edges(const Graph &g, Edges &deps) {
+  std::vector<std::vector<NodeId>> updates(g.size()); // by variable, in graph order
+  for (const Node &n : g.nodes())
+    if (n.op->updates_variable) updates[size_t(storage_of(g, n.id))].push_back(n.id);
+  NodeId last_random = -1;
+  for (const Node &n : g.nodes()) {
+    if (n.op->stateful && !n.op->updates_variable && n.op->source == Source::none) {
+      if (last_random >= 0) deps[size_t(n.id)].push_back(last_random);
+      last_random = n.id;
+    }
+    NodeId own = n.op->updates_variable ? storage_of(g, n.id) : -1;
+    if (own >= 0) {
+      const std::vector<NodeId> &u = updates[size_t(own)];
+      auto self = std::lower_bound(u.begin(), u.end(), n.id);
+      if (self != u.begin()) deps[size_t(n.id)].push_back(*(self - 1));
+    }
+    for (NodeId in : n.inputs) {
+      NodeId v = storage_of(g, in);
+      if (v < 0 || v == own) continue; // an update reads its own variable in its chain's turn
+      const std::vector<NodeId> &u = updates[size_t(v)];
+      auto next = std::upper_bound(u.begin(), u.end(), n.id);
+      if (next != u.begin()) deps[size_t(n.id)].push_back(*(next - 1));
+      if (next != u.end()) deps[size_t(*next)].push_back(n.id);
+    }
+  }
+}
+
+struct Scheduler {
+  const Graph &g;
+  std::vector<int64_t> bytes; // what a node's output takes while live; 0: not a buffer
+  std::vector<int> unplaced;  // per node: users not yet placed (once per user)
+  std::vector<bool> is_root;
+
+  explicit Scheduler(const RootedGraph &in) : g(in.graph), is_root(root_mask(in)) {
+    std::vector<TensorType> types = bind_types(g, kNominalBatch);
+    bytes.assign(g.size(), 0);
+    unplaced.assign(g.size(), 0);
+    for (const Node &n : g.nodes()) {
+      // Sources and updates use storage that exists anyway.
+      if (n.op->source == Source::none && !n.op->updates_variable)
+        bytes[size_t(n.id)] =
+            num_elements(types[size_t(n.id)].shape) * int64_t(byte_size(types[size_t(n.id)].dtype));
+      for (NodeId in : distinct_inputs(n)) ++unplaced[size_t(in)];
+    }
+  }
+
+  static std::vector<NodeId> distinct_inputs(const Node &n) {
+    std::vector<NodeId> inputs = n.inputs;
+    std::sort(inputs.begin(), inputs.end());
+    inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+    return inputs;
+  }
+
+  // Bytes freed minus bytes allocated if `n` ran next.
+  int64_t gain(const Node &n) const {
+    int64_t freed = 0;
+    for (NodeId in : distinct_inputs(n))
+      if (unplaced[size_t(in)] == 1 && !is_root[size_t(in)]) freed += bytes[size_t(in)];
+    return freed - bytes[size_t(n.id)];
+  }
+
+  void place(const Node &n) {
+    for (NodeId in : distinct_inputs(n)) --unplaced[size_t(in)];
+  }
+};
+
+} // namespace
+
+RootedGraph schedule(const RootedGraph &in) {
+  const Graph &g = in.graph;
+  Edges deps(g.size());
+  for (const Node &n : g.nodes()) deps[size_t(n.id)] = n.inputs;
+  add_state_edges(g, deps);
+  Edges successors(g.size());
+  std::vector<int> waiting(g.size(), 0);
+  for (const Node &n : g.nodes()) {
+    std::vector<NodeId> &d = deps[size_t(n.id)];
+    std::sort(d.begin(), d.end());
+    d.erase(std::unique(d.begin(), d.end()), d.end());
+    waiting[size_t(n.id)] = int(d.size());
+    for (NodeId before : d) successors[size_t(before)].push_back(n.id);
+  }
+
+  Scheduler s(in);
+  std::vector<NodeId> ready;
+  for (const Node &n : g.nodes())
+    if (waiting[size_t(n.id)] == 0) ready.push_back(n.id);
+  Rewriter r(in);
+  while (!ready.empty()) {
+    // ready stays sorted by id, so the first best is the earliest in graph order.
+    auto best = ready.begin();
+    int64_t best_gain = std::numeric_limits<int64_t>::min();
+    for (auto it = ready.begin(); it != ready.end(); ++it)
+      if (int64_t gain = s.gain(g.node(*it)); gain > best_gain) best = it, best_gain = gain;
+    const Node &n = g.node(*best);
+    ready.erase(best);
+    s.place(n);
+    r.copy(n);
+    for (NodeId after : successors[size_t(n.id)])
+      if (--waiting[size_t(after)] == 0)
+        ready.insert(std::upper_bound(ready.begin(), ready.end(), after), after);
+  }
+  return std::move(r).finish();
+}
+
+} // namespace kiln

@@ -1,0 +1,22 @@
+#include "runtime/compiled_graph.h"
+
+namespace kiln {
+
+CompiledGraph compile_graph(compiler::Compiler &compiler, RootedGraph optimized, int64_t batch_size,
+                            bool plan_memory) {
+  CompiledGraph c{std::move(optimized), {}, {}, std::nullopt};
+  const Graph &g = c.graph.graph;
+  c.types = bind_types(g, batch_size);
+  std::vector<NodeId> schedule;
+  for (const Node &n : g.nodes())
+    if (n.op->source == Source::none) schedule.push_back(n.id);
+  c.program = compiler.compile(g, c.types, schedule);
+  if (plan_memory) {
+    c.memory = compiler::plan_memory(g, c.types, c.graph.roots, c.program);
+    // Cheap next to compiling, and a wrong plan corrupts results silently.
+    compiler::verify(*c.memory, c.program);
+  }
+  return c;
+}
+
+} // namespace kiln
