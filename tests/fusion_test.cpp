@@ -116,3 +116,25 @@ TEST_CASE("fusion does not move an update past a read of its variable", "[fusion
   CHECK(test::compare(got[0], want[0], 0) == "");
   CHECK(test::compare(got[1], want[1], 0) == "");
 }
+
+TEST_CASE("matmul and conv2d run their bias and activation in their own kernel", "[fusion]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 3, 9, 9});
+  Value h = nn::conv2d(g, x, 8, 3, nn::relu);
+  Value y = nn::dense(g, flatten(h), 10, nn::relu, {.seed = 2});
+  RootedGraph in{g, {y.id}};
+  RootedGraph fused = optimize(in);
+  int outputs = 0;
+  for (const Node &n : fused.graph.nodes())
+    if (n.op->name == "fusion" && n.attr_string("kind") == "output") ++outputs;
+  CHECK(outputs == 2);
+  CHECK(count_op(fused.graph, "matmul") == 0);
+  CHECK(count_op(fused.graph, "conv2d") == 0);
+  std::mt19937 rng(5);
+  // 37 images: the conv tasks' last chunk and the matmul's edge tiles are partial.
+  Feeds feeds = {{"x", test::random_tensor(f32, {37, 3, 9, 9}, rng)}};
+  Tensor a = Session(g).run(feeds, {y})[0];
+  Tensor b = Session(g, {.passes = {.fusion = false}}).run(feeds, {y})[0];
+  CHECK(test::compare(a, b, 0) == "");
+  CHECK(test::compare(a, run_reference(g, feeds, {y})[0], 1e-5) == "");
+}
