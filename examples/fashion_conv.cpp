@@ -75,7 +75,7 @@ int main(int argc, char **argv) try {
       parameters += kiln::num_elements(n.type.shape);
   fmt::print("{} ({} parameters), Adam lr {} on {} training images, batch {}, {} epochs\n", model,
              parameters, lr, train_set.size(), cli.fit.batch_size, cli.fit.epochs);
-  kiln::Session session(g, {.threads = cli.threads});
+  kiln::Session session(g, cli.session);
   kiln::Classifier classifier{x, y, loss, accuracy, train, training};
   auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 

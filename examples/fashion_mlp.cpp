@@ -45,7 +45,7 @@ int main(int argc, char **argv) try {
   kiln::Dataset test_set = kiln::load_fashion_mnist("test");
   fmt::print("MLP 784-512-10, {} on {} training images, batch {}, {} epochs\n", optimizer,
              train_set.size(), cli.fit.batch_size, cli.fit.epochs);
-  kiln::Session session(g, {.threads = cli.threads});
+  kiln::Session session(g, cli.session);
   auto results = kiln::fit(session, {x, y, loss, accuracy, train}, train_set, test_set, cli.fit);
 
   print_summary(session, results);

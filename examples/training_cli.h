@@ -2,6 +2,7 @@
 // and their closing summary line (bench/train.sh reads it).
 #pragma once
 
+#include "runtime/session.h"
 #include "runtime/trainer.h"
 
 #include <CLI/CLI.hpp>
@@ -12,15 +13,18 @@
 struct TrainingCli {
   kiln::FitOptions fit{.epochs = 5};
   int64_t limit = 0;
-  int threads = 0;
   std::string out = "out";
+  kiln::SessionOptions session{.threads = 0};
 
   void add_to(CLI::App &app) {
     app.add_option("--epochs", fit.epochs, "passes over the training set");
     app.add_option("--batch", fit.batch_size, "mini-batch size");
     app.add_option("--seed", fit.seed, "seeds the initializers, dropout and the shuffling");
     app.add_option("--limit", limit, "train on the first N images only (0: all)");
-    app.add_option("--threads", threads, "worker threads (0: all cores)");
+    app.add_option("--threads", session.threads, "worker threads (0: all cores)");
+    app.add_flag("!--no-fusion", session.passes.fusion, "compile without the fusion passes");
+    app.add_flag("!--no-memory-planning", session.memory_planning,
+                 "one allocation per buffer instead of one planned arena");
     app.add_option("--out", out, "where to save the graph and the checkpoint");
   }
 };
