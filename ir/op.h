@@ -62,6 +62,11 @@ struct OpDef {
   // elementwise consumers can run in the same kernel, on each box while it
   // is in cache (passes/fuse_epilogues.cpp). Unset: never.
   std::function<bool(const Node &node)> takes_epilogue;
+  // Whether the node's lowering is one call of a row reduction reading input
+  // 0 (kernel_abi.h: [outer, reduce, inner], tasks outer-major over blocks of
+  // inner): then input 0's elementwise producers can run in its kernel, each
+  // task computing the slab it reduces (passes/fuse_reductions.cpp).
+  std::function<bool(const Node &node, const TensorType &input)> takes_prologue;
 
   // Type/shape rule. Inputs may carry the symbolic batch dim. Fails with kiln::fail;
   // the graph prefixes the node's name.

@@ -194,6 +194,13 @@ OpDef reduce_op(std::string name, Kind kind) {
     reference_reduce(kind, node, in[0], out);
   };
   def.lower = [kind](compiler::Lowering &l) { lower_reduce(kind, l); };
+  // One reduced group: one call (a batch dim counts as more than 1, which
+  // can only add groups).
+  def.takes_prologue = [](const Node &node, const TensorType &input) {
+    Shape shape = bind_batch(input.shape, 2);
+    std::vector<Group> groups = reduction_groups(shape, reduced_axes(node, shape.size()));
+    return std::count_if(groups.begin(), groups.end(), [](Group g) { return g.reduced; }) <= 1;
+  };
   def.grad = [kind](const GradContext &c, size_t) { return reduce_grad(kind, c); };
   return def;
 }

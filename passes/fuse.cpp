@@ -8,10 +8,8 @@
 // users are in the group) but not always for state: a member that updates a
 // variable must not move past a node that reads the variable, nor a member
 // that reads a variable past an update of it (docs/decisions.md, "Training").
+#include "passes/fused_body.h"
 #include "passes/passes.h"
-#include "passes/rewrite.h"
-
-#include <memory>
 
 namespace kiln {
 
@@ -99,47 +97,20 @@ private:
       if (group < 0 || members[size_t(group)].size() == 1) {
         r.copy(n);
       } else if (group == n.id) {
-        NodeId fused = add_fused(r, members[size_t(group)]);
-        for (NodeId m : members[size_t(group)]) r.replace(m, fused);
+        add_fused(r, members[size_t(group)]);
       }
     }
     return std::move(r).finish();
   }
 
   // One fused node for `members` (in graph order; the last is the root).
-  NodeId add_fused(Rewriter &r, const std::vector<NodeId> &members) {
+  void add_fused(Rewriter &r, const std::vector<NodeId> &members) {
     const Node &root = g_.node(members.back());
-    std::vector<bool> member(g_.size(), false);
-    for (NodeId m : members) member[size_t(m)] = true;
-    // External inputs in order of first use; an update's variable first.
-    std::vector<NodeId> inputs;
-    auto add_input = [&](NodeId in) {
-      if (!member[size_t(in)] && std::find(inputs.begin(), inputs.end(), in) == inputs.end())
-        inputs.push_back(in);
-    };
-    if (root.op->updates_variable) add_input(root.inputs[0]);
-    for (NodeId m : members)
-      for (NodeId in : g_.node(m).inputs) add_input(in);
-
-    auto body = std::make_shared<Graph>();
-    std::vector<NodeId> body_id(g_.size(), -1);
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const Node &in = g_.node(inputs[i]);
-      body_id[size_t(in.id)] = body->add_node(
-          "parameter", in.name, {},
-          {{"index", int64_t(i)}, {"dtype", in.type.dtype}, {"shape", in.type.shape}});
-    }
-    for (NodeId m : members) {
-      const Node &n = g_.node(m);
-      std::vector<NodeId> body_inputs;
-      for (NodeId in : n.inputs) body_inputs.push_back(body_id[size_t(in)]);
-      body_id[size_t(m)] = body->add_node(n.op->name, n.name, std::move(body_inputs), n.attrs);
-    }
-    std::vector<NodeId> outer_inputs;
-    for (NodeId in : inputs) outer_inputs.push_back(r[in]);
-    return r.output().add_node(
-        root.op->updates_variable ? "fused_update" : "fusion", root.name, std::move(outer_inputs),
-        {{"kind", std::string("loop")}, {"body", std::shared_ptr<const Graph>(std::move(body))}});
+    FusedBody body(g_);
+    // A fused update's input 0 is the variable it updates.
+    if (root.op->updates_variable) body.value(root.inputs[0]);
+    for (NodeId m : members) body.add(g_.node(m));
+    body.finish(r, root.op->updates_variable ? "fused_update" : "fusion", root.name, "loop");
   }
 
   const RootedGraph &in_;

@@ -3,10 +3,8 @@
 // (ops/fusion.h): the bias add and activation then run in the anchor's
 // kernel, on each tile as it is finished, and its result never makes a
 // round trip through memory.
+#include "passes/fused_body.h"
 #include "passes/passes.h"
-#include "passes/rewrite.h"
-
-#include <memory>
 
 namespace kiln {
 
@@ -40,7 +38,7 @@ public:
       if (anchor_[size_t(n.id)] < 0)
         r.copy(n);
       else
-        r.replace(n.id, add_fused(r, g_.node(anchor_[size_t(n.id)]), n));
+        add_fused(r, g_.node(anchor_[size_t(n.id)]), n);
     }
     return std::move(r).finish();
   }
@@ -56,52 +54,15 @@ private:
     return updates_[size_t(a.id)] == updates_[size_t(user.id)];
   }
 
-  NodeId add_fused(Rewriter &r, const Node &anchor, const Node &user) {
-    auto body = std::make_shared<Graph>();
-    std::vector<NodeId> inputs; // outer ids, one per parameter
-    std::vector<NodeId> param;  // outer id -> body id
-    param.assign(g_.size(), -1);
-    auto parameter = [&](NodeId outer) {
-      if (param[size_t(outer)] >= 0) return param[size_t(outer)];
-      const Node &in = g_.node(outer);
-      param[size_t(outer)] = body->add_node(
-          "parameter", in.name, {},
-          {{"index", int64_t(inputs.size())}, {"dtype", in.type.dtype}, {"shape", in.type.shape}});
-      inputs.push_back(outer);
-      return param[size_t(outer)];
-    };
-    // Parameters first, the anchor's, then the epilogue's.
-    for (NodeId in : anchor.inputs) parameter(in);
+  void add_fused(Rewriter &r, const Node &anchor, const Node &user) {
+    FusedBody body(g_);
+    // Parameters first, so that the anchor is the body's first member.
+    for (NodeId in : anchor.inputs) body.value(in);
     for (NodeId in : user.inputs)
-      if (in != anchor.id) parameter(in);
-    std::vector<NodeId> anchor_inputs;
-    for (NodeId in : anchor.inputs) anchor_inputs.push_back(param[size_t(in)]);
-    NodeId a = body->add_node(anchor.op->name, anchor.name, anchor_inputs, anchor.attrs);
-    auto outer_to_body = [&](NodeId outer) {
-      return outer == anchor.id ? a : param[size_t(outer)];
-    };
-    if (!loop_fusion(user)) {
-      std::vector<NodeId> args;
-      for (NodeId in : user.inputs) args.push_back(outer_to_body(in));
-      body->add_node(user.op->name, user.name, args, user.attrs);
-    } else { // the loop's members, its parameters mapped to the new ones
-      const Graph &loop = *std::get<std::shared_ptr<const Graph>>(user.attr("body"));
-      std::vector<NodeId> map(loop.size(), -1);
-      for (const Node &m : loop.nodes()) {
-        if (m.op->source != Source::none) {
-          map[size_t(m.id)] = outer_to_body(user.inputs[size_t(m.attr_int("index"))]);
-          continue;
-        }
-        std::vector<NodeId> args;
-        for (NodeId in : m.inputs) args.push_back(map[size_t(in)]);
-        map[size_t(m.id)] = body->add_node(m.op->name, m.name, args, m.attrs);
-      }
-    }
-    std::vector<NodeId> outer_inputs;
-    for (NodeId in : inputs) outer_inputs.push_back(r[in]);
-    return r.output().add_node(
-        "fusion", user.name, std::move(outer_inputs),
-        {{"kind", std::string("output")}, {"body", std::shared_ptr<const Graph>(std::move(body))}});
+      if (in != anchor.id) body.value(in);
+    body.add(anchor);
+    body.add(user);
+    body.finish(r, "fusion", user.name, "output");
   }
 
   const RootedGraph &in_;
