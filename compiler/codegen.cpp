@@ -119,9 +119,14 @@ public:
   // While an epilogue's anchor lowers, it sees itself with the fused node's
   // inputs (through its body's parameters) and output.
   const Node &node() const override { return anchor_ ? *anchor_ : *node_; }
-  Buffer input(size_t i) const override { return {node_->inputs.at(outer_input(i))}; }
+  // A reduction's input computed in its kernel is the slab (kSlab).
+  Buffer input(size_t i) const override {
+    if (slab_input(i)) return {kSlab};
+    return {node_->inputs.at(outer_input(i))};
+  }
   Buffer output() const override { return {node_->id}; }
   const TensorType &input_type(size_t i) const override {
+    if (slab_input(i)) return slab_type_;
     return types_[size_t(node_->inputs.at(outer_input(i)))];
   }
   const TensorType &output_type() const override { return types_[static_cast<size_t>(node_->id)]; }
@@ -165,6 +170,7 @@ public:
     const Node &first = *std::find_if(body.nodes().begin(), body.nodes().end(),
                                       [](const Node &n) { return n.op->source == Source::none; });
     if (!first.op->scalar) return emit_epilogue(first);
+    if (!body.nodes().back().op->scalar) return emit_reduction(body.nodes().back());
     const TensorType &out = output_type();
     // The last member goes to the output; a member that updates a variable
     // also to the buffer it updates (the input its parameter stands for, or
@@ -198,6 +204,11 @@ public:
   }
 
 private:
+  static constexpr int32_t kSlab = -2;
+  bool slab_input(size_t i) const {
+    return anchor_ && body_->node(anchor_->inputs.at(i)).op->source == Source::none;
+  }
+
   // The fused node's input that body parameter `i` of the anchor stands for.
   size_t outer_input(size_t i) const {
     if (!anchor_) return i;
@@ -212,6 +223,8 @@ private:
     for (const Node &n : body.nodes()) {
       if (n.id == known) {
         values[size_t(n.id)] = known_value;
+      } else if (n.op->source == Source::none && !n.op->scalar) {
+        continue; // a reduction, run by its kernel
       } else if (n.op->source != Source::none) {
         values[size_t(n.id)] = inputs[size_t(n.attr_int("index"))];
       } else {
@@ -267,7 +280,7 @@ private:
             read[size_t(body_->node(in).attr_int("index"))] = true;
     std::vector<std::pair<size_t, Operand>> operands;
     for (size_t i = 0; i < read.size(); ++i)
-      if (read[i]) operands.emplace_back(i, operand(i));
+      if (read[i]) operands.emplace_back(i, operand(i, out.shape));
     std::vector<const View *> views;
     View dst = contiguous(output(), out.shape);
     views.push_back(&dst);
@@ -302,7 +315,95 @@ private:
     b.CreateRetVoid();
   }
 
+  // The batch size the fused node's types are bound to, read off its inputs.
+  int64_t body_batch() const {
+    for (const Node &n : body_->nodes()) {
+      if (n.op->source == Source::none) continue;
+      const Shape &s = n.type.shape;
+      for (size_t d = 0; d < s.size(); ++d)
+        if (is_batch(s[d])) return input_type(size_t(n.attr_int("index"))).shape[d];
+    }
+    return 1;
+  }
+
+  // A reduce fusion (passes/fuse_reductions.cpp): the reduction's one call
+  // (kernel_abi.h's row reduction), task by task, each after computing the
+  // slab of the input it reduces into a buffer on the stack; or, when the
+  // slab would be too big for the stack, the input into a scratch buffer.
+  void emit_reduction(const Node &reduction) {
+    const Node &producer = body_->node(reduction.inputs[0]);
+    slab_type_ = {producer.type.dtype, bind_batch(producer.type.shape, body_batch())};
+    anchor_ = &reduction;
+    anchor_call_.reset();
+    reduction.op->lower(*this);
+    anchor_ = nullptr;
+    if (!anchor_call_ || anchor_call_->args.size() != 5 || anchor_call_->args[0].value != kSlab ||
+        anchor_call_->args[1].value != output().index)
+      fail("internal error: {} is not one row reduction of its input", reduction.describe());
+    PendingCall call = *anchor_call_;
+    const Shape &shape = slab_type_.shape;
+    std::vector<Operand> operands;
+    for (size_t i = 0; i < node_->inputs.size(); ++i) operands.push_back(operand(i, shape));
+    auto producer_value = [&](llvm::IRBuilder<> &b, std::span<V const> inputs) {
+      return std::vector<V>{evaluate(b, *body_, inputs)[size_t(producer.id)]};
+    };
+    int64_t reduce = call.args[3].value, inner = call.args[4].value;
+    int64_t block = std::min(inner, abi::kRowTileInner);
+    constexpr int64_t kMaxSlabBytes = 256 << 10; // worker threads have a few MiB of stack
+    if (reduce * block * int64_t(byte_size(slab_type_.dtype)) > kMaxSlabBytes) {
+      Buffer whole = scratch(slab_type_.dtype, num_elements(shape));
+      emit_loop(shape, {{contiguous(whole, shape), slab_type_.dtype}}, operands, producer_value);
+      call.args[0] = KernelArg::buf(whole);
+      return this->call(call.function, call.args, call.num_tasks, call.task_cost);
+    }
+    if (call.num_tasks == 0) return;
+
+    llvm::IRBuilder<> b(c_);
+    llvm::Function *fn = begin_kernel(b, call.num_tasks, call.task_cost);
+    llvm::Type *type = memory_type(c_, slab_type_.dtype);
+    V slab = b.CreateAlloca(type, b.getInt64(uint64_t(reduce * block)), "slab");
+    std::vector<V> bases;
+    for (const Operand &o : operands) bases.push_back(buffer_pointer(b, fn, o.view.buffer));
+    V out = buffer_pointer(b, fn, output());
+    auto constant = [&](int64_t x) { return b.getInt64(uint64_t(x)); };
+    V blocks = constant(abi::ceil_div(inner, abi::kRowTileInner));
+    emit_for(b, fn->getArg(1), fn->getArg(2), [&](V task) {
+      V o = b.CreateUDiv(task, blocks);
+      V i0 = b.CreateMul(b.CreateURem(task, blocks), constant(abi::kRowTileInner));
+      V i1 = b.CreateBinaryIntrinsic(
+          llvm::Intrinsic::smin, b.CreateAdd(i0, constant(abi::kRowTileInner)), constant(inner));
+      V width = b.CreateSub(i1, i0);
+      emit_for(b, constant(0), constant(reduce), [&](V r) {
+        V row = b.CreateMul(b.CreateAdd(b.CreateMul(o, constant(reduce)), r), constant(inner));
+        emit_for(b, i0, i1, [&](V i) {
+          // Inputs have the slab's shape (contiguous) or one element.
+          std::vector<V> inputs;
+          for (size_t k = 0; k < operands.size(); ++k) {
+            const Operand &op = operands[k];
+            if (op.immediate) {
+              inputs.push_back(immediate_value(b, *op.immediate));
+              continue;
+            }
+            bool single = num_elements(input_type(k).shape) == 1;
+            V at = single ? constant(0) : b.CreateAdd(row, i);
+            V x = b.CreateLoad(memory_type(c_, op.dtype),
+                               b.CreateInBoundsGEP(memory_type(c_, op.dtype), bases[k], at));
+            inputs.push_back(op.dtype == DType::boolean ? b.CreateICmpNE(x, b.getInt8(0)) : x);
+          }
+          V at = b.CreateAdd(b.CreateMul(r, width), b.CreateSub(i, i0));
+          b.CreateStore(producer_value(b, inputs)[0], b.CreateInBoundsGEP(type, slab, at));
+        });
+      });
+      llvm::Function *callee = m_.getFunction(call.function);
+      V dst = b.CreateInBoundsGEP(type, out, b.CreateAdd(b.CreateMul(o, constant(inner)), i0));
+      b.CreateCall(callee,
+                   {slab, dst, constant(1), constant(reduce), width, constant(0), constant(1)});
+    });
+    b.CreateRetVoid();
+  }
+
   // One dim of the box a task writes: indices [lo, hi), and each view's stride.
+
   struct BoxDim {
     V lo, hi;
     std::vector<int64_t> strides;
@@ -367,18 +468,19 @@ private:
   // become immediates.
   std::vector<Operand> elementwise_operands() const {
     std::vector<Operand> operands;
-    for (size_t i = 0; i < node_->inputs.size(); ++i) operands.push_back(operand(i));
+    for (size_t i = 0; i < node_->inputs.size(); ++i)
+      operands.push_back(operand(i, output_type().shape));
     return operands;
   }
 
-  Operand operand(size_t i) const {
+  // Input i broadcast into `shape`.
+  Operand operand(size_t i, const Shape &shape) const {
     const Node &in = g_.node(node_->inputs[i]);
     const TensorType &t = input_type(i);
     const Tensor *immediate = nullptr;
     if (in.op->source == Source::constant && num_elements(t.shape) == 1)
       immediate = &in.attr_tensor("value");
-    return {
-        {input(i), 0, ops::broadcast_strides(t.shape, output_type().shape)}, t.dtype, immediate};
+    return {{input(i), 0, ops::broadcast_strides(t.shape, shape)}, t.dtype, immediate};
   }
 
   void emit_elementwise() {
@@ -497,6 +599,7 @@ private:
   const Node *anchor_ = nullptr;
   std::optional<PendingCall> anchor_call_;
   std::optional<TaskBox> anchor_box_;
+  TensorType slab_type_; // a reduce fusion's reduced input, bound
 };
 
 } // namespace

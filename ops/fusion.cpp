@@ -46,12 +46,21 @@ TensorType infer_fused(const Node &node, std::span<const TensorType> in) {
   if (parameters != in.size())
     fail("the body has {} parameters for {} inputs", parameters, in.size());
   if (body.size() == parameters) fail("the body computes nothing");
-  // An output fusion's first member is its anchor, the rest elementwise.
-  bool anchored = node.attr_string("kind") == "output";
+  // An output fusion's first member is its anchor, a reduce fusion's last
+  // its reduction; the rest are elementwise.
+  const std::string &kind = node.attr_string("kind");
+  bool anchored = kind == "output";
+  const Node &last = body.nodes().back();
+  if (kind == "reduce") {
+    if (!last.op->takes_prologue || last.inputs.size() != 1 ||
+        !last.op->takes_prologue(last, body.node(last.inputs[0]).type))
+      fail("the last member of a reduce fusion, {}, is not a row reduction", last.describe());
+    if (body.size() < parameters + 2) fail("a reduce fusion needs a member before its reduction");
+  }
   for (const Node &n : body.nodes()) {
     if (n.op->source != Source::none && n.op->name != "parameter")
       fail("body member {} is a source: bodies take sources as inputs", n.describe());
-    if (n.op->source != Source::none || n.op->scalar) continue;
+    if (n.op->source != Source::none || n.op->scalar || (kind == "reduce" && &n == &last)) continue;
     if (!anchored || n.id != NodeId(parameters) || !n.op->takes_epilogue ||
         !n.op->takes_epilogue(n))
       fail("body member {} is not elementwise", n.describe());

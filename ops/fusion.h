@@ -8,6 +8,9 @@
 //  - fusion {kind="output"}: a matmul or conv2d (the anchor, its first
 //    member) and elementwise members after it, run on each part of the
 //    output as the anchor's tasks finish it (an epilogue: bias, activation).
+//  - fusion {kind="reduce"}: elementwise members and a reduction of the
+//    last of them (its last member): each task of the reduction computes the
+//    slab it reduces.
 //  - fused_update {kind="loop"}: a loop with members that update
 //    variables (an optimizer step for one variable: moving averages of the
 //    gradient and the update of the weight): each stores into its variable as

@@ -27,6 +27,10 @@ RootedGraph fuse_loops(const RootedGraph &in);
 // kernel runs it on each tile of the output as it is computed.
 RootedGraph fuse_epilogues(const RootedGraph &in);
 
+// A reduction absorbs the elementwise node that computes its input: each of
+// its tasks computes and reduces a slab, and the input is never stored.
+RootedGraph fuse_reductions(const RootedGraph &in);
+
 // Reorders the nodes to keep live memory low, keeping the order between
 // variable updates and their readers, and between random ops.
 RootedGraph schedule(const RootedGraph &in);

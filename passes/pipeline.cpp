@@ -18,6 +18,9 @@ const std::vector<Pass> &pipeline() {
        /*fusion=*/true},
       {"fuse-epilogues", "matmul and conv2d absorb their elementwise user (bias, activation)",
        fuse_epilogues, /*fusion=*/true},
+      {"fuse-reductions",
+       "sum, mean, max and min absorb the elementwise node computing their input", fuse_reductions,
+       /*fusion=*/true},
       {"schedule", "order the nodes to keep live memory low (state order kept)", schedule},
   };
   return kPasses;

@@ -138,3 +138,33 @@ TEST_CASE("matmul and conv2d run their bias and activation in their own kernel",
   CHECK(test::compare(a, b, 0) == "");
   CHECK(test::compare(a, run_reference(g, feeds, {y})[0], 1e-5) == "");
 }
+
+TEST_CASE("a reduction computes its elementwise input slab by slab", "[fusion]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 300});
+  Value v = placeholder(g, "v", f32, {70000});
+  std::vector<Value> outs = {
+      sum(x * x + 1.0f, {1}),           // inner 1: one row per task
+      sum(abs(x) * 2.0f, {0}),          // inner 300: two blocks of columns per task row
+      max(exp(x - 1.0f), {0, 1}, true), // everything
+      mean(exp(v * 0.001f)),            // a slab too big for the stack: a scratch buffer
+  };
+  RootedGraph fused = optimize({g, {outs[0].id, outs[1].id, outs[2].id, outs[3].id}});
+  int reduces = 0;
+  for (const Node &n : fused.graph.nodes())
+    if (n.op->name == "fusion" && n.attr_string("kind") == "reduce") ++reduces;
+  CHECK(reduces == 4);
+  std::mt19937 rng(9);
+  Feeds feeds = {{"x", test::random_tensor(f32, {37, 300}, rng)},
+                 {"v", test::random_tensor(f32, {70000}, rng)}};
+  std::vector<NodeRef> fetches(outs.begin(), outs.end());
+  std::vector<Tensor> a = Session(g).run(feeds, fetches);
+  std::vector<Tensor> b = Session(g, {.passes = {.fusion = false}}).run(feeds, fetches);
+  std::vector<Tensor> want = run_reference(g, feeds, fetches);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    INFO(outs[i].name());
+    // The library reduces each slab as it reduces the stored input.
+    CHECK(test::compare(a[i], b[i], 0) == "");
+    CHECK(test::compare(a[i], want[i], 1e-5) == "");
+  }
+}
