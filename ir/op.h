@@ -57,6 +57,9 @@ struct OpDef {
   // one): assign ops and optimizer updates. Its output is the variable's
   // storage, so nodes after it in the graph see the new value.
   bool updates_variable = false;
+  // Inputs read only for their type, never for their values (size's input,
+  // broadcast_like's `like`): passes may point them at any node of that type.
+  std::vector<size_t> shape_only_inputs;
   // Whether the node's lowering is one kernel-library call whose tasks each
   // write a box of the output (declared with Lowering::task_box): then its
   // elementwise consumers can run in the same kernel, on each box while it

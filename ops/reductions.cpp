@@ -251,6 +251,7 @@ OpDef size_op() {
   OpDef def;
   def.name = "size";
   def.min_inputs = def.max_inputs = 1;
+  def.shape_only_inputs = {0};
   def.attrs = {{"axes", AttrKind::ints, std::vector<int64_t>{}},
                {"dtype", AttrKind::dtype, DType::i64}};
   def.infer = [](const Node &node, std::span<const TensorType> in) {

@@ -352,6 +352,7 @@ OpDef broadcast_to_op() {
 // batch dim where x has 1 (broadcast_to cannot name a shape it does not know).
 OpDef broadcast_like_op() {
   OpDef def = base("broadcast_like", 2, {});
+  def.shape_only_inputs = {1};
   def.infer = [](const Node &, std::span<const TensorType> in) {
     if (broadcast_shapes(in[0].shape, in[1].shape) != in[1].shape)
       fail("cannot broadcast {} to {}", to_string(in[0].shape), to_string(in[1].shape));

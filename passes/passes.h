@@ -16,6 +16,10 @@ RootedGraph simplify_algebra(const RootedGraph &in);
 // Merges nodes that compute the same value from the same inputs.
 RootedGraph eliminate_common_subexpressions(const RootedGraph &in);
 
+// Inputs read only for their shape take a node of that shape that is kept
+// anyway (a source, or one read later), so that their producer need not be.
+RootedGraph retarget_shape_inputs(const RootedGraph &in);
+
 // Drops every node the roots do not need.
 RootedGraph eliminate_dead_code(const RootedGraph &in);
 

@@ -13,6 +13,8 @@ const std::vector<Pass> &pipeline() {
        simplify_algebra},
       {"cse", "common subexpressions: merge nodes that compute the same value",
        eliminate_common_subexpressions},
+      {"retarget-shapes", "inputs read only for their shape take a value kept anyway",
+       retarget_shape_inputs},
       {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
       {"fuse-loops", "elementwise chains and optimizer updates become one loop each", fuse_loops,
        /*fusion=*/true},

@@ -4,6 +4,7 @@
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
+#include "passes/autodiff.h"
 #include "passes/passes.h"
 #include "runtime/reference.h"
 #include "runtime/session.h"
@@ -167,4 +168,28 @@ TEST_CASE("a reduction computes its elementwise input slab by slab", "[fusion]")
     CHECK(test::compare(a[i], b[i], 0) == "");
     CHECK(test::compare(a[i], want[i], 1e-5) == "");
   }
+}
+
+TEST_CASE("an input read for its shape does not keep its producer", "[fusion]") {
+  // mean's gradient reads the shape of the loss terms (size, broadcast_like):
+  // pointed at the placeholder instead, the terms fuse into the mean.
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch});
+  Value w = variable(g, "w", f32, {}, Init::ones());
+  Value loss = mean(square(x * w));
+  Value dw = gradients(loss, {w})[0];
+  RootedGraph in{g, {loss.id, dw.id}};
+  RootedGraph out = retarget_shape_inputs(in);
+  for (const Node &n : out.graph.nodes())
+    for (size_t i : n.op->shape_only_inputs) {
+      INFO(n.name);
+      CHECK(out.graph.node(n.inputs[i]).name == "x");
+    }
+  RootedGraph optimized = optimize(in);
+  CHECK(optimized.graph.node(optimized.roots[0]).attr_string("kind") == "reduce");
+  Feeds feeds = {{"x", Tensor::from<float>({3}, {1, -2, 3})}};
+  std::vector<Tensor> got = Session(g).run(feeds, {loss, dw});
+  std::vector<Tensor> want = run_reference(g, feeds, {loss, dw});
+  CHECK(test::compare(got[0], want[0], 1e-6) == "");
+  CHECK(test::compare(got[1], want[1], 1e-6) == "");
 }
