@@ -38,8 +38,11 @@ struct Store {
 // A loop kernel's values for one element, one per Store, from its operands'.
 using LoopBody = std::function<std::vector<V>(llvm::IRBuilder<> &, std::span<V const>)>;
 
-// Emits `for (i = lo; i < hi; ++i) body(i)` at the builder's position.
-void emit_for(llvm::IRBuilder<> &b, V lo, V hi, const std::function<void(V)> &body) {
+// Emits `for (i = lo; i < hi; ++i) body(i)` at the builder's position. With
+// `independent`, the memory accesses tagged with it carry no dependence from
+// one iteration to the next (llvm.loop.parallel_accesses).
+void emit_for(llvm::IRBuilder<> &b, V lo, V hi, const std::function<void(V)> &body,
+              llvm::MDNode *independent = nullptr) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext &c = b.getContext();
   llvm::BasicBlock *pre = b.GetInsertBlock();
@@ -54,7 +57,15 @@ void emit_for(llvm::IRBuilder<> &b, V lo, V hi, const std::function<void(V)> &bo
   b.SetInsertPoint(body_bb);
   body(i);
   i->addIncoming(b.CreateAdd(i, b.getInt64(1)), b.GetInsertBlock());
-  b.CreateBr(cond);
+  llvm::BranchInst *latch = b.CreateBr(cond);
+  if (independent) {
+    llvm::Metadata *parallel[] = {llvm::MDString::get(c, "llvm.loop.parallel_accesses"),
+                                  independent};
+    llvm::Metadata *loop[] = {nullptr, llvm::MDNode::get(c, parallel)};
+    llvm::MDNode *id = llvm::MDNode::getDistinct(c, loop);
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, id);
+  }
   b.SetInsertPoint(exit);
 }
 
@@ -553,29 +564,38 @@ private:
         }
         offsets.push_back(offset);
       }
-      emit_for(b, j0, j1, [&](V j) {
-        auto address = [&](size_t v, DType t) {
-          V at =
-              b.CreateAdd(offsets[v], b.CreateMul(j, b.getInt64(uint64_t(loop.strides[v].back()))));
-          return b.CreateInBoundsGEP(memory_type(c_, t), bases[v], at);
-        };
-        std::vector<V> values;
-        size_t v = dsts.size();
-        for (const Operand &s : srcs) {
-          if (s.immediate) {
-            values.push_back(immediate_value(b, *s.immediate));
-            continue;
-          }
-          V x = b.CreateLoad(memory_type(c_, s.dtype), address(v++, s.dtype));
-          values.push_back(s.dtype == DType::boolean ? b.CreateICmpNE(x, b.getInt8(0)) : x);
-        }
-        std::vector<V> results = body(b, values);
-        for (size_t d = 0; d < dsts.size(); ++d) {
-          V result = results[d];
-          if (dsts[d].dtype == DType::boolean) result = b.CreateZExt(result, b.getInt8Ty());
-          b.CreateStore(result, address(d, dsts[d].dtype));
-        }
-      });
+      // Every element is computed from the same index of its operands, so
+      // iterations are independent even where the planner has the output
+      // overwrite a dying input: the vectorizer needs no overlap check.
+      llvm::MDNode *independent = llvm::MDNode::getDistinct(c_, {});
+      emit_for(
+          b, j0, j1,
+          [&](V j) {
+            auto address = [&](size_t v, DType t) {
+              V at = b.CreateAdd(offsets[v],
+                                 b.CreateMul(j, b.getInt64(uint64_t(loop.strides[v].back()))));
+              return b.CreateInBoundsGEP(memory_type(c_, t), bases[v], at);
+            };
+            std::vector<V> values;
+            size_t v = dsts.size();
+            for (const Operand &s : srcs) {
+              if (s.immediate) {
+                values.push_back(immediate_value(b, *s.immediate));
+                continue;
+              }
+              llvm::LoadInst *x = b.CreateLoad(memory_type(c_, s.dtype), address(v++, s.dtype));
+              x->setMetadata(llvm::LLVMContext::MD_access_group, independent);
+              values.push_back(s.dtype == DType::boolean ? b.CreateICmpNE(x, b.getInt8(0)) : x);
+            }
+            std::vector<V> results = body(b, values);
+            for (size_t d = 0; d < dsts.size(); ++d) {
+              V result = results[d];
+              if (dsts[d].dtype == DType::boolean) result = b.CreateZExt(result, b.getInt8Ty());
+              b.CreateStore(result, address(d, dsts[d].dtype))
+                  ->setMetadata(llvm::LLVMContext::MD_access_group, independent);
+            }
+          },
+          independent);
     });
     b.CreateRetVoid();
   }

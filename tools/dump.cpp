@@ -43,7 +43,7 @@ struct DumpOptions {
 
 void list_passes() {
   for (const Pass &p : pipeline())
-    fmt::print("{:<12} {}{}\n", p.name, p.summary, p.fusion ? " (off with --no-fusion)" : "");
+    fmt::print("{:<16} {}{}\n", p.name, p.summary, p.fusion ? " (off with --no-fusion)" : "");
 }
 
 Graph load(const DumpOptions &o) {
