@@ -19,8 +19,8 @@ train() { # model flags...
   local model=$1
   shift
   case $model in
-  mlp) ./build/fashion_mlp --epochs 3 --limit 19200 --threads "$threads" --out "$out" "$@" ;;
-  lenet) ./build/fashion_conv --model lenet --epochs 3 --limit 9600 --threads "$threads" --out "$out" "$@" ;;
+  mlp) ./build/fashion_mlp --epochs 3 --limit 60000 --threads "$threads" --out "$out" "$@" ;;
+  lenet) ./build/fashion_conv --model lenet --epochs 3 --limit 19200 --threads "$threads" --out "$out" "$@" ;;
   esac
 }
 
