@@ -1,6 +1,7 @@
 #include "compiler/memory_plan.h"
 
 #include "ir/error.h"
+#include "ops/fusion.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -18,9 +19,7 @@ bool overlap(int64_t first_a, int64_t last_a, int64_t first_b, int64_t last_b) {
 
 // Each output element comes from the same index of each input of its shape,
 // read before it is written: such an input may lend the output its memory.
-bool elementwise(const Node &n) {
-  return n.op->scalar || (n.op->name == "fusion" && n.attr_string("kind") == "loop");
-}
+bool elementwise(const Node &n) { return n.op->scalar || ops::is_loop_fusion(n); }
 
 // Buffer i is node i's output (the compiler's layout); scratch follows.
 void set_lifetimes(const Graph &g, const Program &p, std::vector<PlannedBuffer> &out) {

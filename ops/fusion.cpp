@@ -124,6 +124,14 @@ OpDef fused_op(std::string name, bool updates) {
 
 } // namespace
 
+bool is_loop_fusion(const Node &n) {
+  return n.op->name == "fusion" && n.attr_string("kind") == "loop";
+}
+
+bool is_pure_elementwise(const Node &n) {
+  return (n.op->scalar && !n.op->stateful) || is_loop_fusion(n);
+}
+
 void register_fusion_ops(OpRegistry &registry) {
   registry.add(parameter_op());
   registry.add(fused_op("fusion", false));

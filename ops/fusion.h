@@ -17,8 +17,16 @@
 //    the loop goes. Its value is its last member's, the update of input 0.
 #pragma once
 
-#include "ir/op.h"
+#include "ir/graph.h"
 
 namespace kiln::ops {
+
 void register_fusion_ops(OpRegistry &registry);
-}
+
+// A fusion of kind "loop" (not an update).
+bool is_loop_fusion(const Node &n);
+// Each output element computed from the same index of the inputs (broadcast),
+// with no other effect: a pure elementwise op or a loop fusion.
+bool is_pure_elementwise(const Node &n);
+
+} // namespace kiln::ops

@@ -3,18 +3,13 @@
 // (ops/fusion.h): the bias add and activation then run in the anchor's
 // kernel, on each tile as it is finished, and its result never makes a
 // round trip through memory.
+#include "ops/fusion.h"
 #include "passes/fused_body.h"
 #include "passes/passes.h"
 
 namespace kiln {
 
 namespace {
-
-bool loop_fusion(const Node &n) {
-  return n.op->name == "fusion" && n.attr_string("kind") == "loop";
-}
-
-bool elementwise(const Node &n) { return (n.op->scalar && !n.op->stateful) || loop_fusion(n); }
 
 class EpilogueFusion {
 public:
@@ -24,7 +19,7 @@ public:
 
   RootedGraph run() {
     for (const Node &n : g_.nodes()) {
-      if (!elementwise(n)) continue;
+      if (!ops::is_pure_elementwise(n)) continue;
       for (NodeId in : n.inputs)
         if (can_anchor(g_.node(in), n)) {
           anchor_[size_t(n.id)] = in;

@@ -2,17 +2,13 @@
 // loop fusion) that computes its input, when that is its only use: each task
 // of the reduction computes the slab it reduces and reduces it at once, and
 // the input never exists whole (ops/fusion.h, kind "reduce").
+#include "ops/fusion.h"
 #include "passes/fused_body.h"
 #include "passes/passes.h"
 
 namespace kiln {
 
 namespace {
-
-bool elementwise(const Node &n) {
-  return (n.op->scalar && !n.op->stateful) ||
-         (n.op->name == "fusion" && n.attr_string("kind") == "loop");
-}
 
 // The slab is computed index by index over the producer's shape: inputs must
 // have that shape or be single elements.
@@ -36,7 +32,7 @@ RootedGraph fuse_reductions(const RootedGraph &in) {
   for (const Node &n : g.nodes()) {
     if (!n.op->takes_prologue || n.inputs.size() != 1) continue;
     const Node &p = g.node(n.inputs[0]);
-    if (!elementwise(p) || is_root[size_t(p.id)] || users[size_t(p.id)].size() != 1 ||
+    if (!ops::is_pure_elementwise(p) || is_root[size_t(p.id)] || users[size_t(p.id)].size() != 1 ||
         !n.op->takes_prologue(n, p.type) || !same_shape_inputs(g, p) ||
         updates[size_t(p.id)] != updates[size_t(n.id)]) // p moves to n
       continue;

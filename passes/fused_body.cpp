@@ -1,5 +1,7 @@
 #include "passes/fused_body.h"
 
+#include "ops/fusion.h"
+
 namespace kiln {
 
 NodeId FusedBody::value(NodeId id) {
@@ -14,7 +16,7 @@ NodeId FusedBody::value(NodeId id) {
 
 NodeId FusedBody::add(const Node &n) {
   members_.push_back(n.id);
-  if (n.op->name != "fusion" || n.attr_string("kind") != "loop") {
+  if (!ops::is_loop_fusion(n)) {
     std::vector<NodeId> args;
     for (NodeId in : n.inputs) args.push_back(value(in));
     return map_[n.id] = body_->add_node(n.op->name, n.name, std::move(args), n.attrs);
