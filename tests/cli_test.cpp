@@ -5,6 +5,7 @@
 #include "frontends/builder.h"
 #include "frontends/nn.h"
 #include "ir/serialize.h"
+#include "passes/pass.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
 #include "temp_dir.h"
@@ -155,6 +156,33 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln info summarizes the model", "[cli]") {
   CHECK_THAT(r.out, Contains("dense/W    f32[4, 8]  glorot_uniform"));
   CHECK_THAT(r.out, Contains("67 parameters (268 bytes)"));
   CHECK_THAT(r.out, Contains("outputs (consumed by no node):\n  dense_1/add  f32[?, 3]\n"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln dump shows the pipeline and the graph after a pass",
+                 "[cli]") {
+  Result passes = kiln({"dump", "--passes"});
+  REQUIRE(passes.status == 0);
+  for (const Pass &p : pipeline()) CHECK_THAT(passes.out, Contains(p.name + " "));
+  Result fused = kiln({"dump", "@mlp.kiln", "--after=fuse-epilogues"});
+  REQUIRE(fused.status == 0);
+  CHECK_THAT(fused.out, Contains("%dense/relu = fusion(%x, %dense/W, %dense/b) "
+                                 "{body=[dense/matmul, dense/add, dense/relu], kind=\"output\"}"));
+  Result plain = kiln({"dump", "@mlp.kiln", "--after=fuse-epilogues", "--no-fusion"});
+  REQUIRE(plain.status == 0);
+  CHECK_THAT(plain.out, !Contains("fusion("));
+  Result unknown = kiln({"dump", "@mlp.kiln", "--after=fusion"});
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Contains("no pass named 'fusion'; the passes are: fold-constants"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln info --memory prints the plan", "[cli]") {
+  Result r = kiln({"info", "@mlp.kiln", "--memory", "--batch", "32"});
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("memory (batch 32):"));
+  // dense/relu (32 x 8) is the one intermediate: the fetched output is not in the arena.
+  CHECK_THAT(r.out, Contains("kernels                   2\n"));
+  CHECK_THAT(r.out, Contains("arena                     1.0 KiB"));
+  CHECK_THAT(r.out, Contains("arena / buffers           1.00"));
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln and each subcommand explain themselves", "[cli]") {
