@@ -61,14 +61,20 @@ std::string human_bytes(int64_t bytes) {
   return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
-std::string parameter_total(const Graph &g) {
-  int64_t count = 0, bytes = 0;
+// Trainable variables are the parameters; the rest (optimizer slots, the
+// step count, running statistics) is state saved with them.
+std::string variable_totals(const Graph &g) {
+  int64_t count[2] = {0, 0}, bytes[2] = {0, 0};
   for (const Node &n : g.nodes()) {
     if (n.op->source != Source::variable) continue;
-    count += num_elements(n.type.shape);
-    bytes += num_elements(n.type.shape) * int64_t(byte_size(n.type.dtype));
+    int trainable = n.attr_bool("trainable") ? 1 : 0;
+    count[trainable] += num_elements(n.type.shape);
+    bytes[trainable] += num_elements(n.type.shape) * int64_t(byte_size(n.type.dtype));
   }
-  return fmt::format("{} parameters ({})", count, human_bytes(bytes));
+  std::string text = fmt::format("{} parameters ({})", count[1], human_bytes(bytes[1]));
+  if (count[0] > 0)
+    text += fmt::format(", plus {} values of state ({})", count[0], human_bytes(bytes[0]));
+  return text;
 }
 
 // What a user can fetch for a result: the nodes that no other node consumes.
@@ -108,7 +114,7 @@ void info(const InfoOptions &o) {
   print_section("ops", op_counts(g));
   print_section("placeholders", nodes_of(g, Source::placeholder));
   print_section("variables", nodes_of(g, Source::variable));
-  fmt::print("  total: {}\n", parameter_total(g));
+  fmt::print("  total: {}\n", variable_totals(g));
   print_section("outputs (consumed by no node)", outputs(g));
   if (o.memory)
     print_section(fmt::format("memory (batch {}{})", o.batch, o.no_fusion ? ", no fusion" : ""),
