@@ -27,6 +27,7 @@ struct Operand {
   View view;
   DType dtype;
   const Tensor *immediate = nullptr; // its one element, bit for bit
+  bool unused = false;               // read for its shape only: not loaded
 };
 
 // Where a loop kernel stores one of its values.
@@ -121,6 +122,7 @@ public:
 
   void emit(NodeId id) {
     node_ = &g_.node(id);
+    body_ = nullptr;
     if (node_->op->scalar)
       emit_elementwise();
     else
@@ -283,12 +285,7 @@ private:
     if (call.num_tasks == 0) return;
     const TensorType &out = output_type();
     // The epilogue's operands: the inputs its members read (not the anchor's).
-    std::vector<bool> read(node_->inputs.size(), false);
-    for (const Node &n : body_->nodes())
-      if (n.op->source == Source::none && n.id != anchor.id)
-        for (NodeId in : n.inputs)
-          if (body_->node(in).op->source != Source::none)
-            read[size_t(body_->node(in).attr_int("index"))] = true;
+    std::vector<bool> read = values_read(&anchor);
     std::vector<std::pair<size_t, Operand>> operands;
     for (size_t i = 0; i < read.size(); ++i)
       if (read[i]) operands.emplace_back(i, operand(i, out.shape));
@@ -353,8 +350,7 @@ private:
       fail("internal error: {} is not one row reduction of its input", reduction.describe());
     PendingCall call = *anchor_call_;
     const Shape &shape = slab_type_.shape;
-    std::vector<Operand> operands;
-    for (size_t i = 0; i < node_->inputs.size(); ++i) operands.push_back(operand(i, shape));
+    std::vector<Operand> operands = elementwise_operands(&shape);
     auto producer_value = [&](llvm::IRBuilder<> &b, std::span<V const> inputs) {
       return std::vector<V>{evaluate(b, *body_, inputs)[size_t(producer.id)]};
     };
@@ -391,6 +387,10 @@ private:
           std::vector<V> inputs;
           for (size_t k = 0; k < operands.size(); ++k) {
             const Operand &op = operands[k];
+            if (op.unused) {
+              inputs.push_back(nullptr);
+              continue;
+            }
             if (op.immediate) {
               inputs.push_back(immediate_value(b, *op.immediate));
               continue;
@@ -477,10 +477,37 @@ private:
 
   // The node's inputs broadcast into its output; one-element constants
   // become immediates.
-  std::vector<Operand> elementwise_operands() const {
+  // Which of the node's inputs a member reads as a value (`skip` aside): not
+  // those read for their shape only (OpDef::shape_only_inputs).
+  std::vector<bool> values_read(const Node *skip = nullptr) const {
+    std::vector<bool> read(node_->inputs.size(), !body_);
+    auto shape_only = [](const Node &n, size_t i) {
+      const std::vector<size_t> &s = n.op->shape_only_inputs;
+      return std::find(s.begin(), s.end(), i) != s.end();
+    };
+    if (!body_) {
+      for (size_t i = 0; i < read.size(); ++i) read[i] = !shape_only(*node_, i);
+      return read;
+    }
+    for (const Node &n : body_->nodes()) {
+      if (n.op->source != Source::none || &n == skip) continue;
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        const Node &in = body_->node(n.inputs[i]);
+        if (in.op->source != Source::none && !shape_only(n, i))
+          read[size_t(in.attr_int("index"))] = true;
+      }
+    }
+    return read;
+  }
+
+  // The node's inputs broadcast into `shape` (by default its output's).
+  std::vector<Operand> elementwise_operands(const Shape *shape = nullptr) const {
+    std::vector<bool> read = values_read();
     std::vector<Operand> operands;
-    for (size_t i = 0; i < node_->inputs.size(); ++i)
-      operands.push_back(operand(i, output_type().shape));
+    for (size_t i = 0; i < node_->inputs.size(); ++i) {
+      operands.push_back(operand(i, shape ? *shape : output_type().shape));
+      operands.back().unused = !read[i];
+    }
     return operands;
   }
 
@@ -530,7 +557,7 @@ private:
     std::vector<const View *> views;
     for (const Store &d : dsts) views.push_back(&d.view);
     for (const Operand &s : srcs)
-      if (!s.immediate) views.push_back(&s.view);
+      if (!s.immediate && !s.unused) views.push_back(&s.view);
     MergedLoop loop = merge_dims(shape, views);
     int64_t inner = loop.dims.back();
     int64_t chunk = inner <= 16384 ? inner : 8192;
@@ -579,6 +606,10 @@ private:
             std::vector<V> values;
             size_t v = dsts.size();
             for (const Operand &s : srcs) {
+              if (s.unused) {
+                values.push_back(nullptr);
+                continue;
+              }
               if (s.immediate) {
                 values.push_back(immediate_value(b, *s.immediate));
                 continue;

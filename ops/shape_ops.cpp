@@ -361,10 +361,9 @@ OpDef broadcast_like_op() {
   def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
     reference_elementwise(in.first(1), out, [](std::span<const double> x) { return x[0]; });
   };
-  def.lower = [](compiler::Lowering &l) {
-    const TensorType &t = l.output_type();
-    l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
-           View{l.input(0), 0, broadcast_strides(l.input_type(0).shape, t.shape)});
+  // Elementwise (input 0 broadcast, `like` never loaded), so it fuses.
+  def.scalar = [](compiler::ScalarBuilder &, std::span<llvm::Value *const> args) {
+    return args[0];
   };
   def.grad = [](const GradContext &c, size_t i) {
     return i == 0 ? unbroadcast(c.dy, c.x(0).shape()) : Value{};
