@@ -245,6 +245,8 @@ private:
         for (NodeId in : n.inputs) args.push_back(values[size_t(in)]);
         ScalarBuilder sb(b, m_, n);
         values[size_t(n.id)] = n.op->scalar(sb, args);
+        // Later members read the variable as updated (graph order).
+        if (n.op->updates_variable) values[size_t(n.inputs[0])] = values[size_t(n.id)];
       }
     }
     return values;

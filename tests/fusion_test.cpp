@@ -193,3 +193,19 @@ TEST_CASE("an input read for its shape does not keep its producer", "[fusion]") 
   CHECK(test::compare(got[0], want[0], 1e-6) == "");
   CHECK(test::compare(got[1], want[1], 1e-6) == "");
 }
+
+TEST_CASE("a fused member reads a variable as updated by an earlier member", "[fusion]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {3});
+  Value v = variable(g, "v", f32, {3}, Init::ones());
+  Value w = variable(g, "w", f32, {3}, Init::ones());
+  Value v_new = assign_add(v, x);
+  Value read = v * 2.0f; // after the update: the new v
+  Value w_new = assign(w, v_new + read);
+  RootedGraph fused = fuse_loops({g, {w_new.id}});
+  REQUIRE(count_op(fused.graph, "fused_update") == 1);
+  CHECK(count_op(fused.graph, "assign_add") == 0); // v's update is a member
+  Feeds feeds = {{"x", Tensor::from<float>({3}, {1, 2, 3})}};
+  CHECK(test::compare(Session(g).run(feeds, {w_new})[0], run_reference(g, feeds, {w_new})[0], 0) ==
+        "");
+}
