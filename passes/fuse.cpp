@@ -27,12 +27,7 @@ class Fusion {
 public:
   explicit Fusion(const RootedGraph &in)
       : in_(in), g_(in.graph), users_(users_of(g_)), is_root_(root_mask(in)), group_(g_.size(), -1),
-        variable_(g_.size(), -1) {
-    for (const Node &n : g_.nodes()) {
-      if (n.op->source == Source::variable) variable_[size_t(n.id)] = n.id;
-      if (n.op->updates_variable) variable_[size_t(n.id)] = variable_[size_t(n.inputs[0])];
-    }
-  }
+        storage_(variable_storage(g_)) {}
 
   RootedGraph run() {
     for (NodeId id = NodeId(g_.size()); id-- > 0;)
@@ -64,27 +59,19 @@ private:
 
   // Whether `n` may move to its group's position (after the nodes between).
   bool state_allows_move(const Node &n, NodeId group) const {
-    std::vector<NodeId> reads = variables_read(n);
-    NodeId writes = n.op->updates_variable ? variable_[size_t(n.id)] : -1;
+    std::vector<NodeId> reads = variables_read(n, storage_),
+                        writes = variables_written(n, storage_);
+    auto shares = [](const std::vector<NodeId> &a, const std::vector<NodeId> &b) {
+      return std::find_first_of(a.begin(), a.end(), b.begin(), b.end()) != a.end();
+    };
     for (NodeId x = n.id + 1; x < group; ++x) {
       if (group_[size_t(x)] == group) continue;
       const Node &other = g_.node(x);
-      NodeId other_writes = other.op->updates_variable ? variable_[size_t(x)] : -1;
-      for (NodeId v : reads)
-        if (v == other_writes) return false;
-      if (writes >= 0)
-        for (NodeId v : variables_read(other))
-          if (v == writes) return false;
+      if (shares(reads, variables_written(other, storage_)) ||
+          shares(writes, variables_read(other, storage_)))
+        return false;
     }
     return true;
-  }
-
-  // The variables whose value `n` reads: inputs that are variables or updates.
-  std::vector<NodeId> variables_read(const Node &n) const {
-    std::vector<NodeId> vars;
-    for (NodeId in : n.inputs)
-      if (variable_[size_t(in)] >= 0) vars.push_back(variable_[size_t(in)]);
-    return vars;
   }
 
   RootedGraph rewrite() {
@@ -117,8 +104,8 @@ private:
   const Graph &g_;
   std::vector<std::vector<NodeId>> users_;
   std::vector<bool> is_root_;
-  std::vector<NodeId> group_;    // the id of the group's root (its last node); -1: not fused
-  std::vector<NodeId> variable_; // for variables and updates: the variable
+  std::vector<NodeId> group_;   // the id of the group's root (its last node); -1: not fused
+  std::vector<NodeId> storage_; // variable_storage(g_)
 };
 
 } // namespace

@@ -48,6 +48,39 @@ bool aliases_variable(const Node &n) {
   return n.op->source == Source::variable || n.op->updates_variable;
 }
 
+std::vector<NodeId> variable_storage(const Graph &g) {
+  std::vector<NodeId> storage(g.size(), -1);
+  for (const Node &n : g.nodes()) {
+    if (n.op->source == Source::variable) storage[size_t(n.id)] = n.id;
+    if (n.op->updates_variable) storage[size_t(n.id)] = storage[size_t(n.inputs[0])];
+  }
+  return storage;
+}
+
+std::vector<NodeId> variables_written(const Node &n, std::span<const NodeId> storage) {
+  if (!n.op->updates_variable) return {};
+  std::vector<NodeId> written = {storage[size_t(n.id)]};
+  auto body = n.attrs.find("body");
+  if (body == n.attrs.end()) return written;
+  const Graph &b = *std::get<std::shared_ptr<const Graph>>(body->second);
+  std::vector<NodeId> outer(b.size(), -1); // a body node's outer storage node
+  for (const Node &m : b.nodes()) {
+    if (m.op->name == "parameter") outer[size_t(m.id)] = n.inputs[size_t(m.attr_int("index"))];
+    if (!m.op->updates_variable) continue;
+    outer[size_t(m.id)] = outer[size_t(m.inputs[0])];
+    NodeId v = storage[size_t(outer[size_t(m.id)])];
+    if (std::find(written.begin(), written.end(), v) == written.end()) written.push_back(v);
+  }
+  return written;
+}
+
+std::vector<NodeId> variables_read(const Node &n, std::span<const NodeId> storage) {
+  std::vector<NodeId> read;
+  for (NodeId in : n.inputs)
+    if (storage[size_t(in)] >= 0) read.push_back(storage[size_t(in)]);
+  return read;
+}
+
 std::vector<int> updates_before(const Graph &g) {
   std::vector<int> count(g.size() + 1, 0);
   for (const Node &n : g.nodes())

@@ -5,6 +5,7 @@
 
 #include "passes/pass.h"
 
+#include <span>
 #include <vector>
 
 namespace kiln {
@@ -45,6 +46,17 @@ std::vector<bool> root_mask(const RootedGraph &in);
 // runs in order, so a node that takes such a value as an input reads it as of
 // its own position: two reads agree only when no update runs between them.
 bool aliases_variable(const Node &n);
+
+// storage[i]: the variable whose storage node i's output is (the variable
+// itself, or the one an update writes), -1 for other nodes.
+std::vector<NodeId> variable_storage(const Graph &g);
+
+// The variables node `n` writes: an update's, and for a fused update (a
+// node with a body) the variable of every member update as well.
+std::vector<NodeId> variables_written(const Node &n, std::span<const NodeId> storage);
+
+// The variables node `n` reads: those whose storage its inputs are.
+std::vector<NodeId> variables_read(const Node &n, std::span<const NodeId> storage);
 
 // updates_before[i]: how many updates_variable nodes come before node i; the
 // extra last entry is their total.

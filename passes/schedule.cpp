@@ -22,38 +22,34 @@ constexpr int64_t kNominalBatch = 64;
 
 using Edges = std::vector<std::vector<NodeId>>; // deps[i]: what node i must follow
 
-// The variable whose storage node `id` is: itself, or the one an update writes.
-NodeId storage_of(const Graph &g, NodeId id) {
-  while (g.node(id).op->updates_variable) id = g.node(id).inputs[0];
-  return g.node(id).op->source == Source::variable ? id : -1;
-}
-
 // Every node that reads a variable (directly or through one of its updates)
-// stays between the updates that come before and after it in graph order;
-// the updates of a variable stay in graph order; so do random ops.
+// stays between the nodes that write it before and after it in graph order
+// (updates, and fused updates for each variable their members write); the
+// writers of a variable stay in graph order; so do random ops.
 void add_state_edges(const Graph &g, Edges &deps) {
-  std::vector<std::vector<NodeId>> updates(g.size()); // by variable, in graph order
+  std::vector<NodeId> storage = variable_storage(g);
+  std::vector<std::vector<NodeId>> writers(g.size()); // by variable, in graph order
   for (const Node &n : g.nodes())
-    if (n.op->updates_variable) updates[size_t(storage_of(g, n.id))].push_back(n.id);
+    for (NodeId v : variables_written(n, storage)) writers[size_t(v)].push_back(n.id);
   NodeId last_random = -1;
   for (const Node &n : g.nodes()) {
     if (n.op->stateful && !n.op->updates_variable && n.op->source == Source::none) {
       if (last_random >= 0) deps[size_t(n.id)].push_back(last_random);
       last_random = n.id;
     }
-    NodeId own = n.op->updates_variable ? storage_of(g, n.id) : -1;
-    if (own >= 0) {
-      const std::vector<NodeId> &u = updates[size_t(own)];
-      auto self = std::lower_bound(u.begin(), u.end(), n.id);
-      if (self != u.begin()) deps[size_t(n.id)].push_back(*(self - 1));
+    std::vector<NodeId> own = variables_written(n, storage);
+    for (NodeId v : own) {
+      const std::vector<NodeId> &w = writers[size_t(v)];
+      auto self = std::lower_bound(w.begin(), w.end(), n.id);
+      if (self != w.begin()) deps[size_t(n.id)].push_back(*(self - 1));
     }
-    for (NodeId in : n.inputs) {
-      NodeId v = storage_of(g, in);
-      if (v < 0 || v == own) continue; // an update reads its own variable in its chain's turn
-      const std::vector<NodeId> &u = updates[size_t(v)];
-      auto next = std::upper_bound(u.begin(), u.end(), n.id);
-      if (next != u.begin()) deps[size_t(n.id)].push_back(*(next - 1));
-      if (next != u.end()) deps[size_t(*next)].push_back(n.id);
+    for (NodeId v : variables_read(n, storage)) {
+      // A writer reads its own variables in its chain's turn.
+      if (std::find(own.begin(), own.end(), v) != own.end()) continue;
+      const std::vector<NodeId> &w = writers[size_t(v)];
+      auto next = std::upper_bound(w.begin(), w.end(), n.id);
+      if (next != w.begin()) deps[size_t(n.id)].push_back(*(next - 1));
+      if (next != w.end()) deps[size_t(*next)].push_back(n.id);
     }
   }
 }

@@ -23,6 +23,9 @@ struct Session::Executable {
   Tensor arena;                // the planned buffers, one byte per element
   std::vector<Tensor> storage; // computed and scratch buffers outside the arena
   std::vector<void *> table;   // the kernels' buffer table
+  // By the session graph's placeholder ids: their ids in the compiled graph
+  // (placeholders keep their names through the passes), -1 where none needs it.
+  std::vector<NodeId> placeholders;
   uint64_t last_use = 0;
 };
 
@@ -113,6 +116,10 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
       e->table[i] = e->storage.back().raw();
     }
   }
+  e->placeholders.assign(graph_.size(), -1);
+  for (const Node &n : graph_.nodes())
+    if (n.op->source == Source::placeholder)
+      e->placeholders[size_t(n.id)] = g.find(n.name).value_or(-1);
   ++stats_.compilations;
   stats_.last_compile_ms = program.compile_ms;
   stats_.total_compile_ms += program.compile_ms;
@@ -163,14 +170,9 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 
   Executable &e = executable(bound.batch_size, roots);
-  const Graph &g = e.compiled.graph.graph;
-  // Placeholders keep their names through the passes; one no root needs is gone.
-  std::vector<NodeId> fed;
-  for (const auto &[id, tensor] : bound.feeds) {
-    std::optional<NodeId> now = g.find(graph_.node(id).name);
-    fed.push_back(now.value_or(-1));
-    if (now) e.table[size_t(*now)] = const_cast<void *>(tensor.raw());
-  }
+  for (const auto &[id, tensor] : bound.feeds)
+    if (NodeId now = e.placeholders[size_t(id)]; now >= 0)
+      e.table[size_t(now)] = const_cast<void *>(tensor.raw());
   execute(e);
 
   std::vector<Tensor> results;
@@ -181,8 +183,8 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
     std::memcpy(out.raw(), e.table[size_t(id)], out.bytes());
     results.push_back(std::move(out));
   }
-  for (NodeId id : fed)
-    if (id >= 0) e.table[size_t(id)] = nullptr;
+  for (const auto &[id, tensor] : bound.feeds)
+    if (NodeId now = e.placeholders[size_t(id)]; now >= 0) e.table[size_t(now)] = nullptr;
   return results;
 }
 
