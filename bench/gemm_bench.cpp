@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "../compiler/kernels/kernel_abi.h"
+#include "../kernels/kernel_abi.h"
 
 extern "C" void kiln_matmul_f32(const float *A, const float *B, float *C, int64_t M, int64_t N,
                                 int64_t K, int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs,

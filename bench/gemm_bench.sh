@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${TMPDIR:-/tmp}/kiln_gemm_bench"
 flags=(${EXTRA:-} -std=c++20 -O3 -march=native -mprefer-vector-width=512 -fno-exceptions -fno-rtti)
-clang++-19 "${flags[@]}" -c "$root/compiler/kernels/matmul.cpp" -o "$out.kernels.o"
+clang++-19 "${flags[@]}" -c "$root/kernels/matmul.cpp" -o "$out.kernels.o"
 clang++-19 -std=c++20 -O2 -I/usr/include/x86_64-linux-gnu "$root/bench/gemm_bench.cpp" "$out.kernels.o" \
   -lopenblas -o "$out"
 OPENBLAS_NUM_THREADS=1 "$out"

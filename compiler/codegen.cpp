@@ -1,6 +1,6 @@
 #include "compiler/codegen.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/llvm_types.h"
 #include "compiler/lowering.h"
 #include "compiler/scalar_builder.h"

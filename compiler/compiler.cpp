@@ -13,7 +13,7 @@
 
 #include <chrono>
 
-// The kernel library's bitcode, embedded by compiler/kernels/library.S.
+// The kernel library's bitcode, embedded by kernels/library.S.
 extern "C" const char kiln_kernel_library_start[];
 extern "C" const char kiln_kernel_library_end[];
 

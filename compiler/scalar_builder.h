@@ -54,7 +54,7 @@ public:
 
   V cast(V a, DType to);
 
-  // kiln_<name>_<f32|f64> from the kernel library (compiler/kernels/math.cpp).
+  // kiln_<name>_<f32|f64> from the kernel library (kernels/math.cpp).
   V math(std::string_view name, V a);
   V math(std::string_view name, V a, V b);
 

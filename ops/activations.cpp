@@ -2,7 +2,7 @@
 // softmax family, which normalizes along an axis with a library kernel.
 #include "ops/activations.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "compiler/scalar_builder.h"
 #include "ir/error.h"

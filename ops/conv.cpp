@@ -5,10 +5,10 @@
 // sharing conv2d's attributes: strides [2] and dilations [2] (default 1, 1),
 // padding "valid" | "same" | "explicit" with pads [top, bottom, left, right]
 // (ops/window.h), groups. The like-inputs only give the result's shape.
-// Kernels: compiler/kernels/conv.cpp (im2col + GEMM).
+// Kernels: kernels/conv.cpp (im2col + GEMM).
 #include "ops/conv.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"
@@ -128,7 +128,7 @@ void reference_conv(Kind kind, const Node &node, std::span<const Tensor> in, Ten
   for (int64_t i = 0; i < out.size(); ++i) out.set(i, at(acc, i));
 }
 
-// The kernels' shape arguments (compiler/kernels/conv.cpp).
+// The kernels' shape arguments (kernels/conv.cpp).
 std::vector<KernelArg> shape_args(const ConvGeometry &g) {
   const WindowDim &H = g.win.h, &W = g.win.w;
   std::vector<KernelArg> args;

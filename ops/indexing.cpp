@@ -5,7 +5,7 @@
 // and the alternatives (clamping, reading out of bounds) hide bugs or crash.
 #include "ops/indexing.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"

@@ -3,7 +3,7 @@
 // whole (an operand's batch dims are either the result's or all 1).
 #include "ops/matmul.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"

@@ -7,10 +7,10 @@
 // maximum (as argmax); its gradient goes to that cell alone.
 // Attributes: kernel [2] and strides [2] (both required; the builder's
 // strides default to the kernel), padding and pads as for conv2d.
-// Kernels: compiler/kernels/pool.cpp.
+// Kernels: kernels/pool.cpp.
 #include "ops/pool.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"

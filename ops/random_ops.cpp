@@ -5,7 +5,7 @@
 // state lives in the session. Stateful, so never merged or folded.
 #include "ops/random_ops.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ir/graph.h"

@@ -2,7 +2,7 @@
 // (argmax, argmin), with keepdims.
 #include "ops/reductions.h"
 
-#include "compiler/kernels/kernel_abi.h"
+#include "kernels/kernel_abi.h"
 #include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ops/op_util.h"

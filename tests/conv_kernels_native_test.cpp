@@ -1,4 +1,4 @@
-// Native tests of the convolution and pooling kernels (compiler/kernels/conv.cpp,
+// Native tests of the convolution and pooling kernels (kernels/conv.cpp,
 // pool.cpp), compiled here by the host compiler like kernels_native_test.cpp:
 // every task split gives the same bits (the filter gradient's per-task
 // partial sums included), and results match double-precision loops.
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "../compiler/kernels/conv.cpp"
-#include "../compiler/kernels/pool.cpp"
+#include "../kernels/conv.cpp"
+#include "../kernels/pool.cpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include "runtime/session.h"
 #include "test_util.h"
 
-#include "../compiler/kernels/indexing.cpp"
+#include "../kernels/indexing.cpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-// Native tests of the compute kernels in compiler/kernels/. The kernel files
+// Native tests of the compute kernels in kernels/. The kernel files
 // are plain C++, so they are compiled right here by the host compiler and
 // checked against straightforward double-precision loops. Every check states
 // its tolerance. Task ranges are also split in different ways (all at once,
@@ -16,10 +16,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "../compiler/kernels/math.cpp"
-#include "../compiler/kernels/matmul.cpp"
-#include "../compiler/kernels/reduce.cpp"
-#include "../compiler/kernels/softmax.cpp"
+#include "../kernels/math.cpp"
+#include "../kernels/matmul.cpp"
+#include "../kernels/reduce.cpp"
+#include "../kernels/softmax.cpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Embeds the kernel library's bitcode (built by CMake from compiler/kernels/*.cpp).
+// Embeds the kernel library's bitcode (built by CMake from kernels/*.cpp).
   .section .rodata
   .balign 16
   .global kiln_kernel_library_start
