@@ -1,6 +1,7 @@
 #include "compiler/codegen.h"
 
 #include "kernels/kernel_abi.h"
+#include "kernels/kernel_symbols.h"
 #include "compiler/llvm_types.h"
 #include "compiler/lowering.h"
 #include "compiler/scalar_builder.h"
@@ -8,6 +9,7 @@
 #include "ops/op_util.h"
 
 #include <llvm/IR/Module.h>
+#include <llvm/TargetParser/Triple.h>
 
 #include <fmt/format.h>
 
@@ -116,9 +118,10 @@ V immediate_value(llvm::IRBuilder<> &b, const Tensor &t) {
 
 class ModuleEmitter : public Lowering {
 public:
-  ModuleEmitter(llvm::Module &m, const Graph &g, std::span<const TensorType> types,
-                const std::string &prefix, EmittedProgram &out)
-      : m_(m), c_(m.getContext()), g_(g), types_(types), prefix_(prefix), out_(out) {}
+  ModuleEmitter(EmittedUnit &unit, const Graph &g, std::span<const TensorType> types,
+                EmittedProgram &out)
+      : m_(*unit.module), c_(unit.module->getContext()), unit_(unit), g_(g), types_(types),
+        out_(out) {}
 
   void emit(NodeId id) {
     node_ = &g_.node(id);
@@ -254,11 +257,7 @@ private:
 
   void emit_call(llvm::IRBuilder<> &b, llvm::Function *fn, std::string_view function,
                  const std::vector<KernelArg> &args, V task_begin, V task_end) {
-    llvm::Function *callee = m_.getFunction(llvm::StringRef(function.data(), function.size()));
-    if (!callee) fail("{}: the kernel library has no function '{}'", node_->describe(), function);
-    if (callee->arg_size() != args.size() + 2)
-      fail("{}: '{}' takes {} arguments, the lowering passes {}", node_->describe(), function,
-           callee->arg_size(), args.size() + 2);
+    llvm::Function *callee = native_kernel(function, args);
     std::vector<V> values;
     for (size_t i = 0; i < args.size(); ++i) {
       llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
@@ -407,7 +406,7 @@ private:
           b.CreateStore(producer_value(b, inputs)[0], b.CreateInBoundsGEP(type, slab, at));
         });
       });
-      llvm::Function *callee = m_.getFunction(call.function);
+      llvm::Function *callee = native_kernel(call.function, call.args);
       V dst = b.CreateInBoundsGEP(type, out, b.CreateAdd(b.CreateMul(o, constant(inner)), i0));
       b.CreateCall(callee,
                    {slab, dst, constant(1), constant(reduce), width, constant(0), constant(1)});
@@ -532,23 +531,50 @@ private:
               });
   }
 
-  // void kernel(ptr buffers, i64 task_begin, i64 task_end)
-  llvm::Function *begin_kernel(llvm::IRBuilder<> &b, int64_t num_tasks, double task_cost) {
-    std::string symbol = fmt::format("{}_k{}", prefix_, out_.kernels.size());
-    auto *type = llvm::FunctionType::get(b.getVoidTy(),
-                                         {b.getPtrTy(), b.getInt64Ty(), b.getInt64Ty()}, false);
-    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
-    fn->getArg(0)->setName("buffers");
-    fn->getArg(1)->setName("task_begin");
-    fn->getArg(2)->setName("task_end");
-    b.SetInsertPoint(llvm::BasicBlock::Create(c_, "entry", fn));
-    out_.kernels.push_back({nullptr, symbol, node_->id, num_tasks, task_cost});
+  // A native kernel (kernels/kernels.h) declared for a call with `args` and a task range.
+  llvm::Function *native_kernel(std::string_view name, const std::vector<KernelArg> &args) {
+    const auto symbols = kernels::kernel_symbols();
+    if (std::none_of(symbols.begin(), symbols.end(),
+                     [&](const kernels::KernelSymbol &s) { return name == s.name; }))
+      fail("{}: the kernel library has no function '{}'", node_->describe(), name);
+    llvm::Type *i64 = llvm::Type::getInt64Ty(c_);
+    std::vector<llvm::Type *> params;
+    for (const KernelArg &a : args)
+      params.push_back(a.kind == KernelArg::Kind::buffer ? llvm::PointerType::get(c_, 0) : i64);
+    params.insert(params.end(), 2, i64);
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(c_), params, false);
+    auto *fn = llvm::dyn_cast<llvm::Function>(
+        m_.getOrInsertFunction(llvm::StringRef(name.data(), name.size()), type).getCallee());
+    if (!fn || fn->getFunctionType() != type)
+      fail("internal error: {} calls '{}' with different arguments", node_->describe(), name);
     return fn;
   }
 
+  // void kernel(ptr args, i64 task_begin, i64 task_end): args holds the
+  // buffers the kernel uses, in the order it first asks for them
+  // (buffer_pointer), so equal kernels of different nodes are equal code.
+  llvm::Function *begin_kernel(llvm::IRBuilder<> &b, int64_t num_tasks, double task_cost) {
+    std::string symbol = fmt::format("k{}", unit_.kernels.size());
+    auto *type = llvm::FunctionType::get(b.getVoidTy(),
+                                         {b.getPtrTy(), b.getInt64Ty(), b.getInt64Ty()}, false);
+    auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
+    fn->getArg(0)->setName("args");
+    fn->getArg(1)->setName("task_begin");
+    fn->getArg(2)->setName("task_end");
+    b.SetInsertPoint(llvm::BasicBlock::Create(c_, "entry", fn));
+    unit_.kernels.push_back(out_.kernels.size());
+    out_.kernels.push_back({nullptr, symbol, node_->id, num_tasks, task_cost, {}});
+    return fn;
+  }
+
+  // The kernel being emitted (the last one begun) reads `buffer` from its args.
   V buffer_pointer(llvm::IRBuilder<> &b, llvm::Function *fn, Buffer buffer) {
-    V slot = b.CreateConstInBoundsGEP1_64(b.getPtrTy(), fn->getArg(0), uint64_t(buffer.index));
-    return b.CreateLoad(b.getPtrTy(), slot, fmt::format("buf{}", buffer.index));
+    std::vector<int32_t> &slots = out_.kernels.back().buffers;
+    auto found = std::find(slots.begin(), slots.end(), buffer.index);
+    size_t slot = size_t(found - slots.begin());
+    if (found == slots.end()) slots.push_back(buffer.index);
+    V at = b.CreateConstInBoundsGEP1_64(b.getPtrTy(), fn->getArg(0), uint64_t(slot));
+    return b.CreateLoad(b.getPtrTy(), at, fmt::format("arg{}", slot));
   }
 
   // dsts = body(srcs) over `shape`. Tasks are (outer index, chunk of the
@@ -635,9 +661,9 @@ private:
 
   llvm::Module &m_;
   llvm::LLVMContext &c_;
+  EmittedUnit &unit_;
   const Graph &g_;
   std::span<const TensorType> types_;
-  const std::string &prefix_;
   EmittedProgram &out_;
   const Node *node_ = nullptr;
   // Lowering a fused node: its body, and while the anchor of an epilogue
@@ -657,14 +683,22 @@ private:
 
 } // namespace
 
-EmittedProgram emit_program(llvm::Module &module, const Graph &g, std::span<const TensorType> types,
-                            std::span<const NodeId> schedule, const std::string &symbol_prefix) {
+EmittedProgram emit_program(const Graph &g, std::span<const TensorType> types,
+                            std::span<const NodeId> schedule, const llvm::DataLayout &layout,
+                            const llvm::Triple &triple) {
   EmittedProgram out;
   for (const Node &n : g.nodes())
     out.buffers.push_back(
         {n.id, n.id, types[size_t(n.id)].dtype, num_elements(types[size_t(n.id)].shape)});
-  ModuleEmitter emitter(module, g, types, symbol_prefix, out);
-  for (NodeId id : schedule) emitter.emit(id);
+  for (NodeId id : schedule) {
+    EmittedUnit unit;
+    unit.context = std::make_unique<llvm::LLVMContext>();
+    unit.module = std::make_unique<llvm::Module>("kiln", *unit.context);
+    unit.module->setDataLayout(layout);
+    unit.module->setTargetTriple(triple.str());
+    ModuleEmitter(unit, g, types, out).emit(id);
+    if (!unit.kernels.empty()) out.units.push_back(std::move(unit));
+  }
   return out;
 }
 

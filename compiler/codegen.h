@@ -1,21 +1,31 @@
-// Emits the kernels of a scheduled graph into an LLVM module that already
-// holds the kernel library.
+// Emits the kernels of a scheduled graph as LLVM IR, each node's kernels in a
+// module of their own: the unit that is deduplicated, cached and compiled in
+// parallel (compiler.cpp). Kernels call the native kernel library
+// (kernels/kernels.h) by name and the scalar math by declaration, linked in
+// before optimization.
 #pragma once
 
 #include "compiler/compile.h"
 
-namespace llvm {
-class Module;
-}
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
 
 namespace kiln::compiler {
 
-struct EmittedProgram {
-  std::vector<Kernel> kernels; // fn not yet resolved
-  std::vector<BufferInfo> buffers;
+struct EmittedUnit {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module; // kernel i of the unit is function "k<i>"
+  std::vector<size_t> kernels;          // their indices in EmittedProgram::kernels
 };
 
-EmittedProgram emit_program(llvm::Module &module, const Graph &g, std::span<const TensorType> types,
-                            std::span<const NodeId> schedule, const std::string &symbol_prefix);
+struct EmittedProgram {
+  std::vector<Kernel> kernels; // fn and symbol not yet resolved
+  std::vector<BufferInfo> buffers;
+  std::vector<EmittedUnit> units;
+};
+
+EmittedProgram emit_program(const Graph &g, std::span<const TensorType> types,
+                            std::span<const NodeId> schedule, const llvm::DataLayout &layout,
+                            const llvm::Triple &triple);
 
 } // namespace kiln::compiler

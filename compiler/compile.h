@@ -1,6 +1,9 @@
 // The compiler's face to the runtime, free of LLVM types: a graph with
 // concrete types and a schedule goes in, a Program of JIT-compiled kernels
-// comes out.
+// comes out. Each node's kernels are one unit of code, keyed by its content:
+// equal units (layers of one shape, forward and evaluation programs) are
+// compiled once per Compiler, looked up in a disk cache across processes,
+// and the rest compiled in parallel on the calling task arena's threads.
 #pragma once
 
 #include "ir/graph.h"
@@ -12,17 +15,18 @@
 
 namespace kiln::compiler {
 
-// Every kernel has this signature: `buffers` is the buffer table (node i's
-// output is buffers[i]; scratch buffers follow), and the kernel computes its
-// tasks [task_begin, task_end).
-using KernelFn = void (*)(void *const *buffers, int64_t task_begin, int64_t task_end);
+// Every kernel has this signature: `args` holds the buffers the kernel uses
+// (Kernel::buffers says which), and the kernel computes its tasks
+// [task_begin, task_end).
+using KernelFn = void (*)(void *const *args, int64_t task_begin, int64_t task_end);
 
 struct Kernel {
   KernelFn fn = nullptr;
   std::string symbol;
   NodeId node = -1;
   int64_t num_tasks = 0;
-  double task_cost = 0; // rough work per task (flops or elements)
+  double task_cost = 0;         // rough work per task (flops or elements)
+  std::vector<int32_t> buffers; // the buffer of each of its args, by index in Program::buffers
 };
 
 struct BufferInfo {
@@ -33,18 +37,41 @@ struct BufferInfo {
   size_t bytes() const { return static_cast<size_t>(elements) * byte_size(dtype); }
 };
 
+// Where a compilation's time went. Optimization and machine code are summed
+// over the threads that compiled units in parallel; the rest is wall time.
+struct CompileStats {
+  double total_ms = 0;
+  double codegen_ms = 0;      // emitting IR and computing kernel keys
+  double optimize_ms = 0;     // LLVM's middle end, summed over threads
+  double machine_code_ms = 0; // instruction selection to object code, summed over threads
+  double link_ms = 0;         // loading objects into the JIT, resolving kernels
+  size_t kernels = 0;         // in the program
+  size_t units = 0;           // modules (one per node with kernels)
+  size_t unique_units = 0;    // after deduplication within the program
+  size_t reused_units = 0;    // already in the JIT from an earlier program
+  size_t cached_units = 0;    // loaded from the disk cache
+  size_t compiled_units = 0;  // compiled now
+};
+
+// Machine code in the JIT, freed when the last program using it goes.
+struct CompiledCode;
+
 struct Program {
   std::vector<Kernel> kernels; // in execution order
   std::vector<BufferInfo> buffers;
-  double compile_ms = 0;
-  // The machine code; freed from the JIT when the last copy of the program
-  // goes (which must be before its Compiler).
-  std::shared_ptr<void> code;
+  CompileStats stats;
+  // Must go before the Compiler that made it.
+  std::vector<std::shared_ptr<const CompiledCode>> code;
 };
 
 struct CompileOptions {
-  // Print the optimized LLVM IR of each program to stderr.
+  // Print each unit's optimized LLVM IR to stderr (units compiled now only).
   bool print_ir = false;
+  // Compiled units on disk (compiler/code_cache.h), shared between processes:
+  // $XDG_CACHE_HOME/kiln, else ~/.cache/kiln; `cache_dir` overrides it.
+  // KILN_CACHE=off in the environment turns it off too.
+  bool cache = true;
+  std::string cache_dir;
 };
 
 // Owns the JIT; programs stay valid as long as their compiler lives.

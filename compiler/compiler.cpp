@@ -1,107 +1,242 @@
-// Compiler::compile: kernel library + emitted kernels -> O3 -> JIT.
+// Compiler::compile: each node's kernels are a unit of IR (codegen.h). Units
+// are keyed by their content; a unit already in the JIT is shared, one in the
+// disk cache is loaded, and the rest are optimized and compiled to objects in
+// parallel, then linked into the JIT together.
+#include "compiler/code_cache.h"
 #include "compiler/codegen.h"
 #include "compiler/compile.h"
 #include "compiler/jit.h"
 #include "ir/error.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
-#include <llvm/IR/InstIterator.h>
+#include <llvm/Config/llvm-config.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/Linker/Linker.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Support/xxhash.h>
 
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <atomic>
 #include <chrono>
+#include <map>
+#include <set>
 
-// The kernel library's bitcode, embedded by kernels/library.S.
-extern "C" const char kiln_kernel_library_start[];
-extern "C" const char kiln_kernel_library_end[];
+// The scalar math's bitcode, embedded by compiler/math_bitcode.S.
+extern "C" const char kiln_math_bitcode_start[];
+extern "C" const char kiln_math_bitcode_end[];
 
 namespace kiln::compiler {
 
-struct Compiler::Impl {
-  CompileOptions options;
-  Jit jit;
-  int programs = 0;
-
-  // The kernel library, lazily: function bodies are read only when
-  // materialize_reachable asks for them.
-  std::unique_ptr<llvm::Module> load_library(llvm::LLVMContext &c) {
-    llvm::StringRef bytes(kiln_kernel_library_start,
-                          size_t(kiln_kernel_library_end - kiln_kernel_library_start));
-    auto m = unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(bytes, "kernels"), c),
-                    "loading the kernel library");
-    m->setDataLayout(jit.data_layout());
-    m->setTargetTriple(jit.triple().str());
-    return m;
-  }
+struct CompiledCode {
+  llvm::orc::ResourceTrackerSP tracker;
+  std::vector<void *> kernels; // the unit's kernels, k0, k1...
+  // Removal only fails if the JIT's session has an error pending; there is
+  // nothing a destructor could do about it.
+  ~CompiledCode() { llvm::consumeError(tracker->remove()); }
 };
 
 namespace {
 
-// Reads the bodies of the library functions the kernels call (transitively)
-// and drops the rest, so the optimizer sees only what this program uses.
-// Library functions become internal and always-inline: each call with
-// constant shapes is specialized in place.
-void materialize_reachable(llvm::Module &m, const std::vector<Kernel> &kernels) {
-  std::vector<llvm::Function *> work;
-  for (const Kernel &k : kernels) work.push_back(m.getFunction(k.symbol));
-  while (!work.empty()) {
-    llvm::Function *f = work.back();
-    work.pop_back();
-    // Every function a body mentions, called or passed as a pointer: a body
-    // read later must not refer to a function dropped below.
-    for (llvm::Instruction &inst : llvm::instructions(*f)) {
-      for (llvm::Value *operand : inst.operands()) {
-        auto *callee = llvm::dyn_cast<llvm::Function>(operand);
-        if (!callee || !callee->isMaterializable()) continue;
-        check(callee->materialize(), "reading the kernel library");
-        callee->setLinkage(llvm::GlobalValue::InternalLinkage);
-        callee->removeFnAttr(llvm::Attribute::NoInline);
-        callee->removeFnAttr(llvm::Attribute::OptimizeNone);
-        callee->addFnAttr(llvm::Attribute::AlwaysInline);
-        work.push_back(callee);
-      }
-    }
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+llvm::StringRef math_bitcode() {
+  return {kiln_math_bitcode_start, size_t(kiln_math_bitcode_end - kiln_math_bitcode_start)};
+}
+
+// Measured on the MLP and LeNet training steps (docs/decisions.md): O2
+// vectorizes the elementwise loops as O3 does, in less time.
+const llvm::OptimizationLevel kOptLevel = llvm::OptimizationLevel::O2;
+constexpr const char *kPipeline = "O2";
+
+std::unique_ptr<llvm::Module> load_math(llvm::LLVMContext &c) {
+  return unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(math_bitcode(), "math"), c),
+                "loading the scalar math");
+}
+
+// The functions the scalar math defines.
+const std::set<std::string> &math_functions() {
+  static const std::set<std::string> names = [] {
+    llvm::LLVMContext c;
+    std::set<std::string> defined;
+    for (const llvm::Function &f : *load_math(c))
+      if (!f.isDeclaration() || f.isMaterializable()) defined.insert(f.getName().str());
+    return defined;
+  }();
+  return names;
+}
+
+// Links in the scalar math functions the unit calls, made internal and
+// always-inline so they vectorize within its loops and leave no symbol.
+void link_math(llvm::Module &m) {
+  std::vector<std::string> needed;
+  for (const llvm::Function &f : m)
+    if (f.isDeclaration() && math_functions().count(f.getName().str()))
+      needed.push_back(f.getName().str());
+  if (needed.empty()) return;
+  std::unique_ptr<llvm::Module> math = load_math(m.getContext());
+  math->setDataLayout(m.getDataLayout());
+  math->setTargetTriple(m.getTargetTriple());
+  if (llvm::Linker::linkModules(m, std::move(math), llvm::Linker::LinkOnlyNeeded))
+    fail("internal error: linking the scalar math failed");
+  for (const std::string &name : needed) {
+    llvm::Function *f = m.getFunction(name);
+    f->setLinkage(llvm::GlobalValue::InternalLinkage);
+    f->removeFnAttr(llvm::Attribute::NoInline);
+    f->removeFnAttr(llvm::Attribute::OptimizeNone);
+    f->addFnAttr(llvm::Attribute::AlwaysInline);
   }
-  for (llvm::Function &f : llvm::make_early_inc_range(m))
-    if (f.isMaterializable() && f.use_empty()) f.eraseFromParent();
-  check(m.materializeAll(), "reading the kernel library");
+}
+
+std::string print(const llvm::Module &m) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  m.print(os, nullptr);
+  return text;
 }
 
 } // namespace
 
+struct Compiler::Impl {
+  CompileOptions options;
+  Jit jit;
+  std::string salt; // what shapes machine code besides the IR
+  std::optional<CodeCache> cache;
+  tbb::enumerable_thread_specific<std::unique_ptr<llvm::TargetMachine>> machines;
+  // Units in the JIT, by key, while some program uses them.
+  std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<const CompiledCode>> in_jit;
+
+  CacheKey key(const llvm::Module &m) const {
+    std::string text = salt + print(m);
+    llvm::XXH128_hash_t h = llvm::xxh3_128bits(
+        llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+    return {h.low64, h.high64};
+  }
+
+  // Optimizes and compiles a unit to an object file (on any thread).
+  std::string build(llvm::Module &m, std::atomic<int64_t> &optimize_us,
+                    std::atomic<int64_t> &machine_code_us) {
+    auto start = Clock::now();
+    std::unique_ptr<llvm::TargetMachine> &target = machines.local();
+    if (!target) target = jit.create_target_machine();
+    link_math(m);
+    for (llvm::Function &f : m)
+      if (!f.isDeclaration()) jit.set_host_attributes(f);
+    std::string problems;
+    llvm::raw_string_ostream os(problems);
+    if (llvm::verifyModule(m, &os)) fail("internal error: kiln emitted invalid IR:\n{}", problems);
+    Jit::optimize(m, *target, kOptLevel);
+    if (options.print_ir) m.print(llvm::errs(), nullptr);
+    auto optimized = Clock::now();
+    std::string object = Jit::emit_object(m, *target);
+    optimize_us += std::chrono::duration_cast<std::chrono::microseconds>(optimized - start).count();
+    machine_code_us +=
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - optimized).count();
+    return object;
+  }
+};
+
 Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
+  impl_->salt = fmt::format("kiln {} LLVM {} {} {} {} math {:x}\n", KILN_VERSION,
+                            LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(),
+                            kPipeline, llvm::xxh3_64bits(math_bitcode()));
+  std::optional<std::filesystem::path> dir =
+      options.cache_dir.empty() ? CodeCache::default_directory() : options.cache_dir;
+  if (options.cache && dir && !CodeCache::disabled_by_environment()) impl_->cache.emplace(*dir);
 }
 
 Compiler::~Compiler() = default;
 
 Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
                           std::span<const NodeId> schedule) {
-  auto start = std::chrono::steady_clock::now();
-  auto context = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> m = impl_->load_library(*context);
-  std::string prefix = "kiln_p" + std::to_string(impl_->programs++);
-  EmittedProgram emitted = emit_program(*m, g, types, schedule, prefix);
-  materialize_reachable(*m, emitted.kernels);
+  Impl &impl = *impl_;
+  auto start = Clock::now();
+  EmittedProgram emitted = emit_program(g, types, schedule, impl.jit.data_layout(), impl.jit.triple());
+  Program program{std::move(emitted.kernels), std::move(emitted.buffers), {}, {}};
+  std::vector<EmittedUnit> &units = emitted.units;
+  CompileStats &stats = program.stats;
+  stats.kernels = program.kernels.size();
+  stats.units = units.size();
 
-  std::string problems;
-  llvm::raw_string_ostream os(problems);
-  if (llvm::verifyModule(*m, &os)) fail("internal error: kiln emitted invalid IR:\n{}", problems);
-  for (llvm::Function &f : *m) impl_->jit.set_host_attributes(f);
-  impl_->jit.optimize(*m);
-  if (impl_->options.print_ir) m->print(llvm::errs(), nullptr);
-  llvm::orc::ResourceTrackerSP tracker = impl_->jit.add(std::move(m), std::move(context));
+  // Keys; units already in the JIT; the first unit of each new key is built.
+  std::vector<CacheKey> keys;
+  std::vector<std::shared_ptr<const CompiledCode>> code(units.size());
+  std::map<std::pair<uint64_t, uint64_t>, size_t> first; // key -> unit
+  std::vector<size_t> build;
+  for (size_t u = 0; u < units.size(); ++u) {
+    keys.push_back(impl.key(*units[u].module));
+    std::pair<uint64_t, uint64_t> k{keys[u].low, keys[u].high};
+    if (!first.emplace(k, u).second) continue;
+    ++stats.unique_units;
+    auto found = impl.in_jit.find(k);
+    if (found != impl.in_jit.end() && (code[u] = found->second.lock())) {
+      ++stats.reused_units;
+      continue;
+    }
+    build.push_back(u);
+    // The kernels' symbols, unique in the JIT: named by the key.
+    for (size_t i = 0; i < units[u].kernels.size(); ++i)
+      units[u].module->getFunction("k" + std::to_string(i))
+          ->setName("kiln_" + keys[u].hex() + "_k" + std::to_string(i));
+  }
+  stats.codegen_ms = ms_since(start);
 
-  Program program{std::move(emitted.kernels), std::move(emitted.buffers), 0, nullptr};
-  for (Kernel &k : program.kernels) k.fn = reinterpret_cast<KernelFn>(impl_->jit.lookup(k.symbol));
-  // Removal only fails if the JIT's session has an error pending; there is
-  // nothing a destructor could do about it.
-  program.code =
-      std::shared_ptr<void>(nullptr, [tracker](void *) { llvm::consumeError(tracker->remove()); });
-  program.compile_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> objects(build.size());
+  std::atomic<int64_t> optimize_us = 0, machine_code_us = 0;
+  std::atomic<size_t> cached = 0;
+  tbb::parallel_for(size_t(0), build.size(), [&](size_t i) {
+    size_t u = build[i];
+    if (impl.cache && impl.cache->load(keys[u], objects[i]) == CodeCache::Lookup::hit) {
+      ++cached;
+      return;
+    }
+    objects[i] = impl.build(*units[u].module, optimize_us, machine_code_us);
+    if (impl.cache) impl.cache->store(keys[u], objects[i]);
+  });
+  stats.cached_units = cached;
+  stats.compiled_units = build.size() - cached;
+  stats.optimize_ms = double(optimize_us) / 1000;
+  stats.machine_code_ms = double(machine_code_us) / 1000;
+
+  auto link_start = Clock::now();
+  std::vector<std::string> symbols;
+  for (size_t i = 0; i < build.size(); ++i) {
+    size_t u = build[i];
+    auto c = std::make_shared<CompiledCode>();
+    c->tracker = impl.jit.add_object(objects[i], keys[u].hex());
+    code[u] = c;
+    impl.in_jit[{keys[u].low, keys[u].high}] = c;
+    for (size_t k = 0; k < units[u].kernels.size(); ++k)
+      symbols.push_back("kiln_" + keys[u].hex() + "_k" + std::to_string(k));
+  }
+  std::vector<void *> addresses = impl.jit.lookup(symbols);
+  auto address = addresses.begin();
+  for (size_t u : build) {
+    auto &kernels = const_cast<CompiledCode &>(*code[u]).kernels;
+    kernels.assign(address, address + ptrdiff_t(units[u].kernels.size()));
+    address += ptrdiff_t(units[u].kernels.size());
+  }
+  // Duplicates take the code of the first unit of their key.
+  for (size_t u = 0; u < units.size(); ++u) {
+    if (!code[u]) code[u] = code[first.at({keys[u].low, keys[u].high})];
+    for (size_t k = 0; k < units[u].kernels.size(); ++k) {
+      Kernel &kernel = program.kernels[units[u].kernels[k]];
+      kernel.fn = reinterpret_cast<KernelFn>(code[u]->kernels.at(k));
+      kernel.symbol = "kiln_" + keys[u].hex() + "_k" + std::to_string(k);
+    }
+  }
+  std::set<const CompiledCode *> kept;
+  for (auto &c : code)
+    if (kept.insert(c.get()).second) program.code.push_back(c);
+  stats.link_ms = ms_since(link_start);
+  stats.total_ms = ms_since(start);
   return program;
 }
 

@@ -1,11 +1,13 @@
 #include "compiler/jit.h"
 
 #include "ir/error.h"
+#include "kernels/kernel_symbols.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
-#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 
 #include <mutex>
@@ -16,24 +18,43 @@ void check(llvm::Error error, const char *what) {
   if (error) fail("{}: {}", what, llvm::toString(std::move(error)));
 }
 
-Jit::Jit() {
+namespace {
+
+llvm::orc::JITTargetMachineBuilder host_machine_builder() {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
   auto builder = unwrap(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-  builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  cpu_ = builder.getCPU();
-  features_ = builder.getFeatures().getString();
-  target_ = unwrap(builder.createTargetMachine(), "creating the target machine");
-  lljit_ = unwrap(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(),
+  builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+  return builder;
+}
+
+} // namespace
+
+Jit::Jit() : machine_builder_(host_machine_builder()) {
+  cpu_ = machine_builder_.getCPU();
+  features_ = machine_builder_.getFeatures().getString();
+  lljit_ = unwrap(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(machine_builder_).create(),
                   "creating the JIT");
-  // f64 math in the kernel library calls libm.
-  lljit_->getMainJITDylib().addGenerator(
-      unwrap(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-                 data_layout().getGlobalPrefix()),
-             "loading process symbols"));
+  llvm::orc::JITDylib &main = lljit_->getMainJITDylib();
+  // f64 math in the scalar math bitcode calls libm.
+  main.addGenerator(unwrap(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+                               data_layout().getGlobalPrefix()),
+                           "loading process symbols"));
+  llvm::orc::SymbolMap kernels;
+  for (const kernels::KernelSymbol &k : kernels::kernel_symbols())
+    kernels[lljit_->mangleAndIntern(k.name)] = {
+        llvm::orc::ExecutorAddr::fromPtr(k.address),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  check(main.define(llvm::orc::absoluteSymbols(std::move(kernels))),
+        "defining the native kernels");
+}
+
+std::unique_ptr<llvm::TargetMachine> Jit::create_target_machine() const {
+  llvm::orc::JITTargetMachineBuilder builder = machine_builder_;
+  return unwrap(builder.createTargetMachine(), "creating the target machine");
 }
 
 void Jit::set_host_attributes(llvm::Function &f) const {
@@ -46,32 +67,52 @@ void Jit::set_host_attributes(llvm::Function &f) const {
   f.addFnAttr("min-legal-vector-width", "512");
 }
 
-void Jit::optimize(llvm::Module &m) const {
+void Jit::optimize(llvm::Module &m, llvm::TargetMachine &target, llvm::OptimizationLevel level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(target_.get());
+  llvm::PassBuilder pb(&target);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  // O3's inliner simplifies each always-inline library function once before
-  // inlining it: measured 1.5-1.9x faster than inlining everything up front.
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+  pb.buildPerModuleDefaultPipeline(level).run(m, mam);
 }
 
-llvm::orc::ResourceTrackerSP Jit::add(std::unique_ptr<llvm::Module> m,
-                                      std::unique_ptr<llvm::LLVMContext> c) {
+std::string Jit::emit_object(llvm::Module &m, llvm::TargetMachine &target) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (target.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    fail("internal error: the target cannot emit object files");
+  pm.run(m);
+  return std::string(buffer.data(), buffer.size());
+}
+
+llvm::orc::ResourceTrackerSP Jit::add_object(std::string_view object, const std::string &name) {
   llvm::orc::ResourceTrackerSP tracker = lljit_->getMainJITDylib().createResourceTracker();
-  check(lljit_->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(m), std::move(c))),
-        "adding a module to the JIT");
+  check(lljit_->addObjectFile(tracker, llvm::MemoryBuffer::getMemBufferCopy(
+                                           llvm::StringRef(object.data(), object.size()), name)),
+        "adding an object to the JIT");
   return tracker;
 }
 
-void *Jit::lookup(const std::string &symbol) {
-  return unwrap(lljit_->lookup(symbol), "looking up a kernel").toPtr<void *>();
+std::vector<void *> Jit::lookup(const std::vector<std::string> &symbols) {
+  llvm::orc::SymbolLookupSet set;
+  std::vector<llvm::orc::SymbolStringPtr> names;
+  for (const std::string &s : symbols) {
+    names.push_back(lljit_->mangleAndIntern(s));
+    set.add(names.back());
+  }
+  llvm::orc::SymbolMap found = unwrap(
+      lljit_->getExecutionSession().lookup(
+          llvm::orc::makeJITDylibSearchOrder(&lljit_->getMainJITDylib()), std::move(set)),
+      "linking kernels");
+  std::vector<void *> addresses;
+  for (const auto &n : names) addresses.push_back(found.at(n).getAddress().toPtr<void *>());
+  return addresses;
 }
 
 } // namespace kiln::compiler

@@ -1,11 +1,16 @@
-// ORC LLJIT for the host CPU, with the O3 pipeline tuned for it.
+// ORC LLJIT for the host CPU: generated units go in as object files, linked
+// against the native kernel library and libm.
 #pragma once
 
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/Passes/OptimizationLevel.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace kiln::compiler {
 
@@ -15,20 +20,27 @@ public:
 
   const llvm::DataLayout &data_layout() const { return lljit_->getDataLayout(); }
   const llvm::Triple &triple() const { return lljit_->getTargetTriple(); }
+  const std::string &cpu() const { return cpu_; }
+  const std::string &features() const { return features_; }
 
+  // A TargetMachine for one thread's compilations (they are not shared).
+  std::unique_ptr<llvm::TargetMachine> create_target_machine() const;
   // Gives every function the host CPU and features (clang's bitcode has none
   // we want) and 512-bit vectors.
   void set_host_attributes(llvm::Function &f) const;
-  // The new PassManager's O3 pipeline with the host TargetMachine.
-  void optimize(llvm::Module &m) const;
-  // Adds a module; removing the returned tracker frees its code.
-  llvm::orc::ResourceTrackerSP add(std::unique_ptr<llvm::Module> m,
-                                   std::unique_ptr<llvm::LLVMContext> c);
-  void *lookup(const std::string &symbol);
+  // The new PassManager's default pipeline at `level` for `target`.
+  static void optimize(llvm::Module &m, llvm::TargetMachine &target, llvm::OptimizationLevel level);
+  // Machine code for `m`, as an object file.
+  static std::string emit_object(llvm::Module &m, llvm::TargetMachine &target);
+
+  // Adds an object file; removing the returned tracker frees its code.
+  llvm::orc::ResourceTrackerSP add_object(std::string_view object, const std::string &name);
+  // The addresses of `symbols`, in one lookup.
+  std::vector<void *> lookup(const std::vector<std::string> &symbols);
 
 private:
+  llvm::orc::JITTargetMachineBuilder machine_builder_;
   std::unique_ptr<llvm::orc::LLJIT> lljit_;
-  std::unique_ptr<llvm::TargetMachine> target_;
   std::string cpu_, features_;
 };
 

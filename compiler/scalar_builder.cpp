@@ -101,8 +101,11 @@ llvm::Value *ScalarBuilder::cast(V a, DType to) {
 llvm::Value *ScalarBuilder::call_kernel_math(std::string_view name, std::span<const V> args) {
   std::string suffix = args[0]->getType()->isFloatTy() ? "_f32" : "_f64";
   std::string symbol = "kiln_" + std::string(name) + suffix;
-  llvm::Function *fn = module_.getFunction(symbol);
-  if (!fn) fail("{}: the kernel library has no function '{}'", node_.describe(), symbol);
+  // Declared here, defined by the math bitcode the compiler links in.
+  std::vector<llvm::Type *> params;
+  for (V a : args) params.push_back(a->getType());
+  auto *type = llvm::FunctionType::get(args[0]->getType(), params, false);
+  llvm::FunctionCallee fn = module_.getOrInsertFunction(symbol, type);
   return ir_.CreateCall(fn, llvm::ArrayRef<V>(args.data(), args.size()));
 }
 

@@ -1,6 +1,6 @@
 // conv2d (NCHW) and its input and filter gradients as im2col + GEMM, with the
-// GEMM of matmul.cpp (called through kiln_matmul_T, which the JIT inlines with
-// the constant shapes).
+// GEMM of matmul.cpp (kiln_matmul_T, inlined: native.cpp is one translation
+// unit).
 //
 // Per image, with K = C / groups * KH * KW taps per output and P = OH * OW
 // output pixels, and for each group g (its filters w_g: Og x K):
@@ -26,36 +26,17 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
+#include "kernels.h"
 
-// From matmul.cpp (linked into the same module; inlined by the JIT).
-extern "C" {
-void kiln_matmul_f32(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t,
-                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                     int64_t);
-void kiln_matmul_f64(const double *, const double *, double *, int64_t, int64_t, int64_t, int64_t,
-                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                     int64_t);
-}
 
 namespace kiln::kernels::conv {
 
 #define KILN_INLINE __attribute__((always_inline)) inline
 
-struct Conv {
-  int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, groups;
+using Conv = abi::ConvShape;
 
-  int64_t taps() const { return c / groups * kh * kw; } // K
-  int64_t pixels() const { return oh * ow; }            // P
-  int64_t image() const { return c * h * w; }
-  int64_t col_size() const { return c * kh * kw * pixels(); }
-  int64_t filter_size() const { return o * taps(); }
-  // col would be a copy of x.
-  bool direct() const {
-    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == h && ow == w;
-  }
-};
-
-// Loops with small constant trip counts get unrolled completely by the JIT:
+// Loops with small constant trip counts get unrolled completely when shapes are
+// constants (as they were when the JIT inlined this file):
 // the GEMM's loops over k for a small K (seconds of compile time), and the
 // loops over the taps of im2col (hundreds of ms) for no speed-up. An empty
 // asm statement hides such a count from the optimizer.
@@ -235,11 +216,6 @@ KILN_INLINE void backprop_filter(const T *x, const T *dy, T *partial, T *col, T 
 
 } // namespace kiln::kernels::conv
 
-// The shape arguments of every entry point, in this order.
-#define KILN_CONV_PARAMS                                                                           \
-  int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh, int64_t kw, int64_t oh,       \
-      int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl,          \
-      int64_t groups
 #define KILN_CONV_SHAPE                                                                            \
   kiln::kernels::conv::Conv { n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, groups }
 
@@ -266,4 +242,3 @@ KILN_CONV_ENTRY_POINTS(double, f64)
 
 #undef KILN_CONV_ENTRY_POINTS
 #undef KILN_CONV_SHAPE
-#undef KILN_CONV_PARAMS

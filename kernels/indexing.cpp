@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
+#include "kernels.h"
 
 namespace kiln::kernels::indexing {
 
@@ -19,7 +20,7 @@ namespace kiln::kernels::indexing {
 KILN_INLINE bool in_range(int64_t index, int64_t rows) { return index >= 0 && index < rows; }
 
 // Rows move as bytes: one kernel per index type serves every dtype, and with
-// the row size a constant the JIT inlines the copies.
+// the row size a constant the compiler inlines the copies.
 template <typename I>
 KILN_INLINE void gather(const uint8_t *params, const I *indices, uint8_t *out, int64_t rows,
                         int64_t row_bytes, int64_t n, int64_t task_begin, int64_t task_end) {

@@ -210,6 +210,33 @@ inline constexpr IndexRange kiln_inside(int64_t start, int64_t step, int64_t cou
   return IndexRange{min_i64(lo, hi), hi};
 }
 
+// The geometry of a conv2d call (its shape arguments, in this order) and of a
+// pooling call.
+struct ConvShape {
+  int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, groups;
+
+  constexpr int64_t taps() const { return c / groups * kh * kw; } // K
+  constexpr int64_t pixels() const { return oh * ow; }            // P
+  constexpr int64_t image() const { return c * h * w; }
+  constexpr int64_t col_size() const { return c * kh * kw * pixels(); }
+  constexpr int64_t filter_size() const { return o * taps(); }
+  // col would be a copy of x.
+  constexpr bool direct() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == h && ow == w;
+  }
+};
+
+struct PoolShape {
+  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl;
+
+  // Each input cell is in at most one window: gradients are written, not added.
+  constexpr bool disjoint() const { return sh >= kh && sw >= kw; }
+  // The windows cover the plane exactly once: no cell needs zeroing first.
+  constexpr bool tiling() const {
+    return sh == kh && sw == kw && pt == 0 && pl == 0 && oh * kh == h && ow * kw == w;
+  }
+};
+
 // ---------------------------------------------------------------------------
 // conv2d and its two gradients (NCHW): a task is a chunk of consecutive
 // images, processed one after the other with one im2col buffer per task.

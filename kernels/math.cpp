@@ -13,6 +13,8 @@
 // The f64 functions call libm through the builtins (resolved at JIT time).
 #include <stdint.h>
 
+#include "kernels.h"
+
 namespace kiln::kernels::math {
 
 #define KILN_INLINE __attribute__((always_inline)) inline

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
+#include "kernels.h"
 
 namespace kiln::kernels::matmul {
 
@@ -349,7 +350,7 @@ KILN_INLINE void tile_body(int64_t rows, int64_t width, const T *a, const T *b, 
 
 // One task: C[m0:m1, n0:n1] of batch entry z. Tiles are full except at the
 // bottom and right edges of C; tile_body is called with rows and width that
-// are constants when the shape is (as in the JIT), so that each case is
+// are constants when the shape is (with constant shapes), so that each case is
 // specialized and code for the cases that cannot occur is dropped.
 template <typename T>
 KILN_INLINE void matmul_tile(const T *A, const T *B, T *C, int64_t M, int64_t N, int64_t K,

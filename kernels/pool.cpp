@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
+#include "kernels.h"
 
 namespace kiln::kernels::pool {
 
@@ -28,16 +29,7 @@ namespace kiln::kernels::pool {
 #define KILN_VECTORIZE
 #endif
 
-struct Pool {
-  int64_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl;
-
-  // Each input cell is in at most one window: gradients are written, not added.
-  bool disjoint() const { return sh >= kh && sw >= kw; }
-  // The windows cover the plane exactly once: no cell needs zeroing first.
-  bool tiling() const {
-    return sh == kh && sw == kw && pt == 0 && pl == 0 && oh * kh == h && ow * kw == w;
-  }
-};
+using Pool = abi::PoolShape;
 
 // Zeroes a gradient plane, unless its windows will write every cell.
 template <typename T> KILN_INLINE void clear(T *__restrict__ dx, const Pool &s) {
@@ -193,10 +185,6 @@ KILN_INLINE void for_each_plane(const Pool &s, int64_t task_begin, int64_t task_
 
 } // namespace kiln::kernels::pool
 
-// The shape arguments of every entry point, in this order.
-#define KILN_POOL_PARAMS                                                                           \
-  int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow, int64_t kh, int64_t kw,            \
-      int64_t sh, int64_t sw, int64_t pt, int64_t pl
 #define KILN_POOL_SHAPE                                                                            \
   kiln::kernels::pool::Pool { planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl }
 
@@ -227,4 +215,3 @@ KILN_POOL_ENTRY_POINTS(double, f64)
 #undef KILN_ARGS
 #undef KILN_POOL_ENTRY
 #undef KILN_POOL_SHAPE
-#undef KILN_POOL_PARAMS

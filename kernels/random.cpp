@@ -13,9 +13,7 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
-
-// From math.cpp (linked into the same module; inlined by the JIT).
-extern "C" float kiln_log_f32(float);
+#include "kernels.h"
 
 namespace kiln::kernels::random {
 

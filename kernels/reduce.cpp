@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
+#include "kernels.h"
 
 namespace kiln::kernels::reduce {
 

@@ -10,18 +10,8 @@
 #include <stdint.h>
 
 #include "kernel_abi.h"
+#include "kernels.h"
 
-// From math.cpp and reduce.cpp (linked into the same module; inlined by the JIT).
-extern "C" {
-float kiln_exp_f32(float);
-float kiln_log_f32(float);
-double kiln_exp_f64(double);
-double kiln_log_f64(double);
-void kiln_reduce_max_f32(const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
-void kiln_reduce_max_f64(const double *, double *, int64_t, int64_t, int64_t, int64_t, int64_t);
-void kiln_reduce_sum_f32(const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
-void kiln_reduce_sum_f64(const double *, double *, int64_t, int64_t, int64_t, int64_t, int64_t);
-}
 
 namespace kiln::kernels::softmax {
 

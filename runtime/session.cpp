@@ -22,7 +22,9 @@ struct Session::Executable {
   CompiledGraph compiled;
   Tensor arena;                // the planned buffers, one byte per element
   std::vector<Tensor> storage; // computed and scratch buffers outside the arena
-  std::vector<void *> table;   // the kernels' buffer table
+  std::vector<void *> table;   // by buffer index
+  std::vector<void *> args;    // the kernels' args, from the table, kernel after kernel
+  std::vector<size_t> first_arg; // by kernel
   // By the session graph's placeholder ids: their ids in the compiled graph
   // (placeholders keep their names through the passes), -1 where none needs it.
   std::vector<NodeId> placeholders;
@@ -40,7 +42,7 @@ struct Session::Runtime {
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
 
   explicit Runtime(const SessionOptions &o)
-      : compiler(compiler::CompileOptions{o.print_ir}),
+      : compiler(compiler::CompileOptions{o.print_ir, o.code_cache, o.cache_dir}),
         arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
     if (o.threads > tbb::info::default_concurrency())
       more_threads = std::make_unique<tbb::global_control>(
@@ -90,8 +92,11 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   }
 
   auto e = std::make_unique<Executable>();
-  e->compiled = compile_graph(runtime_->compiler, optimize({graph_, roots}, options_.passes),
-                              batch_size, options_.memory_planning);
+  // Units compile in parallel on the session's threads.
+  runtime_->arena.execute([&] {
+    e->compiled = compile_graph(runtime_->compiler, optimize({graph_, roots}, options_.passes),
+                                batch_size, options_.memory_planning);
+  });
   const Graph &g = e->compiled.graph.graph;
   const compiler::Program &program = e->compiled.program;
   const std::optional<compiler::MemoryPlan> &plan = e->compiled.memory;
@@ -116,13 +121,18 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
       e->table[i] = e->storage.back().raw();
     }
   }
+  for (const compiler::Kernel &k : program.kernels) {
+    e->first_arg.push_back(e->args.size());
+    e->args.insert(e->args.end(), k.buffers.size(), nullptr);
+  }
   e->placeholders.assign(graph_.size(), -1);
   for (const Node &n : graph_.nodes())
     if (n.op->source == Source::placeholder)
       e->placeholders[size_t(n.id)] = g.find(n.name).value_or(-1);
   ++stats_.compilations;
-  stats_.last_compile_ms = program.compile_ms;
-  stats_.total_compile_ms += program.compile_ms;
+  stats_.last_compile_ms = program.stats.total_ms;
+  stats_.total_compile_ms += program.stats.total_ms;
+  stats_.last_compile = program.stats;
   stats_.last_kernels = program.kernels.size();
   stats_.last_arena_bytes = plan ? plan->arena_bytes : 0;
   stats_.last_buffer_bytes = plan ? plan->total_bytes : 0;
@@ -144,18 +154,24 @@ void Session::execute(Executable &e) {
   // Work below this (in the kernels' cost units) runs on the calling thread:
   // a parallel_for costs more than it saves.
   constexpr double kParallelWork = 65536;
-  void *const *table = e.table.data();
+  const std::vector<compiler::Kernel> &kernels = e.compiled.program.kernels;
+  // The table's placeholder entries change from run to run.
+  for (size_t k = 0; k < kernels.size(); ++k)
+    for (size_t a = 0; a < kernels[k].buffers.size(); ++a)
+      e.args[e.first_arg[k] + a] = e.table[size_t(kernels[k].buffers[a])];
   runtime_->arena.execute([&] {
-    for (const compiler::Kernel &k : e.compiled.program.kernels) {
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const compiler::Kernel &k = kernels[i];
+      void *const *args = e.args.data() + e.first_arg[i];
       double work = k.task_cost * double(k.num_tasks);
       if (work < kParallelWork || k.num_tasks == 1) {
-        k.fn(table, 0, k.num_tasks);
+        k.fn(args, 0, k.num_tasks);
         continue;
       }
       auto grain = std::max<int64_t>(1, int64_t(kParallelWork / 2 / std::max(k.task_cost, 1.0)));
       tbb::parallel_for(
           tbb::blocked_range<int64_t>(0, k.num_tasks, size_t(grain)),
-          [&](const tbb::blocked_range<int64_t> &r) { k.fn(table, r.begin(), r.end()); },
+          [&](const tbb::blocked_range<int64_t> &r) { k.fn(args, r.begin(), r.end()); },
           tbb::simple_partitioner());
     }
   });

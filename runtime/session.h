@@ -5,6 +5,7 @@
 // A Session is not safe to run from two threads at once.
 #pragma once
 
+#include "compiler/compile.h"
 #include "ir/graph.h"
 #include "passes/pass.h"
 #include "runtime/node_ref.h"
@@ -26,6 +27,10 @@ struct SessionOptions {
   // Intermediate buffers share one arena, laid out by the memory planner
   // (compiler/memory_plan.h); off: each buffer has storage of its own.
   bool memory_planning = true;
+  // Compiled kernels are kept on disk and shared between processes
+  // (compiler/code_cache.h); KILN_CACHE=off turns it off as well.
+  bool code_cache = true;
+  std::string cache_dir; // empty: $XDG_CACHE_HOME/kiln, else ~/.cache/kiln
 };
 
 struct SessionStats {
@@ -33,6 +38,7 @@ struct SessionStats {
   size_t cached_programs = 0;
   double last_compile_ms = 0;
   double total_compile_ms = 0;
+  compiler::CompileStats last_compile; // where the last compilation's time went
   // The last compiled program: its kernel count and its memory plan's
   // figures (compiler::MemoryPlan; zeros when memory planning is off).
   size_t last_kernels = 0;

@@ -1,9 +1,7 @@
 // Native tests of the convolution and pooling kernels (kernels/conv.cpp,
-// pool.cpp), compiled here by the host compiler like kernels_native_test.cpp:
-// every task split gives the same bits (the filter gradient's per-task
-// partial sums included), and results match double-precision loops.
-// kiln_matmul_T, which conv.cpp calls, comes from kernels_native_test.cpp's
-// copy of matmul.cpp (one definition per binary).
+// pool.cpp) of the native library the runtime links: every task split gives
+// the same bits (the filter gradient's per-task partial sums included), and
+// results match double-precision loops.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -14,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/conv.cpp"
-#include "../kernels/pool.cpp"
+#include "kernels/kernel_abi.h"
+#include "kernels/kernels.h"
 
 namespace {
 
@@ -70,7 +68,7 @@ int64_t mismatches(const std::vector<T> &got, const std::vector<double> &ref, do
   return bad;
 }
 
-using kiln::kernels::conv::Conv;
+using Conv = kiln::abi::ConvShape;
 
 std::string describe(const Conv &s) {
   char buf[200];
@@ -204,7 +202,7 @@ TEMPLATE_TEST_CASE("conv kernels: geometries, splits, partial filters", "[kernel
 
 namespace {
 
-using kiln::kernels::pool::Pool;
+using Pool = kiln::abi::PoolShape;
 
 Pool pool_geometry(int64_t planes, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh,
                    int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr) {

@@ -6,7 +6,8 @@
 #include "runtime/session.h"
 #include "test_util.h"
 
-#include "../kernels/indexing.cpp"
+#include "kernels/kernel_abi.h"
+#include "kernels/kernels.h"
 
 #include <algorithm>
 #include <numeric>

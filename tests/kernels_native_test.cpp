@@ -1,6 +1,6 @@
-// Native tests of the compute kernels in kernels/. The kernel files
-// are plain C++, so they are compiled right here by the host compiler and
-// checked against straightforward double-precision loops. Every check states
+// Tests of the native kernel library (kernels/, compiled by clang at build
+// time and linked into the runtime), against straightforward double-precision
+// loops. Every check states
 // its tolerance. Task ranges are also split in different ways (all at once,
 // one by one, in reverse, in random chunks, past the end) and the outputs
 // must be bit-identical.
@@ -16,10 +16,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "../kernels/math.cpp"
-#include "../kernels/matmul.cpp"
-#include "../kernels/reduce.cpp"
-#include "../kernels/softmax.cpp"
+#include "kernels/kernel_abi.h"
+#include "kernels/kernels.h"
 
 namespace {
 

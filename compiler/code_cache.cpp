@@ -1,0 +1,127 @@
+#include "compiler/code_cache.h"
+
+#include <llvm/Support/xxhash.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+
+namespace kiln::compiler {
+
+namespace {
+
+constexpr char kMagic[8] = {'k', 'i', 'l', 'n', 'o', 'b', 'j', '\n'};
+constexpr uint32_t kFormat = 1;
+constexpr std::string_view kSuffix = ".kobj";
+
+// What precedes the object file in an entry.
+struct Header {
+  char magic[8];
+  uint32_t format, reserved;
+  uint64_t key_low, key_high;
+  uint64_t size;
+  uint64_t checksum; // xxh3 of the object bytes
+};
+static_assert(sizeof(Header) == 48);
+
+uint64_t checksum(std::string_view bytes) {
+  return llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+}
+
+bool is_entry(const std::filesystem::directory_entry &e) {
+  return e.is_regular_file() && e.path().extension() == kSuffix;
+}
+
+} // namespace
+
+std::string CacheKey::hex() const { return fmt::format("{:016x}{:016x}", high, low); }
+
+bool CodeCache::disabled_by_environment() {
+  const char *setting = std::getenv("KILN_CACHE");
+  return setting && (std::string_view(setting) == "off" || std::string_view(setting) == "0");
+}
+
+std::optional<std::filesystem::path> CodeCache::default_directory() {
+  if (disabled_by_environment()) return std::nullopt;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "kiln";
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return std::filesystem::path(home) / ".cache" / "kiln";
+  return std::nullopt;
+}
+
+std::filesystem::path CodeCache::entry_path(const CacheKey &key) const {
+  return directory_ / (key.hex() + std::string(kSuffix));
+}
+
+CodeCache::Lookup CodeCache::load(const CacheKey &key, std::string &object) const {
+  std::ifstream in(entry_path(key), std::ios::binary);
+  if (!in) return Lookup::miss;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Header h;
+  if (bytes.size() < sizeof h) return Lookup::rejected;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  std::string_view body = std::string_view(bytes).substr(sizeof h);
+  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.format != kFormat ||
+      h.key_low != key.low || h.key_high != key.high || h.size != body.size() ||
+      h.checksum != checksum(body))
+    return Lookup::rejected;
+  object.assign(body);
+  return Lookup::hit;
+}
+
+void CodeCache::store(const CacheKey &key, std::string_view object) const {
+  static std::atomic<uint64_t> counter = 0;
+  std::error_code error;
+  std::filesystem::create_directories(directory_, error);
+  if (error) return;
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof kMagic);
+  h.format = kFormat;
+  h.key_low = key.low;
+  h.key_high = key.high;
+  h.size = object.size();
+  h.checksum = checksum(object);
+  // Unique per process and call: concurrent writers never share a file.
+  std::filesystem::path temp =
+      directory_ / fmt::format(".{}.{}.{}.tmp", key.hex(), getpid(), counter++);
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char *>(&h), sizeof h);
+    out.write(object.data(), std::streamsize(object.size()));
+    out.close();
+    if (!out) {
+      std::filesystem::remove(temp, error);
+      return;
+    }
+  }
+  std::filesystem::rename(temp, entry_path(key), error);
+  if (error) std::filesystem::remove(temp, error);
+}
+
+CodeCache::Summary CodeCache::summary() const {
+  Summary s;
+  std::error_code error;
+  for (const auto &e : std::filesystem::directory_iterator(directory_, error)) {
+    if (!is_entry(e)) continue;
+    ++s.entries;
+    s.bytes += e.file_size(error);
+  }
+  return s;
+}
+
+size_t CodeCache::clear() const {
+  size_t removed = 0;
+  std::error_code error;
+  for (const auto &e : std::filesystem::directory_iterator(directory_, error))
+    if (is_entry(e) && std::filesystem::remove(e.path(), error)) ++removed;
+  return removed;
+}
+
+} // namespace kiln::compiler
