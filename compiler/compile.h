@@ -50,6 +50,7 @@ struct CompileStats {
   size_t unique_units = 0;    // after deduplication within the program
   size_t reused_units = 0;    // already in the JIT from an earlier program
   size_t cached_units = 0;    // loaded from the disk cache
+  size_t rejected_cache_entries = 0; // found on disk but corrupt, truncated or foreign
   size_t compiled_units = 0;  // compiled now
 };
 
@@ -72,6 +73,9 @@ struct CompileOptions {
   // KILN_CACHE=off in the environment turns it off too.
   bool cache = true;
   std::string cache_dir;
+  // Off: every unit is compiled on its own, even when an equal one exists,
+  // and the disk cache is not used (for tests and comparisons).
+  bool deduplicate = true;
 };
 
 // Owns the JIT; programs stay valid as long as their compiler lives.

@@ -111,6 +111,7 @@ struct Compiler::Impl {
   tbb::enumerable_thread_specific<std::unique_ptr<llvm::TargetMachine>> machines;
   // Units in the JIT, by key, while some program uses them.
   std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<const CompiledCode>> in_jit;
+  int programs = 0;
 
   CacheKey key(const llvm::Module &m) const {
     std::string text = salt + print(m);
@@ -166,41 +167,50 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
   stats.units = units.size();
 
   // Keys; units already in the JIT; the first unit of each new key is built.
+  const bool dedupe = impl.options.deduplicate;
+  const std::string program_id = std::to_string(impl.programs++);
   std::vector<CacheKey> keys;
   std::vector<std::shared_ptr<const CompiledCode>> code(units.size());
   std::map<std::pair<uint64_t, uint64_t>, size_t> first; // key -> unit
   std::vector<size_t> build;
+  // Kernel k of unit u, named by its key: unique in the JIT.
+  auto symbol = [&](size_t u, size_t k) {
+    std::string name = "kiln_" + keys[u].hex() + "_k" + std::to_string(k);
+    return dedupe ? name : name + "_p" + program_id + "_u" + std::to_string(u);
+  };
   for (size_t u = 0; u < units.size(); ++u) {
     keys.push_back(impl.key(*units[u].module));
     std::pair<uint64_t, uint64_t> k{keys[u].low, keys[u].high};
-    if (!first.emplace(k, u).second) continue;
+    if (!first.emplace(k, u).second && dedupe) continue;
     ++stats.unique_units;
     auto found = impl.in_jit.find(k);
-    if (found != impl.in_jit.end() && (code[u] = found->second.lock())) {
+    if (dedupe && found != impl.in_jit.end() && (code[u] = found->second.lock())) {
       ++stats.reused_units;
       continue;
     }
     build.push_back(u);
-    // The kernels' symbols, unique in the JIT: named by the key.
     for (size_t i = 0; i < units[u].kernels.size(); ++i)
-      units[u].module->getFunction("k" + std::to_string(i))
-          ->setName("kiln_" + keys[u].hex() + "_k" + std::to_string(i));
+      units[u].module->getFunction("k" + std::to_string(i))->setName(symbol(u, i));
   }
+  const CodeCache *cache = dedupe && impl.cache ? &*impl.cache : nullptr;
   stats.codegen_ms = ms_since(start);
 
   std::vector<std::string> objects(build.size());
   std::atomic<int64_t> optimize_us = 0, machine_code_us = 0;
-  std::atomic<size_t> cached = 0;
+  std::atomic<size_t> cached = 0, rejected = 0;
   tbb::parallel_for(size_t(0), build.size(), [&](size_t i) {
     size_t u = build[i];
-    if (impl.cache && impl.cache->load(keys[u], objects[i]) == CodeCache::Lookup::hit) {
+    CodeCache::Lookup found = cache ? cache->load(keys[u], objects[i]) : CodeCache::Lookup::miss;
+    if (found == CodeCache::Lookup::hit) {
       ++cached;
       return;
     }
+    rejected += found == CodeCache::Lookup::rejected;
     objects[i] = impl.build(*units[u].module, optimize_us, machine_code_us);
-    if (impl.cache) impl.cache->store(keys[u], objects[i]);
+    if (cache) cache->store(keys[u], objects[i]);
   });
   stats.cached_units = cached;
+  stats.rejected_cache_entries = rejected;
   stats.compiled_units = build.size() - cached;
   stats.optimize_ms = double(optimize_us) / 1000;
   stats.machine_code_ms = double(machine_code_us) / 1000;
@@ -212,9 +222,8 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
     auto c = std::make_shared<CompiledCode>();
     c->tracker = impl.jit.add_object(objects[i], keys[u].hex());
     code[u] = c;
-    impl.in_jit[{keys[u].low, keys[u].high}] = c;
-    for (size_t k = 0; k < units[u].kernels.size(); ++k)
-      symbols.push_back("kiln_" + keys[u].hex() + "_k" + std::to_string(k));
+    if (dedupe) impl.in_jit[{keys[u].low, keys[u].high}] = c;
+    for (size_t k = 0; k < units[u].kernels.size(); ++k) symbols.push_back(symbol(u, k));
   }
   std::vector<void *> addresses = impl.jit.lookup(symbols);
   auto address = addresses.begin();
@@ -229,7 +238,7 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
     for (size_t k = 0; k < units[u].kernels.size(); ++k) {
       Kernel &kernel = program.kernels[units[u].kernels[k]];
       kernel.fn = reinterpret_cast<KernelFn>(code[u]->kernels.at(k));
-      kernel.symbol = "kiln_" + keys[u].hex() + "_k" + std::to_string(k);
+      kernel.symbol = symbol(u, k);
     }
   }
   std::set<const CompiledCode *> kept;

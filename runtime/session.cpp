@@ -42,7 +42,7 @@ struct Session::Runtime {
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
 
   explicit Runtime(const SessionOptions &o)
-      : compiler(compiler::CompileOptions{o.print_ir, o.code_cache, o.cache_dir}),
+      : compiler(o.compile),
         arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
     if (o.threads > tbb::info::default_concurrency())
       more_threads = std::make_unique<tbb::global_control>(

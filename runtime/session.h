@@ -17,7 +17,6 @@ namespace kiln {
 
 struct SessionOptions {
   int threads = 0; // 0: all cores
-  bool print_ir = false;
   // Compiled programs kept (one per batch size and set of fetches); beyond
   // this the least recently used one is freed, so varying batch sizes do not
   // grow memory without bound.
@@ -27,10 +26,9 @@ struct SessionOptions {
   // Intermediate buffers share one arena, laid out by the memory planner
   // (compiler/memory_plan.h); off: each buffer has storage of its own.
   bool memory_planning = true;
-  // Compiled kernels are kept on disk and shared between processes
-  // (compiler/code_cache.h); KILN_CACHE=off turns it off as well.
-  bool code_cache = true;
-  std::string cache_dir; // empty: $XDG_CACHE_HOME/kiln, else ~/.cache/kiln
+  // How kernels are compiled: the disk cache (on by default; KILN_CACHE=off
+  // turns it off as well), deduplication, printing IR (compiler/compile.h).
+  compiler::CompileOptions compile = {};
 };
 
 struct SessionStats {
