@@ -19,6 +19,8 @@ struct TrainingCli {
   void add_to(CLI::App &app) {
     app.add_option("--epochs", fit.epochs, "passes over the training set");
     app.add_option("--batch", fit.batch_size, "mini-batch size");
+    app.add_flag("--drop-last", fit.drop_last,
+                 "skip each epoch's last batch when it is smaller (PyTorch's drop_last)");
     app.add_option("--seed", fit.seed, "seeds the initializers, dropout and the shuffling");
     app.add_option("--limit", limit, "train on the first N images only (0: all)");
     app.add_option("--threads", session.threads, "worker threads (0: all cores)");

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <set>
+#include <string>
 #include <unistd.h>
 
 namespace kiln {
@@ -16,26 +19,114 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// One line redrawn in place on a terminal; in logs, only the final state.
-class ProgressLine {
-public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled), tty_(isatty(fileno(stderr))) {}
+// 0:07, 12:34, 1:02:03 (whole seconds, rounded down).
+std::string clock_time(double seconds) {
+  auto s = int64_t(std::max(seconds, 0.0));
+  if (s >= 3600) return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
 
-  void update(int epoch, int epochs, int64_t done, int64_t total, double steps_per_second,
-              double loss, bool last) {
+// Where an epoch's training loop stands.
+struct EpochState {
+  int epoch = 0, epochs = 0;
+  int64_t done = 0, total = 0; // steps
+  double loss = 0;             // the mean so far
+  double elapsed = 0;          // seconds since the epoch began
+  double compiling = 0;        // of which compiling programs
+  int64_t compiled = 0;        // steps that compiled a program (not in steps/s)
+};
+
+//   epoch 2/5 [=========>                    ] 312/938  2514 steps/s  loss 0.4312  0:01 elapsed,
+//   eta 0:02
+// Steps/s and the ETA leave out the runs that compiled a program (their
+// step is milliseconds next to seconds of compilation), and show only once a
+// step has run without compiling; the final state says how much of the
+// epoch's time compilation took:
+//   epoch 2/5 [==============================] 938/938  2514 steps/s  loss 0.4101  3.1 s
+//   (2.7 s compiling)
+std::string render(const EpochState &p, bool last) {
+  constexpr int kWidth = 30;
+  int filled = int(kWidth * p.done / std::max<int64_t>(p.total, 1));
+  std::string bar(size_t(filled), '=');
+  if (filled < kWidth && p.done > 0) bar += '>';
+  std::string line =
+      fmt::format("epoch {}/{} [{:<{}}] {}/{}", p.epoch, p.epochs, bar, kWidth, p.done, p.total);
+  if (p.done == 0) return line;
+  double stepping = p.elapsed - p.compiling;
+  int64_t timed = p.done - p.compiled;
+  double rate = timed > 0 && stepping > 0 ? double(timed) / stepping : 0;
+  if (rate > 0) line += fmt::format("  {:.0f} steps/s", rate);
+  line += fmt::format("  loss {:.4f}", p.loss);
+  if (!last) {
+    line += fmt::format("  {} elapsed", clock_time(p.elapsed));
+    if (rate > 0) line += fmt::format(", eta {}", clock_time(double(p.total - p.done) / rate));
+  } else {
+    line += fmt::format("  {:.1f} s", p.elapsed);
+    if (p.compiling > 0) line += fmt::format(" ({:.1f} s compiling)", p.compiling);
+  }
+  return line;
+}
+
+// Progress on stderr. On a terminal, one line redrawn in place (at most every
+// 0.1 s); in a log, plain lines only: each compilation note, completed when
+// the compilation ends, and each epoch's final state.
+class Progress {
+public:
+  explicit Progress(bool enabled) : enabled_(enabled), tty_(isatty(fileno(stderr))) {}
+
+  void epoch(const EpochState &p, bool last) {
+    state_ = p;
+    status_.clear();
     if (!enabled_ || (!tty_ && !last)) return;
     if (tty_ && !last && seconds_since(drawn_) < 0.1) return;
-    drawn_ = Clock::now();
-    constexpr int kWidth = 30;
-    int filled = int(kWidth * done / std::max<int64_t>(total, 1));
-    fmt::print(stderr, "{}epoch {}/{} [{:=<{}}{:<{}}] {}/{}  {:.0f} steps/s  loss {:.4f}{}",
-               tty_ ? "\r" : "", epoch, epochs, "", filled, "", kWidth - filled, done, total,
-               steps_per_second, loss, last ? "\n" : "");
+    draw(render(p, last), last);
+  }
+
+  // What the line says while no step runs (evaluating, say); terminal only.
+  void status(std::string text) {
+    status_ = std::move(text);
+    if (enabled_ && tty_) draw(status_, false);
+  }
+
+  // Before a run that may compile a program: says so, so that a long
+  // compilation never leaves a silent screen.
+  void compiling(const std::string &what) {
+    if (!enabled_) return;
+    std::string line = status_.empty() ? render(state_, false) : status_;
+    if (tty_)
+      draw(fmt::format("{}  compiling {}...", line, what), false);
+    else
+      fmt::print(stderr, "compiling {}...", what);
     std::fflush(stderr);
+  }
+  // After it: how long it took, or that the program was compiled already.
+  void compiled(bool compiled, double seconds) {
+    if (!enabled_) return;
+    drawn_ = {}; // the next update redraws the line without the note
+    if (tty_) return;
+    fmt::print(stderr, " {}\n", compiled ? fmt::format("{:.1f} s", seconds) : "compiled already");
+  }
+
+  // A line of its own (an epoch's summary), replacing the line on a terminal.
+  void print(const std::string &text) {
+    if (!enabled_) return;
+    status_.clear();
+    draw(text, true);
   }
 
 private:
+  void draw(const std::string &text, bool last) {
+    drawn_ = Clock::now();
+    if (tty_)
+      fmt::print(stderr, "\r{}\033[K{}", text, last ? "\n" : "");
+    else
+      fmt::print(stderr, "{}\n", text);
+    std::fflush(stderr);
+  }
+
   bool enabled_, tty_;
+  EpochState state_;   // the training loop's latest state,
+  std::string status_; // or what is happening instead when not empty
   Clock::time_point drawn_{};
 };
 
@@ -45,16 +136,63 @@ Feeds batch_feeds(const Classifier &m, const Tensor &x, const Tensor &y, bool tr
   return feeds;
 }
 
-} // namespace
+// Session::run with a note before the first run of each program (what, batch
+// size) of this loop, the one that compiles it unless the session has it
+// already, and a tally of the time spent in runs that compiled.
+class Runner {
+public:
+  Runner(Session &s, Progress &progress) : s_(s), progress_(progress) {}
 
-double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size) {
+  std::vector<Tensor> run(const std::string &what, int64_t batch, const Feeds &feeds,
+                          const std::vector<NodeRef> &fetches,
+                          const std::vector<NodeRef> &targets = {}) {
+    bool first = seen_.emplace(what, batch).second;
+    if (first) progress_.compiling(fmt::format("{} for batch {}", what, batch));
+    int compilations = s_.stats().compilations;
+    auto start = Clock::now();
+    std::vector<Tensor> out = s_.run(feeds, fetches, targets);
+    // A compiling run counts in full: its one step is milliseconds next to
+    // the passes, planning and LLVM's seconds.
+    bool compiled = s_.stats().compilations != compilations;
+    double seconds = seconds_since(start);
+    if (compiled) {
+      compile_seconds_ += seconds;
+      ++compiled_runs_;
+    }
+    if (first) progress_.compiled(compiled, seconds);
+    return out;
+  }
+
+  double compile_seconds() const { return compile_seconds_; }
+  int64_t compiled_runs() const { return compiled_runs_; }
+
+private:
+  Session &s_;
+  Progress &progress_;
+  std::set<std::pair<std::string, int64_t>> seen_;
+  double compile_seconds_ = 0;
+  int64_t compiled_runs_ = 0;
+};
+
+double evaluate(Runner &runner, const Classifier &model, const Dataset &data, int64_t batch_size) {
+  // Every item once: the last batch may be smaller.
   Batches batches(data, {.batch_size = batch_size, .shuffle = false});
   double correct = 0;
   for (const Batch &b : batches.epoch(0)) {
-    Tensor acc = s.run(batch_feeds(model, b.inputs, b.labels, false), {model.accuracy})[0];
-    correct += acc.get(0) * double(b.labels.shape()[0]);
+    int64_t n = b.labels.shape()[0];
+    Tensor acc = runner.run("the evaluation", n, batch_feeds(model, b.inputs, b.labels, false),
+                            {model.accuracy})[0];
+    correct += acc.get(0) * double(n);
   }
   return data.size() ? correct / double(data.size()) : 0;
+}
+
+} // namespace
+
+double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size) {
+  Progress silent(false);
+  Runner runner(s, silent);
+  return evaluate(runner, model, data, batch_size);
 }
 
 std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset &train,
@@ -62,29 +200,39 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
   Batches batches(
       train,
       {.batch_size = options.batch_size, .seed = options.seed, .drop_last = options.drop_last});
-  ProgressLine progress(options.progress);
+  Progress progress(options.progress);
+  Runner runner(s, progress);
   std::vector<EpochResult> results;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     Batches::Epoch steps = batches.epoch(epoch);
+    EpochState state{.epoch = epoch + 1, .epochs = options.epochs, .total = steps.size()};
+    progress.status(render(state, false));
     auto start = Clock::now();
-    double loss_sum = 0;
-    int64_t done = 0;
-    for (const Batch &b : steps) {
-      Tensor loss =
-          s.run(batch_feeds(model, b.inputs, b.labels, true), {model.loss}, {model.train})[0];
-      loss_sum += loss.get(0);
-      ++done;
-      progress.update(epoch + 1, options.epochs, done, steps.size(),
-                      double(done) / seconds_since(start), loss_sum / double(done),
-                      done == steps.size());
-    }
+    double compile_start = runner.compile_seconds(), loss_sum = 0;
+    int64_t compiled_start = runner.compiled_runs();
     EpochResult r;
+    for (const Batch &b : steps) {
+      int64_t n = b.labels.shape()[0];
+      Tensor loss = runner.run("the training step", n, batch_feeds(model, b.inputs, b.labels, true),
+                               {model.loss}, {model.train})[0];
+      loss_sum += loss.get(0) * double(n);
+      r.items += n;
+      state.done = ++r.steps;
+      state.loss = loss_sum / double(r.items);
+      state.elapsed = seconds_since(start);
+      state.compiling = runner.compile_seconds() - compile_start;
+      state.compiled = runner.compiled_runs() - compiled_start;
+      progress.epoch(state, r.steps == steps.size());
+    }
     r.train_seconds = seconds_since(start);
-    r.mean_loss = done ? loss_sum / double(done) : 0;
-    r.test_accuracy = evaluate(s, model, test, options.eval_batch);
-    if (options.progress)
-      fmt::print(stderr, "epoch {}/{}: loss {:.4f}, test accuracy {:.2f}%, {:.1f} s\n", epoch + 1,
-                 options.epochs, r.mean_loss, 100 * r.test_accuracy, r.train_seconds);
+    r.compile_seconds = runner.compile_seconds() - compile_start;
+    r.mean_loss = r.items ? loss_sum / double(r.items) : 0;
+    progress.status(fmt::format("epoch {}/{}: evaluating on {} test images", epoch + 1,
+                                options.epochs, test.size()));
+    r.test_accuracy = evaluate(runner, model, test, options.eval_batch);
+    progress.print(fmt::format("epoch {}/{}: loss {:.4f}, test accuracy {:.2f}%, {:.1f} s",
+                               epoch + 1, options.epochs, r.mean_loss, 100 * r.test_accuracy,
+                               r.train_seconds));
     results.push_back(r);
   }
   return results;

@@ -1,6 +1,7 @@
 // The loop every classifier example needs: epochs of shuffled mini-batches,
-// one Session::run of the training target each, a progress line (steps/s,
-// loss), and test accuracy after each epoch.
+// one Session::run of the training target each, a progress line (steps/s
+// without compilation, loss, elapsed time and ETA; it says when a program
+// compiles), and test accuracy after each epoch.
 #pragma once
 
 #include "frontends/builder.h"
@@ -24,18 +25,24 @@ struct Classifier {
 struct FitOptions {
   int epochs = 1;
   int64_t batch_size = 64;
-  uint64_t seed = 0;         // the shuffling seed
-  bool progress = true;      // a progress line on stderr (redrawn only on a terminal)
-  int64_t eval_batch = 1000; // batch size for evaluation
-  // Skip an epoch's last, smaller batch (32 of 60000 images at batch 64, a
-  // different 32 each epoch): a second batch size would cost a second
-  // compilation of the training step.
-  bool drop_last = true;
+  uint64_t seed = 0; // the shuffling seed
+  // Progress on stderr: on a terminal one line redrawn in place; otherwise
+  // (a log) plain lines: a note per compilation and each epoch's final state.
+  bool progress = true;
+  int64_t eval_batch = 1000; // batch size for evaluation (all of the test set is evaluated)
+  // Skip an epoch's last batch when it is smaller than batch_size (PyTorch's
+  // DataLoader(drop_last=True)). By default every item trains once per
+  // epoch, as with PyTorch's default; the smaller batch costs one more
+  // compilation of the training step, in the first epoch.
+  bool drop_last = false;
 };
 
 struct EpochResult {
-  double mean_loss = 0;
-  double train_seconds = 0; // the epoch's training loop, compilation included
+  double mean_loss = 0;       // over the epoch's items (each batch's loss weighted by its size)
+  int64_t steps = 0;          // training steps (batches) run
+  int64_t items = 0;          // items trained on
+  double train_seconds = 0;   // the epoch's training loop, compilation included
+  double compile_seconds = 0; // of which runs that compiled a program (Session::stats)
   double test_accuracy = 0;
 };
 
@@ -43,7 +50,7 @@ struct EpochResult {
 std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset &train,
                              const Dataset &test, const FitOptions &options);
 
-// Accuracy over all of `data` in batches.
+// Accuracy over all of `data` in batches of batch_size (the last one may be smaller).
 double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size);
 
 } // namespace kiln

@@ -114,6 +114,32 @@ TEST_CASE("dataset: drop_last drops only a partial last batch", "[dataset]") {
   CHECK(epoch_ids(none, 0).empty());
 }
 
+TEST_CASE("dataset: a partial last batch holds exactly the items the full ones leave",
+          "[dataset]") {
+  // PyTorch's DataLoader default (drop_last=False): 25 items in batches of
+  // 10 are 10 + 10 + 5, each item once, and the last batch is the order's tail.
+  Dataset d = numbered(25);
+  Batches keep(d, {.batch_size = 10, .seed = 3});
+  std::vector<int64_t> order = keep.order(4);
+  Batches::Epoch epoch = keep.epoch(4);
+  REQUIRE(epoch.size() == 3);
+  CHECK(epoch[0].labels.size() == 10);
+  CHECK(epoch[1].labels.size() == 10);
+  Batch last = epoch[2];
+  REQUIRE(last.labels.size() == 5);
+  for (int64_t i = 0; i < 5; ++i) CHECK(last.labels.data<int32_t>()[size_t(i)] == order[20 + i]);
+  std::vector<int32_t> ids = epoch_ids(keep, 4), all(25);
+  std::sort(ids.begin(), ids.end());
+  std::iota(all.begin(), all.end(), 0);
+  CHECK(ids == all);
+
+  // drop_last: the same order's first 20 items, each once; its tail is skipped.
+  Batches drop(d, {.batch_size = 10, .seed = 3, .drop_last = true});
+  std::vector<int32_t> dropped = epoch_ids(drop, 4);
+  REQUIRE(dropped.size() == 20);
+  for (size_t i = 0; i < 20; ++i) CHECK(dropped[i] == order[i]);
+}
+
 TEST_CASE("dataset: bad batch options and datasets are reported", "[dataset]") {
   CHECK_THROWS_WITH(Batches(numbered(4), {.batch_size = 0}), "batch size must be >= 1, got 0");
   Dataset d = numbered(4);

@@ -34,11 +34,66 @@ std::unique_ptr<Mlp> fashion_mlp(int64_t steps) {
 
 TEST_CASE("the Fashion-MNIST MLP passes 80% after one pass over 10k images", "[train]") {
   Dataset train = load_fashion_mnist("train", 10000), test = load_fashion_mnist("test");
-  auto mlp = fashion_mlp(10000 / 32);
+  auto mlp = fashion_mlp((10000 + 31) / 32); // 313 steps: the last batch holds 16 images
   Session s(mlp->g);
   auto r = fit(s, mlp->model, train, test, {.batch_size = 32, .progress = false});
   INFO("test accuracy " << r[0].test_accuracy);
   CHECK(r[0].test_accuracy > 0.80);
+}
+
+namespace {
+
+// 3 features, 2 classes (the sign of the first feature), `n` items.
+Dataset signs(int64_t n, std::mt19937 &rng) {
+  Dataset d{test::random_tensor(f32, {n, 3}, rng), Tensor(i32, {n})};
+  for (int64_t i = 0; i < n; ++i) d.labels.set(i, d.inputs.get(i * 3) > 0);
+  return d;
+}
+
+} // namespace
+
+TEST_CASE("fit trains on every item, the last batch smaller, unless told to drop it", "[train]") {
+  std::mt19937 rng(3);
+  Dataset train = signs(10, rng), test = signs(7, rng);
+  for (bool drop_last : {false, true}) {
+    Graph g;
+    Value x = placeholder(g, "x", f32, {batch, 3});
+    Value y = placeholder(g, "y", i32, {batch});
+    Value logits = nn::dense(g, x, 2, {}, {.seed = 1});
+    Value loss = mean(nn::softmax_cross_entropy(logits, y));
+    Value accuracy = nn::accuracy(logits, y);
+    Value train_op = optim::SGD{.lr = 0.1}.minimize(loss);
+    Session s(g);
+    auto r = fit(
+        s, {x, y, loss, accuracy, train_op}, train, test,
+        {.epochs = 2, .batch_size = 4, .progress = false, .eval_batch = 3, .drop_last = drop_last});
+    INFO("drop_last " << drop_last);
+    REQUIRE(r.size() == 2);
+    // 10 items in batches of 4: 4 + 4 + 2, or 4 + 4 with drop_last.
+    CHECK(r[1].steps == (drop_last ? 2 : 3));
+    CHECK(r[1].items == (drop_last ? 8 : 10));
+    CHECK(s.variable("global_step").get(0) == (drop_last ? 4 : 6));
+    CHECK(std::isfinite(r[1].mean_loss));
+    // Training programs for batches 4 (and 2); evaluation for 3 and 1 (7 test items).
+    CHECK(s.stats().compilations == (drop_last ? 3 : 4));
+    CHECK(r[0].compile_seconds > 0);
+    CHECK(r[1].compile_seconds == 0);
+    CHECK(r[0].compile_seconds <= r[0].train_seconds);
+  }
+}
+
+TEST_CASE("evaluate counts every item, the last batch smaller", "[train]") {
+  // The inputs are the logits: items 2 and 6 (the last batch of 3 + 3 + 1)
+  // are wrong, so accuracy is 5/7 (5/6 if the last batch were dropped).
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 2});
+  Value y = placeholder(g, "y", i32, {batch});
+  Value accuracy = nn::accuracy(x, y);
+  Dataset data{Tensor::from<float>({7, 2}, {1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0}),
+               Tensor::from<int32_t>({7}, {0, 1, 1, 0, 1, 1, 1})};
+  Session s(g);
+  CHECK(evaluate(s, {x, y, accuracy, accuracy, accuracy}, data, 3) == Approx(5.0 / 7));
+  CHECK(evaluate(s, {x, y, accuracy, accuracy, accuracy}, data, 7) == Approx(5.0 / 7));
 }
 
 TEST_CASE("a trained model restored from a checkpoint gives bit-identical outputs", "[train]") {
