@@ -99,12 +99,16 @@ public:
       fmt::print(stderr, "compiling {}...", what);
     std::fflush(stderr);
   }
-  // After it: how long it took, or that the program was compiled already.
-  void compiled(bool compiled, double seconds) {
+  // After it: how long it took and how many kernels were new, or that the
+  // program was compiled already.
+  void compiled(const compiler::CompileStats *stats, double seconds) {
     if (!enabled_) return;
     drawn_ = {}; // the next update redraws the line without the note
     if (tty_) return;
-    fmt::print(stderr, " {}\n", compiled ? fmt::format("{:.1f} s", seconds) : "compiled already");
+    if (!stats) return (void)fmt::print(stderr, " compiled already\n");
+    fmt::print(stderr, " {:.2f} s: {} kernels, {} distinct units, {} compiled, {} from the cache\n",
+               seconds, stats->kernels, stats->unique_units, stats->compiled_units,
+               stats->cached_units);
   }
 
   // A line of its own (an epoch's summary), replacing the line on a terminal.
@@ -159,7 +163,7 @@ public:
       compile_seconds_ += seconds;
       ++compiled_runs_;
     }
-    if (first) progress_.compiled(compiled, seconds);
+    if (first) progress_.compiled(compiled ? &s_.stats().last_compile : nullptr, seconds);
     return out;
   }
 
