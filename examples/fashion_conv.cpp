@@ -1,50 +1,19 @@
 // Trains a conv net on Fashion-MNIST (60k train / 10k test, pixels in [0, 1],
 // NCHW [N, 1, 28, 28], batch 64, reshuffled each epoch), printing progress
-// and test accuracy per epoch:
-//   lenet:   LeNet-5 style, conv 6 5x5 (same) - pool - conv 16 5x5 - pool -
-//            dense 120 - 84 - 10, relu;
-//   convnet: the two-layer conv net of the Fashion-MNIST benchmark table:
-//            conv 32 3x3 - batch norm - relu - pool - conv 64 3x3 - batch norm
-//            - relu - pool - dropout 0.25 - dense 32 - 10 (about 120K parameters).
+// and test accuracy per epoch: LeNet-5 or a conv net with batch norm and
+// dropout (models.h).
 //
 //   fashion_conv [--model lenet|convnet] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
 #include "frontends/losses.h"
-#include "frontends/nn.h"
-#include "frontends/normalization.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
+#include "models.h"
 #include "runtime/checkpoint.h"
 #include "runtime/trainer.h"
 #include "training_cli.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-
-namespace {
-
-using kiln::Value;
-
-Value lenet(kiln::Graph &g, Value x, int64_t seed) {
-  using namespace kiln::nn;
-  Value h = kiln::max_pool2d(conv2d(g, x, 6, 5, relu, {.padding = "same", .seed = seed}));
-  h = kiln::max_pool2d(conv2d(g, h, 16, 5, relu, {.seed = seed}));
-  h = dense(g, kiln::flatten(h), 120, relu, {.seed = seed});
-  h = dense(g, h, 84, relu, {.seed = seed});
-  return dense(g, h, 10, {}, {.seed = seed});
-}
-
-Value convnet(kiln::Graph &g, Value x, Value training, int64_t seed) {
-  using namespace kiln::nn;
-  auto block = [&](Value in, int64_t filters) {
-    Value c = conv2d(g, in, filters, 3, {}, {.padding = "same", .use_bias = false, .seed = seed});
-    return kiln::max_pool2d(kiln::relu(batch_norm(g, c, training)));
-  };
-  Value h = dropout(g, block(block(x, 32), 64), 0.25, training, seed);
-  h = dense(g, kiln::flatten(h), 32, relu, {.seed = seed});
-  return dense(g, h, 10, {}, {.seed = seed});
-}
-
-} // namespace
 
 int main(int argc, char **argv) try {
   CLI::App app("Train a conv net on Fashion-MNIST");
@@ -61,7 +30,8 @@ int main(int argc, char **argv) try {
   auto y = kiln::placeholder(g, "y", kiln::i32, {kiln::batch});
   auto training = kiln::placeholder(g, "training", kiln::boolean, {});
   int64_t seed = int64_t(cli.fit.seed);
-  Value logits = model == "lenet" ? lenet(g, x, seed) : convnet(g, x, training, seed);
+  kiln::Value logits = model == "lenet" ? kiln::models::lenet(g, x, seed)
+                                         : kiln::models::convnet(g, x, training, seed);
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
   auto accuracy = kiln::nn::accuracy(logits, y, "accuracy");
   kiln::argmax(logits, 1, false, "predicted");

@@ -8,6 +8,7 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
+#include "models.h"
 #include "runtime/checkpoint.h"
 #include "runtime/npy.h"
 #include "runtime/trainer.h"
@@ -31,8 +32,7 @@ int main(int argc, char **argv) try {
   auto x = kiln::placeholder(g, "x", kiln::f32, {kiln::batch, 784});
   auto y = kiln::placeholder(g, "y", kiln::i32, {kiln::batch});
   int64_t seed = int64_t(cli.fit.seed);
-  auto h = kiln::nn::dense(g, x, 512, kiln::nn::relu, {.seed = seed});
-  auto logits = kiln::nn::dense(g, h, 10, {}, {.seed = seed});
+  auto logits = kiln::models::mlp(g, x, seed);
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
   auto accuracy = kiln::nn::accuracy(logits, y, "accuracy");
   kiln::argmax(logits, 1, false, "predicted");

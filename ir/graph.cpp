@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace kiln {
@@ -116,8 +117,15 @@ std::string Graph::scope_prefix() const {
 std::string Graph::unique_name(std::string_view base) const {
   std::string prefix = scope_prefix();
   std::string name = prefix + std::string(base);
-  for (int i = 1; by_name_.count(name); ++i) name = fmt::format("{}{}_{}", prefix, base, i);
-  return name;
+  if (!by_name_.count(name)) return name;
+  int &next = next_suffix_[name];
+  for (int i = std::max(next, 1);; ++i) {
+    std::string candidate = fmt::format("{}{}_{}", prefix, base, i);
+    if (!by_name_.count(candidate)) {
+      next = i;
+      return candidate;
+    }
+  }
 }
 
 bool Graph::operator==(const Graph &other) const {

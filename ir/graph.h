@@ -70,6 +70,9 @@ public:
 private:
   std::vector<Node> nodes_;
   std::unordered_map<std::string, NodeId> by_name_;
+  // By name: every suffix below it is taken (nodes are never removed), so
+  // naming the n-th "relu" does not try the n - 1 before it.
+  mutable std::unordered_map<std::string, int> next_suffix_;
   std::vector<std::string> scopes_;
 };
 

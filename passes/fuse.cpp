@@ -3,6 +3,10 @@
 // from the last node back, as XLA's instruction fusion does: a node joins
 // the group of its users when all of them are in one group and it has that
 // group's shape (so nothing is computed twice), otherwise it starts a group.
+// A group holds at most kMaxMembers nodes: LLVM's time on one loop body grows
+// faster than its size (a 1,000-relu body took 0.29 s, 10,000 took 6.7 s),
+// while a long chain cut into equal groups compiles one of them, once
+// (compiler/compile.h deduplicates equal kernels).
 //
 // Members move to the group's last position. That is safe for data (their
 // users are in the group) but not always for state: a member that updates a
@@ -14,6 +18,8 @@
 namespace kiln {
 
 namespace {
+
+constexpr size_t kMaxMembers = 128;
 
 bool elementwise(const Node &n) {
   return n.op->scalar && (!n.op->stateful || n.op->updates_variable);
@@ -27,11 +33,15 @@ class Fusion {
 public:
   explicit Fusion(const RootedGraph &in)
       : in_(in), g_(in.graph), users_(users_of(g_)), is_root_(root_mask(in)), group_(g_.size(), -1),
-        storage_(variable_storage(g_)) {}
+        size_(g_.size(), 0), storage_(variable_storage(g_)) {}
 
   RootedGraph run() {
-    for (NodeId id = NodeId(g_.size()); id-- > 0;)
-      if (elementwise(g_.node(id))) group_[size_t(id)] = joinable_group(g_.node(id)).value_or(id);
+    for (NodeId id = NodeId(g_.size()); id-- > 0;) {
+      if (!elementwise(g_.node(id))) continue;
+      NodeId group = joinable_group(g_.node(id)).value_or(id);
+      group_[size_t(id)] = group;
+      ++size_[size_t(group)];
+    }
     return rewrite();
   }
 
@@ -46,7 +56,7 @@ private:
       if (ug < 0 || (group && *group != ug)) return std::nullopt;
       group = ug;
     }
-    if (!group) return std::nullopt;
+    if (!group || size_[size_t(*group)] >= kMaxMembers) return std::nullopt;
     const Node &root = g_.node(*group);
     for (NodeId u : users_[size_t(n.id)])
       if (control_only(g_.node(u)) && u < root.id) return std::nullopt;
@@ -61,6 +71,7 @@ private:
   bool state_allows_move(const Node &n, NodeId group) const {
     std::vector<NodeId> reads = variables_read(n, storage_),
                         writes = variables_written(n, storage_);
+    if (reads.empty() && writes.empty()) return true;
     auto shares = [](const std::vector<NodeId> &a, const std::vector<NodeId> &b) {
       return std::find_first_of(a.begin(), a.end(), b.begin(), b.end()) != a.end();
     };
@@ -105,6 +116,7 @@ private:
   std::vector<std::vector<NodeId>> users_;
   std::vector<bool> is_root_;
   std::vector<NodeId> group_;   // the id of the group's root (its last node); -1: not fused
+  std::vector<size_t> size_;    // by group root: its members so far
   std::vector<NodeId> storage_; // variable_storage(g_)
 };
 
