@@ -13,8 +13,8 @@
 #include "frontends/normalization.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
-#include "runtime/checkpoint.h"
-#include "runtime/trainer.h"
+#include "session/checkpoint.h"
+#include "session/trainer.h"
 #include "training_cli.h"
 
 #include <CLI/CLI.hpp>

@@ -8,9 +8,9 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
-#include "runtime/checkpoint.h"
 #include "runtime/npy.h"
-#include "runtime/trainer.h"
+#include "session/checkpoint.h"
+#include "session/trainer.h"
 #include "training_cli.h"
 
 #include <CLI/CLI.hpp>
