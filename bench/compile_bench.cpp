@@ -13,8 +13,8 @@
 #include "frontends/losses.h"
 #include "frontends/optim.h"
 #include "passes/pass.h"
-#include "runtime/compiled_graph.h"
-#include "runtime/session.h"
+#include "session/compiled_graph.h"
+#include "session/session.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -8,8 +8,8 @@
 // runs both and prints the table.
 //
 //   conv_bench [--threads N] [--batch N]
-#include "frontends/builder.h"
-#include "runtime/session.h"
+#include "ops/builder.h"
+#include "session/session.h"
 
 #include <fmt/format.h>
 

@@ -9,7 +9,7 @@
 //
 //   mlp_infer_bench [--threads N]
 #include "frontends/nn.h"
-#include "runtime/session.h"
+#include "session/session.h"
 
 #include <fmt/format.h>
 

@@ -1,11 +1,11 @@
 #include "compiler/codegen.h"
 
+#include "compiler/llvm_scalar_builder.h"
+#include "compiler/llvm_types.h"
+#include "ir/error.h"
 #include "kernels/kernel_abi.h"
 #include "kernels/kernel_symbols.h"
-#include "compiler/llvm_types.h"
-#include "compiler/lowering.h"
-#include "compiler/scalar_builder.h"
-#include "ir/error.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
 
 #include <llvm/IR/Module.h>
@@ -16,8 +16,6 @@
 #include <functional>
 
 namespace kiln::compiler {
-
-std::string kernel_suffix(DType t) { return std::string(to_string(t)); }
 
 namespace {
 
@@ -177,7 +175,7 @@ public:
 
   void fill(DType type, const Shape &shape, const View &dst, double value) override {
     emit_loop(shape, {{dst, type}}, {}, [&](llvm::IRBuilder<> &b, std::span<V const>) {
-      return std::vector<V>{ScalarBuilder(b, m_, *node_).constant(value, type)};
+      return std::vector<V>{LlvmScalarBuilder(b, m_, *node_).constant(value, type)};
     });
   }
 
@@ -246,7 +244,7 @@ private:
       } else {
         std::vector<V> args;
         for (NodeId in : n.inputs) args.push_back(values[size_t(in)]);
-        ScalarBuilder sb(b, m_, n);
+        LlvmScalarBuilder sb(b, m_, n);
         values[size_t(n.id)] = n.op->scalar(sb, args);
         // Later members read the variable as updated (graph order).
         if (n.op->updates_variable) values[size_t(n.inputs[0])] = values[size_t(n.id)];
@@ -526,7 +524,7 @@ private:
     const TensorType &out = output_type();
     emit_loop(out.shape, {{contiguous(output(), out.shape), out.dtype}}, elementwise_operands(),
               [&](llvm::IRBuilder<> &b, std::span<V const> v) {
-                ScalarBuilder sb(b, m_, *node_);
+                LlvmScalarBuilder sb(b, m_, *node_);
                 return std::vector<V>{node_->op->scalar(sb, v)};
               });
   }

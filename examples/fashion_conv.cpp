@@ -8,8 +8,8 @@
 #include "frontends/optim.h"
 #include "ir/serialize.h"
 #include "models.h"
-#include "runtime/checkpoint.h"
-#include "runtime/trainer.h"
+#include "session/checkpoint.h"
+#include "session/trainer.h"
 #include "training_cli.h"
 
 #include <CLI/CLI.hpp>

@@ -2,8 +2,8 @@
 // and their closing summary line (bench/train.sh reads it).
 #pragma once
 
-#include "runtime/session.h"
-#include "runtime/trainer.h"
+#include "session/session.h"
+#include "session/trainer.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -5,7 +5,7 @@
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
-#include "runtime/session.h"
+#include "session/session.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 // Each is built from ops, so it differentiates like any other graph.
 #pragma once
 
-#include "frontends/builder.h"
+#include "ops/builder.h"
 
 #include <vector>
 

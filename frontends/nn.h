@@ -3,7 +3,7 @@
 // read as one block in dumps.
 #pragma once
 
-#include "frontends/builder.h"
+#include "ops/builder.h"
 
 #include <functional>
 

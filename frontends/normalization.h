@@ -2,7 +2,7 @@
 // its variables there.
 #pragma once
 
-#include "frontends/builder.h"
+#include "ops/builder.h"
 
 namespace kiln::nn {
 

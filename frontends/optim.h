@@ -10,7 +10,7 @@
 // the step count is the i64 variable "global_step": all saved in checkpoints.
 #pragma once
 
-#include "frontends/builder.h"
+#include "ops/builder.h"
 
 #include <functional>
 

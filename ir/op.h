@@ -78,22 +78,27 @@ struct OpDef {
   // Reference kernel on concrete tensors; `out` is allocated from `infer`.
   std::function<void(const Node &node, std::span<const Tensor> inputs, Tensor &out)> reference;
 
-  // Elementwise ops: the scalar expression, from which the compiler builds loops
-  // (and later fuses chains). Operands have the input dtypes.
+  // Elementwise ops: the scalar expression (ops/scalar_builder.h), from which
+  // the compiler builds loops and fuses chains. Operands have the input dtypes.
   std::function<llvm::Value *(compiler::ScalarBuilder &b, std::span<llvm::Value *const> args)>
       scalar;
-  // Other ops: emit kernels for the node. Source ops have neither.
+  // Other ops: emit kernels for the node (ops/lowering.h). Source ops have
+  // neither.
   std::function<void(compiler::Lowering &l)> lower;
 
-  // Symbolic gradient (passes/autodiff.h): the gradient of the loss with
-  // respect to input `i`, built from builder ops so that gradients of
-  // gradients work. An empty Value: input i takes no gradient (indices,
-  // conditions). An op without it stops gradients, and autodiff says so.
+  // Symbolic gradient (ops/grad.h, run by passes/autodiff.h): the gradient
+  // of the loss with respect to input `i`, built from builder ops so that
+  // gradients of gradients work. An empty Value: input i takes no gradient
+  // (indices, conditions). An op without it stops gradients, and autodiff
+  // says so.
   std::function<Value(const GradContext &c, size_t i)> grad;
 };
 
 class OpRegistry {
 public:
+  // Every op. The one function ir leaves to a layer above: the ops layer
+  // defines it (ops/registry.cpp), so a program that adds nodes links
+  // kiln_ops, as every program linking kiln does.
   static const OpRegistry &get();
   const OpDef *find(std::string_view name) const;
   std::span<const OpDef> all() const { return ops_; }

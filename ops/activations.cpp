@@ -2,12 +2,12 @@
 // softmax family, which normalizes along an axis with a library kernel.
 #include "ops/activations.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
-#include "compiler/scalar_builder.h"
 #include "ir/error.h"
+#include "kernels/kernel_abi.h"
 #include "ops/elementwise.h"
-#include "passes/autodiff.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
+#include "ops/scalar_builder.h"
 
 #include <cmath>
 

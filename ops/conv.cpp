@@ -8,12 +8,12 @@
 // Kernels: kernels/conv.cpp (im2col + GEMM).
 #include "ops/conv.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
 #include "ir/error.h"
+#include "kernels/kernel_abi.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
 #include "ops/window.h"
-#include "passes/autodiff.h"
 
 namespace kiln::ops {
 

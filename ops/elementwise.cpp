@@ -4,10 +4,10 @@
 // expression the compiler emits.
 #include "ops/elementwise.h"
 
-#include "compiler/scalar_builder.h"
 #include "ir/error.h"
+#include "ops/grad.h"
 #include "ops/op_util.h"
-#include "passes/autodiff.h"
+#include "ops/scalar_builder.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,8 @@
 #include "ops/fusion.h"
 
-#include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ir/graph.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
 
 #include <cstring>

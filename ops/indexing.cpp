@@ -5,11 +5,11 @@
 // and the alternatives (clamping, reading out of bounds) hide bugs or crash.
 #include "ops/indexing.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
 #include "ir/error.h"
+#include "kernels/kernel_abi.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
-#include "passes/autodiff.h"
 
 namespace kiln::ops {
 

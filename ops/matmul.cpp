@@ -3,11 +3,11 @@
 // whole (an operand's batch dims are either the result's or all 1).
 #include "ops/matmul.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
 #include "ir/error.h"
+#include "kernels/kernel_abi.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
-#include "passes/autodiff.h"
 
 #include <algorithm>
 

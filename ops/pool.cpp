@@ -10,12 +10,12 @@
 // Kernels: kernels/pool.cpp.
 #include "ops/pool.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
 #include "ir/error.h"
+#include "kernels/kernel_abi.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
 #include "ops/window.h"
-#include "passes/autodiff.h"
 
 #include <cmath>
 

@@ -5,10 +5,10 @@
 // state lives in the session. Stateful, so never merged or folded.
 #include "ops/random_ops.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
 #include "ir/error.h"
 #include "ir/graph.h"
+#include "kernels/kernel_abi.h"
+#include "ops/lowering.h"
 
 #include <cmath>
 

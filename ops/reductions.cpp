@@ -2,11 +2,11 @@
 // (argmax, argmin), with keepdims.
 #include "ops/reductions.h"
 
-#include "kernels/kernel_abi.h"
-#include "compiler/lowering.h"
 #include "ir/error.h"
+#include "kernels/kernel_abi.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
-#include "passes/autodiff.h"
 
 #include <algorithm>
 #include <cmath>

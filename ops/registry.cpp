@@ -1,5 +1,5 @@
-// The list of op families: the only place that knows them all.
-#include "ir/error.h"
+// The list of op families: the only place that knows them all. Defines
+// OpRegistry::get(), which ir/op.h declares.
 #include "ir/op.h"
 #include "ops/activations.h"
 #include "ops/conv.h"
@@ -13,8 +13,6 @@
 #include "ops/shape_ops.h"
 #include "ops/sources.h"
 #include "ops/state_ops.h"
-
-#include <algorithm>
 
 namespace kiln {
 
@@ -36,21 +34,6 @@ const OpRegistry &OpRegistry::get() {
     return r;
   }();
   return registry;
-}
-
-const OpDef *OpRegistry::find(std::string_view name) const {
-  auto it = std::find_if(ops_.begin(), ops_.end(), [&](const OpDef &d) { return d.name == name; });
-  return it == ops_.end() ? nullptr : &*it;
-}
-
-void OpRegistry::add(OpDef def) {
-  if (find(def.name)) fail("op '{}' is registered twice", def.name);
-  // Every op can be type-checked and run by the reference interpreter;
-  // computed ops also need a way to be compiled.
-  bool computed = def.source == Source::none;
-  if (!def.infer || (computed && !def.reference) || (computed && !def.scalar == !def.lower))
-    fail("op '{}' is missing its type rule, reference kernel or lowering", def.name);
-  ops_.push_back(std::move(def));
 }
 
 } // namespace kiln

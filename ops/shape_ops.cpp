@@ -3,10 +3,10 @@
 // strided copies; the reference kernels index explicitly.
 #include "ops/shape_ops.h"
 
-#include "compiler/lowering.h"
 #include "ir/error.h"
+#include "ops/grad.h"
+#include "ops/lowering.h"
 #include "ops/op_util.h"
-#include "passes/autodiff.h"
 
 #include <algorithm>
 #include <limits>

@@ -9,10 +9,10 @@
 // var *= 1 - lr * weight_decay, then the step.
 #include "ops/state_ops.h"
 
-#include "compiler/lowering.h"
-#include "compiler/scalar_builder.h"
 #include "ir/error.h"
 #include "ops/elementwise.h"
+#include "ops/lowering.h"
+#include "ops/scalar_builder.h"
 
 #include <cmath>
 

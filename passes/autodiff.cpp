@@ -46,21 +46,6 @@ std::string blocker(const Graph &g, NodeId x, NodeId y, const std::vector<bool> 
 
 } // namespace
 
-Value unbroadcast(Value grad, const Shape &shape) {
-  Shape from = grad.shape();
-  if (from == shape) return grad;
-  if (from.size() < shape.size())
-    fail("unbroadcast: {} has fewer dims than {}", to_string(from), to_string(shape));
-  int64_t lead = int64_t(from.size() - shape.size());
-  std::vector<int64_t> leading, ones;
-  for (int64_t d = 0; d < lead; ++d) leading.push_back(d);
-  for (size_t d = 0; d < shape.size(); ++d)
-    if (shape[d] == 1 && from[size_t(lead) + d] != 1) ones.push_back(lead + int64_t(d));
-  if (!ones.empty()) grad = sum(grad, ones, /*keepdims=*/true);
-  if (!leading.empty()) grad = sum(grad, leading);
-  return grad;
-}
-
 std::vector<Value> gradients(Value y, const std::vector<Value> &xs, std::optional<Value> dy) {
   Graph &g = *y.graph;
   if (!is_float(y.node().type.dtype))

@@ -4,23 +4,12 @@
 // differentiated again.
 #pragma once
 
-#include "frontends/builder.h"
+#include "ops/grad.h"
 
 #include <optional>
 #include <vector>
 
 namespace kiln {
-
-// What an op's gradient rule sees. Holds handles, not node references:
-// rules add nodes, which may move the graph's storage.
-struct GradContext {
-  std::vector<Value> inputs;
-  Value output;
-  Value dy; // the gradient of the loss with respect to `output`, of its type
-
-  const Node &node() const { return output.node(); }
-  Value x(size_t i) const { return inputs.at(i); }
-};
 
 // The gradients of `y` with respect to each of `xs`, added to y's graph
 // under a "gradients" scope. Each node between them is visited once and
@@ -30,9 +19,5 @@ struct GradContext {
 // comparisons, integer casts).
 std::vector<Value> gradients(Value y, const std::vector<Value> &xs,
                              std::optional<Value> dy = std::nullopt);
-
-// `grad` (the gradient of a value broadcast from `shape`) summed back to
-// `shape`: over leading axes and over axes where `shape` has size 1.
-Value unbroadcast(Value grad, const Shape &shape);
 
 } // namespace kiln

@@ -1,7 +1,7 @@
 // The builder API builds the graph structure we expect: node names, inferred
 // types, attributes and errors. Running graphs is tested elsewhere.
-#include "frontends/builder.h"
 #include "frontends/nn.h"
+#include "ops/builder.h"
 
 #include "ir/error.h"
 

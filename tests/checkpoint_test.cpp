@@ -1,7 +1,7 @@
 // Checkpoints: bit-identical round trips of every dtype, deterministic
 // bytes, atomic saves, and restores that check the whole file against the
 // graph first, list every mismatch in one error and change nothing on failure.
-#include "runtime/checkpoint.h"
+#include "session/checkpoint.h"
 
 #include "frontends/nn.h"
 #include "ir/error.h"

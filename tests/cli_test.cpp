@@ -2,12 +2,12 @@
 // dump formats, `run` results equal to an in-process Session bit for bit,
 // help texts, and a clear error (exit status 1, "kiln: error: ...") for every
 // bad model, feed and fetch.
-#include "frontends/builder.h"
 #include "frontends/nn.h"
 #include "ir/serialize.h"
+#include "ops/builder.h"
 #include "passes/pass.h"
 #include "runtime/npy.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"
 

@@ -9,7 +9,7 @@
 #include "frontends/optim.h"
 #include "ir/serialize.h"
 #include "runtime/npy.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"
 

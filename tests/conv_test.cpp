@@ -3,7 +3,7 @@
 // the number of threads.
 #include "ir/error.h"
 #include "passes/autodiff.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 using namespace kiln;

@@ -7,7 +7,7 @@
 #include "ir/error.h"
 #include "ir/serialize.h"
 #include "runtime/npy.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"
 

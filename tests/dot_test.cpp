@@ -2,8 +2,8 @@
 // labels leave out what is redundant, and Graphviz accepts the result.
 #include "ir/dot.h"
 
-#include "frontends/builder.h"
 #include "ir/serialize.h"
+#include "ops/builder.h"
 
 #include <catch2/catch.hpp>
 

@@ -7,7 +7,7 @@
 #include "passes/autodiff.h"
 #include "passes/passes.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 using namespace kiln;

@@ -11,7 +11,7 @@
 #include "ir/error.h"
 #include "passes/autodiff.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 // split. The per-op comparison on many shapes is in ops_test.cpp.
 #include "ir/error.h"
 #include "passes/autodiff.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 #include "kernels/kernel_abi.h"

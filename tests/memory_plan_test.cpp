@@ -1,7 +1,7 @@
 // Scheduling and memory planning: the verifier catches overlaps, training
 // steps fit in a small arena and compute exactly what they compute without
 // one, and the schedule keeps state order while lowering the peak. Every
-// session verifies its plans (runtime/compiled_graph.cpp), so every model the
+// session verifies its plans (session/compiled_graph.cpp), so every model the
 // other tests and the examples build is checked too.
 #include "compiler/memory_plan.h"
 #include "frontends/losses.h"
@@ -9,9 +9,9 @@
 #include "frontends/optim.h"
 #include "ir/error.h"
 #include "passes/passes.h"
-#include "runtime/compiled_graph.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/compiled_graph.h"
+#include "session/session.h"
 #include "test_util.h"
 
 using namespace kiln;

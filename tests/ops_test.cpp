@@ -5,10 +5,10 @@
 // of input shapes), the dtypes, the input range and the tolerance. The test
 // "every op has a case" fails until each registered op has one.
 // KILN_CASE=matmul in the environment runs only that op's cases.
-#include "frontends/builder.h"
 #include "ir/error.h"
+#include "ops/builder.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 #include "frontends/optim.h"
 #include "ir/error.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 #include <cmath>

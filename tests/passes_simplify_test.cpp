@@ -23,7 +23,7 @@
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 #include <cstdlib>

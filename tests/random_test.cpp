@@ -4,7 +4,7 @@
 #include "ir/error.h"
 #include "passes/autodiff.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 using namespace kiln;

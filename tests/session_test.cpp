@@ -3,7 +3,7 @@
 // feeds and fetches.
 #include "frontends/nn.h"
 #include "runtime/reference.h"
-#include "runtime/session.h"
+#include "session/session.h"
 #include "test_util.h"
 
 using namespace kiln;

@@ -2,8 +2,8 @@
 // tolerance.
 #pragma once
 
-#include "frontends/builder.h"
 #include "ir/tensor.h"
+#include "ops/builder.h"
 
 #include <catch2/catch.hpp>
 

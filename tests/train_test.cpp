@@ -3,8 +3,8 @@
 #include "frontends/nn.h"
 #include "frontends/normalization.h"
 #include "frontends/optim.h"
-#include "runtime/checkpoint.h"
-#include "runtime/trainer.h"
+#include "session/checkpoint.h"
+#include "session/trainer.h"
 #include "temp_dir.h"
 #include "test_util.h"
 

@@ -5,7 +5,7 @@
 
 #include "ir/serialize.h"
 #include "passes/pass.h"
-#include "runtime/compiled_graph.h"
+#include "session/compiled_graph.h"
 
 #include <fmt/format.h>
 

@@ -4,10 +4,10 @@
 
 #include "ir/error.h"
 #include "ir/serialize.h"
-#include "runtime/checkpoint.h"
 #include "runtime/csv.h"
 #include "runtime/npy.h"
-#include "runtime/session.h"
+#include "session/checkpoint.h"
+#include "session/session.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,5 +1,5 @@
-// Values, naming, sources and operands; the op wrappers are in ops.cpp.
-#include "frontends/builder.h"
+// Values, naming, sources and operands; the op wrappers are in builder_ops.cpp.
+#include "ops/builder.h"
 
 #include "ir/error.h"
 

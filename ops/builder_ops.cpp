@@ -1,7 +1,7 @@
 // One thin wrapper per op: the op's name, its inputs and its attributes.
 // Type and shape checks live in the op definitions (ops/), reached through
 // Graph::add_node, so errors name the node.
-#include "frontends/builder.h"
+#include "ops/builder.h"
 
 #include "ir/error.h"
 

@@ -1,7 +1,7 @@
-#include "runtime/session.h"
+#include "session/session.h"
 
 #include "ir/error.h"
-#include "runtime/compiled_graph.h"
+#include "session/compiled_graph.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>

@@ -1,6 +1,6 @@
 // Builder functions for random numbers, indexing and padding, and split (a
 // composite of slices: a node has one output).
-#include "frontends/builder.h"
+#include "ops/builder.h"
 
 #include "ir/error.h"
 

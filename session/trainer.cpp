@@ -1,4 +1,4 @@
-#include "runtime/trainer.h"
+#include "session/trainer.h"
 
 #include <fmt/format.h>
 

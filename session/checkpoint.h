@@ -1,9 +1,8 @@
-// Checkpoints: the values of a session's variables in one file (a protobuf
-// Checkpoint message, see ir/kiln.proto), saved and restored by name. Like
-// any protobuf message, a checkpoint holds less than 2 GiB.
+// Checkpoints of a session: the values of its variables in one file
+// (runtime/checkpoint_file.h), saved and restored by name.
 #pragma once
 
-#include "runtime/session.h"
+#include "session/session.h"
 
 #include <filesystem>
 

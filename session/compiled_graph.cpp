@@ -1,4 +1,4 @@
-#include "runtime/compiled_graph.h"
+#include "session/compiled_graph.h"
 
 namespace kiln {
 

@@ -3,7 +3,8 @@
 // over a range of tasks that the runtime splits across threads; every task
 // computes whole output elements, so results do not depend on the split.
 // No LLVM header: kernels are calls into the kernel library with constant
-// arguments, or strided copies.
+// arguments, or strided copies. The ops layer owns this interface; the
+// compiler implements it (compiler/codegen.cpp).
 #pragma once
 
 #include "ir/graph.h"
@@ -80,6 +81,6 @@ public:
 inline View contiguous(Buffer b, const Shape &shape) { return {b, 0, contiguous_strides(shape)}; }
 
 // Suffix of kernel-library functions for a dtype: "f32", "i64"...
-std::string kernel_suffix(DType t);
+inline std::string kernel_suffix(DType t) { return std::string(to_string(t)); }
 
 } // namespace kiln::compiler

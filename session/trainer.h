@@ -4,9 +4,9 @@
 // compiles), and test accuracy after each epoch.
 #pragma once
 
-#include "frontends/builder.h"
+#include "ops/builder.h"
 #include "runtime/dataset.h"
-#include "runtime/session.h"
+#include "session/session.h"
 
 #include <optional>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "runtime/checkpoint.h"
+#include "runtime/checkpoint_file.h"
 
 #include "ir/error.h"
 #include "ir/kiln.pb.h"
@@ -92,14 +92,15 @@ std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTen
 
 } // namespace
 
-void save_checkpoint(const Session &s, const std::filesystem::path &path) {
+void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value,
+                      const std::filesystem::path &path) {
   std::string origin = fmt::format("checkpoint '{}'", path.string());
   proto::Checkpoint c;
   c.set_format_version(kCheckpointVersion);
-  for (const Node *n : graph_variables(s.graph())) {
+  for (const Node *n : graph_variables(g)) {
     proto::NamedTensor *entry = c.add_variables();
     entry->set_name(n->name);
-    to_proto(s.variable(n->id), *entry->mutable_tensor());
+    to_proto(value(n->id), *entry->mutable_tensor());
     entry->set_crc32(checksum(entry->tensor().data()));
   }
   std::string bytes = serialize_deterministic(c, origin);
@@ -111,7 +112,8 @@ void save_checkpoint(const Session &s, const std::filesystem::path &path) {
   }
 }
 
-void restore_checkpoint(Session &s, const std::filesystem::path &path) {
+std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
+                                                       const std::filesystem::path &path) {
   std::string origin = fmt::format("checkpoint '{}'", path.string());
   proto::Checkpoint c = parse(read_file(path), origin);
 
@@ -122,7 +124,6 @@ void restore_checkpoint(Session &s, const std::filesystem::path &path) {
       problems.push_back(
           fmt::format("variable '{}' appears twice in the file", c.variables(i).name()));
 
-  const Graph &g = s.graph();
   std::vector<std::pair<NodeId, Tensor>> values;
   for (const Node *n : graph_variables(g)) {
     auto it = in_file.find(n->name);
@@ -148,8 +149,7 @@ void restore_checkpoint(Session &s, const std::filesystem::path &path) {
   }
 
   if (!problems.empty()) fail("{}: {}", origin, fmt::join(problems, fmt::format("\n{}: ", origin)));
-  // Every value now has the variable's dtype and shape: nothing below can fail.
-  for (auto &[id, value] : values) s.set_variable(id, value);
+  return values;
 }
 
 } // namespace kiln

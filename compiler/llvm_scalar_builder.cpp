@@ -1,4 +1,4 @@
-#include "compiler/scalar_builder.h"
+#include "compiler/llvm_scalar_builder.h"
 
 #include "compiler/llvm_types.h"
 #include "ir/error.h"
@@ -13,28 +13,28 @@ namespace {
 bool is_fp(llvm::Value *v) { return v->getType()->isFloatingPointTy(); }
 } // namespace
 
-llvm::Value *ScalarBuilder::constant(double value, V like) {
+llvm::Value *LlvmScalarBuilder::constant(double value, V like) {
   llvm::Type *t = like->getType();
   if (t->isFloatingPointTy()) return llvm::ConstantFP::get(t, value);
   if (t->isIntegerTy(1)) return llvm::ConstantInt::get(t, value != 0);
   return llvm::ConstantInt::get(t, static_cast<uint64_t>(static_cast<int64_t>(value)), true);
 }
 
-llvm::Value *ScalarBuilder::constant(double value, DType type) {
+llvm::Value *LlvmScalarBuilder::constant(double value, DType type) {
   return constant(value, llvm::UndefValue::get(register_type(ir_.getContext(), type)));
 }
 
-llvm::Value *ScalarBuilder::add(V a, V b) {
+llvm::Value *LlvmScalarBuilder::add(V a, V b) {
   return is_fp(a) ? ir_.CreateFAdd(a, b) : ir_.CreateAdd(a, b);
 }
-llvm::Value *ScalarBuilder::sub(V a, V b) {
+llvm::Value *LlvmScalarBuilder::sub(V a, V b) {
   return is_fp(a) ? ir_.CreateFSub(a, b) : ir_.CreateSub(a, b);
 }
-llvm::Value *ScalarBuilder::mul(V a, V b) {
+llvm::Value *LlvmScalarBuilder::mul(V a, V b) {
   return is_fp(a) ? ir_.CreateFMul(a, b) : ir_.CreateMul(a, b);
 }
 
-llvm::Value *ScalarBuilder::div(V a, V b) {
+llvm::Value *LlvmScalarBuilder::div(V a, V b) {
   if (is_fp(a)) return ir_.CreateFDiv(a, b);
   // Where C has undefined behaviour, a zero divisor gives 0 and INT_MIN / -1
   // wraps to INT_MIN (as -INT_MIN does).
@@ -45,33 +45,35 @@ llvm::Value *ScalarBuilder::div(V a, V b) {
   return ir_.CreateSelect(is_zero, constant(0, a), quotient);
 }
 
-llvm::Value *ScalarBuilder::neg(V a) { return is_fp(a) ? ir_.CreateFNeg(a) : ir_.CreateNeg(a); }
+llvm::Value *LlvmScalarBuilder::neg(V a) { return is_fp(a) ? ir_.CreateFNeg(a) : ir_.CreateNeg(a); }
 
-llvm::Value *ScalarBuilder::abs(V a) {
+llvm::Value *LlvmScalarBuilder::abs(V a) {
   if (is_fp(a)) return ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
   return ir_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, a, ir_.getFalse());
 }
 
 // NaN-propagating min/max written as selects, which vectorize everywhere.
-llvm::Value *ScalarBuilder::min(V a, V b) {
+llvm::Value *LlvmScalarBuilder::min(V a, V b) {
   if (!is_fp(a)) return ir_.CreateSelect(ir_.CreateICmpSLT(a, b), a, b);
   V pick = ir_.CreateSelect(ir_.CreateFCmpOLT(a, b), a, b);
   return ir_.CreateSelect(ir_.CreateFCmpUNO(a, b), ir_.CreateFAdd(a, b), pick);
 }
 
-llvm::Value *ScalarBuilder::max(V a, V b) {
+llvm::Value *LlvmScalarBuilder::max(V a, V b) {
   if (!is_fp(a)) return ir_.CreateSelect(ir_.CreateICmpSGT(a, b), a, b);
   V pick = ir_.CreateSelect(ir_.CreateFCmpOGT(a, b), a, b);
   return ir_.CreateSelect(ir_.CreateFCmpUNO(a, b), ir_.CreateFAdd(a, b), pick);
 }
 
-llvm::Value *ScalarBuilder::sqrt(V a) { return ir_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a); }
+llvm::Value *LlvmScalarBuilder::sqrt(V a) {
+  return ir_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
+}
 
-llvm::Value *ScalarBuilder::select(V cond, V a, V b) { return ir_.CreateSelect(cond, a, b); }
+llvm::Value *LlvmScalarBuilder::select(V cond, V a, V b) { return ir_.CreateSelect(cond, a, b); }
 
-llvm::Value *ScalarBuilder::logical_not(V cond) { return ir_.CreateNot(cond); }
+llvm::Value *LlvmScalarBuilder::logical_not(V cond) { return ir_.CreateNot(cond); }
 
-llvm::Value *ScalarBuilder::compare(Cmp pred, V a, V b) {
+llvm::Value *LlvmScalarBuilder::compare(Cmp pred, V a, V b) {
   using P = llvm::CmpInst::Predicate;
   static constexpr P kFloat[] = {P::FCMP_OEQ, P::FCMP_UNE, P::FCMP_OLT,
                                  P::FCMP_OLE, P::FCMP_OGT, P::FCMP_OGE};
@@ -81,7 +83,7 @@ llvm::Value *ScalarBuilder::compare(Cmp pred, V a, V b) {
   return is_fp(a) ? ir_.CreateFCmp(kFloat[i], a, b) : ir_.CreateICmp(kInt[i], a, b);
 }
 
-llvm::Value *ScalarBuilder::cast(V a, DType to) {
+llvm::Value *LlvmScalarBuilder::cast(V a, DType to) {
   llvm::Type *from = a->getType(), *dst = register_type(ir_.getContext(), to);
   if (from == dst) return a;
   if (to == DType::boolean)
@@ -98,7 +100,7 @@ llvm::Value *ScalarBuilder::cast(V a, DType to) {
   return ir_.CreateIntCast(a, dst, /*isSigned=*/!from_bool);
 }
 
-llvm::Value *ScalarBuilder::call_kernel_math(std::string_view name, std::span<const V> args) {
+llvm::Value *LlvmScalarBuilder::call_math(std::string_view name, std::span<const V> args) {
   std::string suffix = args[0]->getType()->isFloatTy() ? "_f32" : "_f64";
   std::string symbol = "kiln_" + std::string(name) + suffix;
   // Declared here, defined by the math bitcode the compiler links in.
@@ -107,16 +109,6 @@ llvm::Value *ScalarBuilder::call_kernel_math(std::string_view name, std::span<co
   auto *type = llvm::FunctionType::get(args[0]->getType(), params, false);
   llvm::FunctionCallee fn = module_.getOrInsertFunction(symbol, type);
   return ir_.CreateCall(fn, llvm::ArrayRef<V>(args.data(), args.size()));
-}
-
-llvm::Value *ScalarBuilder::math(std::string_view name, V a) {
-  V args[] = {a};
-  return call_kernel_math(name, args);
-}
-
-llvm::Value *ScalarBuilder::math(std::string_view name, V a, V b) {
-  V args[] = {a, b};
-  return call_kernel_math(name, args);
 }
 
 } // namespace kiln::compiler

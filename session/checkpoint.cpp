@@ -1,0 +1,17 @@
+#include "session/checkpoint.h"
+
+#include "runtime/checkpoint_file.h"
+
+namespace kiln {
+
+void save_checkpoint(const Session &s, const std::filesystem::path &path) {
+  auto value = [&](NodeId id) { return s.variable(id); };
+  write_checkpoint(s.graph(), value, path);
+}
+
+void restore_checkpoint(Session &s, const std::filesystem::path &path) {
+  // Every value has its variable's dtype and shape: nothing below can fail.
+  for (auto &[id, value] : read_checkpoint(s.graph(), path)) s.set_variable(id, value);
+}
+
+} // namespace kiln
