@@ -1,4 +1,5 @@
-"""Table for bench/train.sh: lines "<recipe> <system> <accuracy> <seconds>"."""
+"""Table for bench/train.sh: lines "<recipe> <system> <accuracy> <seconds>";
+then, per recipe, kiln's median time against the fastest PyTorch configuration's."""
 import statistics
 import sys
 from collections import defaultdict
@@ -16,3 +17,12 @@ for (recipe, system), r in runs.items():
     print(f"| {recipe} | {system} | {statistics.mean(acc):.2f}% "
           f"({', '.join(f'{a:.2f}' for a in acc)}) | "
           f"{statistics.median(sec):.1f} ({min(sec):.1f}-{max(sec):.1f}) |")
+
+print()
+for recipe in dict.fromkeys(r for r, _ in runs):
+    kiln = statistics.median(s for _, s in runs[recipe, "kiln"])
+    torch = {system: statistics.median(s for _, s in r)
+             for (rec, system), r in runs.items() if rec == recipe and system != "kiln"}
+    best = min(torch, key=torch.get)
+    print(f"{recipe}: kiln {kiln:.1f} s, fastest PyTorch ({best}) {torch[best]:.1f} s: "
+          f"{torch[best] / kiln:.2f}x")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fashion-MNIST training, kiln against PyTorch (python3-torch) on the same
 # recipes, in one sitting, interleaved run by run: test accuracy (mean over
-# seeds) and training wall time (median, min-max).
+# seeds) and training wall time (median, min-max). PyTorch runs at its best:
+# OMP_WAIT_POLICY=PASSIVE (its default spin-waiting is 3-5x slower on 2
+# vCPUs), with 1 and with THREADS threads; kiln is compared with the faster.
 #
 #   bash bench/train.sh [THREADS=2] [SEEDS="0 1 2"] [RECIPES="mlp-adam mlp-momentum lenet"]
 # Recipes: mlp-adam, mlp-momentum (5 epochs each), lenet (Adam, 5 epochs),
@@ -22,18 +24,22 @@ kiln_run() { # recipe seed
   esac 2>/dev/null | sed -n 's/^test accuracy \([0-9.]*\)% after .* epochs, \([0-9.]*\) s of training.*/\1 \2/p'
 }
 
-torch_run() { # recipe seed
+torch_run() { # recipe seed threads
   local model=${1%%-*} optimizer=adam epochs=5
   [[ $1 == mlp-momentum ]] && optimizer=momentum
   [[ $1 == convnet ]] && epochs=10
-  /usr/bin/python3 bench/fashion_train.py --model "$model" --optimizer "$optimizer" --epochs "$epochs" \
-    --seed "$2" --threads "$threads" | sed -n 's/.*accuracy=\([0-9.]*\) train_seconds=\([0-9.]*\)/\1 \2/p'
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/fashion_train.py --model "$model" \
+    --optimizer "$optimizer" --epochs "$epochs" --seed "$2" --threads "$3" |
+    sed -n 's/.*accuracy=\([0-9.]*\) train_seconds=\([0-9.]*\)/\1 \2/p'
 }
 
+torch_threads=$(printf '%s\n' 1 "$threads" | sort -un)
 for recipe in $recipes; do
   for seed in $seeds; do
     echo "$recipe kiln $(kiln_run "$recipe" "$seed")" | tee -a "$log"
-    echo "$recipe pytorch $(torch_run "$recipe" "$seed")" | tee -a "$log"
+    for t in $torch_threads; do
+      echo "$recipe pytorch-${t}t $(torch_run "$recipe" "$seed" "$t")" | tee -a "$log"
+    done
   done
 done
 /usr/bin/python3 bench/summarize_train.py "$log"
