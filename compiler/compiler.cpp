@@ -20,6 +20,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -50,10 +51,17 @@ llvm::StringRef math_bitcode() {
   return {kiln_math_bitcode_start, size_t(kiln_math_bitcode_end - kiln_math_bitcode_start)};
 }
 
-// Measured on the MLP and LeNet training steps (docs/decisions.md): O2
-// vectorizes the elementwise loops as O3 does, in less time.
-const llvm::OptimizationLevel kOptLevel = llvm::OptimizationLevel::O2;
-constexpr const char *kPipeline = "O2";
+// Optimization by kind of unit, measured (docs/decisions.md): loops kiln
+// generates (elementwise, epilogues, reduction prologues) get O2, which
+// vectorizes them as well as O3 does, and full instruction selection; units
+// that only call the native library get O1 and fast instruction selection.
+constexpr const char *kPipeline = "loops O2, calls O1 fast-isel";
+
+// Whether any kernel of the unit has a loop of its own: a kernel that only
+// calls the native library is one basic block.
+bool has_loops(const llvm::Module &m) {
+  return std::any_of(m.begin(), m.end(), [](const llvm::Function &f) { return f.size() > 1; });
+}
 
 std::unique_ptr<llvm::Module> load_math(llvm::LLVMContext &c) {
   return unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(math_bitcode(), "math"), c),
@@ -64,8 +72,9 @@ std::unique_ptr<llvm::Module> load_math(llvm::LLVMContext &c) {
 const std::set<std::string> &math_functions() {
   static const std::set<std::string> names = [] {
     llvm::LLVMContext c;
+    std::unique_ptr<llvm::Module> math = load_math(c);
     std::set<std::string> defined;
-    for (const llvm::Function &f : *load_math(c))
+    for (const llvm::Function &f : *math)
       if (!f.isDeclaration() || f.isMaterializable()) defined.insert(f.getName().str());
     return defined;
   }();
@@ -132,7 +141,9 @@ struct Compiler::Impl {
     std::string problems;
     llvm::raw_string_ostream os(problems);
     if (llvm::verifyModule(m, &os)) fail("internal error: kiln emitted invalid IR:\n{}", problems);
-    Jit::optimize(m, *target, kOptLevel);
+    bool loops = has_loops(m);
+    target->setOptLevel(loops ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::None);
+    Jit::optimize(m, *target, loops ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O1);
     if (options.print_ir) m.print(llvm::errs(), nullptr);
     auto optimized = Clock::now();
     std::string object = Jit::emit_object(m, *target);

@@ -77,6 +77,12 @@ std::vector<fs::path> entries(const fs::path &dir) {
   return found;
 }
 
+// An entry's key, from its file name (CacheKey::hex).
+compiler::CacheKey key_of(const fs::path &entry) {
+  std::string hex = entry.stem().string();
+  return {std::stoull(hex.substr(16), nullptr, 16), std::stoull(hex.substr(0, 16), nullptr, 16)};
+}
+
 void edit_file(const fs::path &p, const std::function<void(std::string &)> &edit) {
   std::string bytes;
   {
@@ -194,11 +200,32 @@ TEST_CASE("two processes filling one empty cache at once both succeed and agree"
   CHECK(a.identical(b));
   CHECK(!entries(dir.path() / "cache" / "kiln").empty());
   for (const fs::path &p : entries(dir.path() / "cache" / "kiln")) {
-    compiler::CodeCache cache(p.parent_path());
     std::string object;
-    std::string hex = p.stem().string();
-    compiler::CacheKey key{std::stoull(hex.substr(16), nullptr, 16),
-                           std::stoull(hex.substr(0, 16), nullptr, 16)};
-    CHECK(cache.load(key, object) == compiler::CodeCache::Lookup::hit);
+    CHECK(compiler::CodeCache(p.parent_path()).load(key_of(p), object) ==
+          compiler::CodeCache::Lookup::hit);
   }
+}
+
+TEST_CASE("elementwise code inlines the scalar math instead of calling it", "[compile]") {
+  // A call per element would also compute the right values, 10x slower.
+  test::TempDir dir;
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 256});
+  Value y = exp(x) + tanh(x);
+  Session s(g, cached_in(dir.path()));
+  std::mt19937 rng(1);
+  s.run({{x, test::random_tensor(f32, {4, 256}, rng)}}, {y});
+  std::vector<fs::path> files = entries(dir.path());
+  REQUIRE(files.size() == 1);
+  std::string object;
+  REQUIRE(compiler::CodeCache(dir.path()).load(key_of(files[0]), object) ==
+          compiler::CodeCache::Lookup::hit);
+  std::ofstream(dir / "unit.o", std::ios::binary).write(object.data(), std::streamsize(object.size()));
+  std::string command = fmt::format("'{}' -u '{}' > '{}'", KILN_LLVM_NM, (dir / "unit.o").string(),
+                                    (dir / "undefined.txt").string());
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::ifstream in(dir / "undefined.txt");
+  std::string undefined((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(undefined.find("kiln_exp_f32") == std::string::npos);
+  CHECK(undefined.find("kiln_tanh_f32") == std::string::npos);
 }
