@@ -26,9 +26,9 @@
 #include <map>
 #include <set>
 
-// The scalar math's bitcode, embedded by compiler/math_bitcode.S.
-extern "C" const char kiln_math_bitcode_start[];
-extern "C" const char kiln_math_bitcode_end[];
+// The bitcode of the kernels the JIT inlines, embedded by compiler/inlined_kernels.S.
+extern "C" const char kiln_inlined_kernels_start[];
+extern "C" const char kiln_inlined_kernels_end[];
 
 namespace kiln::compiler {
 
@@ -47,53 +47,57 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-llvm::StringRef math_bitcode() {
-  return {kiln_math_bitcode_start, size_t(kiln_math_bitcode_end - kiln_math_bitcode_start)};
+llvm::StringRef inlined_bitcode() {
+  return {kiln_inlined_kernels_start,
+          size_t(kiln_inlined_kernels_end - kiln_inlined_kernels_start)};
 }
 
-// Optimization by kind of unit, measured (docs/decisions.md): loops kiln
-// generates (elementwise, epilogues, reduction prologues) get O2, which
-// vectorizes them as well as O3 does, and full instruction selection; units
-// that only call the native library get O1 and fast instruction selection.
+// Optimization by kind of unit, measured (docs/decisions.md): loops (those
+// kiln generates: elementwise, epilogues, reduction prologues; and inlined
+// pooling kernels) get O2, which vectorizes them as well as O3 does, and full
+// instruction selection; units that only call the native library get O1 and
+// fast instruction selection.
 constexpr const char *kPipeline = "loops O2, calls O1 fast-isel";
 
-// Whether any kernel of the unit has a loop of its own: a kernel that only
-// calls the native library is one basic block.
+// Whether any function of the unit has a loop: a kernel that only calls the
+// native library is one basic block (and so is the scalar math).
 bool has_loops(const llvm::Module &m) {
   return std::any_of(m.begin(), m.end(), [](const llvm::Function &f) { return f.size() > 1; });
 }
 
-std::unique_ptr<llvm::Module> load_math(llvm::LLVMContext &c) {
-  return unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(math_bitcode(), "math"), c),
-                "loading the scalar math");
+std::unique_ptr<llvm::Module> load_inlined(llvm::LLVMContext &c) {
+  return unwrap(
+      llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(inlined_bitcode(), "inlined"), c),
+      "loading the inlined kernels");
 }
 
-// The functions the scalar math defines.
-const std::set<std::string> &math_functions() {
+// The functions the inlined kernels define.
+const std::set<std::string> &inlined_functions() {
   static const std::set<std::string> names = [] {
     llvm::LLVMContext c;
-    std::unique_ptr<llvm::Module> math = load_math(c);
+    std::unique_ptr<llvm::Module> inlined = load_inlined(c);
     std::set<std::string> defined;
-    for (const llvm::Function &f : *math)
+    for (const llvm::Function &f : *inlined)
       if (!f.isDeclaration() || f.isMaterializable()) defined.insert(f.getName().str());
     return defined;
   }();
   return names;
 }
 
-// Links in the scalar math functions the unit calls, made internal and
-// always-inline so they vectorize within its loops and leave no symbol.
-void link_math(llvm::Module &m) {
+// Links in the inlined kernels the unit calls (the scalar math, pooling),
+// made internal and always-inline: they vectorize within its loops or are
+// specialized for its constant shapes, and leave no symbol.
+void link_inlined(llvm::Module &m) {
   std::vector<std::string> needed;
   for (const llvm::Function &f : m)
-    if (f.isDeclaration() && math_functions().count(f.getName().str()))
+    if (f.isDeclaration() && inlined_functions().count(f.getName().str()))
       needed.push_back(f.getName().str());
   if (needed.empty()) return;
-  std::unique_ptr<llvm::Module> math = load_math(m.getContext());
-  math->setDataLayout(m.getDataLayout());
-  math->setTargetTriple(m.getTargetTriple());
-  if (llvm::Linker::linkModules(m, std::move(math), llvm::Linker::LinkOnlyNeeded))
-    fail("internal error: linking the scalar math failed");
+  std::unique_ptr<llvm::Module> inlined = load_inlined(m.getContext());
+  inlined->setDataLayout(m.getDataLayout());
+  inlined->setTargetTriple(m.getTargetTriple());
+  if (llvm::Linker::linkModules(m, std::move(inlined), llvm::Linker::LinkOnlyNeeded))
+    fail("internal error: linking the inlined kernels failed");
   for (const std::string &name : needed) {
     llvm::Function *f = m.getFunction(name);
     f->setLinkage(llvm::GlobalValue::InternalLinkage);
@@ -135,7 +139,7 @@ struct Compiler::Impl {
     auto start = Clock::now();
     std::unique_ptr<llvm::TargetMachine> &target = machines.local();
     if (!target) target = jit.create_target_machine();
-    link_math(m);
+    link_inlined(m);
     for (llvm::Function &f : m)
       if (!f.isDeclaration()) jit.set_host_attributes(f);
     std::string problems;
@@ -156,9 +160,9 @@ struct Compiler::Impl {
 
 Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
-  impl_->salt = fmt::format("kiln {} LLVM {} {} {} {} math {:x}\n", KILN_VERSION,
+  impl_->salt = fmt::format("kiln {} LLVM {} {} {} {} inlined {:x}\n", KILN_VERSION,
                             LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(),
-                            kPipeline, llvm::xxh3_64bits(math_bitcode()));
+                            kPipeline, llvm::xxh3_64bits(inlined_bitcode()));
   std::optional<std::filesystem::path> dir =
       options.cache_dir.empty() ? CodeCache::default_directory() : options.cache_dir;
   if (options.cache && dir && !CodeCache::disabled_by_environment()) impl_->cache.emplace(*dir);
