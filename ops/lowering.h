@@ -4,7 +4,7 @@
 // computes whole output elements, so results do not depend on the split.
 // No LLVM header: kernels are calls into the kernel library with constant
 // arguments, or strided copies. The ops layer owns this interface; the
-// compiler implements it (compiler/codegen.cpp).
+// compiler implements it (compiler/emitter.h).
 #pragma once
 
 #include "ir/graph.h"

@@ -1,0 +1,199 @@
+#include "compiler/emitter.h"
+
+#include "compiler/elementwise.h"
+#include "compiler/epilogue_fusion.h"
+#include "compiler/llvm_scalar_builder.h"
+#include "compiler/reduction_fusion.h"
+#include "ir/error.h"
+#include "kernels/kernel_symbols.h"
+#include "ops/op_util.h"
+
+#include <fmt/format.h>
+
+namespace kiln::compiler {
+
+namespace {
+using V = llvm::Value *;
+} // namespace
+
+ModuleEmitter::ModuleEmitter(EmittedUnit &unit, const Graph &g, std::span<const TensorType> types,
+                             EmittedProgram &out, NodeId id)
+    : m_(*unit.module), c_(unit.module->getContext()), unit_(unit), g_(g), types_(types), out_(out),
+      node_(g.node(id)) {}
+
+Buffer ModuleEmitter::input(size_t i) const {
+  if (slab_input(i)) return {kSlab};
+  return {node_.inputs.at(outer_input(i))};
+}
+
+const TensorType &ModuleEmitter::input_type(size_t i) const {
+  if (slab_input(i)) return anchor_->slab;
+  return types_[size_t(node_.inputs.at(outer_input(i)))];
+}
+
+Buffer ModuleEmitter::scratch(DType type, int64_t elements) {
+  out_.buffers.push_back({-1, node_.id, type, elements});
+  return {static_cast<int32_t>(out_.buffers.size() - 1)};
+}
+
+void ModuleEmitter::call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
+                         double task_cost) {
+  if (anchor_) { // emitted with the fused members
+    if (anchor_->lowered.call)
+      fail("internal error: {} makes more than one call, an epilogue needs one",
+           anchor_->node.describe());
+    anchor_->lowered.call = {std::string(function), std::move(args), num_tasks, task_cost};
+    return;
+  }
+  if (num_tasks == 0) return;
+  llvm::IRBuilder<> b(c_);
+  llvm::Function *fn = begin_kernel(b, num_tasks, task_cost);
+  emit_call(b, fn, function, args, fn->getArg(1), fn->getArg(2));
+  b.CreateRetVoid();
+}
+
+void ModuleEmitter::task_box(TaskBox box) {
+  if (anchor_) anchor_->lowered.box = box;
+}
+
+void ModuleEmitter::copy(DType type, const Shape &shape, const View &dst, const View &src) {
+  emit_loop(*this, shape, {{dst, type}}, {{src, type, nullptr}},
+            [](llvm::IRBuilder<> &, std::span<V const> v) { return std::vector<V>{v[0]}; });
+}
+
+void ModuleEmitter::fill(DType type, const Shape &shape, const View &dst, double value) {
+  emit_loop(*this, shape, {{dst, type}}, {}, [&](llvm::IRBuilder<> &b, std::span<V const>) {
+    return std::vector<V>{LlvmScalarBuilder(b, m_, node_).constant(value, type)};
+  });
+}
+
+void ModuleEmitter::fused_loop(const Graph &body) {
+  const Node &first = *std::find_if(body.nodes().begin(), body.nodes().end(),
+                                    [](const Node &n) { return n.op->source == Source::none; });
+  if (!first.op->scalar) return emit_epilogue(*this, body, first);
+  if (!body.nodes().back().op->scalar) return emit_reduction(*this, body, body.nodes().back());
+  emit_fused_elementwise(*this, body);
+}
+
+LoweredAnchor ModuleEmitter::lower_anchor(const Node &anchor, const Graph &body, TensorType slab) {
+  anchor_.emplace(Anchor{anchor, body, std::move(slab), {}});
+  anchor.op->lower(*this);
+  LoweredAnchor lowered = std::move(anchor_->lowered);
+  anchor_.reset();
+  return lowered;
+}
+
+bool ModuleEmitter::slab_input(size_t i) const {
+  return anchor_ && anchor_->body.node(anchor_->node.inputs.at(i)).op->source == Source::none;
+}
+
+// The fused node's input that body parameter `i` of the anchor stands for.
+size_t ModuleEmitter::outer_input(size_t i) const {
+  if (!anchor_) return i;
+  return size_t(anchor_->body.node(anchor_->node.inputs.at(i)).attr_int("index"));
+}
+
+std::vector<Operand> ModuleEmitter::operands(const Shape &shape, const Graph *body,
+                                             const Node *skip) const {
+  std::vector<bool> read = values_read(body, skip);
+  std::vector<Operand> operands;
+  for (size_t i = 0; i < read.size(); ++i)
+    operands.push_back(read[i] ? operand(i, shape)
+                               : Operand{{input(i), 0, {}}, input_type(i).dtype, nullptr, true});
+  return operands;
+}
+
+// Which inputs are read as values: not those read for their shape only
+// (OpDef::shape_only_inputs).
+std::vector<bool> ModuleEmitter::values_read(const Graph *body, const Node *skip) const {
+  std::vector<bool> read(node_.inputs.size(), false);
+  auto shape_only = [](const Node &n, size_t i) {
+    const std::vector<size_t> &s = n.op->shape_only_inputs;
+    return std::find(s.begin(), s.end(), i) != s.end();
+  };
+  if (!body) {
+    for (size_t i = 0; i < read.size(); ++i) read[i] = !shape_only(node_, i);
+    return read;
+  }
+  for (const Node &n : body->nodes()) {
+    if (n.op->source != Source::none || &n == skip) continue;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const Node &in = body->node(n.inputs[i]);
+      if (in.op->source != Source::none && !shape_only(n, i))
+        read[size_t(in.attr_int("index"))] = true;
+    }
+  }
+  return read;
+}
+
+// Input i broadcast into `shape`.
+Operand ModuleEmitter::operand(size_t i, const Shape &shape) const {
+  const Node &in = g_.node(node_.inputs[i]);
+  const TensorType &t = input_type(i);
+  const Tensor *immediate = nullptr;
+  if (in.op->source == Source::constant && num_elements(t.shape) == 1)
+    immediate = &in.attr_tensor("value");
+  return {{input(i), 0, ops::broadcast_strides(t.shape, shape)}, t.dtype, immediate};
+}
+
+llvm::Function *ModuleEmitter::begin_kernel(llvm::IRBuilder<> &b, int64_t num_tasks,
+                                            double task_cost) {
+  std::string symbol = fmt::format("k{}", unit_.kernels.size());
+  auto *type =
+      llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty(), b.getInt64Ty()}, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
+  fn->getArg(0)->setName("args");
+  fn->getArg(1)->setName("task_begin");
+  fn->getArg(2)->setName("task_end");
+  b.SetInsertPoint(llvm::BasicBlock::Create(c_, "entry", fn));
+  unit_.kernels.push_back(out_.kernels.size());
+  out_.kernels.push_back({nullptr, symbol, node_.id, num_tasks, task_cost, {}});
+  return fn;
+}
+
+// Slots are numbered, not named after buffers: a value name with a buffer
+// index would make equal kernels of different nodes different IR.
+V ModuleEmitter::buffer_pointer(llvm::IRBuilder<> &b, llvm::Function *fn, Buffer buffer) {
+  std::vector<int32_t> &slots = out_.kernels.back().buffers;
+  auto found = std::find(slots.begin(), slots.end(), buffer.index);
+  size_t slot = size_t(found - slots.begin());
+  if (found == slots.end()) slots.push_back(buffer.index);
+  V at = b.CreateConstInBoundsGEP1_64(b.getPtrTy(), fn->getArg(0), uint64_t(slot));
+  return b.CreateLoad(b.getPtrTy(), at, fmt::format("arg{}", slot));
+}
+
+llvm::Function *ModuleEmitter::native_kernel(std::string_view name,
+                                             const std::vector<KernelArg> &args) {
+  const auto symbols = kernels::kernel_symbols();
+  if (std::none_of(symbols.begin(), symbols.end(),
+                   [&](const kernels::KernelSymbol &s) { return name == s.name; }))
+    fail("{}: the kernel library has no function '{}'", node_.describe(), name);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(c_);
+  std::vector<llvm::Type *> params;
+  for (const KernelArg &a : args)
+    params.push_back(a.kind == KernelArg::Kind::buffer ? llvm::PointerType::get(c_, 0) : i64);
+  params.insert(params.end(), 2, i64);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(c_), params, false);
+  auto *fn = llvm::dyn_cast<llvm::Function>(
+      m_.getOrInsertFunction(llvm::StringRef(name.data(), name.size()), type).getCallee());
+  if (!fn || fn->getFunctionType() != type)
+    fail("internal error: {} calls '{}' with different arguments", node_.describe(), name);
+  return fn;
+}
+
+void ModuleEmitter::emit_call(llvm::IRBuilder<> &b, llvm::Function *fn, std::string_view function,
+                              const std::vector<KernelArg> &args, V task_begin, V task_end) {
+  llvm::Function *callee = native_kernel(function, args);
+  std::vector<V> values;
+  for (size_t i = 0; i < args.size(); ++i) {
+    llvm::Type *param = callee->getFunctionType()->getParamType(static_cast<unsigned>(i));
+    values.push_back(args[i].kind == KernelArg::Kind::buffer
+                         ? buffer_pointer(b, fn, {int32_t(args[i].value)})
+                         : llvm::ConstantInt::get(param, uint64_t(args[i].value), true));
+  }
+  values.push_back(task_begin);
+  values.push_back(task_end);
+  b.CreateCall(callee, values);
+}
+
+} // namespace kiln::compiler
