@@ -18,7 +18,7 @@ namespace kiln::compiler {
 
 struct CacheKey {
   uint64_t low = 0, high = 0;
-  bool operator==(const CacheKey &) const = default;
+  auto operator<=>(const CacheKey &) const = default;
   std::string hex() const; // 32 hex digits
 };
 

@@ -116,6 +116,8 @@ std::string print(const llvm::Module &m) {
 
 } // namespace
 
+struct Compilation;
+
 struct Compiler::Impl {
   CompileOptions options;
   Jit jit;
@@ -123,8 +125,12 @@ struct Compiler::Impl {
   std::optional<CodeCache> cache;
   tbb::enumerable_thread_specific<std::unique_ptr<llvm::TargetMachine>> machines;
   // Units in the JIT, by key, while some program uses them.
-  std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<const CompiledCode>> in_jit;
+  std::map<CacheKey, std::weak_ptr<CompiledCode>> in_jit;
   int programs = 0;
+
+  void resolve(Compilation &c, CompileStats &stats);
+  void build_objects(Compilation &c, CompileStats &stats);
+  void link(Compilation &c);
 
   CacheKey key(const llvm::Module &m) const {
     std::string text = salt + print(m);
@@ -170,95 +176,117 @@ Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
 
 Compiler::~Compiler() = default;
 
+// One compilation: its units, their keys, and what becomes of each.
+struct Compilation {
+  std::vector<EmittedUnit> units;
+  std::vector<CacheKey> keys;
+  std::vector<std::shared_ptr<CompiledCode>> code; // by unit, once known
+  std::map<CacheKey, size_t> first;                // the first unit of each key
+  std::vector<size_t> build;                       // units to compile (or load) now
+  std::vector<std::string> objects;                // theirs, by position in `build`
+  std::string program_id;
+  bool deduplicate = true;
+
+  // Kernel k of unit u, named by its key: unique in the JIT.
+  std::string symbol(size_t u, size_t k) const {
+    std::string name = "kiln_" + keys[u].hex() + "_k" + std::to_string(k);
+    return deduplicate ? name : name + "_p" + program_id + "_u" + std::to_string(u);
+  }
+};
+
+// Keys every unit; one already in the JIT is shared, the first of each new
+// key is to be built, and later ones wait for it.
+void Compiler::Impl::resolve(Compilation &c, CompileStats &stats) {
+  c.code.resize(c.units.size());
+  for (size_t u = 0; u < c.units.size(); ++u) {
+    c.keys.push_back(key(*c.units[u].module));
+    if (!c.first.emplace(c.keys[u], u).second && c.deduplicate) continue;
+    ++stats.unique_units;
+    auto found = in_jit.find(c.keys[u]);
+    if (c.deduplicate && found != in_jit.end() && (c.code[u] = found->second.lock())) {
+      ++stats.reused_units;
+      continue;
+    }
+    c.build.push_back(u);
+    for (size_t k = 0; k < c.units[u].kernels.size(); ++k)
+      c.units[u].module->getFunction("k" + std::to_string(k))->setName(c.symbol(u, k));
+  }
+}
+
+// Loads each unit to build from the disk cache or compiles it, in parallel
+// on the calling arena's threads.
+void Compiler::Impl::build_objects(Compilation &c, CompileStats &stats) {
+  const CodeCache *disk = c.deduplicate && cache ? &*cache : nullptr;
+  c.objects.resize(c.build.size());
+  std::atomic<int64_t> optimize_us = 0, machine_code_us = 0;
+  std::atomic<size_t> cached = 0, rejected = 0;
+  tbb::parallel_for(size_t(0), c.build.size(), [&](size_t i) {
+    size_t u = c.build[i];
+    CodeCache::Lookup found = disk ? disk->load(c.keys[u], c.objects[i]) : CodeCache::Lookup::miss;
+    if (found == CodeCache::Lookup::hit) {
+      ++cached;
+      return;
+    }
+    rejected += found == CodeCache::Lookup::rejected;
+    c.objects[i] = build(*c.units[u].module, optimize_us, machine_code_us);
+    if (disk) disk->store(c.keys[u], c.objects[i]);
+  });
+  stats.cached_units = cached;
+  stats.rejected_cache_entries = rejected;
+  stats.compiled_units = c.build.size() - cached;
+  stats.optimize_ms = double(optimize_us) / 1000;
+  stats.machine_code_ms = double(machine_code_us) / 1000;
+}
+
+// Adds the new objects to the JIT and resolves their kernels in one lookup.
+void Compiler::Impl::link(Compilation &c) {
+  std::vector<std::string> symbols;
+  for (size_t i = 0; i < c.build.size(); ++i) {
+    size_t u = c.build[i];
+    auto code = std::make_shared<CompiledCode>();
+    code->tracker = jit.add_object(c.objects[i], c.keys[u].hex());
+    c.code[u] = code;
+    if (c.deduplicate) in_jit[c.keys[u]] = code;
+    for (size_t k = 0; k < c.units[u].kernels.size(); ++k) symbols.push_back(c.symbol(u, k));
+  }
+  std::vector<void *> addresses = jit.lookup(symbols);
+  auto address = addresses.begin();
+  for (size_t u : c.build) {
+    c.code[u]->kernels.assign(address, address + ptrdiff_t(c.units[u].kernels.size()));
+    address += ptrdiff_t(c.units[u].kernels.size());
+  }
+}
+
 Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
                           std::span<const NodeId> schedule) {
   Impl &impl = *impl_;
   auto start = Clock::now();
   EmittedProgram emitted = emit_program(g, types, schedule, impl.jit.data_layout(), impl.jit.triple());
   Program program{std::move(emitted.kernels), std::move(emitted.buffers), {}, {}};
-  std::vector<EmittedUnit> &units = emitted.units;
   CompileStats &stats = program.stats;
+  Compilation c{.units = std::move(emitted.units),
+                .program_id = std::to_string(impl.programs++),
+                .deduplicate = impl.options.deduplicate};
   stats.kernels = program.kernels.size();
-  stats.units = units.size();
-
-  // Keys; units already in the JIT; the first unit of each new key is built.
-  const bool dedupe = impl.options.deduplicate;
-  const std::string program_id = std::to_string(impl.programs++);
-  std::vector<CacheKey> keys;
-  std::vector<std::shared_ptr<const CompiledCode>> code(units.size());
-  std::map<std::pair<uint64_t, uint64_t>, size_t> first; // key -> unit
-  std::vector<size_t> build;
-  // Kernel k of unit u, named by its key: unique in the JIT.
-  auto symbol = [&](size_t u, size_t k) {
-    std::string name = "kiln_" + keys[u].hex() + "_k" + std::to_string(k);
-    return dedupe ? name : name + "_p" + program_id + "_u" + std::to_string(u);
-  };
-  for (size_t u = 0; u < units.size(); ++u) {
-    keys.push_back(impl.key(*units[u].module));
-    std::pair<uint64_t, uint64_t> k{keys[u].low, keys[u].high};
-    if (!first.emplace(k, u).second && dedupe) continue;
-    ++stats.unique_units;
-    auto found = impl.in_jit.find(k);
-    if (dedupe && found != impl.in_jit.end() && (code[u] = found->second.lock())) {
-      ++stats.reused_units;
-      continue;
-    }
-    build.push_back(u);
-    for (size_t i = 0; i < units[u].kernels.size(); ++i)
-      units[u].module->getFunction("k" + std::to_string(i))->setName(symbol(u, i));
-  }
-  const CodeCache *cache = dedupe && impl.cache ? &*impl.cache : nullptr;
+  stats.units = c.units.size();
+  impl.resolve(c, stats);
   stats.codegen_ms = ms_since(start);
 
-  std::vector<std::string> objects(build.size());
-  std::atomic<int64_t> optimize_us = 0, machine_code_us = 0;
-  std::atomic<size_t> cached = 0, rejected = 0;
-  tbb::parallel_for(size_t(0), build.size(), [&](size_t i) {
-    size_t u = build[i];
-    CodeCache::Lookup found = cache ? cache->load(keys[u], objects[i]) : CodeCache::Lookup::miss;
-    if (found == CodeCache::Lookup::hit) {
-      ++cached;
-      return;
-    }
-    rejected += found == CodeCache::Lookup::rejected;
-    objects[i] = impl.build(*units[u].module, optimize_us, machine_code_us);
-    if (cache) cache->store(keys[u], objects[i]);
-  });
-  stats.cached_units = cached;
-  stats.rejected_cache_entries = rejected;
-  stats.compiled_units = build.size() - cached;
-  stats.optimize_ms = double(optimize_us) / 1000;
-  stats.machine_code_ms = double(machine_code_us) / 1000;
+  impl.build_objects(c, stats);
 
   auto link_start = Clock::now();
-  std::vector<std::string> symbols;
-  for (size_t i = 0; i < build.size(); ++i) {
-    size_t u = build[i];
-    auto c = std::make_shared<CompiledCode>();
-    c->tracker = impl.jit.add_object(objects[i], keys[u].hex());
-    code[u] = c;
-    if (dedupe) impl.in_jit[{keys[u].low, keys[u].high}] = c;
-    for (size_t k = 0; k < units[u].kernels.size(); ++k) symbols.push_back(symbol(u, k));
-  }
-  std::vector<void *> addresses = impl.jit.lookup(symbols);
-  auto address = addresses.begin();
-  for (size_t u : build) {
-    auto &kernels = const_cast<CompiledCode &>(*code[u]).kernels;
-    kernels.assign(address, address + ptrdiff_t(units[u].kernels.size()));
-    address += ptrdiff_t(units[u].kernels.size());
-  }
-  // Duplicates take the code of the first unit of their key.
-  for (size_t u = 0; u < units.size(); ++u) {
-    if (!code[u]) code[u] = code[first.at({keys[u].low, keys[u].high})];
-    for (size_t k = 0; k < units[u].kernels.size(); ++k) {
-      Kernel &kernel = program.kernels[units[u].kernels[k]];
-      kernel.fn = reinterpret_cast<KernelFn>(code[u]->kernels.at(k));
-      kernel.symbol = symbol(u, k);
+  impl.link(c);
+  std::set<const CompiledCode *> kept;
+  for (size_t u = 0; u < c.units.size(); ++u) {
+    std::shared_ptr<CompiledCode> &code = c.code[u];
+    if (!code) code = c.code[c.first.at(c.keys[u])]; // a later unit of its key
+    if (kept.insert(code.get()).second) program.code.push_back(code);
+    for (size_t k = 0; k < c.units[u].kernels.size(); ++k) {
+      Kernel &kernel = program.kernels[c.units[u].kernels[k]];
+      kernel.fn = reinterpret_cast<KernelFn>(code->kernels.at(k));
+      kernel.symbol = c.symbol(u, k);
     }
   }
-  std::set<const CompiledCode *> kept;
-  for (auto &c : code)
-    if (kept.insert(c.get()).second) program.code.push_back(c);
   stats.link_ms = ms_since(link_start);
   stats.total_ms = ms_since(start);
   return program;
