@@ -4,6 +4,7 @@
 // dropout (models.h).
 //
 //   fashion_conv [--model lenet|convnet] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
+//       [--profile [TRACE.json]]
 #include "frontends/losses.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
@@ -50,6 +51,7 @@ int main(int argc, char **argv) try {
   auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 
   print_summary(session, results);
+  report_profile(cli, session);
   std::filesystem::path dir(cli.out);
   std::filesystem::create_directories(dir);
   kiln::save_graph(g, dir / (model + ".kiln"));

@@ -4,6 +4,7 @@
 // checkpoint and 8 test images for `kiln run`.
 //
 //   fashion_mlp [--optimizer adam|momentum] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
+//       [--profile [TRACE.json]]
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
@@ -49,6 +50,7 @@ int main(int argc, char **argv) try {
   auto results = kiln::fit(session, {x, y, loss, accuracy, train}, train_set, test_set, cli.fit);
 
   print_summary(session, results);
+  report_profile(cli, session);
   std::filesystem::path dir(cli.out);
   std::filesystem::create_directories(dir);
   kiln::save_graph(g, dir / "mlp.kiln");

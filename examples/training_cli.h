@@ -1,7 +1,8 @@
-// What the Fashion-MNIST training examples share: their command-line options
-// and their closing summary line (bench/train.sh reads it).
+// What the Fashion-MNIST training examples share: their command-line options,
+// their closing summary line (bench/train.sh reads it) and the profile.
 #pragma once
 
+#include "session/profile.h"
 #include "session/session.h"
 #include "session/trainer.h"
 
@@ -15,6 +16,7 @@ struct TrainingCli {
   int64_t limit = 0;
   std::string out = "out";
   kiln::SessionOptions session{.threads = 0};
+  std::string trace; // --profile FILE
 
   void add_to(CLI::App &app) {
     app.add_option("--epochs", fit.epochs, "passes over the training set");
@@ -28,8 +30,25 @@ struct TrainingCli {
     app.add_flag("!--no-memory-planning", session.memory_planning,
                  "one allocation per buffer instead of one planned arena");
     app.add_option("--out", out, "where to save the graph and the checkpoint");
+    CLI::Option *profile =
+        app.add_option("--profile", trace,
+                       "print each kernel's time and the compilations' phases at the end; with "
+                       "FILE, also write a Chrome trace there (chrome://tracing, Perfetto)")
+            ->type_name("[FILE]")
+            ->expected(0, 1);
+    // Captures `this`: a TrainingCli stays put once its options are added.
+    app.parse_complete_callback([this, profile] { session.profile = profile->count() > 0; });
   }
 };
+
+// With --profile: the table, and the trace if a file was named.
+inline void report_profile(const TrainingCli &cli, const kiln::Session &s) {
+  if (!cli.session.profile) return;
+  fmt::print("{}", kiln::profile_table(s.profile()));
+  if (cli.trace.empty()) return;
+  kiln::write_chrome_trace(s.profile(), cli.trace);
+  fmt::print("trace -> {} (chrome://tracing or ui.perfetto.dev)\n", cli.trace);
+}
 
 inline void print_summary(const kiln::Session &s, const std::vector<kiln::EpochResult> &results) {
   double seconds = 0;

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The one place that says what kiln needs installed (Debian 12, as root).
 # Build: LLVM 19 + clang 19 (bitcode kernels) + lld 19, protobuf, oneTBB, Catch2 v2,
-# CLI11, fmt, zlib. Run time: graphviz (dump --format svg), Fashion-MNIST (the demo).
+# CLI11, fmt, zlib, nlohmann-json (profile traces). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo).
 # Benchmarks only: python3-torch, python3-numpy, OpenBLAS (the peers in bench/).
 set -euo pipefail
 packages=(
   cmake ninja-build g++ git
   llvm-19-dev libzstd-dev clang-19 lld-19
   libprotobuf-dev protobuf-compiler
-  libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev
+  libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   graphviz dataset-fashion-mnist clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -16,6 +16,7 @@ struct CompiledGraph {
   std::vector<TensorType> types; // its types at the batch size
   compiler::Program program;
   std::optional<compiler::MemoryPlan> memory; // verified; absent when not planned
+  double memory_plan_ms = 0;                  // planning and verifying it
 };
 
 // Compiles `optimized` (the passes' output) for `batch_size`, every computed

@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 #include "session/compiled_graph.h"
+#include "session/profile.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
@@ -29,6 +30,7 @@ struct Session::Executable {
   // (placeholders keep their names through the passes), -1 where none needs it.
   std::vector<NodeId> placeholders;
   uint64_t last_use = 0;
+  int profile_program = -1; // its number in the session's Profile, when profiling
 };
 
 struct Session::Runtime {
@@ -51,7 +53,8 @@ struct Session::Runtime {
 };
 
 Session::Session(Graph graph, SessionOptions options)
-    : graph_(std::move(graph)), options_(options), runtime_(std::make_unique<Runtime>(options)) {
+    : graph_(std::move(graph)), options_(options), runtime_(std::make_unique<Runtime>(options)),
+      profile_(std::make_unique<Profile>()) {
   variables_.resize(graph_.size());
   for (const Node &n : graph_.nodes()) {
     if (n.op->source != Source::variable) continue;
@@ -92,10 +95,15 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   }
 
   auto e = std::make_unique<Executable>();
+  Profile::CompileTimes times;
+  times.start = Profile::Clock::now();
   // Units compile in parallel on the session's threads.
   runtime_->arena.execute([&] {
-    e->compiled = compile_graph(runtime_->compiler, optimize({graph_, roots}, options_.passes),
-                                batch_size, options_.memory_planning);
+    RootedGraph optimized = optimize({graph_, roots}, options_.passes);
+    times.passes_done = Profile::Clock::now();
+    e->compiled = compile_graph(runtime_->compiler, std::move(optimized), batch_size,
+                                options_.memory_planning);
+    times.compiled = Profile::Clock::now();
   });
   const Graph &g = e->compiled.graph.graph;
   const compiler::Program &program = e->compiled.program;
@@ -138,6 +146,8 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   stats_.last_buffer_bytes = plan ? plan->total_bytes : 0;
   stats_.last_peak_live_bytes = plan ? plan->peak_live_bytes : 0;
   e->last_use = ++runtime_->clock;
+  times.done = Profile::Clock::now();
+  if (options_.profile) e->profile_program = profile_->add_program(e->compiled, batch_size, times);
   auto &cache = runtime_->cache;
   if (cache.size() >= std::max<size_t>(options_.max_programs, 1)) {
     auto oldest = std::min_element(cache.begin(), cache.end(), [](const auto &a, const auto &b) {
@@ -150,42 +160,63 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   return inserted;
 }
 
-void Session::execute(Executable &e) {
+namespace {
+
+// Runs a kernel's tasks, split among the arena's threads when they are worth it.
+void run_kernel(const compiler::Kernel &k, void *const *args) {
   // Work below this (in the kernels' cost units) runs on the calling thread:
   // a parallel_for costs more than it saves.
   constexpr double kParallelWork = 65536;
+  double work = k.task_cost * double(k.num_tasks);
+  if (work < kParallelWork || k.num_tasks == 1) {
+    k.fn(args, 0, k.num_tasks);
+    return;
+  }
+  auto grain = std::max<int64_t>(1, int64_t(kParallelWork / 2 / std::max(k.task_cost, 1.0)));
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, k.num_tasks, size_t(grain)),
+      [&](const tbb::blocked_range<int64_t> &r) { k.fn(args, r.begin(), r.end()); },
+      tbb::simple_partitioner());
+}
+
+} // namespace
+
+void Session::execute(Executable &e) {
   const std::vector<compiler::Kernel> &kernels = e.compiled.program.kernels;
   // The table's placeholder entries change from run to run.
   for (size_t k = 0; k < kernels.size(); ++k)
     for (size_t a = 0; a < kernels[k].buffers.size(); ++a)
       e.args[e.first_arg[k] + a] = e.table[size_t(kernels[k].buffers[a])];
   runtime_->arena.execute([&] {
+    if (!options_.profile) {
+      for (size_t i = 0; i < kernels.size(); ++i)
+        run_kernel(kernels[i], e.args.data() + e.first_arg[i]);
+      return;
+    }
+    // Kernel i runs between readings i and i + 1.
+    std::span<Profile::Clock::time_point> clock = profile_->kernel_clock(e.profile_program);
+    clock[0] = Profile::Clock::now();
     for (size_t i = 0; i < kernels.size(); ++i) {
-      const compiler::Kernel &k = kernels[i];
-      void *const *args = e.args.data() + e.first_arg[i];
-      double work = k.task_cost * double(k.num_tasks);
-      if (work < kParallelWork || k.num_tasks == 1) {
-        k.fn(args, 0, k.num_tasks);
-        continue;
-      }
-      auto grain = std::max<int64_t>(1, int64_t(kParallelWork / 2 / std::max(k.task_cost, 1.0)));
-      tbb::parallel_for(
-          tbb::blocked_range<int64_t>(0, k.num_tasks, size_t(grain)),
-          [&](const tbb::blocked_range<int64_t> &r) { k.fn(args, r.begin(), r.end()); },
-          tbb::simple_partitioner());
+      run_kernel(kernels[i], e.args.data() + e.first_arg[i]);
+      clock[i + 1] = Profile::Clock::now();
     }
   });
 }
 
 std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
                                  const std::vector<NodeRef> &targets) {
+  Profile::Clock::time_point begin;
+  if (options_.profile) begin = Profile::Clock::now();
   BoundFeeds bound = bind_feeds(graph_, feeds);
   std::vector<NodeId> roots;
   for (const NodeRef &f : fetches) roots.push_back(f.resolve(graph_));
   for (const NodeRef &t : targets) roots.push_back(t.resolve(graph_));
   needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 
+  int compilations = stats_.compilations;
   Executable &e = executable(bound.batch_size, roots);
+  // A profiled run's time starts after any compilation it did.
+  if (options_.profile && stats_.compilations != compilations) begin = Profile::Clock::now();
   for (const auto &[id, tensor] : bound.feeds)
     if (NodeId now = e.placeholders[size_t(id)]; now >= 0)
       e.table[size_t(now)] = const_cast<void *>(tensor.raw());
@@ -201,6 +232,7 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   }
   for (const auto &[id, tensor] : bound.feeds)
     if (NodeId now = e.placeholders[size_t(id)]; now >= 0) e.table[size_t(now)] = nullptr;
+  if (options_.profile) profile_->add_run(e.profile_program, begin, Profile::Clock::now());
   return results;
 }
 

@@ -15,6 +15,8 @@
 
 namespace kiln {
 
+class Profile;
+
 struct SessionOptions {
   int threads = 0; // 0: all cores
   // Compiled programs kept (one per batch size and set of fetches); beyond
@@ -29,6 +31,10 @@ struct SessionOptions {
   // How kernels are compiled: the disk cache (on by default; KILN_CACHE=off
   // turns it off as well), deduplication, printing IR (compiler/compile.h).
   compiler::CompileOptions compile = {};
+  // Record where compilation time goes and each kernel's wall time in every
+  // run (session/profile.h: a table and a Chrome trace). Off, it costs a
+  // few branches per run and none per kernel.
+  bool profile = false;
 };
 
 struct SessionStats {
@@ -60,6 +66,8 @@ public:
   Tensor variable(const NodeRef &v) const;
   void set_variable(const NodeRef &v, const Tensor &value);
   const SessionStats &stats() const { return stats_; }
+  // What SessionOptions::profile recorded; empty when it is off.
+  const Profile &profile() const { return *profile_; }
 
 private:
   struct Executable;
@@ -73,6 +81,7 @@ private:
   std::vector<Tensor> variables_; // by node id; empty for other nodes
   struct Runtime;
   std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<Profile> profile_;
 };
 
 } // namespace kiln

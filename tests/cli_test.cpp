@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
 
@@ -61,16 +62,22 @@ public:
     write_file_atomically(path(name), bytes);
   }
 
-  // Runs `kiln ARGS` with stdout and stderr captured apart. In `args`, "@name"
+  // Runs `kiln ARGS` with stdout and stderr captured apart, in the
+  // environment plus `env` (NAME=VALUE each). In `args` and `env`, "@name"
   // stands for the path of `name` in the directory ("x=@x.npy" too).
-  Result kiln(const std::vector<std::string> &args) const {
-    std::string command = shell_quote(KILN_CLI);
-    for (const std::string &a : args) {
+  Result kiln(const std::vector<std::string> &args,
+              const std::vector<std::string> &env = {}) const {
+    auto expand = [&](const std::string &a) {
       size_t at = a.find('@');
-      command += ' ';
-      command +=
-          shell_quote(at == std::string::npos ? a : a.substr(0, at) + path(a.substr(at + 1)));
+      return at == std::string::npos ? a : a.substr(0, at) + path(a.substr(at + 1));
+    };
+    std::string command;
+    for (const std::string &e : env) {
+      size_t eq = e.find('=');
+      command += e.substr(0, eq + 1) + shell_quote(expand(e.substr(eq + 1))) + ' ';
     }
+    command += shell_quote(KILN_CLI);
+    for (const std::string &a : args) command += ' ' + shell_quote(expand(a));
     command += fmt::format(" >{} 2>{}", shell_quote(path("stdout")), shell_quote(path("stderr")));
     int raw = std::system(command.c_str());
     Result r;
@@ -262,4 +269,71 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln reports bad models, feeds and fetches", 
       for (const std::string &part : c.message) CHECK_THAT(r.err, Contains(part));
     }
   }
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln run --repeat times the runs", "[cli]") {
+  Result r = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add", "--repeat",
+                   "3", "--threads", "1"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("dense_1/add: f32[5, 3] ["));
+  CHECK_THAT(r.out, Contains("3 runs: min "));
+  CHECK_THAT(r.out, Contains(" ms, median "));
+  CHECK_THAT(r.out, Contains(" ms, max "));
+  CHECK_THAT(r.out, Contains("compilation included"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln run --profile prints the table and writes the trace",
+                 "[cli][profile]") {
+  Result table = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
+                       "--repeat", "2", "--profile"});
+  INFO(table.err);
+  REQUIRE(table.status == 0);
+  CHECK_THAT(table.out, Contains("profile: 3 runs of 1 program,"));
+  CHECK_THAT(table.out, Contains("  dense/relu "));
+  CHECK_THAT(table.out, Contains("compilations: 1,"));
+  CHECK_THAT(table.out, !Contains("trace ->"));
+
+  Result traced = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
+                        "--profile", "@out/trace.json"});
+  INFO(traced.err);
+  REQUIRE(traced.status == 0);
+  CHECK_THAT(traced.out, Contains("trace -> " + path("out/trace.json")));
+  nlohmann::json trace = nlohmann::json::parse(read_file(path("out/trace.json")));
+  int kernels = 0;
+  for (const nlohmann::json &e : trace["traceEvents"]) kernels += e.value("cat", "") == "kernel";
+  CHECK(kernels > 0);
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln cache info and clear", "[cli][cache]") {
+  std::vector<std::string> env = {"XDG_CACHE_HOME=@cache"};
+  Result empty = kiln({"cache", "info"}, env);
+  INFO(empty.err);
+  REQUIRE(empty.status == 0);
+  CHECK_THAT(empty.out, Contains("directory: " + path("cache/kiln") + "\n"));
+  CHECK_THAT(empty.out, Contains("state: on\n"));
+  CHECK_THAT(empty.out, Contains("entries: 0\n"));
+
+  // A run fills the cache with its units.
+  REQUIRE(kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add"}, env).status ==
+          0);
+  Result full = kiln({"cache", "info"}, env);
+  REQUIRE(full.status == 0);
+  CHECK_THAT(full.out, !Contains("entries: 0\n"));
+  CHECK_THAT(full.out, !Contains("size: 0 bytes"));
+
+  Result off = kiln({"cache", "info"}, {"XDG_CACHE_HOME=@cache", "KILN_CACHE=off"});
+  REQUIRE(off.status == 0);
+  CHECK_THAT(off.out, Contains("directory: " + path("cache/kiln") + "\n"));
+  CHECK_THAT(off.out, Contains("state: off (KILN_CACHE=off)"));
+
+  Result cleared = kiln({"cache", "clear"}, env);
+  REQUIRE(cleared.status == 0);
+  CHECK_THAT(cleared.out, Contains("removed "));
+  CHECK_THAT(cleared.out, !Contains("removed 0 "));
+  CHECK_THAT(cleared.out, Contains(" from " + path("cache/kiln")));
+  CHECK_THAT(kiln({"cache", "info"}, env).out, Contains("entries: 0\n"));
+  CHECK_THAT(kiln({"cache", "clear"}, env).out, Contains("removed 0 entries"));
+  Result none = kiln({"cache"}, env);
+  CHECK(none.status > 0);
 }

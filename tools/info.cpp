@@ -51,16 +51,6 @@ Rows nodes_of(const Graph &g, Source source) {
   return rows;
 }
 
-// 1628160 -> "1.6 MiB": parameter memory at a glance.
-std::string human_bytes(int64_t bytes) {
-  constexpr std::array<std::string_view, 4> kUnits = {"bytes", "KiB", "MiB", "GiB"};
-  double value = double(bytes);
-  size_t unit = 0;
-  for (; value >= 1024 && unit + 1 < kUnits.size(); ++unit) value /= 1024;
-  if (unit == 0) return fmt::format("{} bytes", bytes);
-  return fmt::format("{:.1f} {}", value, kUnits[unit]);
-}
-
 // Trainable variables are the parameters; the rest (optimizer slots, the
 // step count, running statistics) is state saved with them.
 std::string variable_totals(const Graph &g) {
@@ -122,6 +112,16 @@ void info(const InfoOptions &o) {
 }
 
 } // namespace
+
+// Parameter memory at a glance.
+std::string human_bytes(int64_t bytes) {
+  constexpr std::array<std::string_view, 4> kUnits = {"bytes", "KiB", "MiB", "GiB"};
+  double value = double(bytes);
+  size_t unit = 0;
+  for (; value >= 1024 && unit + 1 < kUnits.size(); ++unit) value /= 1024;
+  if (unit == 0) return fmt::format("{} bytes", bytes);
+  return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
 
 void add_info_command(CLI::App &app) {
   auto options = std::make_shared<InfoOptions>();

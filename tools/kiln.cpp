@@ -14,12 +14,15 @@ int main(int argc, char **argv) {
              "  kiln info mlp.kiln\n"
              "  kiln dump mlp.kiln --format svg -o mlp.svg\n"
              "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --out results\n"
+             "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --repeat 100 --profile\n"
+             "  kiln cache info\n"
              "Run 'kiln COMMAND --help' for a command's options.");
   app.set_version_flag("--version", "kiln 0.1");
   app.require_subcommand(1);
   kiln::tools::add_dump_command(app);
   kiln::tools::add_run_command(app);
   kiln::tools::add_info_command(app);
+  kiln::tools::add_cache_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,6 @@
 // kiln run: feeds .npy or .csv files to a model's placeholders, runs a
-// session and prints (and optionally saves) the fetched values.
+// session and prints (and optionally saves) the fetched values; with
+// --repeat, times more runs; with --profile, prints where the time went.
 #include "tools/commands.h"
 
 #include "ir/error.h"
@@ -7,12 +8,14 @@
 #include "runtime/csv.h"
 #include "runtime/npy.h"
 #include "session/checkpoint.h"
+#include "session/profile.h"
 #include "session/session.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 
@@ -32,6 +35,9 @@ struct RunOptions {
   std::string out_dir;    // empty: print only
   std::string checkpoint; // empty: variables from their initializers
   int threads = 0;
+  int repeat = 0; // timed runs after the first
+  bool profile = false;
+  std::string trace; // with profile: the Chrome trace's file, empty for none
 };
 
 // A CSV has no dtype and is always 2-D: it takes the placeholder's dtype,
@@ -92,15 +98,39 @@ void create_output_dir(const fs::path &dir) {
   if (error) fail("cannot create the output directory '{}': {}", dir.string(), error.message());
 }
 
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// Runs the compiled model `repeat` more times and prints min, median and max.
+void print_timings(Session &session, const Feeds &feeds, const std::vector<NodeRef> &fetches,
+                   int repeat, double first_ms) {
+  std::vector<double> ms;
+  for (int i = 0; i < repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    session.run(feeds, fetches);
+    ms.push_back(ms_since(start));
+  }
+  std::sort(ms.begin(), ms.end());
+  size_t mid = ms.size() / 2;
+  double median = ms.size() % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
+  fmt::print("{} runs: min {:.3f} ms, median {:.3f} ms, max {:.3f} ms per run (the first run, "
+             "compilation included: {:.1f} ms)\n",
+             repeat, ms.front(), median, ms.back(), first_ms);
+}
+
 void run(const RunOptions &o) {
   Graph g = load_graph(o.model);
   Feeds feeds = read_feeds(g, o.feeds);
   // Before running, so that a bad directory costs no compilation.
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
-  Session session(std::move(g), SessionOptions{.threads = o.threads});
+  Session session(std::move(g), SessionOptions{.threads = o.threads, .profile = o.profile});
   if (!o.checkpoint.empty()) restore_checkpoint(session, o.checkpoint);
+  auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> results = session.run(feeds, fetches);
+  double first_ms = ms_since(start);
   for (size_t i = 0; i < results.size(); ++i) {
     fmt::print("{}: {} {}\n", o.fetches[i], results[i].summary(), preview(results[i]));
     if (o.out_dir.empty()) continue;
@@ -108,6 +138,12 @@ void run(const RunOptions &o) {
     write_npy(path, results[i]);
     fmt::print("  -> {}\n", path.string());
   }
+  if (o.repeat > 0) print_timings(session, feeds, fetches, o.repeat, first_ms);
+  if (!o.profile) return;
+  fmt::print("{}", profile_table(session.profile()));
+  if (o.trace.empty()) return;
+  write_chrome_trace(session.profile(), o.trace);
+  fmt::print("trace -> {} (chrome://tracing or ui.perfetto.dev)\n", o.trace);
 }
 
 } // namespace
@@ -138,14 +174,29 @@ void add_run_command(CLI::App &app) {
   cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--repeat", options->repeat,
+                  "Run N more times after the first and print min/median/max time per run")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  CLI::Option *profile =
+      cmd->add_option("--profile", options->trace,
+                      "Print each kernel's time and the compilation's phases; with FILE, also "
+                      "write a Chrome trace (chrome://tracing, Perfetto) there")
+          ->type_name("[FILE]")
+          ->expected(0, 1);
   cmd->footer("Feeds and outputs are NumPy .npy files (C order, little endian; f32, f64, i32,\n"
               "i64 or bool). A feed may also be a numeric .csv file (a header line is\n"
               "skipped): it takes the placeholder's dtype, one row per batch item.\n"
               "Each fetch is printed as its type and first values.\n"
-              "Example:\n"
+              "Examples:\n"
               "  kiln run mlp.kiln --feed x=batch.npy --fetch dense_1/add --out results\n"
-              "  (writes results/dense_1_add.npy; load it with numpy.load)");
-  cmd->callback([options] { run(*options); });
+              "  (writes results/dense_1_add.npy; load it with numpy.load)\n"
+              "  kiln run mlp.kiln --feed x=batch.npy --fetch dense_1/add --repeat 100 \\\n"
+              "      --profile trace.json");
+  cmd->callback([options, profile] {
+    options->profile = profile->count() > 0;
+    run(*options);
+  });
 }
 
 } // namespace kiln::tools

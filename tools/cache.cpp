@@ -1,0 +1,75 @@
+// kiln cache info|clear: the disk cache of compiled kernels
+// (compiler/code_cache.h): where it is, whether sessions use it, what it
+// holds; and emptying it.
+#include "tools/commands.h"
+
+#include "compiler/code_cache.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+namespace kiln::tools {
+
+namespace {
+
+namespace fs = std::filesystem;
+using compiler::CodeCache;
+
+// The directory sessions use when the cache is on. CodeCache owns the rule
+// (XDG_CACHE_HOME, then HOME) and answers none under KILN_CACHE=off, so the
+// variable is set aside while it is asked: `info` shows where the cache
+// would be, and `clear` empties it, even while it is off.
+std::optional<fs::path> cache_directory() {
+  const char *setting = std::getenv("KILN_CACHE");
+  std::optional<std::string> saved = setting ? std::optional<std::string>(setting) : std::nullopt;
+  if (saved) unsetenv("KILN_CACHE");
+  std::optional<fs::path> dir = CodeCache::default_directory();
+  if (saved) setenv("KILN_CACHE", saved->c_str(), 1);
+  return dir;
+}
+
+constexpr std::string_view kNoDirectory = "none (neither XDG_CACHE_HOME nor HOME is set)";
+
+void info() {
+  std::optional<fs::path> dir = cache_directory();
+  bool off = CodeCache::disabled_by_environment();
+  fmt::print("directory: {}\n", dir ? dir->string() : std::string(kNoDirectory));
+  fmt::print("state: {}\n", off ? "off (KILN_CACHE=off)" : dir ? "on" : "off (no directory)");
+  if (!dir) return;
+  CodeCache::Summary s = CodeCache(*dir).summary();
+  fmt::print("entries: {}\n", s.entries);
+  std::string size = human_bytes(int64_t(s.bytes));
+  if (s.bytes >= 1024) size += fmt::format(" ({} bytes)", s.bytes);
+  fmt::print("size: {}\n", size);
+}
+
+void clear() {
+  std::optional<fs::path> dir = cache_directory();
+  if (!dir) {
+    fmt::print("no cache directory: {}\n", kNoDirectory);
+    return;
+  }
+  size_t removed = CodeCache(*dir).clear();
+  fmt::print("removed {} entr{} from {}\n", removed, removed == 1 ? "y" : "ies", dir->string());
+}
+
+} // namespace
+
+void add_cache_command(CLI::App &app) {
+  CLI::App *cmd = app.add_subcommand("cache", "Show or clear the disk cache of compiled kernels");
+  cmd->require_subcommand(1);
+  cmd->add_subcommand("info", "Print the cache directory, whether it is on, its entries and size")
+      ->callback(info);
+  cmd->add_subcommand("clear", "Remove every entry of the cache")->callback(clear);
+  cmd->footer("Sessions keep each compiled unit of code in $XDG_CACHE_HOME/kiln (else\n"
+              "~/.cache/kiln), shared by every process: a model compiles once per machine.\n"
+              "KILN_CACHE=off turns the cache off; 'clear' empties it even then.\n"
+              "Examples:\n"
+              "  kiln cache info\n"
+              "  kiln cache clear");
+}
+
+} // namespace kiln::tools
