@@ -49,6 +49,10 @@ bool CodeCache::disabled_by_environment() {
 
 std::optional<std::filesystem::path> CodeCache::default_directory() {
   if (disabled_by_environment()) return std::nullopt;
+  return directory_from_environment();
+}
+
+std::optional<std::filesystem::path> CodeCache::directory_from_environment() {
   if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
     return std::filesystem::path(xdg) / "kiln";
   if (const char *home = std::getenv("HOME"); home && *home)

@@ -24,8 +24,9 @@ struct CacheKey {
 
 class CodeCache {
 public:
-  // $XDG_CACHE_HOME/kiln, else $HOME/.cache/kiln; none when KILN_CACHE=off
-  // (or there is no home).
+  // $XDG_CACHE_HOME/kiln, else $HOME/.cache/kiln; none when there is no home.
+  static std::optional<std::filesystem::path> directory_from_environment();
+  // The same, and none when KILN_CACHE=off: where sessions cache.
   static std::optional<std::filesystem::path> default_directory();
   static bool disabled_by_environment(); // KILN_CACHE=off (or 0)
 

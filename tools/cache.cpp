@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -18,18 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using compiler::CodeCache;
 
-// The directory sessions use when the cache is on. CodeCache owns the rule
-// (XDG_CACHE_HOME, then HOME) and answers none under KILN_CACHE=off, so the
-// variable is set aside while it is asked: `info` shows where the cache
-// would be, and `clear` empties it, even while it is off.
-std::optional<fs::path> cache_directory() {
-  const char *setting = std::getenv("KILN_CACHE");
-  std::optional<std::string> saved = setting ? std::optional<std::string>(setting) : std::nullopt;
-  if (saved) unsetenv("KILN_CACHE");
-  std::optional<fs::path> dir = CodeCache::default_directory();
-  if (saved) setenv("KILN_CACHE", saved->c_str(), 1);
-  return dir;
-}
+// The directory sessions use when the cache is on: `info` shows where the
+// cache would be, and `clear` empties it, even while KILN_CACHE=off.
+std::optional<fs::path> cache_directory() { return CodeCache::directory_from_environment(); }
 
 constexpr std::string_view kNoDirectory = "none (neither XDG_CACHE_HOME nor HOME is set)";
 
