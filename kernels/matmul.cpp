@@ -375,16 +375,32 @@ KILN_INLINE void matmul_tile(const T *A, const T *B, T *C, int64_t M, int64_t N,
     tile_body(M % TM, N % TN, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
 }
 
+// Calls f(a_rs, a_cs, b_rs, b_cs) with each operand's unit stride as a
+// literal 1 when it has one: inlined, each layout (plain, or transposed as in
+// the backward pass) gets code that knows which of its walks are contiguous,
+// as it did when the JIT specialized every call for its strides.
+template <typename F>
+KILN_INLINE void with_unit_strides(int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs, F f) {
+  const int64_t one = 1;
+  if (a_cs == 1 && b_cs == 1) return f(a_rs, one, b_rs, one);
+  if (a_cs == 1 && b_rs == 1) return f(a_rs, one, one, b_cs);
+  if (a_rs == 1 && b_cs == 1) return f(one, a_cs, b_rs, one);
+  if (a_rs == 1 && b_rs == 1) return f(one, a_cs, one, b_cs);
+  f(a_rs, a_cs, b_rs, b_cs);
+}
+
 template <typename T>
 KILN_INLINE void matmul(const T *A, const T *B, T *C, int64_t M, int64_t N, int64_t K, int64_t a_rs,
                         int64_t a_cs, int64_t b_rs, int64_t b_cs, int64_t batch, int64_t a_bs,
                         int64_t b_bs, int64_t c_bs, int64_t task_begin, int64_t task_end) {
   const int64_t tasks = abi::kiln_matmul_tasks(batch, M, N);
   if (task_end > tasks) task_end = tasks;
-  for (int64_t task = task_begin; task < task_end; ++task) {
-    const abi::MatmulTile t = abi::kiln_matmul_tile(task, M, N);
-    matmul_tile(A + t.z * a_bs, B + t.z * b_bs, C + t.z * c_bs, M, N, K, a_rs, a_cs, b_rs, b_cs, t);
-  }
+  with_unit_strides(a_rs, a_cs, b_rs, b_cs, [&](int64_t ars, int64_t acs, int64_t brs, int64_t bcs) {
+    for (int64_t task = task_begin; task < task_end; ++task) {
+      const abi::MatmulTile t = abi::kiln_matmul_tile(task, M, N);
+      matmul_tile(A + t.z * a_bs, B + t.z * b_bs, C + t.z * c_bs, M, N, K, ars, acs, brs, bcs, t);
+    }
+  });
 }
 
 #undef KILN_INLINE
