@@ -162,40 +162,20 @@ V ModuleEmitter::buffer_pointer(llvm::IRBuilder<> &b, llvm::Function *fn, Buffer
   return b.CreateLoad(b.getPtrTy(), at, fmt::format("arg{}", slot));
 }
 
-namespace {
-
-// Matrix-vector products (batch-1 layers) run faster specialized for their
-// shape than through the native kernel's general loops: they call the copy of
-// matmul the JIT inlines (compiler.cpp), named apart by CMake. Specializing
-// any larger GEMM cost more compilation than it saved (docs/decisions.md).
-constexpr int64_t kSpecializedGemmRows = 4;
-constexpr int64_t kSpecializedGemmMacs = 1 << 20;
-
-std::string callee_name(std::string_view function, const std::vector<KernelArg> &args) {
-  // kiln_matmul_T(A, B, C, M, N, K, a_rs, a_cs, b_rs, b_cs, batch, ...)
-  if (!function.starts_with("kiln_matmul_") || args.size() <= 10) return std::string(function);
-  int64_t rows = args[3].value * args[10].value, macs = rows * args[4].value * args[5].value;
-  if (rows <= kSpecializedGemmRows && macs <= kSpecializedGemmMacs)
-    return std::string(function) + "_specialized";
-  return std::string(function);
-}
-
-} // namespace
-
-llvm::Function *ModuleEmitter::native_kernel(std::string_view function,
+llvm::Function *ModuleEmitter::native_kernel(std::string_view name,
                                              const std::vector<KernelArg> &args) {
   const auto symbols = kernels::kernel_symbols();
   if (std::none_of(symbols.begin(), symbols.end(),
-                   [&](const kernels::KernelSymbol &s) { return function == s.name; }))
-    fail("{}: the kernel library has no function '{}'", node_.describe(), function);
-  std::string name = callee_name(function, args);
+                   [&](const kernels::KernelSymbol &s) { return name == s.name; }))
+    fail("{}: the kernel library has no function '{}'", node_.describe(), name);
   llvm::Type *i64 = llvm::Type::getInt64Ty(c_);
   std::vector<llvm::Type *> params;
   for (const KernelArg &a : args)
     params.push_back(a.kind == KernelArg::Kind::buffer ? llvm::PointerType::get(c_, 0) : i64);
   params.insert(params.end(), 2, i64);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(c_), params, false);
-  auto *fn = llvm::dyn_cast<llvm::Function>(m_.getOrInsertFunction(name, type).getCallee());
+  auto *fn = llvm::dyn_cast<llvm::Function>(
+      m_.getOrInsertFunction(llvm::StringRef(name.data(), name.size()), type).getCallee());
   if (!fn || fn->getFunctionType() != type)
     fail("internal error: {} calls '{}' with different arguments", node_.describe(), name);
   return fn;
