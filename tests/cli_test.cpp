@@ -306,7 +306,8 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln run --profile prints the table and write
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln cache info and clear", "[cli][cache]") {
-  std::vector<std::string> env = {"XDG_CACHE_HOME=@cache"};
+  // On whatever the caller's KILN_CACHE says.
+  std::vector<std::string> env = {"XDG_CACHE_HOME=@cache", "KILN_CACHE=on"};
   Result empty = kiln({"cache", "info"}, env);
   INFO(empty.err);
   REQUIRE(empty.status == 0);

@@ -65,6 +65,22 @@ void check_identical(const std::vector<Tensor> &a, const std::vector<Tensor> &b)
   for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].identical(b[i]));
 }
 
+// The cache on for the test's sessions and child processes, whatever the
+// caller's KILN_CACHE says.
+class CacheOn {
+public:
+  CacheOn() {
+    if (const char *s = std::getenv("KILN_CACHE")) saved_ = s;
+    unsetenv("KILN_CACHE");
+  }
+  ~CacheOn() {
+    if (saved_) setenv("KILN_CACHE", saved_->c_str(), 1);
+  }
+
+private:
+  std::optional<std::string> saved_;
+};
+
 SessionOptions cached_in(const fs::path &dir) {
   return {.threads = 2, .compile = {.cache = true, .cache_dir = dir.string()}};
 }
@@ -128,6 +144,7 @@ TEST_CASE("equal layers compile once and match a compilation without deduplicati
 }
 
 TEST_CASE("a second session loads every unit from the disk cache", "[compile][cache]") {
+  CacheOn on;
   test::TempDir dir;
   auto t = make_tower();
   Session first(t->g, cached_in(dir.path()));
@@ -151,6 +168,7 @@ TEST_CASE("a second session loads every unit from the disk cache", "[compile][ca
 
 TEST_CASE("corrupt, truncated, foreign and wrong-format cache entries are recompiled",
           "[compile][cache]") {
+  CacheOn on;
   test::TempDir dir;
   auto t = make_tower();
   Tensor want;
@@ -180,6 +198,7 @@ TEST_CASE("corrupt, truncated, foreign and wrong-format cache entries are recomp
 
 TEST_CASE("two processes filling one empty cache at once both succeed and agree",
           "[compile][cache]") {
+  CacheOn on;
   test::TempDir dir;
   auto t = make_tower();
   save_graph(t->g, dir / "tower.kiln");
@@ -207,6 +226,7 @@ TEST_CASE("two processes filling one empty cache at once both succeed and agree"
 }
 
 TEST_CASE("elementwise code inlines the scalar math instead of calling it", "[compile]") {
+  CacheOn on;
   // A call per element would also compute the right values, 10x slower.
   test::TempDir dir;
   Graph g;
