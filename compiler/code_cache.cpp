@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -77,6 +78,9 @@ CodeCache::Lookup CodeCache::load(const CacheKey &key, std::string &object) cons
       h.checksum != checksum(body))
     return Lookup::rejected;
   object.assign(body);
+  std::error_code ignored; // recency for trim()
+  std::filesystem::last_write_time(entry_path(key), std::filesystem::file_time_type::clock::now(),
+                                   ignored);
   return Lookup::hit;
 }
 
@@ -118,6 +122,32 @@ CodeCache::Summary CodeCache::summary() const {
     s.bytes += e.file_size(error);
   }
   return s;
+}
+
+size_t CodeCache::trim(uintmax_t max_bytes) const {
+  struct Entry {
+    std::filesystem::file_time_type used;
+    uintmax_t bytes;
+    std::filesystem::path path;
+  };
+  std::vector<Entry> all;
+  uintmax_t total = 0;
+  std::error_code error;
+  for (const auto &e : std::filesystem::directory_iterator(directory_, error)) {
+    if (!is_entry(e)) continue;
+    all.push_back({e.last_write_time(error), e.file_size(error), e.path()});
+    total += all.back().bytes;
+  }
+  if (total <= max_bytes) return 0;
+  std::sort(all.begin(), all.end(), [](const Entry &a, const Entry &b) { return a.used < b.used; });
+  size_t removed = 0;
+  for (const Entry &e : all) {
+    if (total <= max_bytes / 4 * 3) break;
+    if (!std::filesystem::remove(e.path, error)) continue;
+    ++removed;
+    total -= e.bytes;
+  }
+  return removed;
 }
 
 size_t CodeCache::clear() const {

@@ -4,8 +4,10 @@
 // written to a temporary file and renamed into place, so a reader sees whole
 // entries only and two processes storing one key both succeed. Each entry
 // carries its key and a checksum: a truncated, corrupt or foreign entry is
-// rejected, never trusted, and replaced by the next store. The cache is an
-// optimization: failing to read or write it is never an error.
+// rejected, never trusted, and replaced by the next store. A hit refreshes
+// an entry's time; trim() drops the least recently used entries past a size
+// limit. The cache is an optimization: failing to read or write it is never an
+// error.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +46,9 @@ public:
   };
   Summary summary() const;
   size_t clear() const; // removes the entries; returns how many
+  // Over `max_bytes`, removes the least recently used entries down to 3/4 of
+  // it; returns how many.
+  size_t trim(uintmax_t max_bytes) const;
   std::filesystem::path entry_path(const CacheKey &key) const;
 
 private:

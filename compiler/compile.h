@@ -8,6 +8,7 @@
 
 #include "ir/graph.h"
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -73,6 +74,9 @@ struct CompileOptions {
   // KILN_CACHE=off in the environment turns it off too.
   bool cache = true;
   std::string cache_dir;
+  // Past this size, the least recently used entries are removed (checked
+  // once per Compiler, after its first compilation that stores anything).
+  uintmax_t cache_max_bytes = uintmax_t(512) << 20;
   // Off: every unit is compiled on its own, even when an equal one exists,
   // and the disk cache is not used (for tests and comparisons).
   bool deduplicate = true;

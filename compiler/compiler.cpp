@@ -127,6 +127,7 @@ struct Compiler::Impl {
   // Units in the JIT, by key, while some program uses them.
   std::map<CacheKey, std::weak_ptr<CompiledCode>> in_jit;
   int programs = 0;
+  bool trimmed = false; // the disk cache, once
 
   void resolve(Compilation &c, CompileStats &stats);
   void build_objects(Compilation &c, CompileStats &stats);
@@ -233,6 +234,10 @@ void Compiler::Impl::build_objects(Compilation &c, CompileStats &stats) {
   });
   stats.cached_units = cached;
   stats.rejected_cache_entries = rejected;
+  if (disk && cached < c.build.size() && !trimmed) {
+    disk->trim(options.cache_max_bytes);
+    trimmed = true;
+  }
   stats.compiled_units = c.build.size() - cached;
   stats.optimize_ms = double(optimize_us) / 1000;
   stats.machine_code_ms = double(machine_code_us) / 1000;

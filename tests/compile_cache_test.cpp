@@ -249,3 +249,23 @@ TEST_CASE("elementwise code inlines the scalar math instead of calling it", "[co
   CHECK(undefined.find("kiln_exp_f32") == std::string::npos);
   CHECK(undefined.find("kiln_tanh_f32") == std::string::npos);
 }
+
+TEST_CASE("the disk cache drops its least recently used entries past its size limit",
+          "[compile][cache]") {
+  test::TempDir dir;
+  compiler::CodeCache cache(dir.path());
+  std::string object(1000, 'x'), loaded;
+  auto now = fs::file_time_type::clock::now();
+  for (uint64_t i = 0; i < 8; ++i) {
+    cache.store({i, 0}, object);
+    fs::last_write_time(cache.entry_path({i, 0}), now - std::chrono::minutes(10 - i));
+  }
+  uintmax_t entry = fs::file_size(cache.entry_path({0, 0}));
+  CHECK(cache.trim(8 * entry) == 0); // within the limit
+  // A hit makes the oldest entry the most recently used.
+  REQUIRE(cache.load({0, 0}, loaded) == compiler::CodeCache::Lookup::hit);
+  // Over the limit: down to 3/4 of it, oldest first (entries 1 to 4).
+  CHECK(cache.trim(6 * entry) == 4);
+  for (uint64_t i : {1, 2, 3, 4}) CHECK(cache.load({i, 0}, loaded) == compiler::CodeCache::Lookup::miss);
+  for (uint64_t i : {0, 5, 6, 7}) CHECK(cache.load({i, 0}, loaded) == compiler::CodeCache::Lookup::hit);
+}

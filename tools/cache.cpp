@@ -4,6 +4,7 @@
 #include "tools/commands.h"
 
 #include "compiler/code_cache.h"
+#include "compiler/compile.h"
 
 #include <fmt/format.h>
 
@@ -34,6 +35,8 @@ void info() {
   std::string size = human_bytes(int64_t(s.bytes));
   if (s.bytes >= 1024) size += fmt::format(" ({} bytes)", s.bytes);
   fmt::print("size: {}\n", size);
+  fmt::print("limit: {} (sessions drop the least recently used entries past it)\n",
+             human_bytes(int64_t(compiler::CompileOptions{}.cache_max_bytes)));
 }
 
 void clear() {
