@@ -10,6 +10,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -223,31 +224,33 @@ Graph load_graph(const std::filesystem::path &path) {
 }
 
 void write_file_atomically(const std::filesystem::path &path, std::string_view bytes) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("cannot write '{}': {}", tmp.string(), std::strerror(errno));
+  // A temporary of its own (mkstemp) beside the file: concurrent writers of
+  // one path never share one, so each publishes a complete file.
+  std::string tmp = path.string() + ".tmp.XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) fail("cannot write '{}': {}", path.string(), std::strerror(errno));
+  auto give_up = [&](const char *what, int err, bool open) {
+    if (open) ::close(fd);
+    ::unlink(tmp.c_str());
+    fail("cannot {} '{}': {}", what, path.string(), std::strerror(err));
+  };
+  if (::fchmod(fd, 0644) != 0) give_up("write", errno, true);
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("cannot write '{}': {}", tmp.string(), std::strerror(err));
-    }
+    if (n <= 0) give_up("write", n < 0 ? errno : EIO, true);
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("cannot write '{}': {}", tmp.string(), std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("cannot replace '{}': {}", path.string(), std::strerror(err));
+  if (::fsync(fd) != 0) give_up("write", errno, true);
+  if (::close(fd) != 0) give_up("write", errno, false);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) give_up("replace", errno, false);
+  // The rename itself survives a crash once the directory is on disk; failing
+  // that, the new file is in place all the same, so it is not an error.
+  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  if (int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+    ::fsync(d);
+    ::close(d);
   }
 }
 

@@ -25,7 +25,10 @@ GraphFormat format_for(const std::filesystem::path &path);
 void save_graph(const Graph &g, const std::filesystem::path &path);
 Graph load_graph(const std::filesystem::path &path);
 
-// Replaces `path` with `bytes` through a temporary file, fsync and rename.
+// Replaces `path` with `bytes` through a temporary file of its own (unique,
+// beside it), fsync, rename and an fsync of the directory: a reader sees the
+// old file or the new one, whole; of concurrent writers, the last rename
+// wins; on failure the old file stays and the temporary is removed.
 void write_file_atomically(const std::filesystem::path &path, std::string_view bytes);
 std::string read_file(const std::filesystem::path &path);
 

@@ -5,12 +5,15 @@
 #include "ir/error.h"
 #include "ir/serialize.h"
 #include "passes/autodiff.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 using namespace kiln;
 using Catch::Matchers::Contains;
@@ -108,15 +111,45 @@ TEST_CASE("save and load pick the format from the file name", "[serialize]") {
 }
 
 TEST_CASE("a failed save keeps the previous file", "[serialize]") {
-  auto dir = std::filesystem::temp_directory_path() / "kiln_atomic_test";
-  std::filesystem::create_directories(dir);
+  test::TempDir dir;
   Graph g = every_op_graph();
   save_graph(g, dir / "g.kiln");
-  // The temporary file cannot be created where a directory stands in its way.
-  std::filesystem::create_directories(dir / "g.kiln.tmp");
-  CHECK_THROWS_WITH(save_graph(Graph(), dir / "g.kiln"), Contains("cannot write"));
+  {
+    test::FileSizeLimit limit(1); // the write breaks off after a byte
+    CHECK_THROWS_WITH(save_graph(g, dir / "g.kiln"),
+                      Contains("cannot write '" + (dir / "g.kiln").string() + "'"));
+  }
   CHECK(load_graph(dir / "g.kiln") == g);
-  std::filesystem::remove_all(dir);
+  CHECK(test::files_starting_with(dir.path(), "g.kiln.tmp") == 0);
+}
+
+TEST_CASE("concurrent writers of one file each publish a whole one", "[serialize]") {
+  // Each writer has a temporary of its own: a reader only ever sees one
+  // writer's complete bytes, and no temporary is left behind.
+  test::TempDir dir;
+  const std::filesystem::path path = dir / "shared.bin";
+  const std::string a(100000, 'a'), b(70000, 'b');
+  write_file_atomically(path, a);
+  std::atomic<bool> done = false;
+  std::atomic<int> torn = 0, reads = 0;
+  std::thread reader([&] {
+    while (!done) {
+      std::string got = read_file(path);
+      torn += got != a && got != b;
+      ++reads;
+    }
+  });
+  auto writer = [&](const std::string &bytes) {
+    for (int i = 0; i < 200; ++i) write_file_atomically(path, bytes);
+  };
+  std::thread first(writer, std::cref(a)), second(writer, std::cref(b));
+  first.join();
+  second.join();
+  done = true;
+  reader.join();
+  CHECK(reads > 0);
+  CHECK(torn == 0);
+  CHECK(test::files_starting_with(dir.path(), "shared.bin.tmp") == 0);
 }
 
 TEST_CASE("damaged and inconsistent graphs are rejected by name", "[serialize][errors]") {
