@@ -21,10 +21,25 @@ namespace kiln {
 
 namespace {
 
-constexpr int kCheckpointVersion = 1;
+// Version 2: an entry's checksum covers its name, dtype and shape as well as
+// its data, so two same-shape entries with their names swapped are caught;
+// version 1 files (data only) are still read.
+constexpr int kCheckpointVersion = 2;
 
-uint32_t checksum(std::string_view data) {
-  return uint32_t(crc32_z(0, reinterpret_cast<const Bytef *>(data.data()), data.size()));
+uint32_t crc(uint32_t running, std::string_view bytes) {
+  return uint32_t(crc32_z(running, reinterpret_cast<const Bytef *>(bytes.data()), bytes.size()));
+}
+
+uint32_t checksum(const proto::NamedTensor &entry, int version) {
+  const proto::TensorProto &t = entry.tensor();
+  if (version == 1) return crc(0, t.data());
+  uint32_t c = crc(0, entry.name());
+  c = crc(c, std::string_view("\0", 1));
+  int32_t dtype = t.dtype();
+  c = crc(c, std::string_view(reinterpret_cast<const char *>(&dtype), sizeof dtype));
+  for (int64_t d : t.shape())
+    c = crc(c, std::string_view(reinterpret_cast<const char *>(&d), sizeof d));
+  return crc(c, t.data());
 }
 
 std::vector<const Node *> graph_variables(const Graph &g) {
@@ -61,15 +76,16 @@ proto::Checkpoint parse(const std::string &bytes, const std::string &origin) {
     unknown |= unknown_fields(v) || unknown_fields(v.tensor());
   if (unknown || c.format_version() == 0)
     fail("{}: not a kiln checkpoint, or truncated or corrupt", origin);
-  if (c.format_version() != kCheckpointVersion)
-    fail("{}: format version {} is not supported (this kiln reads version {})", origin,
+  if (c.format_version() != 1 && c.format_version() != kCheckpointVersion)
+    fail("{}: format version {} is not supported (this kiln reads versions 1 and {})", origin,
          c.format_version(), kCheckpointVersion);
   return c;
 }
 
 // The value for graph variable `n` from its entry in the file, or the
 // reason it cannot be used.
-std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTensor &entry) {
+std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTensor &entry,
+                                            int version) {
   std::string who = fmt::format("variable '{}'", n.name);
   try {
     const proto::TensorProto &p = entry.tensor();
@@ -82,7 +98,7 @@ std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTen
       return fmt::format("{} has shape {} in the file, the graph expects {}", who, to_string(shape),
                          to_string(n.type.shape));
     Tensor t = from_proto(p, who);
-    if (checksum(p.data()) != entry.crc32())
+    if (checksum(entry, version) != entry.crc32())
       return fmt::format("{}: data does not match its checksum (the file is damaged)", who);
     return t;
   } catch (const Error &e) {
@@ -101,7 +117,7 @@ void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value
     proto::NamedTensor *entry = c.add_variables();
     entry->set_name(n->name);
     to_proto(value(n->id), *entry->mutable_tensor());
-    entry->set_crc32(checksum(entry->tensor().data()));
+    entry->set_crc32(checksum(*entry, kCheckpointVersion));
   }
   std::string bytes = serialize_deterministic(c, origin);
   c.Clear(); // no third copy of the weights while writing
@@ -131,7 +147,7 @@ std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
       problems.push_back(fmt::format("variable '{}' is missing from the file", n->name));
       continue;
     }
-    auto value = value_for(*n, c.variables(it->second));
+    auto value = value_for(*n, c.variables(it->second), c.format_version());
     if (auto *reason = std::get_if<std::string>(&value))
       problems.push_back(std::move(*reason));
     else

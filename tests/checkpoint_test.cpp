@@ -220,10 +220,58 @@ TEST_CASE("checkpoint: damaged files are rejected and change nothing", "[checkpo
   }
   SECTION("a newer format") {
     proto::Checkpoint c;
-    c.set_format_version(2);
+    c.set_format_version(3);
     write_file_atomically(path, c.SerializeAsString());
-    CHECK_THAT(restore_error(s, path), Contains("format version 2 is not supported"));
+    CHECK_THAT(restore_error(s, path), Contains("format version 3 is not supported"));
   }
   SECTION("no file") { CHECK_THAT(restore_error(s, dir / "none.ckpt"), Contains("cannot open")); }
   CHECK(unchanged(s, before));
+}
+
+namespace {
+
+// Two variables of one dtype and shape, and a checkpoint of them as
+// version `version` would have written it (crc32 over the data alone in 1).
+Graph two_of_a_kind() {
+  Graph g;
+  variable(g, "a", f32, {2, 3}, Init::uniform(1));
+  variable(g, "b", f32, {2, 3}, Init::uniform(1));
+  return g;
+}
+
+} // namespace
+
+TEST_CASE("checkpoint: swapped names of two same-shape entries are caught", "[checkpoint]") {
+  test::TempDir dir;
+  Session s(two_of_a_kind());
+  save_checkpoint(s, dir / "m.ckpt");
+  proto::Checkpoint c;
+  REQUIRE(c.ParseFromString(read_file(dir / "m.ckpt")));
+  REQUIRE(c.variables_size() == 2);
+  c.mutable_variables(0)->set_name("b");
+  c.mutable_variables(1)->set_name("a");
+  write_file_atomically(dir / "m.ckpt", c.SerializeAsString());
+  std::vector<Tensor> before = snapshot(s);
+  CHECK_THROWS_WITH(restore_checkpoint(s, dir / "m.ckpt"),
+                    Contains("variable 'a': data does not match its checksum") &&
+                        Contains("variable 'b': data does not match its checksum"));
+  CHECK(unchanged(s, before));
+}
+
+TEST_CASE("checkpoint: version 1 files (data-only checksums) still restore", "[checkpoint]") {
+  test::TempDir dir;
+  Session s(two_of_a_kind());
+  save_checkpoint(s, dir / "m.ckpt");
+  proto::Checkpoint c;
+  REQUIRE(c.ParseFromString(read_file(dir / "m.ckpt")));
+  c.set_format_version(1);
+  for (proto::NamedTensor &v : *c.mutable_variables())
+    v.set_crc32(uint32_t(crc32_z(0, reinterpret_cast<const Bytef *>(v.tensor().data().data()),
+                                 v.tensor().data().size())));
+  write_file_atomically(dir / "v1.ckpt", c.SerializeAsString());
+  std::vector<Tensor> saved = snapshot(s);
+  Session fresh(two_of_a_kind());
+  fresh.set_variable("a", Tensor(f32, {2, 3}));
+  restore_checkpoint(fresh, dir / "v1.ckpt");
+  CHECK(unchanged(fresh, saved));
 }
