@@ -255,10 +255,15 @@ void write_file_atomically(const std::filesystem::path &path, std::string_view b
 }
 
 std::string read_file(const std::filesystem::path &path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    fail("cannot read '{}': it is a directory", path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open '{}': {}", path.string(), std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
+  // A read that failed half way must not pass for a short file.
+  if (in.bad() || ss.bad()) fail("cannot read '{}': {}", path.string(), std::strerror(errno));
   return ss.str();
 }
 

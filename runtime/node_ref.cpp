@@ -7,7 +7,10 @@
 namespace kiln {
 
 NodeId NodeRef::resolve(const Graph &g) const {
-  if (!name_.empty()) return g.at(name_);
+  if (by_name_) {
+    if (name_.empty()) fail("a node name is empty");
+    return g.at(name_);
+  }
   if (id_ < 0 || static_cast<size_t>(id_) >= g.size()) fail("no node with id {}", id_);
   return id_;
 }

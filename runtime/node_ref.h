@@ -14,8 +14,8 @@ namespace kiln {
 class NodeRef {
 public:
   NodeRef(NodeId id) : id_(id) {}
-  NodeRef(std::string name) : name_(std::move(name)) {}
-  NodeRef(const char *name) : name_(name) {}
+  NodeRef(std::string name) : name_(std::move(name)), by_name_(true) {}
+  NodeRef(const char *name) : name_(name), by_name_(true) {}
   template <typename V>
   requires requires(const V &v) {
     { v.id } -> std::convertible_to<NodeId>;
@@ -28,6 +28,7 @@ public:
 private:
   NodeId id_ = -1;
   std::string name_;
+  bool by_name_ = false; // an empty name is a name too (and names no node)
 };
 
 using Feeds = std::vector<std::pair<NodeRef, Tensor>>;

@@ -123,6 +123,12 @@ TEST_CASE("a failed save keeps the previous file", "[serialize]") {
   CHECK(test::files_starting_with(dir.path(), "g.kiln.tmp") == 0);
 }
 
+TEST_CASE("a directory given as a file is named as one", "[serialize][errors]") {
+  test::TempDir dir;
+  CHECK_THROWS_WITH(load_graph(dir.path()),
+                    "cannot read '" + dir.path().string() + "': it is a directory");
+}
+
 TEST_CASE("concurrent writers of one file each publish a whole one", "[serialize]") {
   // Each writer has a temporary of its own: a reader only ever sees one
   // writer's complete bytes, and no temporary is left behind.

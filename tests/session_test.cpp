@@ -129,6 +129,7 @@ TEST_CASE("bad feeds and fetches are clear errors", "[session][errors]") {
   CHECK_THROWS_WITH(session.run({}, {m->logits}),
                     Contains("placeholder 'x' must be fed") && Contains("needs it"));
   CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {"nope"}), "no node named 'nope'");
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {""}), "a node name is empty");
   CHECK_THROWS_WITH(session.run({{"dense/W", Tensor(f32, {784, 512})}}, {m->logits}),
                     "feed 'dense/W': only placeholders can be fed, this is a variable node");
   CHECK_THROWS_WITH(session.run({{m->x, Tensor()}}, {m->logits}), Contains("empty"));
