@@ -74,10 +74,12 @@ NodeId Session::variable_id(const NodeRef &v) const {
 }
 
 Tensor Session::variable(const NodeRef &v) const {
+  std::lock_guard lock(mutex_);
   return variables_[size_t(variable_id(v))].clone();
 }
 
 void Session::set_variable(const NodeRef &v, const Tensor &value) {
+  std::lock_guard lock(mutex_);
   NodeId id = variable_id(v);
   Tensor &current = variables_[size_t(id)];
   if (value.dtype() != current.dtype() || value.shape() != current.shape())
@@ -205,6 +207,7 @@ void Session::execute(Executable &e) {
 
 std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
                                  const std::vector<NodeRef> &targets) {
+  std::lock_guard lock(mutex_);
   Profile::Clock::time_point begin;
   if (options_.profile) begin = Profile::Clock::now();
   BoundFeeds bound = bind_feeds(graph_, feeds);

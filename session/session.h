@@ -2,7 +2,9 @@
 // targets) computes the fetches (and runs the targets for their effects)
 // with code compiled for the concrete batch size, cached across runs.
 // Variables live in the session, initialized from their initializers.
-// A Session is not safe to run from two threads at once.
+// Runs from several threads are serialized (one at a time, each whole), so
+// their results are those of some serial order; stats() and profile() are
+// for reading between runs.
 #pragma once
 
 #include "compiler/compile.h"
@@ -11,6 +13,7 @@
 #include "runtime/node_ref.h"
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace kiln {
@@ -82,6 +85,10 @@ private:
   struct Runtime;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Profile> profile_;
+  // Held by run, variable and set_variable. Runs share their executables'
+  // buffers and the variables, so a run that only reads them could go in
+  // parallel with its own buffers: not yet.
+  mutable std::mutex mutex_;
 };
 
 } // namespace kiln

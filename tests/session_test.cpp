@@ -6,6 +6,9 @@
 #include "session/session.h"
 #include "test_util.h"
 
+#include <atomic>
+#include <thread>
+
 using namespace kiln;
 
 namespace {
@@ -193,4 +196,36 @@ TEST_CASE("old programs are freed beyond max_programs and recompiled when needed
   run(1);
   CHECK(session.stats().compilations == 4);
   CHECK(session.stats().cached_programs == 2);
+}
+
+TEST_CASE("runs from several threads on one session are those of some serial order",
+          "[session][threads]") {
+  // Four threads infer, four train (each training run adds 1 to a counter):
+  // inference is bit-identical to a run alone, and every update counts.
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 64});
+  Value y = nn::dense(g, x, 32, nn::relu, {.seed = 3});
+  Value counter = variable(g, "counter", i64, {}, Init::zeros());
+  Value count = assign_add(counter, int64_t(1));
+  Session session(g, {.threads = 2});
+  std::mt19937 rng(11);
+  Tensor input = test::random_tensor(f32, {16, 64}, rng);
+  Tensor want = session.run({{x, input}}, {y})[0];
+
+  constexpr int kRuns = 300;
+  std::atomic<int> mismatches = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRuns; ++i) {
+        if (t % 2) {
+          session.run({}, {}, {count});
+        } else {
+          mismatches += !session.run({{x, input}}, {y})[0].identical(want);
+        }
+      }
+    });
+  for (std::thread &t : threads) t.join();
+  CHECK(mismatches == 0);
+  CHECK(session.variable(counter).data<int64_t>()[0] == 4 * kRuns);
 }
