@@ -16,7 +16,7 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--batch", type=int, default=64)
 args = ap.parse_args()
 
-# Before importing torch (see shared/peers/peerlib.py): OpenMP and OpenBLAS
+# Before importing torch: OpenMP and OpenBLAS
 # read their thread counts when loaded; passive waiting avoids oversubscription.
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(args.threads)

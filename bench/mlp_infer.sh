@@ -7,10 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 rounds=${2:-3}
-peers=${KILN_PEERS:-../shared/peers}
 log=$(mktemp)
 for r in $(seq "$rounds"); do
   ./build/mlp_infer_bench --threads "$threads" | tee -a "$log"
-  (cd "$peers" && /usr/bin/python3 torch_mlp_infer.py --threads "$threads") | tee -a "$log"
+  /usr/bin/python3 bench/torch_mlp_infer.py --threads "$threads" | tee -a "$log"
 done
 /usr/bin/python3 bench/summarize.py "$log" "$threads"

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""The PyTorch side of bench/mlp_infer.sh: the MLP 784-512(ReLU)-10 forward
+pass, eager under torch.no_grad() and torch.jit.trace + freeze, printing
+    RESULT name=torch_mlp_infer.<variant>.b<batch>.t<threads>.<measure> value=.. unit=.. min=.. max=.. n=..
+- batch-1 latency (µs): the median call of each block of 2000, median over blocks;
+- batch-256 throughput (examples/s): the mean call of each block of 50.
+
+usage: /usr/bin/python3 bench/torch_mlp_infer.py [--threads N] [--blocks 7]
+"""
+import argparse
+import os
+import statistics
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--blocks", type=int, default=7)
+args = ap.parse_args()
+# Before importing torch: it calls the system OpenBLAS, which reads its thread
+# count when loaded; OpenMP's default spin-waiting makes 2 vCPUs 3-5x slower.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(args.threads)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch  # noqa: E402
+
+torch.set_num_threads(args.threads)
+torch.set_num_interop_threads(1)
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)).eval()
+
+
+def result(name, samples, unit):
+    value = statistics.median(samples)
+    print(f"RESULT name={name} value={value:.6g} unit={unit} "
+          f"min={min(samples):.6g} max={max(samples):.6g} n={len(samples)}", flush=True)
+
+
+def call_seconds(fn, calls):
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+with torch.no_grad():
+    x1, x256 = torch.randn(1, 784), torch.randn(256, 784)
+    jit = torch.jit.freeze(torch.jit.trace(model, x1))
+    assert torch.allclose(jit(x256), model(x256), atol=1e-5)
+    t = args.threads
+    for variant, f in (("eager", model), ("jit", jit)):
+        call_seconds(lambda: f(x1), 200)  # warm-up
+        latency = [statistics.median(call_seconds(lambda: f(x1), 2000)) * 1e6 for _ in range(args.blocks)]
+        result(f"torch_mlp_infer.{variant}.b1.t{t}.latency", latency, "us")
+        call_seconds(lambda: f(x256), 20)
+        throughput = [256 / statistics.mean(call_seconds(lambda: f(x256), 50)) for _ in range(args.blocks)]
+        result(f"torch_mlp_infer.{variant}.b256.t{t}.throughput", throughput, "examples/s")
