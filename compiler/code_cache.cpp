@@ -1,16 +1,17 @@
 #include "compiler/code_cache.h"
 
+#include "ir/error.h"
+#include "ir/serialize.h"
+
 #include <llvm/Support/xxhash.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <unistd.h>
 
 namespace kiln::compiler {
 
@@ -85,7 +86,6 @@ CodeCache::Lookup CodeCache::load(const CacheKey &key, std::string &object) cons
 }
 
 void CodeCache::store(const CacheKey &key, std::string_view object) const {
-  static std::atomic<uint64_t> counter = 0;
   std::error_code error;
   std::filesystem::create_directories(directory_, error);
   if (error) return;
@@ -96,21 +96,13 @@ void CodeCache::store(const CacheKey &key, std::string_view object) const {
   h.key_high = key.high;
   h.size = object.size();
   h.checksum = checksum(object);
-  // Unique per process and call: concurrent writers never share a file.
-  std::filesystem::path temp =
-      directory_ / fmt::format(".{}.{}.{}.tmp", key.hex(), getpid(), counter++);
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(&h), sizeof h);
-    out.write(object.data(), std::streamsize(object.size()));
-    out.close();
-    if (!out) {
-      std::filesystem::remove(temp, error);
-      return;
-    }
+  std::string entry(reinterpret_cast<const char *>(&h), sizeof h);
+  entry += object;
+  // Not synced: an entry a crash damages fails its checksum and is replaced.
+  try {
+    write_file_atomically(entry_path(key), entry, Durability::none);
+  } catch (const Error &) {
   }
-  std::filesystem::rename(temp, entry_path(key), error);
-  if (error) std::filesystem::remove(temp, error);
 }
 
 CodeCache::Summary CodeCache::summary() const {

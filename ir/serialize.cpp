@@ -223,7 +223,8 @@ Graph load_graph(const std::filesystem::path &path) {
   return deserialize(read_file(path), format_for(path), path.string());
 }
 
-void write_file_atomically(const std::filesystem::path &path, std::string_view bytes) {
+void write_file_atomically(const std::filesystem::path &path, std::string_view bytes,
+                           Durability durability) {
   // A temporary of its own (mkstemp) beside the file: concurrent writers of
   // one path never share one, so each publishes a complete file.
   std::string tmp = path.string() + ".tmp.XXXXXX";
@@ -242,9 +243,10 @@ void write_file_atomically(const std::filesystem::path &path, std::string_view b
     if (n <= 0) give_up("write", n < 0 ? errno : EIO, true);
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) give_up("write", errno, true);
+  if (durability == Durability::synced && ::fsync(fd) != 0) give_up("write", errno, true);
   if (::close(fd) != 0) give_up("write", errno, false);
   if (::rename(tmp.c_str(), path.c_str()) != 0) give_up("replace", errno, false);
+  if (durability == Durability::none) return;
   // The rename itself survives a crash once the directory is on disk; failing
   // that, the new file is in place all the same, so it is not an error.
   std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();

@@ -26,6 +26,9 @@ struct Session::Executable {
   std::vector<void *> table;   // by buffer index
   std::vector<void *> args;    // the kernels' args, from the table, kernel after kernel
   std::vector<size_t> first_arg; // by kernel
+  // The args that are placeholders' buffers (index into args, into table):
+  // the only ones a run changes, as it points the placeholders at its feeds.
+  std::vector<std::pair<size_t, size_t>> fed_args;
   // By the session graph's placeholder ids: their ids in the compiled graph
   // (placeholders keep their names through the passes), -1 where none needs it.
   std::vector<NodeId> placeholders;
@@ -133,7 +136,12 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   }
   for (const compiler::Kernel &k : program.kernels) {
     e->first_arg.push_back(e->args.size());
-    e->args.insert(e->args.end(), k.buffers.size(), nullptr);
+    for (int32_t b : k.buffers) {
+      NodeId node = program.buffers[size_t(b)].node;
+      if (node >= 0 && g.node(node).op->source == Source::placeholder)
+        e->fed_args.emplace_back(e->args.size(), size_t(b));
+      e->args.push_back(e->table[size_t(b)]);
+    }
   }
   e->placeholders.assign(graph_.size(), -1);
   for (const Node &n : graph_.nodes())
@@ -185,10 +193,7 @@ void run_kernel(const compiler::Kernel &k, void *const *args) {
 
 void Session::execute(Executable &e) {
   const std::vector<compiler::Kernel> &kernels = e.compiled.program.kernels;
-  // The table's placeholder entries change from run to run.
-  for (size_t k = 0; k < kernels.size(); ++k)
-    for (size_t a = 0; a < kernels[k].buffers.size(); ++a)
-      e.args[e.first_arg[k] + a] = e.table[size_t(kernels[k].buffers[a])];
+  for (auto [arg, buffer] : e.fed_args) e.args[arg] = e.table[buffer];
   runtime_->arena.execute([&] {
     if (!options_.profile) {
       for (size_t i = 0; i < kernels.size(); ++i)

@@ -100,13 +100,9 @@ compiler::CacheKey key_of(const fs::path &entry) {
 }
 
 void edit_file(const fs::path &p, const std::function<void(std::string &)> &edit) {
-  std::string bytes;
-  {
-    std::ifstream in(p, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::string bytes = read_file(p);
   edit(bytes);
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+  write_file_atomically(p, bytes);
 }
 
 } // namespace
@@ -240,12 +236,11 @@ TEST_CASE("elementwise code inlines the scalar math instead of calling it", "[co
   std::string object;
   REQUIRE(compiler::CodeCache(dir.path()).load(key_of(files[0]), object) ==
           compiler::CodeCache::Lookup::hit);
-  std::ofstream(dir / "unit.o", std::ios::binary).write(object.data(), std::streamsize(object.size()));
+  write_file_atomically(dir / "unit.o", object);
   std::string command = fmt::format("'{}' -u '{}' > '{}'", KILN_LLVM_NM, (dir / "unit.o").string(),
                                     (dir / "undefined.txt").string());
   REQUIRE(std::system(command.c_str()) == 0);
-  std::ifstream in(dir / "undefined.txt");
-  std::string undefined((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string undefined = read_file(dir / "undefined.txt");
   CHECK(undefined.find("kiln_exp_f32") == std::string::npos);
   CHECK(undefined.find("kiln_tanh_f32") == std::string::npos);
 }
