@@ -104,9 +104,9 @@ double step_ms(const Model &m, const kiln::SessionOptions &options) {
 
 void print_stats(const std::string &name, const ProgramRow &cold, const ProgramRow &warm) {
   const kiln::compiler::CompileStats &s = cold.stats;
-  fmt::print("{:<13} {:>20} {:>20} {:>20} {:>8} {:>6} {:>8} {:>7}\n", name,
-             cold.first_run_ms.str(), cold.compile_ms.str(), warm.first_run_ms.str(), s.kernels,
-             s.units, s.unique_units, s.compiled_units);
+  fmt::print("{:<13} {:>20} {:>20} {:>20} {:>8} {:>6} {:>8} {:>7}\n", name, cold.first_run_ms.str(),
+             cold.compile_ms.str(), warm.first_run_ms.str(), s.kernels, s.units, s.unique_units,
+             s.compiled_units);
   fmt::print("{:<13} (last cold compile(): codegen {:.1f}, LLVM optimization {:.1f} and machine "
              "code {:.1f} summed over threads, link {:.1f} ms)\n",
              "", s.codegen_ms, s.optimize_ms, s.machine_code_ms, s.link_ms);

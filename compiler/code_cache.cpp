@@ -32,8 +32,8 @@ struct Header {
 static_assert(sizeof(Header) == 48);
 
 uint64_t checksum(std::string_view bytes) {
-  return llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
-      reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
+  return llvm::xxh3_64bits(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()));
 }
 
 bool is_entry(const std::filesystem::directory_entry &e) {

@@ -42,17 +42,17 @@ struct BufferInfo {
 // over the threads that compiled units in parallel; the rest is wall time.
 struct CompileStats {
   double total_ms = 0;
-  double codegen_ms = 0;      // emitting IR and computing kernel keys
-  double optimize_ms = 0;     // LLVM's middle end, summed over threads
-  double machine_code_ms = 0; // instruction selection to object code, summed over threads
-  double link_ms = 0;         // loading objects into the JIT, resolving kernels
-  size_t kernels = 0;         // in the program
-  size_t units = 0;           // modules (one per node with kernels)
-  size_t unique_units = 0;    // after deduplication within the program
-  size_t reused_units = 0;    // already in the JIT from an earlier program
-  size_t cached_units = 0;    // loaded from the disk cache
+  double codegen_ms = 0;             // emitting IR and computing kernel keys
+  double optimize_ms = 0;            // LLVM's middle end, summed over threads
+  double machine_code_ms = 0;        // instruction selection to object code, summed over threads
+  double link_ms = 0;                // loading objects into the JIT, resolving kernels
+  size_t kernels = 0;                // in the program
+  size_t units = 0;                  // modules (one per node with kernels)
+  size_t unique_units = 0;           // after deduplication within the program
+  size_t reused_units = 0;           // already in the JIT from an earlier program
+  size_t cached_units = 0;           // loaded from the disk cache
   size_t rejected_cache_entries = 0; // found on disk but corrupt, truncated or foreign
-  size_t compiled_units = 0;  // compiled now
+  size_t compiled_units = 0;         // compiled now
 };
 
 // Machine code in the JIT, freed when the last program using it goes.

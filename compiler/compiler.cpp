@@ -66,9 +66,8 @@ bool has_loops(const llvm::Module &m) {
 }
 
 std::unique_ptr<llvm::Module> load_inlined(llvm::LLVMContext &c) {
-  return unwrap(
-      llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(inlined_bitcode(), "inlined"), c),
-      "loading the inlined kernels");
+  return unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(inlined_bitcode(), "inlined"), c),
+                "loading the inlined kernels");
 }
 
 // The functions the inlined kernels define.
@@ -168,8 +167,8 @@ struct Compiler::Impl {
 Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->salt = fmt::format("kiln {} LLVM {} {} {} {} inlined {:x}\n", KILN_VERSION,
-                            LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(),
-                            kPipeline, llvm::xxh3_64bits(inlined_bitcode()));
+                            LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(), kPipeline,
+                            llvm::xxh3_64bits(inlined_bitcode()));
   std::optional<std::filesystem::path> dir =
       options.cache_dir.empty() ? CodeCache::default_directory() : options.cache_dir;
   if (options.cache && dir && !CodeCache::disabled_by_environment()) impl_->cache.emplace(*dir);
@@ -266,7 +265,8 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
                           std::span<const NodeId> schedule) {
   Impl &impl = *impl_;
   auto start = Clock::now();
-  EmittedProgram emitted = emit_program(g, types, schedule, impl.jit.data_layout(), impl.jit.triple());
+  EmittedProgram emitted =
+      emit_program(g, types, schedule, impl.jit.data_layout(), impl.jit.triple());
   Program program{std::move(emitted.kernels), std::move(emitted.buffers), {}, {}};
   CompileStats &stats = program.stats;
   Compilation c{.units = std::move(emitted.units),

@@ -45,11 +45,10 @@ Jit::Jit() : machine_builder_(host_machine_builder()) {
                            "loading process symbols"));
   llvm::orc::SymbolMap kernels;
   for (const kernels::KernelSymbol &k : kernels::kernel_symbols())
-    kernels[lljit_->mangleAndIntern(k.name)] = {
-        llvm::orc::ExecutorAddr::fromPtr(k.address),
-        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
-  check(main.define(llvm::orc::absoluteSymbols(std::move(kernels))),
-        "defining the native kernels");
+    kernels[lljit_->mangleAndIntern(k.name)] = {llvm::orc::ExecutorAddr::fromPtr(k.address),
+                                                llvm::JITSymbolFlags::Exported |
+                                                    llvm::JITSymbolFlags::Callable};
+  check(main.define(llvm::orc::absoluteSymbols(std::move(kernels))), "defining the native kernels");
 }
 
 std::unique_ptr<llvm::TargetMachine> Jit::create_target_machine() const {
@@ -106,10 +105,10 @@ std::vector<void *> Jit::lookup(const std::vector<std::string> &symbols) {
     names.push_back(lljit_->mangleAndIntern(s));
     set.add(names.back());
   }
-  llvm::orc::SymbolMap found = unwrap(
-      lljit_->getExecutionSession().lookup(
-          llvm::orc::makeJITDylibSearchOrder(&lljit_->getMainJITDylib()), std::move(set)),
-      "linking kernels");
+  llvm::orc::SymbolMap found =
+      unwrap(lljit_->getExecutionSession().lookup(
+                 llvm::orc::makeJITDylibSearchOrder(&lljit_->getMainJITDylib()), std::move(set)),
+             "linking kernels");
   std::vector<void *> addresses;
   for (const auto &n : names) addresses.push_back(found.at(n).getAddress().toPtr<void *>());
   return addresses;

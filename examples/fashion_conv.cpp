@@ -32,7 +32,7 @@ int main(int argc, char **argv) try {
   auto training = kiln::placeholder(g, "training", kiln::boolean, {});
   int64_t seed = int64_t(cli.fit.seed);
   kiln::Value logits = model == "lenet" ? kiln::models::lenet(g, x, seed)
-                                         : kiln::models::convnet(g, x, training, seed);
+                                        : kiln::models::convnet(g, x, training, seed);
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
   auto accuracy = kiln::nn::accuracy(logits, y, "accuracy");
   kiln::argmax(logits, 1, false, "predicted");

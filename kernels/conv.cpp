@@ -28,7 +28,6 @@
 #include "kernel_abi.h"
 #include "kernels.h"
 
-
 namespace kiln::kernels::conv {
 
 #define KILN_INLINE __attribute__((always_inline)) inline

@@ -395,12 +395,14 @@ KILN_INLINE void matmul(const T *A, const T *B, T *C, int64_t M, int64_t N, int6
                         int64_t b_bs, int64_t c_bs, int64_t task_begin, int64_t task_end) {
   const int64_t tasks = abi::kiln_matmul_tasks(batch, M, N);
   if (task_end > tasks) task_end = tasks;
-  with_unit_strides(a_rs, a_cs, b_rs, b_cs, [&](int64_t ars, int64_t acs, int64_t brs, int64_t bcs) {
-    for (int64_t task = task_begin; task < task_end; ++task) {
-      const abi::MatmulTile t = abi::kiln_matmul_tile(task, M, N);
-      matmul_tile(A + t.z * a_bs, B + t.z * b_bs, C + t.z * c_bs, M, N, K, ars, acs, brs, bcs, t);
-    }
-  });
+  with_unit_strides(a_rs, a_cs, b_rs, b_cs,
+                    [&](int64_t ars, int64_t acs, int64_t brs, int64_t bcs) {
+                      for (int64_t task = task_begin; task < task_end; ++task) {
+                        const abi::MatmulTile t = abi::kiln_matmul_tile(task, M, N);
+                        matmul_tile(A + t.z * a_bs, B + t.z * b_bs, C + t.z * c_bs, M, N, K, ars,
+                                    acs, brs, bcs, t);
+                      }
+                    });
 }
 
 #undef KILN_INLINE

@@ -12,7 +12,6 @@
 #include "kernel_abi.h"
 #include "kernels.h"
 
-
 namespace kiln::kernels::softmax {
 
 #define KILN_INLINE __attribute__((always_inline)) inline

@@ -21,10 +21,10 @@ namespace kiln {
 // are allocated once.
 struct Session::Executable {
   CompiledGraph compiled;
-  Tensor arena;                // the planned buffers, one byte per element
-  std::vector<Tensor> storage; // computed and scratch buffers outside the arena
-  std::vector<void *> table;   // by buffer index
-  std::vector<void *> args;    // the kernels' args, from the table, kernel after kernel
+  Tensor arena;                  // the planned buffers, one byte per element
+  std::vector<Tensor> storage;   // computed and scratch buffers outside the arena
+  std::vector<void *> table;     // by buffer index
+  std::vector<void *> args;      // the kernels' args, from the table, kernel after kernel
   std::vector<size_t> first_arg; // by kernel
   // The args that are placeholders' buffers (index into args, into table):
   // the only ones a run changes, as it points the placeholders at its feeds.
@@ -47,8 +47,7 @@ struct Session::Runtime {
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
 
   explicit Runtime(const SessionOptions &o)
-      : compiler(o.compile),
-        arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
+      : compiler(o.compile), arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
     if (o.threads > tbb::info::default_concurrency())
       more_threads = std::make_unique<tbb::global_control>(
           tbb::global_control::max_allowed_parallelism, size_t(o.threads));

@@ -107,8 +107,7 @@ void edit_file(const fs::path &p, const std::function<void(std::string &)> &edit
 
 } // namespace
 
-TEST_CASE("equal layers compile once and match a compilation without deduplication",
-          "[compile]") {
+TEST_CASE("equal layers compile once and match a compilation without deduplication", "[compile]") {
   auto t = make_tower();
   Session deduplicated(t->g, {.threads = 2, .compile = {.cache = false}});
   Session separate(t->g, {.threads = 2, .compile = {.cache = false, .deduplicate = false}});
@@ -174,9 +173,9 @@ TEST_CASE("corrupt, truncated, foreign and wrong-format cache entries are recomp
   }
   std::vector<fs::path> files = entries(dir.path());
   REQUIRE(files.size() >= 5);
-  edit_file(files[0], [](std::string &b) { b[b.size() / 2] ^= 0x20; }); // a flipped bit
-  edit_file(files[1], [](std::string &b) { b.resize(b.size() / 2); });  // truncated
-  edit_file(files[2], [](std::string &b) { b[8] = 7; });                // another format
+  edit_file(files[0], [](std::string &b) { b[b.size() / 2] ^= 0x20; });    // a flipped bit
+  edit_file(files[1], [](std::string &b) { b.resize(b.size() / 2); });     // truncated
+  edit_file(files[2], [](std::string &b) { b[8] = 7; });                   // another format
   fs::copy_file(files[4], files[3], fs::copy_options::overwrite_existing); // another key's
 
   Session damaged(t->g, cached_in(dir.path()));
@@ -203,8 +202,8 @@ TEST_CASE("two processes filling one empty cache at once both succeed and agree"
   std::string run = fmt::format("XDG_CACHE_HOME='{0}/cache' '{1}' run '{0}/tower.kiln' --feed "
                                 "x='{0}/x.npy' --fetch {2} --out '{0}'/",
                                 dir.path().string(), KILN_CLI, t->logits.name());
-  std::string both = fmt::format("{0}a >/dev/null & a=$!; {0}b >/dev/null & b=$!; wait $a && wait $b",
-                                 run);
+  std::string both =
+      fmt::format("{0}a >/dev/null & a=$!; {0}b >/dev/null & b=$!; wait $a && wait $b", run);
   int status = std::system(both.c_str());
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
@@ -261,6 +260,8 @@ TEST_CASE("the disk cache drops its least recently used entries past its size li
   REQUIRE(cache.load({0, 0}, loaded) == compiler::CodeCache::Lookup::hit);
   // Over the limit: down to 3/4 of it, oldest first (entries 1 to 4).
   CHECK(cache.trim(6 * entry) == 4);
-  for (uint64_t i : {1, 2, 3, 4}) CHECK(cache.load({i, 0}, loaded) == compiler::CodeCache::Lookup::miss);
-  for (uint64_t i : {0, 5, 6, 7}) CHECK(cache.load({i, 0}, loaded) == compiler::CodeCache::Lookup::hit);
+  for (uint64_t i : {1, 2, 3, 4})
+    CHECK(cache.load({i, 0}, loaded) == compiler::CodeCache::Lookup::miss);
+  for (uint64_t i : {0, 5, 6, 7})
+    CHECK(cache.load({i, 0}, loaded) == compiler::CodeCache::Lookup::hit);
 }
