@@ -59,8 +59,8 @@ llvm::StringRef inlined_bitcode() {
 // fast instruction selection.
 constexpr const char *kPipeline = "loops O2, calls O1 fast-isel";
 
-// Whether any function of the unit has a loop: a kernel that only calls the
-// native library is one basic block (and so is the scalar math).
+// Whether any function of the unit has a loop (or at least a branch): a
+// kernel that only calls the native library is one basic block.
 bool has_loops(const llvm::Module &m) {
   return std::any_of(m.begin(), m.end(), [](const llvm::Function &f) { return f.size() > 1; });
 }
@@ -71,11 +71,11 @@ std::unique_ptr<llvm::Module> load_inlined(llvm::LLVMContext &c) {
 }
 
 // The functions the inlined kernels define.
-const std::set<std::string> &inlined_functions() {
-  static const std::set<std::string> names = [] {
+const std::set<std::string, std::less<>> &inlined_functions() {
+  static const std::set<std::string, std::less<>> names = [] {
     llvm::LLVMContext c;
     std::unique_ptr<llvm::Module> inlined = load_inlined(c);
-    std::set<std::string> defined;
+    std::set<std::string, std::less<>> defined;
     for (const llvm::Function &f : *inlined)
       if (!f.isDeclaration() || f.isMaterializable()) defined.insert(f.getName().str());
     return defined;
@@ -89,7 +89,7 @@ const std::set<std::string> &inlined_functions() {
 void link_inlined(llvm::Module &m) {
   std::vector<std::string> needed;
   for (const llvm::Function &f : m)
-    if (f.isDeclaration() && inlined_functions().count(f.getName().str()))
+    if (f.isDeclaration() && inlined_functions().contains(std::string_view(f.getName())))
       needed.push_back(f.getName().str());
   if (needed.empty()) return;
   std::unique_ptr<llvm::Module> inlined = load_inlined(m.getContext());

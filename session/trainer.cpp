@@ -39,7 +39,7 @@ struct EpochState {
 //   epoch 2/5 [=========>                    ] 312/938  2514 steps/s  loss 0.4312  0:01 elapsed,
 //   eta 0:02
 // Steps/s and the ETA leave out the runs that compiled a program (their
-// step is milliseconds next to seconds of compilation), and show only once a
+// step is short next to the compilation, even a cached one), and show only once a
 // step has run without compiling; the final state says how much of the
 // epoch's time compilation took:
 //   epoch 2/5 [==============================] 938/938  2514 steps/s  loss 0.4101  3.1 s
@@ -155,8 +155,8 @@ public:
     int compilations = s_.stats().compilations;
     auto start = Clock::now();
     std::vector<Tensor> out = s_.run(feeds, fetches, targets);
-    // A compiling run counts in full: its one step is milliseconds next to
-    // the passes, planning and LLVM's seconds.
+    // A compiling run counts in full: its one step is short next to the
+    // passes, planning and compilation.
     bool compiled = s_.stats().compilations != compilations;
     double seconds = seconds_since(start);
     if (compiled) {
