@@ -8,23 +8,16 @@ aten.max_pool2d_with_indices_backward.
 usage: /usr/bin/python3 conv_bench.py [--threads N] [--batch N]
 """
 import argparse
-import os
 import time
+
+from torch_threads import torch_with_threads
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--batch", type=int, default=64)
 args = ap.parse_args()
 
-# Before importing torch: OpenMP and OpenBLAS
-# read their thread counts when loaded; passive waiting avoids oversubscription.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-import torch  # noqa: E402
-
-torch.set_num_threads(args.threads)
-torch.set_num_interop_threads(1)
+torch = torch_with_threads(args.threads)
 torch.set_grad_enabled(False)
 aten = torch.ops.aten
 

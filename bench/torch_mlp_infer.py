@@ -8,23 +8,16 @@ pass, eager under torch.no_grad() and torch.jit.trace + freeze, printing
 usage: /usr/bin/python3 bench/torch_mlp_infer.py [--threads N] [--blocks 7]
 """
 import argparse
-import os
 import statistics
 import time
+
+from torch_threads import torch_with_threads
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--blocks", type=int, default=7)
 args = ap.parse_args()
-# Before importing torch: it calls the system OpenBLAS, which reads its thread
-# count when loaded; OpenMP's default spin-waiting makes 2 vCPUs 3-5x slower.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-import torch  # noqa: E402
-
-torch.set_num_threads(args.threads)
-torch.set_num_interop_threads(1)
+torch = torch_with_threads(args.threads)
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)).eval()
 
