@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "kernels/kernel_abi.h"
 
 #include <cstdint>
 #include <memory>
@@ -16,10 +17,9 @@
 
 namespace kiln::compiler {
 
-// Every kernel has this signature: `args` holds the buffers the kernel uses
-// (Kernel::buffers says which), and the kernel computes its tasks
-// [task_begin, task_end).
-using KernelFn = void (*)(void *const *args, int64_t task_begin, int64_t task_end);
+// Every kernel has this signature (kernels/kernel_abi.h): `args` holds the
+// buffers the kernel uses (Kernel::buffers says which).
+using KernelFn = kiln_kernel_fn;
 
 struct Kernel {
   KernelFn fn = nullptr;

@@ -6,6 +6,7 @@
 #include "compiler/codegen.h"
 #include "compiler/compile.h"
 #include "compiler/jit.h"
+#include "compiler/unit_pipeline.h"
 #include "ir/error.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -26,10 +27,6 @@
 #include <map>
 #include <set>
 
-// The bitcode of the kernels the JIT inlines, embedded by compiler/inlined_kernels.S.
-extern "C" const char kiln_inlined_kernels_start[];
-extern "C" const char kiln_inlined_kernels_end[];
-
 namespace kiln::compiler {
 
 struct CompiledCode {
@@ -45,65 +42,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-llvm::StringRef inlined_bitcode() {
-  return {kiln_inlined_kernels_start,
-          size_t(kiln_inlined_kernels_end - kiln_inlined_kernels_start)};
-}
-
-// Optimization by kind of unit, measured (docs/decisions.md): loops (those
-// kiln generates: elementwise, epilogues, reduction prologues; and inlined
-// pooling kernels) get O2, which vectorizes them as well as O3 does, and full
-// instruction selection; units that only call the native library get O1 and
-// fast instruction selection.
-constexpr const char *kPipeline = "loops O2, calls O1 fast-isel";
-
-// Whether any function of the unit has a loop (or at least a branch): a
-// kernel that only calls the native library is one basic block.
-bool has_loops(const llvm::Module &m) {
-  return std::any_of(m.begin(), m.end(), [](const llvm::Function &f) { return f.size() > 1; });
-}
-
-std::unique_ptr<llvm::Module> load_inlined(llvm::LLVMContext &c) {
-  return unwrap(llvm::getLazyBitcodeModule(llvm::MemoryBufferRef(inlined_bitcode(), "inlined"), c),
-                "loading the inlined kernels");
-}
-
-// The functions the inlined kernels define.
-const std::set<std::string, std::less<>> &inlined_functions() {
-  static const std::set<std::string, std::less<>> names = [] {
-    llvm::LLVMContext c;
-    std::unique_ptr<llvm::Module> inlined = load_inlined(c);
-    std::set<std::string, std::less<>> defined;
-    for (const llvm::Function &f : *inlined)
-      if (!f.isDeclaration() || f.isMaterializable()) defined.insert(f.getName().str());
-    return defined;
-  }();
-  return names;
-}
-
-// Links in the inlined kernels the unit calls (the scalar math, pooling),
-// made internal and always-inline: they vectorize within its loops or are
-// specialized for its constant shapes, and leave no symbol.
-void link_inlined(llvm::Module &m) {
-  std::vector<std::string> needed;
-  for (const llvm::Function &f : m)
-    if (f.isDeclaration() && inlined_functions().contains(std::string_view(f.getName())))
-      needed.push_back(f.getName().str());
-  if (needed.empty()) return;
-  std::unique_ptr<llvm::Module> inlined = load_inlined(m.getContext());
-  inlined->setDataLayout(m.getDataLayout());
-  inlined->setTargetTriple(m.getTargetTriple());
-  if (llvm::Linker::linkModules(m, std::move(inlined), llvm::Linker::LinkOnlyNeeded))
-    fail("internal error: linking the inlined kernels failed");
-  for (const std::string &name : needed) {
-    llvm::Function *f = m.getFunction(name);
-    f->setLinkage(llvm::GlobalValue::InternalLinkage);
-    f->removeFnAttr(llvm::Attribute::NoInline);
-    f->removeFnAttr(llvm::Attribute::OptimizeNone);
-    f->addFnAttr(llvm::Attribute::AlwaysInline);
-  }
 }
 
 std::string print(const llvm::Module &m) {
@@ -145,15 +83,7 @@ struct Compiler::Impl {
     auto start = Clock::now();
     std::unique_ptr<llvm::TargetMachine> &target = machines.local();
     if (!target) target = jit.create_target_machine();
-    link_inlined(m);
-    for (llvm::Function &f : m)
-      if (!f.isDeclaration()) jit.set_host_attributes(f);
-    std::string problems;
-    llvm::raw_string_ostream os(problems);
-    if (llvm::verifyModule(m, &os)) fail("internal error: kiln emitted invalid IR:\n{}", problems);
-    bool loops = has_loops(m);
-    target->setOptLevel(loops ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::None);
-    Jit::optimize(m, *target, loops ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O1);
+    optimize_unit(m, *target, jit.cpu(), jit.features());
     if (options.print_ir) m.print(llvm::errs(), nullptr);
     auto optimized = Clock::now();
     std::string object = Jit::emit_object(m, *target);
@@ -167,7 +97,8 @@ struct Compiler::Impl {
 Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->salt = fmt::format("kiln {} LLVM {} {} {} {} inlined {:x}\n", KILN_VERSION,
-                            LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(), kPipeline,
+                            LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(),
+                            kUnitPipeline,
                             llvm::xxh3_64bits(inlined_bitcode()));
   std::optional<std::filesystem::path> dir =
       options.cache_dir.empty() ? CodeCache::default_directory() : options.cache_dir;

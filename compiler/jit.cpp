@@ -56,16 +56,6 @@ std::unique_ptr<llvm::TargetMachine> Jit::create_target_machine() const {
   return unwrap(builder.createTargetMachine(), "creating the target machine");
 }
 
-void Jit::set_host_attributes(llvm::Function &f) const {
-  f.removeFnAttr("target-cpu");
-  f.removeFnAttr("target-features");
-  f.removeFnAttr("tune-cpu");
-  f.addFnAttr("target-cpu", cpu_);
-  f.addFnAttr("target-features", features_);
-  f.addFnAttr("prefer-vector-width", "512");
-  f.addFnAttr("min-legal-vector-width", "512");
-}
-
 void Jit::optimize(llvm::Module &m, llvm::TargetMachine &target, llvm::OptimizationLevel level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -25,9 +25,6 @@ public:
 
   // A TargetMachine for one thread's compilations (they are not shared).
   std::unique_ptr<llvm::TargetMachine> create_target_machine() const;
-  // Gives every function the host CPU and features (clang's bitcode has none
-  // we want) and 512-bit vectors.
-  void set_host_attributes(llvm::Function &f) const;
   // The new PassManager's default pipeline at `level` for `target`.
   static void optimize(llvm::Module &m, llvm::TargetMachine &target, llvm::OptimizationLevel level);
   // Machine code for `m`, as an object file.

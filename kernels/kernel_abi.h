@@ -14,6 +14,10 @@
 
 #include <stdint.h>
 
+// What every compiled kernel is: it computes tasks [task_begin, task_end) of
+// its node, reading and writing the buffers in `args`.
+typedef void (*kiln_kernel_fn)(void *const *args, int64_t task_begin, int64_t task_end);
+
 #ifdef __cplusplus
 namespace kiln::abi {
 

@@ -49,6 +49,12 @@ std::vector<const Node *> graph_variables(const Graph &g) {
   return out;
 }
 
+std::vector<VariableSpec> specs_of(std::span<const Node *const> variables) {
+  std::vector<VariableSpec> specs;
+  for (const Node *n : variables) specs.push_back({n->name, n->type.dtype, n->type.shape});
+  return specs;
+}
+
 std::string serialize_deterministic(const proto::Checkpoint &c, const std::string &origin) {
   // Protobuf cannot write or read a message of 2 GiB or more.
   if (c.ByteSizeLong() > size_t(INT_MAX))
@@ -62,7 +68,7 @@ std::string serialize_deterministic(const proto::Checkpoint &c, const std::strin
   return out;
 }
 
-proto::Checkpoint parse(const std::string &bytes, const std::string &origin) {
+proto::Checkpoint parse(std::string_view bytes, const std::string &origin) {
   proto::Checkpoint c;
   if (bytes.size() > size_t(INT_MAX) || !c.ParseFromArray(bytes.data(), int(bytes.size())))
     fail("{}: not a kiln checkpoint, or truncated or corrupt", origin);
@@ -82,21 +88,21 @@ proto::Checkpoint parse(const std::string &bytes, const std::string &origin) {
   return c;
 }
 
-// The value for graph variable `n` from its entry in the file, or the
-// reason it cannot be used.
-std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTensor &entry,
+// The value for variable `n` from its entry in the file, or the reason it
+// cannot be used.
+std::variant<Tensor, std::string> value_for(const VariableSpec &n, const proto::NamedTensor &entry,
                                             int version) {
   std::string who = fmt::format("variable '{}'", n.name);
   try {
     const proto::TensorProto &p = entry.tensor();
     DType dtype = from_proto(p.dtype(), who);
-    if (dtype != n.type.dtype)
+    if (dtype != n.dtype)
       return fmt::format("{} has dtype {} in the file, the graph expects {}", who, to_string(dtype),
-                         to_string(n.type.dtype));
+                         to_string(n.dtype));
     Shape shape(p.shape().begin(), p.shape().end());
-    if (shape != n.type.shape)
+    if (shape != n.shape)
       return fmt::format("{} has shape {} in the file, the graph expects {}", who, to_string(shape),
-                         to_string(n.type.shape));
+                         to_string(n.shape));
     Tensor t = from_proto(p, who);
     if (checksum(entry, version) != entry.crc32())
       return fmt::format("{}: data does not match its checksum (the file is damaged)", who);
@@ -108,30 +114,25 @@ std::variant<Tensor, std::string> value_for(const Node &n, const proto::NamedTen
 
 } // namespace
 
-void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value,
-                      const std::filesystem::path &path) {
-  std::string origin = fmt::format("checkpoint '{}'", path.string());
+std::string encode_checkpoint(std::span<const VariableSpec> variables,
+                              const std::function<Tensor(size_t)> &value,
+                              const std::string &origin) {
   proto::Checkpoint c;
   c.set_format_version(kCheckpointVersion);
-  for (const Node *n : graph_variables(g)) {
+  for (size_t i = 0; i < variables.size(); ++i) {
     proto::NamedTensor *entry = c.add_variables();
-    entry->set_name(n->name);
-    to_proto(value(n->id), *entry->mutable_tensor());
+    entry->set_name(variables[i].name);
+    to_proto(value(i), *entry->mutable_tensor());
     entry->set_crc32(checksum(*entry, kCheckpointVersion));
   }
-  std::string bytes = serialize_deterministic(c, origin);
-  c.Clear(); // no third copy of the weights while writing
-  try {
-    write_file_atomically(path, bytes);
-  } catch (const Error &e) {
-    fail("{}: {}", origin, e.what());
-  }
+  return serialize_deterministic(c, origin);
 }
 
-std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
-                                                       const std::filesystem::path &path) {
-  std::string origin = fmt::format("checkpoint '{}'", path.string());
-  proto::Checkpoint c = parse(read_file(path), origin);
+std::vector<Tensor> decode_checkpoint(
+    std::span<const VariableSpec> variables, std::string_view bytes, const std::string &origin,
+    CheckpointReadOptions options,
+    const std::function<std::string(const std::string &)> &describe_extra) {
+  proto::Checkpoint c = parse(bytes, origin);
 
   std::unordered_map<std::string, int> in_file;
   std::vector<std::string> problems;
@@ -140,32 +141,63 @@ std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
       problems.push_back(
           fmt::format("variable '{}' appears twice in the file", c.variables(i).name()));
 
-  std::vector<std::pair<NodeId, Tensor>> values;
-  for (const Node *n : graph_variables(g)) {
-    auto it = in_file.find(n->name);
+  std::vector<Tensor> values;
+  for (const VariableSpec &n : variables) {
+    auto it = in_file.find(n.name);
     if (it == in_file.end()) {
-      problems.push_back(fmt::format("variable '{}' is missing from the file", n->name));
+      problems.push_back(fmt::format("variable '{}' is missing from the file", n.name));
       continue;
     }
-    auto value = value_for(*n, c.variables(it->second), c.format_version());
+    auto value = value_for(n, c.variables(it->second), c.format_version());
     if (auto *reason = std::get_if<std::string>(&value))
       problems.push_back(std::move(*reason));
     else
-      values.emplace_back(n->id, std::move(std::get<Tensor>(value)));
+      values.push_back(std::move(std::get<Tensor>(value)));
     in_file.erase(it);
   }
   for (const proto::NamedTensor &entry : c.variables()) {
     if (!in_file.count(entry.name())) continue; // matched, or a reported duplicate
-    std::optional<NodeId> node = g.find(entry.name());
-    problems.push_back(
-        node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable",
-                           entry.name(), g.node(*node).describe())
-             : fmt::format("variable '{}' in the file is not in the graph", entry.name()));
+    if (!options.allow_extra)
+      problems.push_back(describe_extra ? describe_extra(entry.name())
+                                        : fmt::format("variable '{}' in the file is not in the "
+                                                      "model",
+                                                      entry.name()));
     in_file.erase(entry.name());
   }
 
   if (!problems.empty()) fail("{}: {}", origin, fmt::join(problems, fmt::format("\n{}: ", origin)));
   return values;
+}
+
+void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value,
+                      const std::filesystem::path &path) {
+  std::string origin = fmt::format("checkpoint '{}'", path.string());
+  std::vector<const Node *> variables = graph_variables(g);
+  std::string bytes = encode_checkpoint(
+      specs_of(variables), [&](size_t i) { return value(variables[i]->id); }, origin);
+  try {
+    write_file_atomically(path, bytes);
+  } catch (const Error &e) {
+    fail("{}: {}", origin, e.what());
+  }
+}
+
+std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
+                                                       const std::filesystem::path &path,
+                                                       CheckpointReadOptions options) {
+  std::string origin = fmt::format("checkpoint '{}'", path.string());
+  std::vector<const Node *> variables = graph_variables(g);
+  auto describe_extra = [&](const std::string &name) {
+    std::optional<NodeId> node = g.find(name);
+    return node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable", name,
+                              g.node(*node).describe())
+                : fmt::format("variable '{}' in the file is not in the graph", name);
+  };
+  std::vector<Tensor> values =
+      decode_checkpoint(specs_of(variables), read_file(path), origin, options, describe_extra);
+  std::vector<std::pair<NodeId, Tensor>> out;
+  for (size_t i = 0; i < values.size(); ++i) out.emplace_back(variables[i]->id, std::move(values[i]));
+  return out;
 }
 
 } // namespace kiln

@@ -24,4 +24,28 @@ CompiledGraph compile_graph(compiler::Compiler &compiler, RootedGraph optimized,
   return c;
 }
 
+std::vector<BufferPlace> place_buffers(const CompiledGraph &c) {
+  using Kind = BufferPlace::Kind;
+  const Graph &g = c.graph.graph;
+  std::vector<BufferPlace> places;
+  for (size_t i = 0; i < c.program.buffers.size(); ++i) {
+    const compiler::BufferInfo &b = c.program.buffers[i];
+    const Node *n = b.node >= 0 ? &g.node(b.node) : nullptr;
+    Source source = n ? n->op->source : Source::none;
+    if (c.memory && c.memory->buffers[i].in_arena)
+      places.push_back({.kind = Kind::arena, .offset = c.memory->buffers[i].offset});
+    else if (source == Source::variable)
+      places.push_back({.kind = Kind::variable, .node = n->id});
+    else if (n && n->op->updates_variable)
+      places.push_back({.kind = Kind::in_place, .buffer = int32_t(n->inputs[0])});
+    else if (source == Source::constant)
+      places.push_back({.kind = Kind::constant, .node = n->id});
+    else if (source == Source::placeholder)
+      places.push_back({.kind = Kind::placeholder, .node = n->id});
+    else
+      places.push_back({.kind = Kind::own});
+  }
+  return places;
+}
+
 } // namespace kiln

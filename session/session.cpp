@@ -3,12 +3,10 @@
 #include "ir/error.h"
 #include "session/compiled_graph.h"
 #include "session/profile.h"
+#include "runtime/executor.h"
 
-#include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -113,24 +111,27 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   const compiler::Program &program = e->compiled.program;
   const std::optional<compiler::MemoryPlan> &plan = e->compiled.memory;
   if (plan) e->arena = Tensor(DType::boolean, {int64_t(plan->arena_bytes)});
-  // Sources point at their data (placeholders at their feeds, in run());
-  // computed nodes and scratch get storage.
+  // Sources point at their data (placeholders at their feeds, in run()).
   e->table.assign(program.buffers.size(), nullptr);
-  for (size_t i = 0; i < program.buffers.size(); ++i) {
-    const compiler::BufferInfo &b = program.buffers[i];
-    const Node *n = b.node >= 0 ? &g.node(b.node) : nullptr;
-    Source source = n ? n->op->source : Source::none;
-    if (plan && plan->buffers[i].in_arena) {
-      e->table[i] = static_cast<std::byte *>(e->arena.raw()) + plan->buffers[i].offset;
-    } else if (source == Source::variable) {
-      e->table[i] = variables_[size_t(graph_.at(n->name))].raw();
-    } else if (n && n->op->updates_variable) {
-      e->table[i] = e->table[size_t(n->inputs[0])]; // in place
-    } else if (source == Source::constant) {
-      e->table[i] = const_cast<void *>(n->attr_tensor("value").raw());
-    } else if (source == Source::none) {
-      e->storage.emplace_back(b.dtype, Shape{b.elements});
+  std::vector<BufferPlace> places = place_buffers(e->compiled);
+  for (size_t i = 0; i < places.size(); ++i) {
+    const BufferPlace &p = places[i];
+    switch (p.kind) {
+    case BufferPlace::Kind::arena:
+      e->table[i] = static_cast<std::byte *>(e->arena.raw()) + p.offset;
+      break;
+    case BufferPlace::Kind::variable:
+      e->table[i] = variables_[size_t(graph_.at(g.node(p.node).name))].raw();
+      break;
+    case BufferPlace::Kind::in_place: e->table[i] = e->table[size_t(p.buffer)]; break;
+    case BufferPlace::Kind::constant:
+      e->table[i] = const_cast<void *>(g.node(p.node).attr_tensor("value").raw());
+      break;
+    case BufferPlace::Kind::placeholder: break;
+    case BufferPlace::Kind::own:
+      e->storage.emplace_back(program.buffers[i].dtype, Shape{program.buffers[i].elements});
       e->table[i] = e->storage.back().raw();
+      break;
     }
   }
   for (const compiler::Kernel &k : program.kernels) {
@@ -169,41 +170,22 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   return inserted;
 }
 
-namespace {
-
-// Runs a kernel's tasks, split among the arena's threads when they are worth it.
-void run_kernel(const compiler::Kernel &k, void *const *args) {
-  // Work below this (in the kernels' cost units) runs on the calling thread:
-  // a parallel_for costs more than it saves.
-  constexpr double kParallelWork = 65536;
-  double work = k.task_cost * double(k.num_tasks);
-  if (work < kParallelWork || k.num_tasks == 1) {
-    k.fn(args, 0, k.num_tasks);
-    return;
-  }
-  auto grain = std::max<int64_t>(1, int64_t(kParallelWork / 2 / std::max(k.task_cost, 1.0)));
-  tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, k.num_tasks, size_t(grain)),
-      [&](const tbb::blocked_range<int64_t> &r) { k.fn(args, r.begin(), r.end()); },
-      tbb::simple_partitioner());
-}
-
-} // namespace
-
 void Session::execute(Executable &e) {
   const std::vector<compiler::Kernel> &kernels = e.compiled.program.kernels;
   for (auto [arg, buffer] : e.fed_args) e.args[arg] = e.table[buffer];
   runtime_->arena.execute([&] {
     if (!options_.profile) {
       for (size_t i = 0; i < kernels.size(); ++i)
-        run_kernel(kernels[i], e.args.data() + e.first_arg[i]);
+        run_kernel(kernels[i].fn, kernels[i].num_tasks, kernels[i].task_cost,
+                   e.args.data() + e.first_arg[i]);
       return;
     }
     // Kernel i runs between readings i and i + 1.
     std::span<Profile::Clock::time_point> clock = profile_->kernel_clock(e.profile_program);
     clock[0] = Profile::Clock::now();
     for (size_t i = 0; i < kernels.size(); ++i) {
-      run_kernel(kernels[i], e.args.data() + e.first_arg[i]);
+      run_kernel(kernels[i].fn, kernels[i].num_tasks, kernels[i].task_cost,
+                   e.args.data() + e.first_arg[i]);
       clock[i + 1] = Profile::Clock::now();
     }
   });

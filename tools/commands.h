@@ -14,6 +14,7 @@ void add_dump_command(CLI::App &app);
 void add_run_command(CLI::App &app);
 void add_info_command(CLI::App &app);
 void add_cache_command(CLI::App &app);
+void add_compile_command(CLI::App &app);
 
 // 1628160 -> "1.6 MiB" (tools/info.cpp).
 std::string human_bytes(int64_t bytes);

@@ -1,0 +1,77 @@
+/* The C interface between an ahead-of-time compiled model and the runtime it
+ * links (kiln_runtime). `kiln compile` writes NAME.o, whose only global
+ * symbol is a struct kiln_aot_model, and NAME.h, typed wrappers over the
+ * functions below. Each instance owns its variables and buffers, so threads
+ * may run different instances at once without locks; one instance is used
+ * by one thread at a time, and runs its kernels on its own oneTBB arena.
+ *
+ * Every function returns KILN_OK or an error code; kiln_last_error() then
+ * gives the message, for the calling thread. */
+#pragma once
+
+#include "kernels/kernel_abi.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KILN_AOT_ABI_VERSION 1
+
+/* Laid out by compiler/aot.cpp: change both together, and the version. */
+struct kiln_aot_model {
+  uint32_t abi_version;
+  uint32_t num_kernels;
+  const kiln_kernel_fn *kernels;
+  const unsigned char *description; /* runtime/aot_model.h's encoding */
+  uint64_t description_bytes;
+  const unsigned char *constants; /* 64-byte aligned */
+  uint64_t constants_bytes;
+  const unsigned char *weights; /* a kiln checkpoint; null when shipped beside */
+  uint64_t weights_bytes;
+};
+
+enum kiln_status {
+  KILN_OK = 0,
+  KILN_INVALID_ARGUMENT = 1, /* a null pointer, a wrong size, an unknown name */
+  KILN_BAD_FILE = 2,         /* a checkpoint that cannot be read or does not fit the model */
+  KILN_OUT_OF_MEMORY = 3,
+  KILN_INTERNAL = 4,
+};
+
+typedef struct kiln_aot_instance kiln_aot_instance;
+
+/* The message of the calling thread's last failed call ("" if none). */
+const char *kiln_last_error(void);
+
+/* A new instance with its variables set from `weights_path` (a checkpoint),
+ * or from the weights embedded in the model when it is null. `threads`: 0
+ * for all cores. */
+int kiln_aot_create(const struct kiln_aot_model *model, const char *weights_path, int threads,
+                    kiln_aot_instance **out);
+void kiln_aot_destroy(kiln_aot_instance *instance);
+
+/* Runs entry point `entry` (NAME.h numbers them): `inputs` and `outputs`
+ * point at arrays of the sizes NAME.h gives, in its order. */
+int kiln_aot_run(kiln_aot_instance *instance, int entry, const void *const *inputs,
+                 void *const *outputs);
+
+/* Every variable back to the weights the instance was created with. */
+int kiln_aot_init(kiln_aot_instance *instance);
+
+/* A variable's value, copied out or in; `bytes` must be its size. */
+int kiln_aot_get_variable(const kiln_aot_instance *instance, const char *name, void *data,
+                          size_t bytes);
+int kiln_aot_set_variable(kiln_aot_instance *instance, const char *name, const void *data,
+                          size_t bytes);
+
+/* Checkpoints in kiln's format, interchangeable with a Session's (written
+ * atomically; a load checks the whole file before changing anything). */
+int kiln_aot_save_checkpoint(const kiln_aot_instance *instance, const char *path);
+int kiln_aot_load_checkpoint(kiln_aot_instance *instance, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
