@@ -9,15 +9,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/text_format.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 namespace kiln {
@@ -221,52 +213,6 @@ void save_graph(const Graph &g, const std::filesystem::path &path) {
 
 Graph load_graph(const std::filesystem::path &path) {
   return deserialize(read_file(path), format_for(path), path.string());
-}
-
-void write_file_atomically(const std::filesystem::path &path, std::string_view bytes,
-                           Durability durability) {
-  // A temporary of its own (mkstemp) beside the file: concurrent writers of
-  // one path never share one, so each publishes a complete file.
-  std::string tmp = path.string() + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail("cannot write '{}': {}", path.string(), std::strerror(errno));
-  auto give_up = [&](const char *what, int err, bool open) {
-    if (open) ::close(fd);
-    ::unlink(tmp.c_str());
-    fail("cannot {} '{}': {}", what, path.string(), std::strerror(err));
-  };
-  if (::fchmod(fd, 0644) != 0) give_up("write", errno, true);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) give_up("write", n < 0 ? errno : EIO, true);
-    done += static_cast<size_t>(n);
-  }
-  if (durability == Durability::synced && ::fsync(fd) != 0) give_up("write", errno, true);
-  if (::close(fd) != 0) give_up("write", errno, false);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) give_up("replace", errno, false);
-  if (durability == Durability::none) return;
-  // The rename itself survives a crash once the directory is on disk; failing
-  // that, the new file is in place all the same, so it is not an error.
-  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
-  if (int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
-    ::fsync(d);
-    ::close(d);
-  }
-}
-
-std::string read_file(const std::filesystem::path &path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error))
-    fail("cannot read '{}': it is a directory", path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open '{}': {}", path.string(), std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  // A read that failed half way must not pass for a short file.
-  if (in.bad() || ss.bad()) fail("cannot read '{}': {}", path.string(), std::strerror(errno));
-  return ss.str();
 }
 
 } // namespace kiln

@@ -3,6 +3,7 @@
 // wrong and names the node at fault.
 #pragma once
 
+#include "ir/file_io.h"
 #include "ir/graph.h"
 
 #include <filesystem>
@@ -24,15 +25,5 @@ GraphFormat format_for(const std::filesystem::path &path);
 // Writes atomically: a failed save leaves any previous file intact.
 void save_graph(const Graph &g, const std::filesystem::path &path);
 Graph load_graph(const std::filesystem::path &path);
-
-// Replaces `path` with `bytes` through a temporary file of its own (unique,
-// beside it) and a rename: a reader sees the old file or the new one, whole;
-// of concurrent writers, the last rename wins; on failure the old file stays
-// and the temporary is removed. `synced` also fsyncs the file before the
-// rename and the directory after it, so the new file survives a crash.
-enum class Durability { synced, none };
-void write_file_atomically(const std::filesystem::path &path, std::string_view bytes,
-                           Durability durability = Durability::synced);
-std::string read_file(const std::filesystem::path &path);
 
 } // namespace kiln

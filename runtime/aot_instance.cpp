@@ -2,7 +2,7 @@
 #include "runtime/aot_abi.h"
 
 #include "ir/error.h"
-#include "ir/serialize.h"
+#include "ir/file_io.h"
 #include "ir/tensor.h"
 #include "runtime/aot_model.h"
 #include "runtime/checkpoint_file.h"

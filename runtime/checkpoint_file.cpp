@@ -2,7 +2,7 @@
 
 #include "ir/error.h"
 #include "ir/kiln.pb.h"
-#include "ir/serialize.h"
+#include "ir/file_io.h"
 #include "ir/tensor_proto.h"
 
 #include <fmt/format.h>
@@ -40,19 +40,6 @@ uint32_t checksum(const proto::NamedTensor &entry, int version) {
   for (int64_t d : t.shape())
     c = crc(c, std::string_view(reinterpret_cast<const char *>(&d), sizeof d));
   return crc(c, t.data());
-}
-
-std::vector<const Node *> graph_variables(const Graph &g) {
-  std::vector<const Node *> out;
-  for (const Node &n : g.nodes())
-    if (n.op->source == Source::variable) out.push_back(&n);
-  return out;
-}
-
-std::vector<VariableSpec> specs_of(std::span<const Node *const> variables) {
-  std::vector<VariableSpec> specs;
-  for (const Node *n : variables) specs.push_back({n->name, n->type.dtype, n->type.shape});
-  return specs;
 }
 
 std::string serialize_deterministic(const proto::Checkpoint &c, const std::string &origin) {
@@ -167,37 +154,6 @@ std::vector<Tensor> decode_checkpoint(
 
   if (!problems.empty()) fail("{}: {}", origin, fmt::join(problems, fmt::format("\n{}: ", origin)));
   return values;
-}
-
-void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value,
-                      const std::filesystem::path &path) {
-  std::string origin = fmt::format("checkpoint '{}'", path.string());
-  std::vector<const Node *> variables = graph_variables(g);
-  std::string bytes = encode_checkpoint(
-      specs_of(variables), [&](size_t i) { return value(variables[i]->id); }, origin);
-  try {
-    write_file_atomically(path, bytes);
-  } catch (const Error &e) {
-    fail("{}: {}", origin, e.what());
-  }
-}
-
-std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
-                                                       const std::filesystem::path &path,
-                                                       CheckpointReadOptions options) {
-  std::string origin = fmt::format("checkpoint '{}'", path.string());
-  std::vector<const Node *> variables = graph_variables(g);
-  auto describe_extra = [&](const std::string &name) {
-    std::optional<NodeId> node = g.find(name);
-    return node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable", name,
-                              g.node(*node).describe())
-                : fmt::format("variable '{}' in the file is not in the graph", name);
-  };
-  std::vector<Tensor> values =
-      decode_checkpoint(specs_of(variables), read_file(path), origin, options, describe_extra);
-  std::vector<std::pair<NodeId, Tensor>> out;
-  for (size_t i = 0; i < values.size(); ++i) out.emplace_back(variables[i]->id, std::move(values[i]));
-  return out;
 }
 
 } // namespace kiln
