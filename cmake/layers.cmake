@@ -5,7 +5,7 @@
 # is everyone's). Headers are included by root-relative paths ("ir/graph.h"),
 # which no source folder resolves by itself.
 
-set(KILN_LAYERS_DIR ${CMAKE_BINARY_DIR}/layers)
+set(KILN_LAYERS_DIR ${PROJECT_BINARY_DIR}/layers)
 set_property(GLOBAL PROPERTY KILN_LAYERS)
 
 # kiln_layer(<target> <folder> [DEPENDS <layer targets>...] [SOURCES <files>...])
@@ -28,11 +28,11 @@ function(kiln_layer target folder)
   endif()
   file(MAKE_DIRECTORY ${root})
   foreach(f ${folders})
-    file(CREATE_LINK ${CMAKE_SOURCE_DIR}/${f} ${root}/${f} SYMBOLIC)
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/${f} ${root}/${f} SYMBOLIC)
   endforeach()
 
   if(NOT arg_SOURCES)
-    file(GLOB arg_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${folder}/*.cpp)
+    file(GLOB arg_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${folder}/*.cpp)
   endif()
   add_library(${target} STATIC ${arg_SOURCES})
   set_target_properties(${target} PROPERTIES KILN_LAYER_FOLDER ${folder})
@@ -76,12 +76,12 @@ function(kiln_layer_tests)
     list(APPEND all_folders ${folder})
   endforeach()
   list(JOIN all_folders "," all_folders)
-  set(scripts ${CMAKE_SOURCE_DIR}/cmake)
+  set(scripts ${PROJECT_SOURCE_DIR}/cmake)
 
   foreach(layer ${layers})
     get_target_property(folder ${layer} KILN_LAYER_FOLDER)
     add_test(NAME layer_includes_${layer}
-      COMMAND bash ${scripts}/check_layer_includes.sh ${CMAKE_CXX_COMPILER} ${CMAKE_SOURCE_DIR}
+      COMMAND bash ${scripts}/check_layer_includes.sh ${CMAKE_CXX_COMPILER} ${PROJECT_SOURCE_DIR}
               ${folder} ${KILN_LAYERS_DIR}/${layer} ${all_folders}
               "-I$<JOIN:$<TARGET_PROPERTY:${layer},INCLUDE_DIRECTORIES>,;-I>"
       COMMAND_EXPAND_LISTS)

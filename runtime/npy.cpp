@@ -2,7 +2,7 @@
 
 #include "ir/error.h"
 #include "ir/op.h"
-#include "ir/serialize.h"
+#include "ir/file_io.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -235,7 +235,7 @@ Tensor parse_npy(std::string_view bytes, const std::string &origin) {
   if (h.fortran_order)
     fail("{}: Fortran-order arrays are not supported (save np.ascontiguousarray(a))", origin);
   DType dtype = dtype_of_descr(origin, h.descr);
-  std::string type = to_string(TensorType{dtype, h.shape});
+  std::string type = std::string(to_string(dtype)) + to_string(h.shape);
   size_t expected = data_bytes(h, dtype, origin);
   std::string_view data = bytes.substr(data_start);
   if (data.size() < expected)
