@@ -1,6 +1,5 @@
 #include "session/checkpoint.h"
 
-#include "runtime/checkpoint_file.h"
 
 namespace kiln {
 
@@ -9,9 +8,10 @@ void save_checkpoint(const Session &s, const std::filesystem::path &path) {
   write_checkpoint(s.graph(), value, path);
 }
 
-void restore_checkpoint(Session &s, const std::filesystem::path &path) {
+void restore_checkpoint(Session &s, const std::filesystem::path &path,
+                        CheckpointReadOptions options) {
   // Every value has its variable's dtype and shape: nothing below can fail.
-  for (auto &[id, value] : read_checkpoint(s.graph(), path)) s.set_variable(id, value);
+  for (auto &[id, value] : read_checkpoint(s.graph(), path, options)) s.set_variable(id, value);
 }
 
 } // namespace kiln

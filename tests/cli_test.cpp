@@ -3,10 +3,12 @@
 // help texts, and a clear error (exit status 1, "kiln: error: ...") for every
 // bad model, feed and fetch.
 #include "frontends/nn.h"
+#include "frontends/optim.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
 #include "passes/pass.h"
 #include "runtime/npy.h"
+#include "session/checkpoint.h"
 #include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"
@@ -18,6 +20,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -337,4 +340,72 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln cache info and clear", "[cli][cache]") {
   CHECK_THAT(kiln({"cache", "clear"}, env).out, Contains("removed 0 entries"));
   Result none = kiln({"cache"}, env);
   CHECK(none.status > 0);
+}
+
+TEST_CASE_METHOD(CliFixture,
+                 "cli: kiln run says when trained variables come from initializers, "
+                 "and restores a training checkpoint with --allow-extra-variables",
+                 "[cli]") {
+  Result fresh = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add"});
+  REQUIRE(fresh.status == 0);
+  CHECK_THAT(fresh.err, Contains("note: no --checkpoint: 4 trainable variables (dense/W, dense/b, "
+                                 "dense_1/W, ...) come from their initializers"));
+
+  // The same layers trained: the checkpoint also holds Adam's slots.
+  Graph training = graph;
+  Value logits{&training, training.at("dense_1/add")};
+  Value loss = mean(logits * logits);
+  optim::Adam{}.minimize(loss);
+  Session trained(training);
+  trained.run({{"x", feed}}, {}, {"adam/train"});
+  save_checkpoint(trained, path("train.ckpt"));
+
+  Result strict = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
+                        "--checkpoint", "@train.ckpt"});
+  CHECK(strict.status == 1);
+  CHECK_THAT(strict.err, Contains("variable 'adam/dense/W/m' in the file is not in the graph"));
+  Result lenient =
+      kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add", "--checkpoint",
+            "@train.ckpt", "--allow-extra-variables", "--out", "@results"});
+  REQUIRE(lenient.status == 0);
+  CHECK(lenient.err.empty());
+  Tensor expected = trained.run({{"x", feed}}, {"dense_1/add"})[0];
+  Tensor got = read_npy(path("results/dense_1_add.npy"));
+  REQUIRE(got.bytes() == expected.bytes());
+  CHECK(std::memcmp(got.raw(), expected.raw(), got.bytes()) == 0);
+}
+
+TEST_CASE_METHOD(CliFixture,
+                 "cli: kiln compile writes an object, a header, weights and a "
+                 "memory report, and names what is wrong",
+                 "[cli]") {
+  Result ok =
+      kiln({"compile", "@mlp.kiln", "-o", "@aot/mlp", "--fetch", "dense_1/add", "--batch", "2"});
+  REQUIRE(ok.status == 0);
+  CHECK_THAT(ok.out, Contains("trainable variables"));
+  CHECK_THAT(ok.out,
+             Contains("note: no --checkpoint: the weights are the variables' initializers"));
+  for (const char *file : {"mlp.o", "libmlp.a", "mlp.h", "mlp.weights", "mlp.memory.txt"})
+    CHECK(fs::exists(path(std::string("aot/") + file)));
+  std::string header = read_file(path("aot/mlp.h"));
+  CHECK_THAT(header, Contains("static inline int mlp_predict(mlp_instance *m, const float *x, "
+                              "float *dense_1_add)"));
+  CHECK_THAT(header, Contains("static const int64_t mlp_predict_x_shape[] = {2, 4};"));
+  CHECK(read_file(path("aot/mlp.memory.txt")) ==
+        ok.out.substr(0, ok.out.find("  -> ")).substr(ok.out.find('\n') + 1));
+
+  auto error = [&](std::vector<std::string> args) {
+    Result r = kiln(args);
+    CHECK(r.status == 1);
+    return r.err;
+  };
+  CHECK(error({"compile", "@mlp.kiln", "-o", "@aot/1mlp", "--fetch", "dense_1/add"}) ==
+        "kiln: error: model name '1mlp' is not a C identifier (letters, digits and _, not first a "
+        "digit)\n");
+  CHECK_THAT(error({"compile", "@mlp.kiln", "-o", "@aot/m", "--fetch", "dense_1/add",
+                    "--target-cpu", "pentium9"}),
+             Contains("'pentium9' is not a CPU LLVM knows"));
+  CHECK_THAT(error({"compile", "@mlp.kiln", "-o", "@aot/m", "--fetch", "nope"}),
+             Contains("no node named 'nope'"));
+  CHECK_THAT(error({"compile", "@mlp.kiln", "-o", "@aot/m"}), Contains("nothing to compile"));
 }

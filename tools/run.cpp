@@ -32,8 +32,9 @@ struct RunOptions {
   std::string model;
   std::vector<std::string> feeds; // NAME=FILE.npy or NAME=FILE.csv
   std::vector<std::string> fetches;
-  std::string out_dir;    // empty: print only
-  std::string checkpoint; // empty: variables from their initializers
+  std::string out_dir;      // empty: print only
+  std::string checkpoint;   // empty: variables from their initializers
+  bool allow_extra = false; // checkpoint entries the graph lacks are skipped
   int threads = 0;
   int repeat = 0; // timed runs after the first
   bool profile = false;
@@ -120,6 +121,24 @@ void print_timings(Session &session, const Feeds &feeds, const std::vector<NodeR
              repeat, ms.front(), median, ms.back(), first_ms);
 }
 
+// Without --checkpoint, trained variables are back at their initializers: a
+// forgotten checkpoint would otherwise print plausible, wrong results.
+void note_initializers(const Graph &g, const std::vector<NodeRef> &fetches, const Feeds &feeds) {
+  std::vector<NodeId> roots;
+  for (const NodeRef &f : fetches) roots.push_back(f.resolve(g));
+  std::vector<std::string> used;
+  for (NodeId id : needed_nodes(g, roots, bind_feeds(g, feeds)))
+    if (g.node(id).op->source == Source::variable && g.node(id).attr_bool("trainable"))
+      used.push_back(g.node(id).name);
+  if (used.empty()) return;
+  fmt::print(stderr,
+             "note: no --checkpoint: {} trainable variable{} ({}{}) come from {} initializer{}\n",
+             used.size(), used.size() == 1 ? "" : "s",
+             fmt::join(used.begin(), used.begin() + std::min<size_t>(used.size(), 3), ", "),
+             used.size() > 3 ? ", ..." : "", used.size() == 1 ? "its" : "their",
+             used.size() == 1 ? "" : "s");
+}
+
 void run(const RunOptions &o) {
   Graph g = load_graph(o.model);
   Feeds feeds = read_feeds(g, o.feeds);
@@ -127,7 +146,10 @@ void run(const RunOptions &o) {
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
   Session session(std::move(g), SessionOptions{.threads = o.threads, .profile = o.profile});
-  if (!o.checkpoint.empty()) restore_checkpoint(session, o.checkpoint);
+  if (!o.checkpoint.empty())
+    restore_checkpoint(session, o.checkpoint, {.allow_extra = o.allow_extra});
+  else
+    note_initializers(session.graph(), fetches, feeds);
   auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> results = session.run(feeds, fetches);
   double first_ms = ms_since(start);
@@ -171,6 +193,9 @@ void add_run_command(CLI::App &app) {
   cmd->add_option("--checkpoint", options->checkpoint,
                   "Restore the variables from FILE (saved by save_checkpoint) before running")
       ->type_name("FILE");
+  cmd->add_flag("--allow-extra-variables", options->allow_extra,
+                "Accept a checkpoint with variables the graph lacks (a training checkpoint's "
+                "optimizer slots, for an inference graph)");
   cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
