@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <regex>
 
 namespace kiln {
@@ -17,24 +18,32 @@ namespace {
 
 bool trainable(const Node &n) { return n.attr_bool("trainable") && is_float(n.type.dtype); }
 
-// What the entries share while they are built: the model's variables (the
-// original graph's, by name), its constants and its kernel table.
+// What the entries share while they are built: the model's variables, its
+// constants and its kernel table.
 struct ModelBuilder {
   const Graph &graph;
   compiler::ObjectCompiler compiler;
   aot::Model model;
-  std::map<std::string, int64_t> variable_index;
+  std::set<NodeId> used_variables; // the original graph's, by id
   std::string constants;
   std::vector<std::string> table;
   std::map<std::string, uint32_t> table_index;
   size_t kernels = 0, units = 0;
 
-  ModelBuilder(const Graph &g, const std::string &cpu) : graph(g), compiler(cpu) {
-    for (const Node &n : g.nodes())
-      if (n.op->source == Source::variable) {
-        variable_index[n.name] = int64_t(model.variables.size());
-        model.variables.push_back({n.name, n.type.dtype, n.type.shape});
-      }
+  ModelBuilder(const Graph &g, const std::string &cpu) : graph(g), compiler(cpu) {}
+
+  // The variables some entry uses, in graph order (an inference model has
+  // no optimizer slots), and their buffers pointed at them.
+  void number_variables() {
+    std::map<NodeId, int64_t> index;
+    for (NodeId id : used_variables) {
+      index[id] = int64_t(model.variables.size());
+      const Node &n = graph.node(id);
+      model.variables.push_back({n.name, n.type.dtype, n.type.shape});
+    }
+    for (aot::Entry &e : model.entries)
+      for (aot::Buffer &b : e.buffers)
+        if (b.place == aot::Place::variable) b.where = index.at(NodeId(b.where));
   }
 
   int64_t add_constant(const Tensor &t) {
@@ -82,7 +91,8 @@ struct ModelBuilder {
       case BufferPlace::Kind::arena: b = {aot::Place::arena, b.dtype, b.elements, int64_t(p.offset)}; break;
       case BufferPlace::Kind::variable:
         b.place = aot::Place::variable;
-        b.where = variable_index.at(g.node(p.node).name);
+        b.where = graph.at(g.node(p.node).name); // numbered by number_variables()
+        used_variables.insert(NodeId(b.where));
         break;
       case BufferPlace::Kind::in_place:
         b.place = aot::Place::in_place;
@@ -160,6 +170,7 @@ AheadOfTimeModel compile_ahead_of_time(const Graph &g, const AheadOfTimeOptions 
     builder.model.entries.push_back(
         builder.entry("train_step", resolve(g, o.train_fetches), resolve(g, o.targets), o));
 
+  builder.number_variables();
   out.weights = initial_weights(g, o, builder.model.variables);
   std::string description = aot::encode(builder.model);
   compiler::CompileStats stats;
