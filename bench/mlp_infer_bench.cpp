@@ -10,29 +10,14 @@
 //   mlp_infer_bench [--threads N]
 #include "frontends/nn.h"
 #include "session/session.h"
+#include "timing.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <random>
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-void result(const std::string &name, const std::vector<double> &samples, const char *unit) {
-  fmt::print("RESULT name={} value={:.6g} unit={} min={:.6g} max={:.6g} n={}\n", name,
-             median(samples), unit, *std::min_element(samples.begin(), samples.end()),
-             *std::max_element(samples.begin(), samples.end()), samples.size());
-}
 
 kiln::Tensor random_batch(int64_t n) {
   std::mt19937 rng(0);
@@ -62,26 +47,10 @@ int main(int argc, char **argv) {
                session.stats().last_compile_ms);
   }
 
-  std::vector<double> block_medians;
-  for (int block = 0; block < 7; ++block) {
-    std::vector<double> calls;
-    for (int i = 0; i < 2000 + (block == 0 ? 200 : 0); ++i) {
-      auto start = Clock::now();
-      session.run({{x, x1}}, {logits});
-      calls.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
-    if (block == 0) calls.erase(calls.begin(), calls.begin() + 200); // warm-up
-    block_medians.push_back(median(calls));
-  }
-  result("kiln_mlp_infer.b1.t" + t + ".latency", block_medians, "us");
-
-  std::vector<double> throughput;
-  for (int i = 0; i < 20; ++i) session.run({{x, x256}}, {logits}); // warm-up
-  for (int block = 0; block < 7; ++block) {
-    auto start = Clock::now();
-    for (int i = 0; i < 50; ++i) session.run({{x, x256}}, {logits});
-    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    throughput.push_back(256 * 50 / seconds);
-  }
-  result("kiln_mlp_infer.b256.t" + t + ".throughput", throughput, "examples/s");
+  using kiln::bench::result;
+  result("kiln_mlp_infer.b1.t" + t + ".latency",
+         kiln::bench::latency_blocks([&] { session.run({{x, x1}}, {logits}); }), "us");
+  result("kiln_mlp_infer.b256.t" + t + ".throughput",
+         kiln::bench::throughput_blocks([&] { session.run({{x, x256}}, {logits}); }, 256),
+         "examples/s");
 }

@@ -2,7 +2,7 @@
 # The one place that says what kiln needs installed (Debian 12, as root).
 # Build: LLVM 19 + clang 19 (bitcode kernels) + lld 19, protobuf, oneTBB, Catch2 v2,
 # CLI11, fmt, zlib, nlohmann-json (profile traces). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo).
-# Benchmarks only: python3-torch, python3-numpy, OpenBLAS (the peers in bench/).
+# Benchmarks only: python3-torch, python3-numpy, python3-onnx, OpenBLAS (the peers in bench/).
 set -euo pipefail
 packages=(
   cmake ninja-build g++ git
@@ -12,7 +12,7 @@ packages=(
   graphviz dataset-fashion-mnist clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-numpy libopenblas-dev)
+  packages+=(python3-torch python3-numpy python3-onnx libopenblas-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do
