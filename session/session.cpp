@@ -1,9 +1,9 @@
 #include "session/session.h"
 
 #include "ir/error.h"
+#include "runtime/executor.h"
 #include "session/compiled_graph.h"
 #include "session/profile.h"
-#include "runtime/executor.h"
 
 #include <tbb/global_control.h>
 #include <tbb/info.h>
@@ -14,15 +14,22 @@
 
 namespace kiln {
 
+// What one run of a program writes: its arena, the buffers outside it and
+// the pointers kernels read. Runs in parallel each hold one; a finished
+// run's are reused by the next.
+struct Session::RunBuffers {
+  Tensor arena;                // the planned buffers, one byte per element
+  std::vector<Tensor> storage; // computed and scratch buffers outside the arena
+  std::vector<void *> table;   // by buffer index
+  std::vector<void *> args;    // the kernels' args, from the table, kernel after kernel
+};
+
 // A program compiled for one batch size and one set of fetches and targets
-// (the roots), from the graph the passes made of the session's; its buffers
-// are allocated once.
+// (the roots), from the graph the passes made of the session's. Immutable
+// once built, but for its pool of run buffers.
 struct Session::Executable {
   CompiledGraph compiled;
-  Tensor arena;                  // the planned buffers, one byte per element
-  std::vector<Tensor> storage;   // computed and scratch buffers outside the arena
-  std::vector<void *> table;     // by buffer index
-  std::vector<void *> args;      // the kernels' args, from the table, kernel after kernel
+  std::vector<BufferPlace> places;
   std::vector<size_t> first_arg; // by kernel
   // The args that are placeholders' buffers (index into args, into table):
   // the only ones a run changes, as it points the placeholders at its feeds.
@@ -30,8 +37,12 @@ struct Session::Executable {
   // By the session graph's placeholder ids: their ids in the compiled graph
   // (placeholders keep their names through the passes), -1 where none needs it.
   std::vector<NodeId> placeholders;
-  uint64_t last_use = 0;
-  int profile_program = -1; // its number in the session's Profile, when profiling
+  bool writes_variables = false; // a target updates a variable
+  int profile_program = -1;      // its number in the session's Profile, when profiling
+  uint64_t last_use = 0;         // under the cache's mutex
+
+  std::mutex idle_mutex;
+  std::vector<std::unique_ptr<RunBuffers>> idle;
 };
 
 struct Session::Runtime {
@@ -40,9 +51,13 @@ struct Session::Runtime {
   // threads (to test or oversubscribe) lifts the cap while it lives.
   std::unique_ptr<tbb::global_control> more_threads;
   tbb::task_arena arena;
-  // By batch size and roots.
-  std::map<std::pair<int64_t, std::vector<NodeId>>, std::unique_ptr<Executable>> cache;
+  // By batch size and roots; shared, so that a program evicted while a run
+  // uses it lives until that run ends.
+  std::map<std::pair<int64_t, std::vector<NodeId>>, std::shared_ptr<Executable>> cache;
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
+  // Held while looking up or compiling a program: each is compiled once,
+  // however many threads ask for it at once.
+  std::mutex cache_mutex;
 
   explicit Runtime(const SessionOptions &o)
       : compiler(o.compile), arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
@@ -74,12 +89,12 @@ NodeId Session::variable_id(const NodeRef &v) const {
 }
 
 Tensor Session::variable(const NodeRef &v) const {
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(variables_mutex_);
   return variables_[size_t(variable_id(v))].clone();
 }
 
 void Session::set_variable(const NodeRef &v, const Tensor &value) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(variables_mutex_);
   NodeId id = variable_id(v);
   Tensor &current = variables_[size_t(id)];
   if (value.dtype() != current.dtype() || value.shape() != current.shape())
@@ -88,15 +103,19 @@ void Session::set_variable(const NodeRef &v, const Tensor &value) {
   std::memcpy(current.raw(), value.raw(), value.bytes());
 }
 
-Session::Executable &Session::executable(int64_t batch_size, const std::vector<NodeId> &roots) {
+std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
+                                                         const std::vector<NodeId> &roots,
+                                                         bool &compiled_now) {
+  std::lock_guard lock(runtime_->cache_mutex);
   auto key = std::make_pair(batch_size, roots);
   auto found = runtime_->cache.find(key);
-  if (found != runtime_->cache.end()) {
+  compiled_now = found == runtime_->cache.end();
+  if (!compiled_now) {
     found->second->last_use = ++runtime_->clock;
-    return *found->second;
+    return found->second;
   }
 
-  auto e = std::make_unique<Executable>();
+  auto e = std::make_shared<Executable>();
   Profile::CompileTimes times;
   times.start = Profile::Clock::now();
   // Units compile in parallel on the session's threads.
@@ -110,39 +129,17 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
   const Graph &g = e->compiled.graph.graph;
   const compiler::Program &program = e->compiled.program;
   const std::optional<compiler::MemoryPlan> &plan = e->compiled.memory;
-  if (plan) e->arena = Tensor(DType::boolean, {int64_t(plan->arena_bytes)});
-  // Sources point at their data (placeholders at their feeds, in run()).
-  e->table.assign(program.buffers.size(), nullptr);
-  std::vector<BufferPlace> places = place_buffers(e->compiled);
-  for (size_t i = 0; i < places.size(); ++i) {
-    const BufferPlace &p = places[i];
-    switch (p.kind) {
-    case BufferPlace::Kind::arena:
-      e->table[i] = static_cast<std::byte *>(e->arena.raw()) + p.offset;
-      break;
-    case BufferPlace::Kind::variable:
-      e->table[i] = variables_[size_t(graph_.at(g.node(p.node).name))].raw();
-      break;
-    case BufferPlace::Kind::in_place: e->table[i] = e->table[size_t(p.buffer)]; break;
-    case BufferPlace::Kind::constant:
-      e->table[i] = const_cast<void *>(g.node(p.node).attr_tensor("value").raw());
-      break;
-    case BufferPlace::Kind::placeholder: break;
-    case BufferPlace::Kind::own:
-      e->storage.emplace_back(program.buffers[i].dtype, Shape{program.buffers[i].elements});
-      e->table[i] = e->storage.back().raw();
-      break;
-    }
-  }
+  e->places = place_buffers(e->compiled);
+  size_t args = 0;
   for (const compiler::Kernel &k : program.kernels) {
-    e->first_arg.push_back(e->args.size());
+    e->first_arg.push_back(args);
     for (int32_t b : k.buffers) {
-      NodeId node = program.buffers[size_t(b)].node;
-      if (node >= 0 && g.node(node).op->source == Source::placeholder)
-        e->fed_args.emplace_back(e->args.size(), size_t(b));
-      e->args.push_back(e->table[size_t(b)]);
+      if (e->places[size_t(b)].kind == BufferPlace::Kind::placeholder)
+        e->fed_args.emplace_back(args, size_t(b));
+      ++args;
     }
   }
+  for (const Node &n : g.nodes()) e->writes_variables |= n.op->updates_variable;
   e->placeholders.assign(graph_.size(), -1);
   for (const Node &n : graph_.nodes())
     if (n.op->source == Source::placeholder)
@@ -165,19 +162,60 @@ Session::Executable &Session::executable(int64_t batch_size, const std::vector<N
     });
     cache.erase(oldest);
   }
-  Executable &inserted = *cache.emplace(std::move(key), std::move(e)).first->second;
+  cache.emplace(std::move(key), e);
   stats_.cached_programs = cache.size();
-  return inserted;
+  return e;
 }
 
-void Session::execute(Executable &e) {
+// An idle set of run buffers of `e`, or a new one: sources point at their
+// data (placeholders at their feeds, in run()).
+std::unique_ptr<Session::RunBuffers> Session::acquire_buffers(Executable &e) {
+  {
+    std::lock_guard lock(e.idle_mutex);
+    if (!e.idle.empty()) {
+      std::unique_ptr<RunBuffers> b = std::move(e.idle.back());
+      e.idle.pop_back();
+      return b;
+    }
+  }
+  auto b = std::make_unique<RunBuffers>();
+  const Graph &g = e.compiled.graph.graph;
+  const compiler::Program &program = e.compiled.program;
+  if (e.compiled.memory) b->arena = Tensor(DType::boolean, {int64_t(e.compiled.memory->arena_bytes)});
+  b->table.assign(program.buffers.size(), nullptr);
+  for (size_t i = 0; i < e.places.size(); ++i) {
+    const BufferPlace &p = e.places[i];
+    switch (p.kind) {
+    case BufferPlace::Kind::arena:
+      b->table[i] = static_cast<std::byte *>(b->arena.raw()) + p.offset;
+      break;
+    case BufferPlace::Kind::variable:
+      b->table[i] = variables_[size_t(graph_.at(g.node(p.node).name))].raw();
+      break;
+    case BufferPlace::Kind::in_place: b->table[i] = b->table[size_t(p.buffer)]; break;
+    case BufferPlace::Kind::constant:
+      b->table[i] = const_cast<void *>(g.node(p.node).attr_tensor("value").raw());
+      break;
+    case BufferPlace::Kind::placeholder: break;
+    case BufferPlace::Kind::own:
+      b->storage.emplace_back(program.buffers[i].dtype, Shape{program.buffers[i].elements});
+      b->table[i] = b->storage.back().raw();
+      break;
+    }
+  }
+  for (const compiler::Kernel &k : program.kernels)
+    for (int32_t buffer : k.buffers) b->args.push_back(b->table[size_t(buffer)]);
+  return b;
+}
+
+void Session::execute(Executable &e, RunBuffers &b) {
   const std::vector<compiler::Kernel> &kernels = e.compiled.program.kernels;
-  for (auto [arg, buffer] : e.fed_args) e.args[arg] = e.table[buffer];
+  for (auto [arg, buffer] : e.fed_args) b.args[arg] = b.table[buffer];
   runtime_->arena.execute([&] {
     if (!options_.profile) {
       for (size_t i = 0; i < kernels.size(); ++i)
         run_kernel(kernels[i].fn, kernels[i].num_tasks, kernels[i].task_cost,
-                   e.args.data() + e.first_arg[i]);
+                   b.args.data() + e.first_arg[i]);
       return;
     }
     // Kernel i runs between readings i and i + 1.
@@ -185,7 +223,7 @@ void Session::execute(Executable &e) {
     clock[0] = Profile::Clock::now();
     for (size_t i = 0; i < kernels.size(); ++i) {
       run_kernel(kernels[i].fn, kernels[i].num_tasks, kernels[i].task_cost,
-                   e.args.data() + e.first_arg[i]);
+                 b.args.data() + e.first_arg[i]);
       clock[i + 1] = Profile::Clock::now();
     }
   });
@@ -193,7 +231,6 @@ void Session::execute(Executable &e) {
 
 std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
                                  const std::vector<NodeRef> &targets) {
-  std::lock_guard lock(mutex_);
   Profile::Clock::time_point begin;
   if (options_.profile) begin = Profile::Clock::now();
   BoundFeeds bound = bind_feeds(graph_, feeds);
@@ -202,26 +239,39 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   for (const NodeRef &t : targets) roots.push_back(t.resolve(graph_));
   needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 
-  int compilations = stats_.compilations;
-  Executable &e = executable(bound.batch_size, roots);
+  bool compiled_now = false;
+  std::shared_ptr<Executable> e = executable(bound.batch_size, roots, compiled_now);
+  // Readers-writer: runs that update variables (and profiled runs, which
+  // share the profile) run alone; runs that only read them, side by side.
+  std::shared_lock<std::shared_mutex> reading(variables_mutex_, std::defer_lock);
+  std::unique_lock<std::shared_mutex> writing(variables_mutex_, std::defer_lock);
+  if (e->writes_variables || options_.profile)
+    writing.lock();
+  else
+    reading.lock();
   // A profiled run's time starts after any compilation it did.
-  if (options_.profile && stats_.compilations != compilations) begin = Profile::Clock::now();
+  if (options_.profile && compiled_now) begin = Profile::Clock::now();
+  std::unique_ptr<RunBuffers> b = acquire_buffers(*e);
   for (const auto &[id, tensor] : bound.feeds)
-    if (NodeId now = e.placeholders[size_t(id)]; now >= 0)
-      e.table[size_t(now)] = const_cast<void *>(tensor.raw());
-  execute(e);
+    if (NodeId now = e->placeholders[size_t(id)]; now >= 0)
+      b->table[size_t(now)] = const_cast<void *>(tensor.raw());
+  execute(*e, *b);
 
   std::vector<Tensor> results;
   for (size_t f = 0; f < fetches.size(); ++f) {
-    NodeId id = e.compiled.graph.roots[f];
-    const TensorType &t = e.compiled.types[size_t(id)];
+    NodeId id = e->compiled.graph.roots[f];
+    const TensorType &t = e->compiled.types[size_t(id)];
     Tensor out(t.dtype, t.shape);
-    std::memcpy(out.raw(), e.table[size_t(id)], out.bytes());
+    std::memcpy(out.raw(), b->table[size_t(id)], out.bytes());
     results.push_back(std::move(out));
   }
   for (const auto &[id, tensor] : bound.feeds)
-    if (NodeId now = e.placeholders[size_t(id)]; now >= 0) e.table[size_t(now)] = nullptr;
-  if (options_.profile) profile_->add_run(e.profile_program, begin, Profile::Clock::now());
+    if (NodeId now = e->placeholders[size_t(id)]; now >= 0) b->table[size_t(now)] = nullptr;
+  {
+    std::lock_guard lock(e->idle_mutex);
+    e->idle.push_back(std::move(b));
+  }
+  if (options_.profile) profile_->add_run(e->profile_program, begin, Profile::Clock::now());
   return results;
 }
 

@@ -2,8 +2,11 @@
 // targets) computes the fetches (and runs the targets for their effects)
 // with code compiled for the concrete batch size, cached across runs.
 // Variables live in the session, initialized from their initializers.
-// Runs from several threads are serialized (one at a time, each whole), so
-// their results are those of some serial order; stats() and profile() are
+// Runs from several threads are safe, as TensorFlow's are: each program is
+// compiled once however many threads ask for it; runs that only read the
+// variables proceed in parallel, each with buffers of its own; runs whose
+// targets update variables (and all runs when profiling) run alone, so
+// results are always those of some serial order. stats() and profile() are
 // for reading between runs.
 #pragma once
 
@@ -14,6 +17,7 @@
 
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 namespace kiln {
@@ -74,8 +78,11 @@ public:
 
 private:
   struct Executable;
-  Executable &executable(int64_t batch_size, const std::vector<NodeId> &roots);
-  void execute(Executable &e);
+  struct RunBuffers;
+  std::shared_ptr<Executable> executable(int64_t batch_size, const std::vector<NodeId> &roots,
+                                         bool &compiled_now);
+  std::unique_ptr<RunBuffers> acquire_buffers(Executable &e);
+  void execute(Executable &e, RunBuffers &b);
   NodeId variable_id(const NodeRef &v) const;
 
   Graph graph_;
@@ -85,10 +92,9 @@ private:
   struct Runtime;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Profile> profile_;
-  // Held by run, variable and set_variable. Runs share their executables'
-  // buffers and the variables, so a run that only reads them could go in
-  // parallel with its own buffers: not yet.
-  mutable std::mutex mutex_;
+  // Shared by runs that read the variables and by variable(); held alone by
+  // runs that update them and by set_variable().
+  mutable std::shared_mutex variables_mutex_;
 };
 
 } // namespace kiln
