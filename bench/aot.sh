@@ -55,7 +55,7 @@ for m in mlp lenet; do
   size "torchscript.$m" "$work/torchscript/$m.pt"
 done
 size jit build/jit_first
-size libllvm "$(ldconfig -p | sed -n 's/.*libLLVM-19.so.1 (.*) => //p' | head -1)"
+size libllvm "$(ldd build/jit_first | awk '/libLLVM/ {print $3}')"
 size libtorch "$(/usr/bin/python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))')"
 
 for r in $(seq "$rounds"); do

@@ -37,7 +37,7 @@ def fmt(c, digits=3):
     if c is None:
         return "-"
     v, lo, hi = c
-    g = lambda x: f"{x:.{digits}g}"
+    g = lambda x: f"{x:.0f}" if x >= 10 ** digits else f"{x:.{digits}g}"
     return f"{g(v)} ({g(lo)}-{g(hi)})"
 
 
@@ -85,9 +85,11 @@ for m in ("mlp", "lenet"):
         else:
             ratio = "-"
         unit = "µs" if measure == "latency" else "examples/s"
-        tag = lambda n: n.split(".")[0].replace("torch_aot_peer", "").strip(".") + " " + n.split(".")[-2] if n else ""
-        print(f"| {m} {b} {measure} ({unit}) | {fmt(aot)} | {fmt(jit)} | {fmt(ort)} {ort_name.split('.')[0].replace('ort_infer', '').replace('_nospin', 'no spin')} {ort_name.split('.')[-2] if ort_name else ''} "
-              f"| {fmt(torch)} {torch_name.split('.')[1] if torch_name else ''} {torch_name.split('.')[-2] if torch_name else ''} | {ratio} |")
+        ort_tag = (f"{'no spin' if 'nospin' in ort_name else 'spin'}, {ort_name.split('.')[-2]}"
+                   if ort_name else "")
+        torch_tag = (f"{torch_name.split('.')[1]}, {torch_name.split('.')[-2]}" if torch_name else "")
+        print(f"| {m} {b} {measure} ({unit}) | {fmt(aot)} | {fmt(jit)} | {fmt(ort)} {ort_tag} "
+              f"| {fmt(torch)} {torch_tag} | {ratio} |")
 
 print("\n### Training step and compilation\n")
 aot = combined(f"kiln_aot_train.mlp.b64.t{threads}.step_time")
