@@ -1,5 +1,7 @@
 #include "ir/dtype.h"
 
+#include <fmt/format.h>
+
 #include <array>
 
 namespace kiln {
@@ -17,6 +19,15 @@ std::optional<DType> parse_dtype(std::string_view name) {
   for (size_t i = 0; i < kNames.size(); ++i)
     if (kNames[i] == name) return static_cast<DType>(i);
   return std::nullopt;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  constexpr std::array<std::string_view, 5> kUnits = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double value = double(bytes);
+  size_t unit = 0;
+  for (; value >= 1024 && unit + 1 < kUnits.size(); ++unit) value /= 1024;
+  if (unit == 0) return fmt::format("{} bytes", bytes);
+  return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
 } // namespace kiln

@@ -17,6 +17,8 @@ inline constexpr DType i64 = DType::i64;
 inline constexpr DType boolean = DType::boolean;
 
 size_t byte_size(DType t);
+// 1628160 -> "1.6 MiB"; under 1 KiB, "812 bytes".
+std::string human_bytes(uint64_t bytes);
 std::string_view to_string(DType t);
 std::optional<DType> parse_dtype(std::string_view name);
 

@@ -71,12 +71,35 @@ Session::Session(Graph graph, SessionOptions options)
     : graph_(std::move(graph)), options_(options), runtime_(std::make_unique<Runtime>(options)),
       profile_(std::make_unique<Profile>()) {
   variables_.resize(graph_.size());
-  for (const Node &n : graph_.nodes()) {
-    if (n.op->source != Source::variable) continue;
-    Tensor value(n.type.dtype, n.type.shape);
-    n.op->reference(n, {}, value);
-    variables_[size_t(n.id)] = std::move(value);
+}
+
+namespace {
+
+// `make()`, with an allocation that fails saying what it was for.
+template <typename F> auto allocating(size_t bytes, const std::string &what, F &&make) {
+  try {
+    return make();
+  } catch (const std::bad_alloc &) {
+    fail("cannot allocate {} for {}: out of memory", human_bytes(bytes), what);
   }
+}
+
+} // namespace
+
+Tensor &Session::variable_storage(NodeId id) const {
+  std::lock_guard lock(variables_init_mutex_);
+  Tensor &t = variables_[size_t(id)];
+  if (!t.empty_handle()) return t;
+  const Node &n = graph_.node(id);
+  size_t bytes = size_t(num_elements(n.type.shape)) * byte_size(n.type.dtype);
+  if (options_.max_buffer_bytes && bytes > options_.max_buffer_bytes)
+    fail("variable '{}' ({}) needs {}, over SessionOptions::max_buffer_bytes ({})", n.name,
+         to_string(n.type), human_bytes(bytes), human_bytes(options_.max_buffer_bytes));
+  Tensor value = allocating(bytes, fmt::format("variable '{}' ({})", n.name, to_string(n.type)),
+                            [&] { return Tensor(n.type.dtype, n.type.shape); });
+  n.op->reference(n, {}, value);
+  t = std::move(value);
+  return t;
 }
 
 Session::~Session() = default;
@@ -90,17 +113,32 @@ NodeId Session::variable_id(const NodeRef &v) const {
 
 Tensor Session::variable(const NodeRef &v) const {
   std::shared_lock lock(variables_mutex_);
-  return variables_[size_t(variable_id(v))].clone();
+  return variable_storage(variable_id(v)).clone();
 }
 
 void Session::set_variable(const NodeRef &v, const Tensor &value) {
   std::unique_lock lock(variables_mutex_);
   NodeId id = variable_id(v);
-  Tensor &current = variables_[size_t(id)];
+  Tensor &current = variable_storage(id);
   if (value.dtype() != current.dtype() || value.shape() != current.shape())
     fail("variable '{}': expected {}, got {}", graph_.node(id).name, current.summary(),
          value.summary());
   std::memcpy(current.raw(), value.raw(), value.bytes());
+}
+
+// Fails naming the first computed node whose output would pass the limit,
+// before anything is compiled or allocated.
+void Session::check_buffer_limit(const Graph &g, int64_t batch_size) const {
+  if (!options_.max_buffer_bytes) return;
+  std::vector<TensorType> types = bind_types(g, batch_size);
+  for (const Node &n : g.nodes()) {
+    size_t bytes = size_t(num_elements(types[size_t(n.id)].shape)) * byte_size(n.type.dtype);
+    bool allocated = n.op->source == Source::none || n.op->source == Source::variable;
+    if (allocated && bytes > options_.max_buffer_bytes)
+      fail("{} ({} at batch {}) needs {}, over SessionOptions::max_buffer_bytes ({})",
+           n.describe(), to_string(types[size_t(n.id)]), batch_size, human_bytes(bytes),
+           human_bytes(options_.max_buffer_bytes));
+  }
 }
 
 std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
@@ -121,6 +159,7 @@ std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
   // Units compile in parallel on the session's threads.
   runtime_->arena.execute([&] {
     RootedGraph optimized = optimize({graph_, roots}, options_.passes);
+    check_buffer_limit(optimized.graph, batch_size);
     times.passes_done = Profile::Clock::now();
     e->compiled = compile_graph(runtime_->compiler, std::move(optimized), batch_size,
                                 options_.memory_planning);
@@ -129,6 +168,11 @@ std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
   const Graph &g = e->compiled.graph.graph;
   const compiler::Program &program = e->compiled.program;
   const std::optional<compiler::MemoryPlan> &plan = e->compiled.memory;
+  if (plan && options_.max_arena_bytes && plan->arena_bytes > options_.max_arena_bytes)
+    fail("the program for batch {} ({} kernels) needs an arena of {}, over "
+         "SessionOptions::max_arena_bytes ({})",
+         batch_size, program.kernels.size(), human_bytes(plan->arena_bytes),
+         human_bytes(options_.max_arena_bytes));
   e->places = place_buffers(e->compiled);
   size_t args = 0;
   for (const compiler::Kernel &k : program.kernels) {
@@ -181,7 +225,10 @@ std::unique_ptr<Session::RunBuffers> Session::acquire_buffers(Executable &e) {
   auto b = std::make_unique<RunBuffers>();
   const Graph &g = e.compiled.graph.graph;
   const compiler::Program &program = e.compiled.program;
-  if (e.compiled.memory) b->arena = Tensor(DType::boolean, {int64_t(e.compiled.memory->arena_bytes)});
+  if (size_t bytes = e.compiled.memory ? e.compiled.memory->arena_bytes : 0)
+    b->arena = allocating(bytes, fmt::format("the arena of a program of {} kernels",
+                                             program.kernels.size()),
+                          [&] { return Tensor(DType::boolean, {int64_t(bytes)}); });
   b->table.assign(program.buffers.size(), nullptr);
   for (size_t i = 0; i < e.places.size(); ++i) {
     const BufferPlace &p = e.places[i];
@@ -190,17 +237,24 @@ std::unique_ptr<Session::RunBuffers> Session::acquire_buffers(Executable &e) {
       b->table[i] = static_cast<std::byte *>(b->arena.raw()) + p.offset;
       break;
     case BufferPlace::Kind::variable:
-      b->table[i] = variables_[size_t(graph_.at(g.node(p.node).name))].raw();
+      b->table[i] = variable_storage(graph_.at(g.node(p.node).name)).raw();
       break;
     case BufferPlace::Kind::in_place: b->table[i] = b->table[size_t(p.buffer)]; break;
     case BufferPlace::Kind::constant:
       b->table[i] = const_cast<void *>(g.node(p.node).attr_tensor("value").raw());
       break;
     case BufferPlace::Kind::placeholder: break;
-    case BufferPlace::Kind::own:
-      b->storage.emplace_back(program.buffers[i].dtype, Shape{program.buffers[i].elements});
+    case BufferPlace::Kind::own: {
+      const compiler::BufferInfo &info = program.buffers[i];
+      NodeId owner = info.owner >= 0 ? info.owner : info.node;
+      b->storage.push_back(allocating(
+          info.bytes(),
+          fmt::format("{} of node '{}'", info.node < 0 ? "scratch" : "the output",
+                      owner >= 0 ? g.node(owner).name : "?"),
+          [&] { return Tensor(info.dtype, Shape{info.elements}); }));
       b->table[i] = b->storage.back().raw();
       break;
+    }
     }
   }
   for (const compiler::Kernel &k : program.kernels)

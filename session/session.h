@@ -1,7 +1,8 @@
 // A Session runs a graph the TensorFlow 1.x way: run(feeds, fetches,
 // targets) computes the fetches (and runs the targets for their effects)
 // with code compiled for the concrete batch size, cached across runs.
-// Variables live in the session, initialized from their initializers.
+// Variables live in the session, initialized from their initializers when
+// first needed (a variable no run uses is never allocated).
 // Runs from several threads are safe, as TensorFlow's are: each program is
 // compiled once however many threads ask for it; runs that only read the
 // variables proceed in parallel, each with buffers of its own; runs whose
@@ -42,6 +43,11 @@ struct SessionOptions {
   // run (session/profile.h: a table and a Chrome trace). Off, it costs a
   // few branches per run and none per kernel.
   bool profile = false;
+  // Limits checked before anything is allocated (0: none): a program whose
+  // arena, or any single buffer or variable, would be larger fails with a
+  // message naming it, instead of thrashing.
+  size_t max_arena_bytes = 0;
+  size_t max_buffer_bytes = 0;
 };
 
 struct SessionStats {
@@ -83,12 +89,15 @@ private:
                                          bool &compiled_now);
   std::unique_ptr<RunBuffers> acquire_buffers(Executable &e);
   void execute(Executable &e, RunBuffers &b);
+  void check_buffer_limit(const Graph &g, int64_t batch_size) const;
   NodeId variable_id(const NodeRef &v) const;
+  Tensor &variable_storage(NodeId id) const; // allocated and initialized on first use
 
   Graph graph_;
   SessionOptions options_;
   SessionStats stats_;
-  std::vector<Tensor> variables_; // by node id; empty for other nodes
+  mutable std::vector<Tensor> variables_; // by node id; empty until first used
+  mutable std::mutex variables_init_mutex_;
   struct Runtime;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Profile> profile_;

@@ -26,6 +26,7 @@
 
 using namespace kiln;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 namespace fs = std::filesystem;
 
 namespace {
@@ -370,6 +371,12 @@ TEST_CASE_METHOD(CliFixture,
   REQUIRE(lenient.status == 0);
   CHECK(lenient.err.empty());
   Tensor expected = trained.run({{"x", feed}}, {"dense_1/add"})[0];
+  Result limited = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
+                         "--max-buffer", "64"});
+  CHECK(limited.status == 1);
+  CHECK_THAT(limited.err, EndsWith("\nkiln: error: node 'dense/W' (variable) (f32[4, 8] at batch "
+                                   "5) needs 128 bytes, over SessionOptions::max_buffer_bytes (64 "
+                                   "bytes)\n"));
   Tensor got = read_npy(path("results/dense_1_add.npy"));
   REQUIRE(got.bytes() == expected.bytes());
   CHECK(std::memcmp(got.raw(), expected.raw(), got.bytes()) == 0);

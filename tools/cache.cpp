@@ -32,11 +32,11 @@ void info() {
   if (!dir) return;
   CodeCache::Summary s = CodeCache(*dir).summary();
   fmt::print("entries: {}\n", s.entries);
-  std::string size = human_bytes(int64_t(s.bytes));
+  std::string size = human_bytes(s.bytes);
   if (s.bytes >= 1024) size += fmt::format(" ({} bytes)", s.bytes);
   fmt::print("size: {}\n", size);
   fmt::print("limit: {} (sessions drop the least recently used entries past it)\n",
-             human_bytes(int64_t(compiler::CompileOptions{}.cache_max_bytes)));
+             human_bytes(compiler::CompileOptions{}.cache_max_bytes));
 }
 
 void clear() {

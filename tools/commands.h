@@ -16,7 +16,4 @@ void add_info_command(CLI::App &app);
 void add_cache_command(CLI::App &app);
 void add_compile_command(CLI::App &app);
 
-// 1628160 -> "1.6 MiB" (tools/info.cpp).
-std::string human_bytes(int64_t bytes);
-
 } // namespace kiln::tools

@@ -32,18 +32,18 @@ std::string memory_report(const AheadOfTimeModel &m, int64_t batch) {
   const AheadOfTimeMemory &mem = m.memory;
   std::string r = fmt::format("{}: batch {}, CPU {}; {} kernels, {} units, {} distinct\n",
                               m.model.name, batch, m.cpu, m.kernels, m.units, m.distinct_units);
-  r += fmt::format("  constants            {:>10}\n", human_bytes(int64_t(mem.constant_bytes)));
+  r += fmt::format("  constants            {:>10}\n", human_bytes(mem.constant_bytes));
   r += fmt::format("  trainable variables  {:>10}  ({} tensors)\n",
-                   human_bytes(int64_t(mem.trainable_bytes)), mem.trainable_count);
+                   human_bytes(mem.trainable_bytes), mem.trainable_count);
   r += fmt::format("  other variables      {:>10}  ({} tensors: optimizer slots, counters, "
                    "statistics)\n",
-                   human_bytes(int64_t(mem.other_variable_bytes)), mem.other_variable_count);
+                   human_bytes(mem.other_variable_bytes), mem.other_variable_count);
   for (const AheadOfTimeMemory::Entry &e : mem.entries)
     r += fmt::format("  {:<20} {:>10}  arena, {} in buffers of their own, {} kernels\n", e.name,
-                     human_bytes(int64_t(e.arena_bytes)), human_bytes(int64_t(e.own_bytes)),
+                     human_bytes(e.arena_bytes), human_bytes(e.own_bytes),
                      e.kernels);
   r += fmt::format("  one instance         {:>10}  (variables, the largest arena, own buffers)\n",
-                   human_bytes(int64_t(mem.instance_bytes)));
+                   human_bytes(mem.instance_bytes));
   return r;
 }
 

@@ -90,9 +90,9 @@ Rows memory(const Graph &g, const InfoOptions &o) {
   auto ratio = [](size_t a, size_t b) { return b ? fmt::format("{:.2f}", double(a) / b) : "-"; };
   return {
       {"kernels", std::to_string(c.program.kernels.size())},
-      {"arena", human_bytes(int64_t(plan.arena_bytes))},
-      {"intermediate buffers", human_bytes(int64_t(plan.total_bytes)) + " (summed)"},
-      {"largest live set", human_bytes(int64_t(plan.peak_live_bytes)) + " (at one kernel)"},
+      {"arena", human_bytes(plan.arena_bytes)},
+      {"intermediate buffers", human_bytes(plan.total_bytes) + " (summed)"},
+      {"largest live set", human_bytes(plan.peak_live_bytes) + " (at one kernel)"},
       {"arena / buffers", ratio(plan.arena_bytes, plan.total_bytes)},
       {"arena / largest live set", ratio(plan.arena_bytes, plan.peak_live_bytes)},
   };
@@ -114,15 +114,6 @@ void info(const InfoOptions &o) {
 } // namespace
 
 // Parameter memory at a glance.
-std::string human_bytes(int64_t bytes) {
-  constexpr std::array<std::string_view, 4> kUnits = {"bytes", "KiB", "MiB", "GiB"};
-  double value = double(bytes);
-  size_t unit = 0;
-  for (; value >= 1024 && unit + 1 < kUnits.size(); ++unit) value /= 1024;
-  if (unit == 0) return fmt::format("{} bytes", bytes);
-  return fmt::format("{:.1f} {}", value, kUnits[unit]);
-}
-
 void add_info_command(CLI::App &app) {
   auto options = std::make_shared<InfoOptions>();
   CLI::App *cmd = app.add_subcommand(

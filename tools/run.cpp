@@ -36,6 +36,7 @@ struct RunOptions {
   std::string checkpoint;   // empty: variables from their initializers
   bool allow_extra = false; // checkpoint entries the graph lacks are skipped
   int threads = 0;
+  size_t max_arena = 0, max_buffer = 0; // SessionOptions' limits; 0: none
   int repeat = 0; // timed runs after the first
   bool profile = false;
   std::string trace; // with profile: the Chrome trace's file, empty for none
@@ -145,7 +146,10 @@ void run(const RunOptions &o) {
   // Before running, so that a bad directory costs no compilation.
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
-  Session session(std::move(g), SessionOptions{.threads = o.threads, .profile = o.profile});
+  Session session(std::move(g), SessionOptions{.threads = o.threads,
+                                               .profile = o.profile,
+                                               .max_arena_bytes = o.max_arena,
+                                               .max_buffer_bytes = o.max_buffer});
   if (!o.checkpoint.empty())
     restore_checkpoint(session, o.checkpoint, {.allow_extra = o.allow_extra});
   else
@@ -199,6 +203,14 @@ void add_run_command(CLI::App &app) {
   cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--max-arena", options->max_arena,
+                  "Fail before allocating a program whose arena is larger (e.g. 64MiB)")
+      ->type_name("BYTES")
+      ->transform(CLI::AsSizeValue(false));
+  cmd->add_option("--max-buffer", options->max_buffer,
+                  "Fail before allocating any single buffer or variable larger than this")
+      ->type_name("BYTES")
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--repeat", options->repeat,
                   "Run N more times after the first and print min/median/max time per run")
       ->type_name("N")
