@@ -119,6 +119,8 @@ int main(int argc, char **argv) {
                   model.train_step(x.data<float>().data(), y.data<int32_t>().data(), &loss);
                 }),
                 "ms");
-  bench::result("kiln_jit_train.mlp.b64.t" + t + ".step_time",
-                step_ms([&] { session.run({{"x", x}, {"y", y}}, {"loss"}, {"adam/train"}); }), "ms");
+  bench::result("kiln_jit_train.mlp.b64.t" + t + ".step_time", step_ms([&] {
+                  session.run({{"x", x}, {"y", y}}, {"loss"}, {"adam/train"});
+                }),
+                "ms");
 }

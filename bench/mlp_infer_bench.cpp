@@ -48,9 +48,15 @@ int main(int argc, char **argv) {
   }
 
   using kiln::bench::result;
-  result("kiln_mlp_infer.b1.t" + t + ".latency",
-         kiln::bench::latency_blocks([&] { session.run({{x, x1}}, {logits}); }), "us");
+  result("kiln_mlp_infer.b1.t" + t + ".latency", kiln::bench::latency_blocks([&] {
+           session.run({{x, x1}}, {logits});
+         }),
+         "us");
   result("kiln_mlp_infer.b256.t" + t + ".throughput",
-         kiln::bench::throughput_blocks([&] { session.run({{x, x256}}, {logits}); }, 256),
+         kiln::bench::throughput_blocks(
+             [&] {
+               session.run({{x, x256}}, {logits});
+             },
+             256),
          "examples/s");
 }

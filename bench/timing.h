@@ -50,7 +50,8 @@ template <typename F> std::vector<double> latency_blocks(F &&call, int calls = 2
 }
 
 // Per block, `batch` examples a call over the block's mean call.
-template <typename F> std::vector<double> throughput_blocks(F &&call, int64_t batch, int calls = 50) {
+template <typename F>
+std::vector<double> throughput_blocks(F &&call, int64_t batch, int calls = 50) {
   for (int i = 0; i < 20; ++i) call();
   std::vector<double> rates;
   for (int block = 0; block < 7; ++block) {

@@ -13,10 +13,9 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_threads import torch_with_threads  # noqa: E402
+from torch_threads import call_seconds, result, torch_with_threads  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("mode", choices=["export", "first", "infer"])
@@ -36,20 +35,6 @@ def models():
         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84),
         nn.ReLU(), nn.Linear(84, 10))
     return {"mlp": mlp.eval(), "lenet": lenet.eval()}
-
-
-def result(name, samples, unit):
-    print(f"RESULT name={name} value={statistics.median(samples):.6g} unit={unit} "
-          f"min={min(samples):.6g} max={max(samples):.6g} n={len(samples)}", flush=True)
-
-
-def call_seconds(fn, calls):
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 if args.mode == "export":

@@ -9,9 +9,8 @@ usage: /usr/bin/python3 bench/torch_mlp_infer.py [--threads N] [--blocks 7]
 """
 import argparse
 import statistics
-import time
 
-from torch_threads import torch_with_threads
+from torch_threads import call_seconds, result, torch_with_threads
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=2)
@@ -20,21 +19,6 @@ args = ap.parse_args()
 torch = torch_with_threads(args.threads)
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10)).eval()
-
-
-def result(name, samples, unit):
-    value = statistics.median(samples)
-    print(f"RESULT name={name} value={value:.6g} unit={unit} "
-          f"min={min(samples):.6g} max={max(samples):.6g} n={len(samples)}", flush=True)
-
-
-def call_seconds(fn, calls):
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 with torch.no_grad():

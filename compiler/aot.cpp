@@ -24,8 +24,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <set>
 #include <mutex>
+#include <set>
 
 namespace kiln::compiler {
 
@@ -156,8 +156,8 @@ std::string ObjectCompiler::finish(const Model &model, CompileStats &stats) {
     optimize_unit(m, *tm, impl.cpu, impl.features);
     llvm::raw_string_ostream os(bitcode[u]);
     llvm::WriteBitcodeToFile(m, os);
-    optimize_us += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start)
-                       .count();
+    optimize_us +=
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
   });
   stats.optimize_ms = double(optimize_us) / 1000;
   impl.units.clear();
@@ -168,8 +168,8 @@ std::string ObjectCompiler::finish(const Model &model, CompileStats &stats) {
   merged->setDataLayout(impl.machine->createDataLayout());
   merged->setTargetTriple(impl.triple);
   for (const std::string &b : bitcode) {
-    std::unique_ptr<llvm::Module> unit = unwrap(
-        llvm::parseBitcodeFile(llvm::MemoryBufferRef(b, "unit"), context), "reading a unit");
+    std::unique_ptr<llvm::Module> unit =
+        unwrap(llvm::parseBitcodeFile(llvm::MemoryBufferRef(b, "unit"), context), "reading a unit");
     if (llvm::Linker::linkModules(*merged, std::move(unit)))
       fail("internal error: linking the units of '{}' failed", model.symbol);
   }
@@ -186,9 +186,9 @@ std::string ObjectCompiler::finish(const Model &model, CompileStats &stats) {
     kernels.push_back(f);
   }
   auto *table_type = llvm::ArrayType::get(ptr, kernels.size());
-  auto *table = new llvm::GlobalVariable(*merged, table_type, true,
-                                         llvm::GlobalValue::PrivateLinkage,
-                                         llvm::ConstantArray::get(table_type, kernels), "kernels");
+  auto *table =
+      new llvm::GlobalVariable(*merged, table_type, true, llvm::GlobalValue::PrivateLinkage,
+                               llvm::ConstantArray::get(table_type, kernels), "kernels");
   auto *null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(context));
   auto blob = [&](std::string_view bytes, const char *name) -> llvm::Constant * {
     return bytes.empty() ? null : bytes_global(*merged, bytes, name, 64);
@@ -217,8 +217,8 @@ std::string ObjectCompiler::finish(const Model &model, CompileStats &stats) {
 }
 
 std::string static_library(const std::string &member, std::string_view object) {
-  llvm::NewArchiveMember m(llvm::MemoryBufferRef(llvm::StringRef(object.data(), object.size()),
-                                                 member));
+  llvm::NewArchiveMember m(
+      llvm::MemoryBufferRef(llvm::StringRef(object.data(), object.size()), member));
   m.MemberName = member;
   std::unique_ptr<llvm::MemoryBuffer> archive =
       unwrap(llvm::writeArchiveToBuffer({std::move(m)}, llvm::SymtabWritingMode::NormalSymtab,

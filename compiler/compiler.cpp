@@ -98,8 +98,7 @@ Compiler::Compiler(CompileOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->salt = fmt::format("kiln {} LLVM {} {} {} {} inlined {:x}\n", KILN_VERSION,
                             LLVM_VERSION_STRING, impl_->jit.cpu(), impl_->jit.features(),
-                            kUnitPipeline,
-                            llvm::xxh3_64bits(inlined_bitcode()));
+                            kUnitPipeline, llvm::xxh3_64bits(inlined_bitcode()));
   std::optional<std::filesystem::path> dir =
       options.cache_dir.empty() ? CodeCache::default_directory() : options.cache_dir;
   if (options.cache && dir && !CodeCache::disabled_by_environment()) impl_->cache.emplace(*dir);

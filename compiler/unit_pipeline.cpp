@@ -98,7 +98,8 @@ llvm::CodeGenOptLevel optimize_unit(llvm::Module &m, llvm::TargetMachine &target
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(m, &os)) fail("internal error: kiln emitted invalid IR:\n{}", problems);
   bool loops = has_loops(m);
-  llvm::CodeGenOptLevel level = loops ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::None;
+  llvm::CodeGenOptLevel level =
+      loops ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::None;
   target.setOptLevel(level);
   Jit::optimize(m, target, loops ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O1);
   return level;

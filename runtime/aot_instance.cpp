@@ -64,11 +64,11 @@ template <typename F> int guarded(F &&body) {
 struct BoundEntry {
   const aot::Entry *entry = nullptr;
   std::vector<Tensor> own;
-  std::vector<void *> table;               // by buffer
-  std::vector<void *> args;                // the kernels' args, kernel after kernel
-  std::vector<size_t> first_arg;           // by kernel
+  std::vector<void *> table;                        // by buffer
+  std::vector<void *> args;                         // the kernels' args, kernel after kernel
+  std::vector<size_t> first_arg;                    // by kernel
   std::vector<std::pair<size_t, int64_t>> fed_args; // (arg, input)
-  std::vector<kiln_kernel_fn> fns;         // by kernel
+  std::vector<kiln_kernel_fn> fns;                  // by kernel
 };
 
 std::vector<VariableSpec> specs(const aot::Model &m) {
@@ -104,8 +104,8 @@ struct kiln_aot_instance {
 
   void load_initial_weights() {
     if (weights_path) {
-      set_weights(decode_weights(read_file(*weights_path),
-                                 fmt::format("checkpoint '{}'", *weights_path)));
+      set_weights(
+          decode_weights(read_file(*weights_path), fmt::format("checkpoint '{}'", *weights_path)));
       return;
     }
     if (!abi->weights)
@@ -163,8 +163,8 @@ struct kiln_aot_instance {
     });
     for (size_t o = 0; o < e.outputs.size(); ++o) {
       const aot::Buffer &buf = e.buffers[size_t(e.output_buffers[o])];
-      const void *from = buf.place == aot::Place::input ? inputs[buf.where]
-                                                        : b.table[size_t(e.output_buffers[o])];
+      const void *from =
+          buf.place == aot::Place::input ? inputs[buf.where] : b.table[size_t(e.output_buffers[o])];
       std::memcpy(outputs[o], from, buf.bytes());
     }
   }
@@ -174,8 +174,8 @@ struct kiln_aot_instance {
     for (size_t i = 0; i < model.variables.size(); ++i) {
       if (model.variables[i].name != name) continue;
       if (bytes != variables[i].bytes())
-        invalid("{}: variable '{}' holds {} bytes ({}), not {}", origin(), name, variables[i].bytes(),
-             variables[i].summary(), bytes);
+        invalid("{}: variable '{}' holds {} bytes ({}), not {}", origin(), name,
+                variables[i].bytes(), variables[i].summary(), bytes);
       return i;
     }
     invalid("{} has no variable named '{}'", origin(), name);
@@ -198,10 +198,10 @@ int kiln_aot_create(const kiln_aot_model *model, const char *weights_path, int t
            model->abi_version, KILN_AOT_ABI_VERSION);
     auto instance = std::make_unique<kiln_aot_instance>(threads);
     instance->abi = model;
-    instance->model = aot::decode(
-        std::string_view(reinterpret_cast<const char *>(model->description),
-                         model->description_bytes),
-        model->num_kernels, model->constants_bytes);
+    instance->model =
+        aot::decode(std::string_view(reinterpret_cast<const char *>(model->description),
+                                     model->description_bytes),
+                    model->num_kernels, model->constants_bytes);
     if (weights_path) instance->weights_path = weights_path;
     for (const aot::TensorSpec &v : instance->model.variables)
       instance->variables.emplace_back(v.dtype, v.shape);

@@ -15,10 +15,8 @@ namespace {
 class Writer {
 public:
   template <typename T>
-    requires std::is_arithmetic_v<T> || std::is_enum_v<T>
-  void put(T v) {
-    out_.append(reinterpret_cast<const char *>(&v), sizeof v);
-  }
+  requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+  void put(T v) { out_.append(reinterpret_cast<const char *>(&v), sizeof v); }
   void put(const std::string &s) {
     put(uint64_t(s.size()));
     out_ += s;
@@ -64,7 +62,7 @@ public:
   explicit Reader(std::string_view in) : in_(in) {}
 
   template <typename T>
-    requires std::is_arithmetic_v<T> || std::is_enum_v<T>
+  requires std::is_arithmetic_v<T> || std::is_enum_v<T>
   void get(T &v) {
     need(sizeof v);
     std::memcpy(&v, in_.data(), sizeof v);
@@ -113,8 +111,7 @@ public:
   bool done() const { return in_.empty(); }
 
   [[noreturn]] static void bad(const char *what) {
-    fail("the model's description is corrupt ({}): was its object compiled by another kiln?",
-         what);
+    fail("the model's description is corrupt ({}): was its object compiled by another kiln?", what);
   }
 
 private:

@@ -1,8 +1,8 @@
 #include "runtime/checkpoint_file.h"
 
 #include "ir/error.h"
-#include "ir/kiln.pb.h"
 #include "ir/file_io.h"
+#include "ir/kiln.pb.h"
 #include "ir/tensor_proto.h"
 
 #include <fmt/format.h>
@@ -115,10 +115,10 @@ std::string encode_checkpoint(std::span<const VariableSpec> variables,
   return serialize_deterministic(c, origin);
 }
 
-std::vector<Tensor> decode_checkpoint(
-    std::span<const VariableSpec> variables, std::string_view bytes, const std::string &origin,
-    CheckpointReadOptions options,
-    const std::function<std::string(const std::string &)> &describe_extra) {
+std::vector<Tensor>
+decode_checkpoint(std::span<const VariableSpec> variables, std::string_view bytes,
+                  const std::string &origin, CheckpointReadOptions options,
+                  const std::function<std::string(const std::string &)> &describe_extra) {
   proto::Checkpoint c = parse(bytes, origin);
 
   std::unordered_map<std::string, int> in_file;

@@ -33,17 +33,17 @@ struct CheckpointReadOptions {
 // The bytes of a checkpoint of `variables`, `value(i)` being the value of
 // variables[i]: equal values give equal bytes.
 std::string encode_checkpoint(std::span<const VariableSpec> variables,
-                              const std::function<Tensor(size_t)> &value, const std::string &origin);
+                              const std::function<Tensor(size_t)> &value,
+                              const std::string &origin);
 
 // The value of each of `variables` from a checkpoint's bytes, after checking
 // all of them: every variable present with its dtype and shape, data intact,
 // and (unless allowed) no entry the model lacks, which `describe_extra(name)`
 // explains. A failure lists every problem, one per line, each after `origin`.
-std::vector<Tensor> decode_checkpoint(std::span<const VariableSpec> variables,
-                                      std::string_view bytes, const std::string &origin,
-                                      CheckpointReadOptions options = {},
-                                      const std::function<std::string(const std::string &)>
-                                          &describe_extra = nullptr);
+std::vector<Tensor>
+decode_checkpoint(std::span<const VariableSpec> variables, std::string_view bytes,
+                  const std::string &origin, CheckpointReadOptions options = {},
+                  const std::function<std::string(const std::string &)> &describe_extra = nullptr);
 
 // Writes `value(id)` for every variable of `g`, in graph order, atomically:
 // a failed write leaves any previous file intact. Equal values give equal

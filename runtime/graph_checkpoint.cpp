@@ -40,9 +40,8 @@ void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value
   }
 }
 
-std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
-                                                       const std::filesystem::path &path,
-                                                       CheckpointReadOptions options) {
+std::vector<std::pair<NodeId, Tensor>>
+read_checkpoint(const Graph &g, const std::filesystem::path &path, CheckpointReadOptions options) {
   std::string origin = fmt::format("checkpoint '{}'", path.string());
   std::vector<const Node *> variables = graph_variables(g);
   auto describe_extra = [&](const std::string &name) {
@@ -54,7 +53,8 @@ std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
   std::vector<Tensor> values =
       decode_checkpoint(specs_of(variables), read_file(path), origin, options, describe_extra);
   std::vector<std::pair<NodeId, Tensor>> out;
-  for (size_t i = 0; i < values.size(); ++i) out.emplace_back(variables[i]->id, std::move(values[i]));
+  for (size_t i = 0; i < values.size(); ++i)
+    out.emplace_back(variables[i]->id, std::move(values[i]));
   return out;
 }
 

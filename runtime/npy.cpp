@@ -1,8 +1,8 @@
 #include "runtime/npy.h"
 
 #include "ir/error.h"
-#include "ir/op.h"
 #include "ir/file_io.h"
+#include "ir/op.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

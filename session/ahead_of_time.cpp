@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <map>
-#include <set>
 #include <regex>
+#include <set>
 
 namespace kiln {
 
@@ -85,10 +85,11 @@ struct ModelBuilder {
     std::vector<BufferPlace> places = place_buffers(c);
     for (size_t i = 0; i < places.size(); ++i) {
       const BufferPlace &p = places[i];
-      aot::Buffer b{.dtype = c.program.buffers[i].dtype,
-                    .elements = c.program.buffers[i].elements};
+      aot::Buffer b{.dtype = c.program.buffers[i].dtype, .elements = c.program.buffers[i].elements};
       switch (p.kind) {
-      case BufferPlace::Kind::arena: b = {aot::Place::arena, b.dtype, b.elements, int64_t(p.offset)}; break;
+      case BufferPlace::Kind::arena:
+        b = {aot::Place::arena, b.dtype, b.elements, int64_t(p.offset)};
+        break;
       case BufferPlace::Kind::variable:
         b.place = aot::Place::variable;
         b.where = graph.at(g.node(p.node).name); // numbered by number_variables()
@@ -144,8 +145,8 @@ std::string initial_weights(const Graph &g, const AheadOfTimeOptions &o,
   }
   std::vector<VariableSpec> specs;
   for (const aot::TensorSpec &v : variables) specs.push_back({v.name, v.dtype, v.shape});
-  return encode_checkpoint(specs, [&](size_t i) { return values.at(g.at(variables[i].name)); },
-                           "the weights");
+  return encode_checkpoint(
+      specs, [&](size_t i) { return values.at(g.at(variables[i].name)); }, "the weights");
 }
 
 } // namespace
@@ -187,9 +188,8 @@ AheadOfTimeModel compile_ahead_of_time(const Graph &g, const AheadOfTimeOptions 
   out.cpu = builder.compiler.cpu();
   out.model = std::move(builder.model);
   if (o.embed_weights) out.weights.clear();
-  out.header = aot_header(out.model, {.cpu = out.cpu,
-                                      .batch_size = o.batch_size,
-                                      .embedded_weights = o.embed_weights});
+  out.header = aot_header(
+      out.model, {.cpu = out.cpu, .batch_size = o.batch_size, .embedded_weights = o.embed_weights});
 
   AheadOfTimeMemory &mem = out.memory;
   mem.constant_bytes = builder.constants.size();

@@ -19,16 +19,16 @@
 namespace kiln {
 
 struct AheadOfTimeOptions {
-  std::string name = "model"; // a C identifier: NAME_create(), NAME.o, kiln_model_NAME
-  std::vector<NodeRef> fetches; // the outputs of `predict`
-  std::vector<NodeRef> targets; // optimizer updates: a `train_step` entry when not empty
+  std::string name = "model";         // a C identifier: NAME_create(), NAME.o, kiln_model_NAME
+  std::vector<NodeRef> fetches;       // the outputs of `predict`
+  std::vector<NodeRef> targets;       // optimizer updates: a `train_step` entry when not empty
   std::vector<NodeRef> train_fetches; // its outputs (its loss, say)
   int64_t batch_size = 1;             // what the symbolic batch dimension is
   // The weights: from this checkpoint, else the variables' initializers
   // (computed now, as a Session would at its start).
   std::optional<std::filesystem::path> checkpoint;
   CheckpointReadOptions checkpoint_options;
-  bool embed_weights = false;     // in the object, instead of NAME.weights beside it
+  bool embed_weights = false;      // in the object, instead of NAME.weights beside it
   std::string target_cpu = "host"; // or an LLVM CPU name
   PipelineOptions passes;
 };

@@ -31,12 +31,12 @@ std::string upper(std::string s) {
 // within one list and never a keyword.
 std::vector<std::string> identifiers(const std::vector<aot::TensorSpec> &specs) {
   static const std::set<std::string> reserved = {
-      "auto",   "bool",   "break",  "case",  "char",     "class",  "const",    "continue",
-      "default", "delete", "do",    "double", "else",    "enum",   "extern",   "float",
-      "for",    "goto",   "if",     "inline", "int",     "long",   "new",      "operator",
-      "private", "public", "register", "return", "short", "signed", "sizeof",  "static",
-      "struct", "switch", "template", "this", "throw",   "typedef", "union",   "unsigned",
-      "void",   "volatile", "while", "m",     "inputs",  "outputs"};
+      "auto",    "bool",     "break",    "case",   "char",   "class",   "const",  "continue",
+      "default", "delete",   "do",       "double", "else",   "enum",    "extern", "float",
+      "for",     "goto",     "if",       "inline", "int",    "long",    "new",    "operator",
+      "private", "public",   "register", "return", "short",  "signed",  "sizeof", "static",
+      "struct",  "switch",   "template", "this",   "throw",  "typedef", "union",  "unsigned",
+      "void",    "volatile", "while",    "m",      "inputs", "outputs"};
   std::vector<std::string> out;
   std::set<std::string> used;
   for (const aot::TensorSpec &s : specs) {

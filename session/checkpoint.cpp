@@ -1,6 +1,5 @@
 #include "session/checkpoint.h"
 
-
 namespace kiln {
 
 void save_checkpoint(const Session &s, const std::filesystem::path &path) {

@@ -135,15 +135,14 @@ void Session::check_buffer_limit(const Graph &g, int64_t batch_size) const {
     size_t bytes = size_t(num_elements(types[size_t(n.id)].shape)) * byte_size(n.type.dtype);
     bool allocated = n.op->source == Source::none || n.op->source == Source::variable;
     if (allocated && bytes > options_.max_buffer_bytes)
-      fail("{} ({} at batch {}) needs {}, over SessionOptions::max_buffer_bytes ({})",
-           n.describe(), to_string(types[size_t(n.id)]), batch_size, human_bytes(bytes),
+      fail("{} ({} at batch {}) needs {}, over SessionOptions::max_buffer_bytes ({})", n.describe(),
+           to_string(types[size_t(n.id)]), batch_size, human_bytes(bytes),
            human_bytes(options_.max_buffer_bytes));
   }
 }
 
-std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
-                                                         const std::vector<NodeId> &roots,
-                                                         bool &compiled_now) {
+std::shared_ptr<Session::Executable>
+Session::executable(int64_t batch_size, const std::vector<NodeId> &roots, bool &compiled_now) {
   std::lock_guard lock(runtime_->cache_mutex);
   auto key = std::make_pair(batch_size, roots);
   auto found = runtime_->cache.find(key);
@@ -226,9 +225,9 @@ std::unique_ptr<Session::RunBuffers> Session::acquire_buffers(Executable &e) {
   const Graph &g = e.compiled.graph.graph;
   const compiler::Program &program = e.compiled.program;
   if (size_t bytes = e.compiled.memory ? e.compiled.memory->arena_bytes : 0)
-    b->arena = allocating(bytes, fmt::format("the arena of a program of {} kernels",
-                                             program.kernels.size()),
-                          [&] { return Tensor(DType::boolean, {int64_t(bytes)}); });
+    b->arena = allocating(
+        bytes, fmt::format("the arena of a program of {} kernels", program.kernels.size()),
+        [&] { return Tensor(DType::boolean, {int64_t(bytes)}); });
   b->table.assign(program.buffers.size(), nullptr);
   for (size_t i = 0; i < e.places.size(); ++i) {
     const BufferPlace &p = e.places[i];
@@ -247,11 +246,11 @@ std::unique_ptr<Session::RunBuffers> Session::acquire_buffers(Executable &e) {
     case BufferPlace::Kind::own: {
       const compiler::BufferInfo &info = program.buffers[i];
       NodeId owner = info.owner >= 0 ? info.owner : info.node;
-      b->storage.push_back(allocating(
-          info.bytes(),
-          fmt::format("{} of node '{}'", info.node < 0 ? "scratch" : "the output",
-                      owner >= 0 ? g.node(owner).name : "?"),
-          [&] { return Tensor(info.dtype, Shape{info.elements}); }));
+      b->storage.push_back(
+          allocating(info.bytes(),
+                     fmt::format("{} of node '{}'", info.node < 0 ? "scratch" : "the output",
+                                 owner >= 0 ? g.node(owner).name : "?"),
+                     [&] { return Tensor(info.dtype, Shape{info.elements}); }));
       b->table[i] = b->storage.back().raw();
       break;
     }

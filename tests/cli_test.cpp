@@ -371,8 +371,8 @@ TEST_CASE_METHOD(CliFixture,
   REQUIRE(lenient.status == 0);
   CHECK(lenient.err.empty());
   Tensor expected = trained.run({{"x", feed}}, {"dense_1/add"})[0];
-  Result limited = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
-                         "--max-buffer", "64"});
+  Result limited = kiln(
+      {"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add", "--max-buffer", "64"});
   CHECK(limited.status == 1);
   CHECK_THAT(limited.err, EndsWith("\nkiln: error: node 'dense/W' (variable) (f32[4, 8] at batch "
                                    "5) needs 128 bytes, over SessionOptions::max_buffer_bytes (64 "

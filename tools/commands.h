@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kiln::tools {
 
@@ -15,5 +16,15 @@ void add_run_command(CLI::App &app);
 void add_info_command(CLI::App &app);
 void add_cache_command(CLI::App &app);
 void add_compile_command(CLI::App &app);
+
+// An option given once per value (--fetch a --fetch b), shown as TYPE.
+inline CLI::Option *add_repeatable(CLI::App *cmd, const std::string &flag,
+                                   std::vector<std::string> &values, const std::string &help,
+                                   const std::string &type = "NAME") {
+  return cmd->add_option(flag, values, help)
+      ->type_name(type)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
 
 } // namespace kiln::tools

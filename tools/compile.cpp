@@ -40,8 +40,7 @@ std::string memory_report(const AheadOfTimeModel &m, int64_t batch) {
                    human_bytes(mem.other_variable_bytes), mem.other_variable_count);
   for (const AheadOfTimeMemory::Entry &e : mem.entries)
     r += fmt::format("  {:<20} {:>10}  arena, {} in buffers of their own, {} kernels\n", e.name,
-                     human_bytes(e.arena_bytes), human_bytes(e.own_bytes),
-                     e.kernels);
+                     human_bytes(e.arena_bytes), human_bytes(e.own_bytes), e.kernels);
   r += fmt::format("  one instance         {:>10}  (variables, the largest arena, own buffers)\n",
                    human_bytes(mem.instance_bytes));
   return r;
@@ -50,17 +49,17 @@ std::string memory_report(const AheadOfTimeModel &m, int64_t batch) {
 void compile(const CompileCommand &c) {
   auto start = std::chrono::steady_clock::now();
   Graph g = load_graph(c.model);
-  AheadOfTimeOptions o{
-      .name = fs::path(c.output).filename().string(),
-      .fetches = {c.fetches.begin(), c.fetches.end()},
-      .targets = {c.targets.begin(), c.targets.end()},
-      .train_fetches = {c.train_fetches.begin(), c.train_fetches.end()},
-      .batch_size = c.batch,
-      .checkpoint = c.checkpoint.empty() ? std::nullopt : std::optional<fs::path>(c.checkpoint),
-      .checkpoint_options = {.allow_extra = c.allow_extra},
-      .embed_weights = c.embed_weights,
-      .target_cpu = c.cpu,
-      .passes = {.fusion = !c.no_fusion}};
+  AheadOfTimeOptions o{.name = fs::path(c.output).filename().string(),
+                       .fetches = {c.fetches.begin(), c.fetches.end()},
+                       .targets = {c.targets.begin(), c.targets.end()},
+                       .train_fetches = {c.train_fetches.begin(), c.train_fetches.end()},
+                       .batch_size = c.batch,
+                       .checkpoint = c.checkpoint.empty() ? std::nullopt
+                                                          : std::optional<fs::path>(c.checkpoint),
+                       .checkpoint_options = {.allow_extra = c.allow_extra},
+                       .embed_weights = c.embed_weights,
+                       .target_cpu = c.cpu,
+                       .passes = {.fusion = !c.no_fusion}};
   AheadOfTimeModel m = compile_ahead_of_time(g, o);
   fs::path dir = fs::path(c.output).parent_path();
   if (!dir.empty()) {
@@ -77,9 +76,9 @@ void compile(const CompileCommand &c) {
     fmt::print("note: no --checkpoint: the weights are the variables' initializers\n");
   fmt::print("{}", report);
   for (const fs::path &p : written) fmt::print("  -> {}\n", p.string());
-  fmt::print("compiled in {:.0f} ms\n",
-             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                 .count());
+  fmt::print(
+      "compiled in {:.0f} ms\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 } // namespace
@@ -94,21 +93,12 @@ void add_compile_command(CLI::App &app) {
                   "DIR/NAME.memory.txt; NAME, a C identifier, names the API (NAME_create...)")
       ->type_name("DIR/NAME")
       ->required();
-  cmd->add_option("--fetch", c->fetches, "An output of the predict entry point (repeatable)")
-      ->type_name("NAME")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--target", c->targets,
-                  "A training target (an optimizer's update): adds a train_step entry point "
-                  "(repeatable)")
-      ->type_name("NAME")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--train-fetch", c->train_fetches,
-                  "An output of train_step, such as the loss (repeatable)")
-      ->type_name("NAME")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_repeatable(cmd, "--fetch", c->fetches, "An output of the predict entry point (repeatable)");
+  add_repeatable(cmd, "--target", c->targets,
+                 "A training target (an optimizer's update): adds a train_step entry point "
+                 "(repeatable)");
+  add_repeatable(cmd, "--train-fetch", c->train_fetches,
+                 "An output of train_step, such as the loss (repeatable)");
   cmd->add_option("--batch", c->batch, "The batch size to compile for (the symbolic batch)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -37,7 +37,7 @@ struct RunOptions {
   bool allow_extra = false; // checkpoint entries the graph lacks are skipped
   int threads = 0;
   size_t max_arena = 0, max_buffer = 0; // SessionOptions' limits; 0: none
-  int repeat = 0; // timed runs after the first
+  int repeat = 0;                       // timed runs after the first
   bool profile = false;
   std::string trace; // with profile: the Chrome trace's file, empty for none
 };
@@ -180,16 +180,9 @@ void add_run_command(CLI::App &app) {
       app.add_subcommand("run", "Run a model on .npy or .csv feeds and print or save the fetches");
   cmd->add_option("MODEL", options->model, "Model file (.kiln binary or .kiln.txt text)")
       ->required();
-  cmd->add_option("--feed", options->feeds,
-                  "Feed placeholder NAME from a .npy or .csv file (repeatable)")
-      ->type_name("NAME=FILE")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--fetch", options->fetches, "Compute node NAME (repeatable)")
-      ->type_name("NAME")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->required();
+  add_repeatable(cmd, "--feed", options->feeds,
+                 "Feed placeholder NAME from a .npy or .csv file (repeatable)", "NAME=FILE");
+  add_repeatable(cmd, "--fetch", options->fetches, "Compute node NAME (repeatable)")->required();
   cmd->add_option("--out", options->out_dir,
                   "Also write each fetch to DIR/NAME.npy ('/' in NAME becomes '_'); DIR is "
                   "created if missing")

@@ -55,8 +55,8 @@ int main(int argc, char **argv) try {
   if (argc == 2) return 0;
   kiln::Tensor expected = kiln::read_npy(argv[3]);
   if (expected.dtype() != kiln::i64 || size_t(expected.size()) != classes.size())
-    throw std::runtime_error("expected " + std::to_string(classes.size()) +
-                             " i64 classes in " + argv[3] + ", got " + expected.summary());
+    throw std::runtime_error("expected " + std::to_string(classes.size()) + " i64 classes in " +
+                             argv[3] + ", got " + expected.summary());
   auto jit = expected.data<int64_t>();
   size_t equal = 0;
   for (size_t i = 0; i < classes.size(); ++i) equal += classes[i] == jit[i];

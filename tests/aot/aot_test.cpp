@@ -64,26 +64,21 @@ void require_same_variables(const Session &s, const kiln_aot_instance *m) {
 TEST_CASE("aot: MLP and LeNet-5 inference equal the JIT's, bit for bit, at two batch sizes") {
   Session mlp(mlp_graph(), {.threads = 2});
   Session lenet(lenet_graph(), {.threads = 2});
-  {
-    aot_mlp1::Model m(AOT_MLP1_WEIGHTS, 2);
-    Tensor x = uniform({1, 784}, 1);
-    std::vector<float> p(AOT_MLP1_PREDICT_PROBABILITIES_ELEMENTS);
-    std::vector<int64_t> c(AOT_MLP1_PREDICT_PREDICTED_ELEMENTS);
+  // Both MLP batch sizes: probabilities and classes.
+  auto mlp_equal = [&](auto &m, int64_t batch) {
+    Tensor x = uniform({batch, 784}, uint32_t(batch));
+    std::vector<float> p(size_t(batch) * 10);
+    std::vector<int64_t> c(static_cast<size_t>(batch));
     m.predict(x.data<float>().data(), p.data(), c.data());
     std::vector<Tensor> jit = mlp.run({{"x", x}}, {"probabilities", "predicted"});
+    INFO("batch " << batch);
     REQUIRE(same_bits(jit[0], p.data()));
     REQUIRE(same_bits(jit[1], c.data()));
-  }
-  {
-    aot_mlp32::Model m(AOT_MLP32_WEIGHTS, 2);
-    Tensor x = uniform({32, 784}, 2);
-    std::vector<float> p(AOT_MLP32_PREDICT_PROBABILITIES_ELEMENTS);
-    std::vector<int64_t> c(AOT_MLP32_PREDICT_PREDICTED_ELEMENTS);
-    m.predict(x.data<float>().data(), p.data(), c.data());
-    std::vector<Tensor> jit = mlp.run({{"x", x}}, {"probabilities", "predicted"});
-    REQUIRE(same_bits(jit[0], p.data()));
-    REQUIRE(same_bits(jit[1], c.data()));
-  }
+  };
+  aot_mlp1::Model mlp1(AOT_MLP1_WEIGHTS, 2);
+  mlp_equal(mlp1, AOT_MLP1_BATCH);
+  aot_mlp32::Model mlp32(AOT_MLP32_WEIGHTS, 2);
+  mlp_equal(mlp32, AOT_MLP32_BATCH);
   for (int64_t n : {1, 8}) {
     Tensor x = uniform({n, 1, 28, 28}, uint32_t(n));
     std::vector<float> p(size_t(n) * 10);

@@ -19,7 +19,8 @@ int main(int argc, char **argv) {
   kiln::save_graph(kiln::aot_test::lenet_graph(), dir / "lenet.kiln");
   kiln::Tensor images(kiln::f32, {13, 784});
   uint32_t state = 1;
-  for (float &v : images.data<float>()) v = float((state = state * 1664525u + 1013904223u) >> 8) / 16777216.0f;
+  for (float &v : images.data<float>())
+    v = float((state = state * 1664525u + 1013904223u) >> 8) / 16777216.0f;
   kiln::write_npy(dir / "images.npy", images);
   return 0;
 }
