@@ -3,6 +3,8 @@
 // main reports.
 #pragma once
 
+#include "session/compiled_graph.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -14,8 +16,14 @@ void add_dump_command(CLI::App &app);
 void add_run_command(CLI::App &app);
 void add_info_command(CLI::App &app);
 void add_cache_command(CLI::App &app);
+void add_plot_command(CLI::App &app);
 
 // 1628160 -> "1.6 MiB" (tools/info.cpp).
 std::string human_bytes(int64_t bytes);
+
+// The program that computes every output of `g` (its sinks) at `batch_size`,
+// optimized as a Session would, with its memory plan (tools/info.cpp).
+CompiledGraph compile_outputs(compiler::Compiler &compiler, const Graph &g, int64_t batch_size,
+                              bool fusion);
 
 } // namespace kiln::tools

@@ -84,8 +84,7 @@ struct InfoOptions {
 // The program that computes every output at the batch size, and its memory plan.
 Rows memory(const Graph &g, const InfoOptions &o) {
   compiler::Compiler compiler;
-  CompiledGraph c = compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = !o.no_fusion}),
-                                  o.batch, true);
+  CompiledGraph c = compile_outputs(compiler, g, o.batch, !o.no_fusion);
   const compiler::MemoryPlan &plan = *c.memory;
   auto ratio = [](size_t a, size_t b) { return b ? fmt::format("{:.2f}", double(a) / b) : "-"; };
   return {
@@ -112,6 +111,11 @@ void info(const InfoOptions &o) {
 }
 
 } // namespace
+
+CompiledGraph compile_outputs(compiler::Compiler &compiler, const Graph &g, int64_t batch_size,
+                              bool fusion) {
+  return compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = fusion}), batch_size, true);
+}
 
 // Parameter memory at a glance.
 std::string human_bytes(int64_t bytes) {

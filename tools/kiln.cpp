@@ -15,6 +15,8 @@ int main(int argc, char **argv) {
              "  kiln dump mlp.kiln --format svg -o mlp.svg\n"
              "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --out results\n"
              "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --repeat 100 --profile\n"
+             "  kiln dump mlp.kiln --format html -o mlp.html\n"
+             "  kiln plot run1.jsonl run2.jsonl -o runs.html\n"
              "  kiln cache info\n"
              "Run 'kiln COMMAND --help' for a command's options.");
   app.set_version_flag("--version", "kiln 0.1");
@@ -23,6 +25,7 @@ int main(int argc, char **argv) {
   kiln::tools::add_run_command(app);
   kiln::tools::add_info_command(app);
   kiln::tools::add_cache_command(app);
+  kiln::tools::add_plot_command(app);
 
   try {
     app.parse(argc, argv);
