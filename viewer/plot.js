@@ -34,14 +34,15 @@
     perRun.forEach((s, i) => series.push({ label: runs[i].name, stroke: colour(i), width: 1.5,
                                            spanGaps: true, points: { show: options.points || false } }));
     const opts = { width: 560, height: 300, series, scales: { x: { time: false } },
-                   axes: [{ label: xLabel }, { label: yLabel }] };
+                   axes: [{ label: xLabel, ...(options.wholeX ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+                          { label: yLabel }] };
     const el = document.getElementById(id);
     el.chart = new uPlot(opts, aligned(perRun), el);
   }
 
   chart("loss", "step", "loss", runs.map((r) => smooth(r.steps.map((s) => [s.step, s.loss]))));
   chart("accuracy", "epoch", "test accuracy (%)",
-        runs.map((r) => r.epochs.map((e) => [e.epoch, 100 * e.test_accuracy])), { points: true });
+        runs.map((r) => r.epochs.map((e) => [e.epoch, 100 * e.test_accuracy])), { points: true, wholeX: true });
   chart("speed", "step", "steps/s",
         runs.map((r) => r.steps.filter((s) => s.steps_per_s).map((s) => [s.step, s.steps_per_s])));
 

@@ -169,6 +169,33 @@ async function expandAll(browser, name, maxSeconds) {
   await page.close();
 }
 
+// kiln plot: both runs in every chart and in the summary.
+async function dashboard(browser) {
+  const { page, errors } = await (async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(`runs.html: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && errors.push(`runs.html: console: ${m.text()}`));
+    await page.goto("file://" + path.join(dir, "runs.html"));
+    await page.waitForSelector(".uplot");
+    return { page, errors };
+  })();
+  const data = JSON.parse(await page.textContent("#kiln-runs"));
+  expect("runs: two runs", data.runs.length === 2);
+  const charts = await page.$$eval("figure", (fs) => fs.map((f) => ({
+    id: f.id, canvas: !!f.querySelector("canvas"),
+    legend: [...f.querySelectorAll(".u-legend .u-series .u-label")].map((l) => l.textContent) })));
+  for (const c of charts)
+    expect(`runs: chart ${c.id} drawn with both runs`, c.canvas && c.legend.includes("sgd_0.01") && c.legend.includes("sgd_0.1"),
+           JSON.stringify(c));
+  const rows = await page.$$eval("#summary tr", (r) => r.map((x) => x.textContent));
+  expect("runs: summary has a row per run", rows.length === 3 && rows[1].startsWith("sgd_0.01") && rows[2].includes("%"),
+         rows.join(" | "));
+  await page.screenshot({ path: path.join(dir, "runs.png") });
+  errors.forEach((e) => failures.push(e));
+  await page.close();
+}
+
 (async () => {
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
   try {
@@ -176,6 +203,7 @@ async function expandAll(browser, name, maxSeconds) {
     await compiledGraph(browser);
     await expandAll(browser, "convnet.html", 10);
     await expandAll(browser, "deep_mlp.html", 30);
+    await dashboard(browser);
   } finally {
     await browser.close();
   }

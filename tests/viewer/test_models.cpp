@@ -1,7 +1,8 @@
 // Writes what tests/viewer/viewer_test.sh opens in the viewer: the training
 // graphs of the MLP and of the conv net with batch norm (examples/models.h,
 // Adam), a deep narrow MLP's (thousands of nodes) and a Chrome trace of three
-// MLP training steps.
+// MLP training steps; and two run logs of a small classifier (fit, SGD at two
+// learning rates) for kiln plot.
 //
 //   viewer_test_models DIR
 #include "examples/models.h"
@@ -10,10 +11,12 @@
 #include "ir/serialize.h"
 #include "session/profile.h"
 #include "session/session.h"
+#include "session/trainer.h"
 
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <random>
 #include <vector>
 
 namespace {
@@ -61,6 +64,33 @@ void save_deep_mlp(const std::filesystem::path &dir) {
   kiln::save_graph(g, dir / "deep_mlp.kiln");
 }
 
+// Two gaussian blobs in 8 dimensions, labels 0 and 1.
+kiln::Dataset blobs(int64_t n, uint64_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0, 1);
+  std::vector<float> x(static_cast<size_t>(n) * 8);
+  std::vector<int32_t> y(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    y[size_t(i)] = int32_t(i % 2);
+    for (int j = 0; j < 8; ++j) x[size_t(i * 8 + j)] = noise(rng) + (y[size_t(i)] ? 1.0f : -1.0f);
+  }
+  return {kiln::Tensor::from<float>({n, 8}, x), kiln::Tensor::from<int32_t>({n}, y)};
+}
+
+void save_run_log(const std::filesystem::path &dir, double lr) {
+  kiln::Graph g;
+  auto x = kiln::placeholder(g, "x", kiln::f32, {kiln::batch, 8});
+  auto y = kiln::placeholder(g, "y", kiln::i32, {kiln::batch});
+  auto logits = kiln::nn::dense(g, x, 2, {}, {.seed = 1});
+  auto loss = classifier_loss(logits, y);
+  auto train = kiln::optim::SGD{.lr = lr}.minimize(loss);
+  kiln::Classifier model{x, y, loss, kiln::nn::accuracy(logits, y), train};
+  kiln::Session s(g, {.threads = 1});
+  kiln::fit(s, model, blobs(512, 1), blobs(128, 2),
+            {.epochs = 3, .batch_size = 16, .progress = false,
+             .run_log = (dir / fmt::format("sgd_{}.jsonl", lr)).string()});
+}
+
 } // namespace
 
 int main(int argc, char **argv) try {
@@ -73,6 +103,8 @@ int main(int argc, char **argv) try {
   save_mlp(dir);
   save_convnet(dir);
   save_deep_mlp(dir);
+  save_run_log(dir, 0.01);
+  save_run_log(dir, 0.1);
 } catch (const std::exception &e) {
   fmt::print(stderr, "viewer_test_models: error: {}\n", e.what());
   return 1;

@@ -2,7 +2,8 @@
 # The HTML viewer (kiln dump --format html) in headless Chromium: writes the
 # test models and their pages, then check_page.cjs loads each page and
 # checks it (no JS errors; scopes open and close; search; detail panel;
-# overlays; fused kernels; SVG export; a screenshot's colours).
+# overlays; fused kernels; SVG export; a screenshot's colours), and the
+# training dashboard of kiln plot.
 # Exit status 77 (CTest: skipped) where Chromium or the npm packages are missing.
 #
 #   viewer_test.sh KILN VIEWER_TEST_MODELS DIR
@@ -27,4 +28,5 @@ mkdir -p "$dir"
   -o "$dir/mlp_compiled.html"
 "$kiln" dump "$dir/convnet.kiln" --format html -o "$dir/convnet.html"
 "$kiln" dump "$dir/deep_mlp.kiln" --format html -o "$dir/deep_mlp.html"
+"$kiln" plot "$dir/sgd_0.01.jsonl" "$dir/sgd_0.1.jsonl" -o "$dir/runs.html"
 VIEWER_MODULES="$viewer/node_modules" node "$here/check_page.cjs" "$chromium" "$dir"
