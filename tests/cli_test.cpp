@@ -215,6 +215,33 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln run --repeat times the runs", "[cli]") {
   CHECK_THAT(r.out, Contains(" ms, median "));
   CHECK_THAT(r.out, Contains(" ms, max "));
   CHECK_THAT(r.out, Contains("compilation included"));
+  CHECK_THAT(r.out, Contains("throughput at the median: "));
+  CHECK_THAT(r.out, Contains(" items/s (batch 5)\n"));
+
+  Result warm = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
+                      "--repeat", "2", "--warmup", "4", "--threads", "1", "--profile"});
+  INFO(warm.err);
+  REQUIRE(warm.status == 0);
+  CHECK_THAT(warm.out, Contains("2 runs after 4 warm-up: min "));
+  // The first run, the warm-up and the timed runs: 7 in all.
+  CHECK_THAT(warm.out, Contains("profile: 7 runs of 1 program"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln info lists the feeds each output and fetch needs",
+                 "[cli]") {
+  Value y = placeholder(graph, "unused", f32, {batch});
+  neg(y, "negated");
+  save_graph(graph, path("two.kiln"));
+  Result r = kiln({"info", "@two.kiln"});
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("feeds each output needs:\n  dense_1/add  x\n  negated      unused\n"));
+  Result fetch = kiln({"info", "@two.kiln", "--fetch", "dense/relu", "--fetch", "negated"});
+  REQUIRE(fetch.status == 0);
+  CHECK_THAT(fetch.out, Contains("feeds to fetch dense/relu, negated:\n  x       f32[?, 4]\n  "
+                                 "unused  f32[?]\n"));
+  Result unknown = kiln({"info", "@two.kiln", "--fetch", "nothing"});
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Contains("no node named 'nothing'"));
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln run --profile prints the table and writes the trace",
