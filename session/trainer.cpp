@@ -7,10 +7,10 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <set>
 #include <string>
 #include <unistd.h>
@@ -173,18 +173,18 @@ private:
 // null while no step has run without compiling.
 nlohmann::json rate_json(double rate) { return rate > 0 ? nlohmann::json(rate) : nlohmann::json(); }
 
-nlohmann::json step_record(const EpochState &p, int64_t step, double loss,
-                           std::optional<double> lr, double wall, double compile) {
+nlohmann::json step_record(const EpochState &p, int64_t step, double loss, std::optional<double> lr,
+                           double wall, double compile) {
   double rate = steps_per_second(p);
-  nlohmann::json r = {{"type", "step"},
-                      {"epoch", p.epoch},
-                      {"step", step},
-                      {"loss", loss},
-                      {"steps_per_s", rate_json(rate)},
-                      {"eta_s", rate > 0 ? nlohmann::json(double(p.total - p.done) / rate)
-                                         : nlohmann::json()},
-                      {"wall_s", wall},
-                      {"compile_s", compile}};
+  nlohmann::json r = {
+      {"type", "step"},
+      {"epoch", p.epoch},
+      {"step", step},
+      {"loss", loss},
+      {"steps_per_s", rate_json(rate)},
+      {"eta_s", rate > 0 ? nlohmann::json(double(p.total - p.done) / rate) : nlohmann::json()},
+      {"wall_s", wall},
+      {"compile_s", compile}};
   if (lr) r["lr"] = *lr;
   return r;
 }
@@ -282,9 +282,9 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     EpochResult r;
     for (const Batch &b : steps) {
       int64_t n = b.labels.shape()[0];
-      std::vector<Tensor> out = runner.run(
-          "the training step", n, batch_feeds(model, b.inputs, b.labels, true), fetches,
-          {model.train});
+      std::vector<Tensor> out =
+          runner.run("the training step", n, batch_feeds(model, b.inputs, b.labels, true), fetches,
+                     {model.train});
       loss_sum += out[0].get(0) * double(n);
       r.items += n;
       state.done = ++r.steps;

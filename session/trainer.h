@@ -16,11 +16,11 @@ namespace kiln {
 
 // The graph values a classifier's loops feed and fetch.
 struct Classifier {
-  Value inputs, labels;               // placeholders
-  Value loss;                         // a scalar, fetched each step
-  Value accuracy;                     // a scalar over a batch (nn::accuracy)
-  Value train;                        // the optimizer's target
-  std::optional<Value> training = {}; // a bool scalar placeholder (dropout, batch norm)
+  Value inputs, labels;                    // placeholders
+  Value loss;                              // a scalar, fetched each step
+  Value accuracy;                          // a scalar over a batch (nn::accuracy)
+  Value train;                             // the optimizer's target
+  std::optional<Value> training = {};      // a bool scalar placeholder (dropout, batch norm)
   std::optional<Value> learning_rate = {}; // a scalar, fetched each step for the run log
 };
 
@@ -47,11 +47,11 @@ struct FitOptions {
 };
 
 struct EpochResult {
-  double mean_loss = 0;       // over the epoch's items (each batch's loss weighted by its size)
-  int64_t steps = 0;          // training steps (batches) run
-  int64_t items = 0;          // items trained on
-  double train_seconds = 0;   // the epoch's training loop, compilation included
-  double compile_seconds = 0; // of which runs that compiled a program (Session::stats)
+  double mean_loss = 0;        // over the epoch's items (each batch's loss weighted by its size)
+  int64_t steps = 0;           // training steps (batches) run
+  int64_t items = 0;           // items trained on
+  double train_seconds = 0;    // the epoch's training loop, compilation included
+  double compile_seconds = 0;  // of which runs that compiled a program (Session::stats)
   double steps_per_second = 0; // over the steps that did not compile (0: none did not)
   double test_accuracy = 0;
 };

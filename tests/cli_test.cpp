@@ -2,13 +2,13 @@
 // dump formats, `run` results equal to an in-process Session bit for bit,
 // help texts, and a clear error (exit status 1, "kiln: error: ...") for every
 // bad model, feed and fetch.
+#include "cli_fixture.h"
 #include "frontends/nn.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
 #include "passes/pass.h"
 #include "runtime/npy.h"
 #include "session/session.h"
-#include "cli_fixture.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
@@ -234,7 +234,8 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln info lists the feeds each output and fet
   save_graph(graph, path("two.kiln"));
   Result r = kiln({"info", "@two.kiln"});
   REQUIRE(r.status == 0);
-  CHECK_THAT(r.out, Contains("feeds each output needs:\n  dense_1/add  x\n  negated      unused\n"));
+  CHECK_THAT(r.out,
+             Contains("feeds each output needs:\n  dense_1/add  x\n  negated      unused\n"));
   Result fetch = kiln({"info", "@two.kiln", "--fetch", "dense/relu", "--fetch", "negated"});
   REQUIRE(fetch.status == 0);
   CHECK_THAT(fetch.out, Contains("feeds to fetch dense/relu, negated:\n  x       f32[?, 4]\n  "

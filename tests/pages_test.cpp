@@ -60,9 +60,9 @@ std::vector<EpochResult> train_with_log(const std::filesystem::path &log, double
   Classifier model{x, y, loss, nn::accuracy(logits, y), train_op};
   model.learning_rate = Value{&g, g.at("sgd/lr")};
   Session s(g, {.threads = 1});
-  return fit(s, model, train, test,
-             {.epochs = 2, .batch_size = 4, .progress = false, .eval_batch = 7,
-              .run_log = log.string()});
+  return fit(
+      s, model, train, test,
+      {.epochs = 2, .batch_size = 4, .progress = false, .eval_batch = 7, .run_log = log.string()});
 }
 
 } // namespace
@@ -151,8 +151,7 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln plot overlays run logs on one page", "[c
   CHECK(runs[1]["epochs"].size() == 2);
 }
 
-TEST_CASE_METHOD(CliFixture, "cli: kiln plot names a file that is not a run log",
-                 "[cli][pages]") {
+TEST_CASE_METHOD(CliFixture, "cli: kiln plot names a file that is not a run log", "[cli][pages]") {
   train_with_log(path("good.jsonl"));
   Result model = kiln({"plot", "@good.jsonl", "@mlp.kiln", "-o", "@runs.html"});
   CHECK(model.status == 1);
@@ -162,8 +161,8 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln plot names a file that is not a run log"
                         "{\"type\": \"run\"}\n{\"type\": \"step\", \"step\": 1}\n");
   Result partial = kiln({"plot", "@partial.jsonl", "-o", "@runs.html"});
   CHECK(partial.status == 1);
-  CHECK_THAT(partial.err, Contains(path("partial.jsonl") +
-                                   ":2: a \"step\" record without \"loss\""));
+  CHECK_THAT(partial.err,
+             Contains(path("partial.jsonl") + ":2: a \"step\" record without \"loss\""));
   write_file_atomically(path("empty.jsonl"), "{\"type\": \"run\"}\n");
   Result empty = kiln({"plot", "@empty.jsonl", "-o", "@runs.html"});
   CHECK(empty.status == 1);

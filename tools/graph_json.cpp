@@ -91,8 +91,7 @@ Json body_json(const Graph &body) {
     Json inputs = Json::array();
     for (NodeId in : n.inputs) {
       const Node &i = body.node(in);
-      inputs.push_back(i.op->name == "parameter" ? -(i.attr_int("index") + 1)
-                                                 : member[size_t(in)]);
+      inputs.push_back(i.op->name == "parameter" ? -(i.attr_int("index") + 1) : member[size_t(in)]);
     }
     member[size_t(n.id)] = int(members.size());
     members.push_back({{"name", n.name},

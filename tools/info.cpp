@@ -98,7 +98,8 @@ std::string names(const Graph &g, const std::vector<NodeId> &ids) {
 // Per output, the feeds it needs.
 Rows output_feeds(const Graph &g) {
   Rows rows;
-  for (NodeId id : sink_nodes(g)) rows.emplace_back(g.node(id).name, names(g, feeds_needed(g, {id})));
+  for (NodeId id : sink_nodes(g))
+    rows.emplace_back(g.node(id).name, names(g, feeds_needed(g, {id})));
   return rows;
 }
 
@@ -107,7 +108,8 @@ Rows fetch_feeds(const Graph &g, const std::vector<std::string> &fetches) {
   std::vector<NodeId> roots;
   for (const std::string &f : fetches) roots.push_back(g.at(f));
   Rows rows;
-  for (NodeId id : feeds_needed(g, roots)) rows.emplace_back(g.node(id).name, to_string(g.node(id).type));
+  for (NodeId id : feeds_needed(g, roots))
+    rows.emplace_back(g.node(id).name, to_string(g.node(id).type));
   return rows;
 }
 
@@ -156,7 +158,8 @@ void info(const InfoOptions &o) {
 
 CompiledGraph compile_outputs(compiler::Compiler &compiler, const Graph &g, int64_t batch_size,
                               bool fusion) {
-  return compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = fusion}), batch_size, true);
+  return compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = fusion}), batch_size,
+                       true);
 }
 
 // Parameter memory at a glance.

@@ -59,7 +59,8 @@ Json read_run(const fs::path &path) {
   if (steps.empty() && epochs.empty())
     fail("{}: no step or epoch records: not a run log (write one with --run-log FILE)",
          path.string());
-  return {{"name", path.stem().string()}, {"steps", std::move(steps)}, {"epochs", std::move(epochs)}};
+  return {
+      {"name", path.stem().string()}, {"steps", std::move(steps)}, {"epochs", std::move(epochs)}};
 }
 
 void plot(const PlotOptions &o) {

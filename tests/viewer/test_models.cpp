@@ -87,7 +87,9 @@ void save_run_log(const std::filesystem::path &dir, double lr) {
   kiln::Classifier model{x, y, loss, kiln::nn::accuracy(logits, y), train};
   kiln::Session s(g, {.threads = 1});
   kiln::fit(s, model, blobs(512, 1), blobs(128, 2),
-            {.epochs = 3, .batch_size = 16, .progress = false,
+            {.epochs = 3,
+             .batch_size = 16,
+             .progress = false,
              .run_log = (dir / fmt::format("sgd_{}.jsonl", lr)).string()});
 }
 
