@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -146,11 +147,16 @@ private:
 };
 
 // FitOptions::run_log: one JSON object a line, flushed after each epoch so
-// that a run in progress can be plotted.
+// that a run in progress can be plotted; its directory is created if missing.
 class RunLog {
 public:
   RunLog(const std::string &path) : path_(path) {
     if (path.empty()) return;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) std::filesystem::create_directories(parent, error);
+    if (error)
+      fail("cannot create the run log's directory '{}': {}", parent.string(), error.message());
     file_.open(path, std::ios::trunc);
     if (!file_) fail("cannot write the run log '{}': {}", path, std::strerror(errno));
   }
@@ -170,6 +176,10 @@ private:
   std::ofstream file_;
 };
 
+// An f32 value as the double its shortest text reads as: 0.001, not
+// 0.0010000000474974513, in the log.
+double as_written(double f32_value) { return std::stod(fmt::format("{}", float(f32_value))); }
+
 // null while no step has run without compiling.
 nlohmann::json rate_json(double rate) { return rate > 0 ? nlohmann::json(rate) : nlohmann::json(); }
 
@@ -180,12 +190,12 @@ nlohmann::json step_record(const EpochState &p, int64_t step, double loss, std::
       {"type", "step"},
       {"epoch", p.epoch},
       {"step", step},
-      {"loss", loss},
+      {"loss", as_written(loss)},
       {"steps_per_s", rate_json(rate)},
       {"eta_s", rate > 0 ? nlohmann::json(double(p.total - p.done) / rate) : nlohmann::json()},
       {"wall_s", wall},
       {"compile_s", compile}};
-  if (lr) r["lr"] = *lr;
+  if (lr) r["lr"] = as_written(*lr);
   return r;
 }
 

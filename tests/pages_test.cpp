@@ -126,10 +126,14 @@ TEST_CASE("steps/s and the ETA leave out the runs that compiled", "[train][pages
   CHECK(of_type(records, "epoch")[1]["steps_per_s"].get<double>() == results[1].steps_per_second);
 }
 
-TEST_CASE("fit names a run log it cannot write", "[train][pages]") {
+TEST_CASE("fit creates a run log's directory and names a run log it cannot write",
+          "[train][pages]") {
   test::TempDir dir;
-  CHECK_THROWS_WITH(train_with_log(dir / "missing" / "run.jsonl"),
-                    Contains("cannot write the run log '" + (dir / "missing/run.jsonl").string()));
+  train_with_log(dir / "new" / "run.jsonl");
+  CHECK(read_json_lines(dir / "new" / "run.jsonl").size() == 9);
+  // A directory where the file should be.
+  CHECK_THROWS_WITH(train_with_log(dir / "new"),
+                    Contains("cannot write the run log '" + (dir / "new").string() + "'"));
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln plot overlays run logs on one page", "[cli][pages]") {

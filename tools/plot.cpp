@@ -67,7 +67,7 @@ void plot(const PlotOptions &o) {
   Json runs = Json::array();
   for (const std::string &run : o.runs) runs.push_back(read_run(run));
   write_file_atomically(o.output, fill_page(plot_page_template(), {{"runs", std::move(runs)}}));
-  fmt::print("{} runs -> {}\n", o.runs.size(), o.output);
+  fmt::print("{} run{} -> {}\n", o.runs.size(), o.runs.size() == 1 ? "" : "s", o.output);
 }
 
 } // namespace

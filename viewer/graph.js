@@ -340,6 +340,7 @@
     }
     $("status").textContent = `${nodes.length} nodes, ${shown} boxes shown, ${layout.edges.length} edges`;
     svg.setAttribute("data-boxes", shown);
+    drawArena();
     if (!view) fit();
     else applyView();
   }
@@ -471,7 +472,11 @@
     const kernels = Math.max(m.kernels.length, 1), arena = Math.max(m.arena_bytes, 1);
     const s = el("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none" });
     panel.textContent = "";
-    panel.appendChild(s);
+    const caption = document.createElement("div");
+    caption.className = "caption";
+    caption.textContent = `arena ${bytesText(m.arena_bytes)} (batch ${m.batch}); buffers summed ` +
+      `${bytesText(m.total_bytes)}; ${m.kernels.length} kernels across, offsets down; click a buffer for its node`;
+    panel.append(caption, s);
     for (const b of m.buffers) {
       if (!b.in_arena || b.first > b.last) continue;
       const r = el("rect", { x: (b.first / kernels) * W, y: (b.offset / arena) * H,
@@ -483,8 +488,6 @@
       t.textContent = `${b.node >= 0 ? nodes[b.node].name : "scratch"}: ${bytesText(b.bytes)} at ${b.offset}, kernels ${b.first}-${b.last}`;
       if (b.node >= 0) r.addEventListener("click", () => select(b.node, false));
     }
-    el("text", { x: 4, y: 12, "font-size": 11 }, s).textContent =
-      `arena ${bytesText(m.arena_bytes)} (batch ${m.batch}); buffers summed ${bytesText(m.total_bytes)}; ${m.kernels.length} kernels across`;
   }
 
   // --- SVG export of the current view, styled like the page ---
@@ -515,7 +518,7 @@
     const box = $("overlay-" + name);
     box.disabled = !present;
     box.parentElement.title = present ? "" : `not in this page: kiln dump --format html --${name}${name === "profile" ? " TRACE.json" : ""}`;
-    box.addEventListener("change", () => { overlays[name] = box.checked; render(); drawArena(); });
+    box.addEventListener("change", () => { overlays[name] = box.checked; render(); });
   }
   const counts = { forward: 0, gradient: 0, update: 0 };
   nodes.forEach((n) => counts[n.role]++);

@@ -135,6 +135,7 @@ async function compiledGraph(browser) {
   expect("compiled: the arena panel draws every arena buffer", rects === inArena && inArena > 0, `${rects} of ${inArena}`);
   await page.click("#overlay-profile");
   await page.click("#expand-all");
+  await page.screenshot({ path: path.join(dir, "mlp_compiled.png") });
   const labels = await page.$$eval("#graph text.overlay", (t) => t.map((x) => x.textContent));
   expect("compiled: boxes show buffer offsets", labels.some((l) => / @ \d+, kernels \d+-\d+/.test(l)), labels.slice(0, 3).join("|"));
   expect("compiled: boxes show kernel times", labels.some((l) => /µs per run/.test(l)), labels.slice(0, 3).join("|"));
