@@ -45,6 +45,27 @@
     }
     n.inputs.forEach((i) => consumers[i].push(id));
   });
+  // A level of more than MAX_LEVEL nodes (a graph built without scopes) is
+  // split into closed runs of consecutive nodes, "[1-150]", ..., so that no
+  // one layout grows past it.
+  const MAX_LEVEL = 150;
+  for (const s of [...scopes.values()]) {
+    if (s.nodes.length <= MAX_LEVEL) continue;
+    const runs = [];
+    for (let i = 0; i < s.nodes.length; i += MAX_LEVEL) runs.push(s.nodes.slice(i, i + MAX_LEVEL));
+    s.nodes = [];
+    runs.forEach((ids, k) => {
+      const name = `[${k * MAX_LEVEL + 1}-${k * MAX_LEVEL + ids.length}]`;
+      const run = addScope(s.path ? s.path + "/" + name : name, s.path, name);
+      s.scopes.splice(k, 0, s.scopes.pop()); // runs before the real sub-scopes, in order
+      run.nodes = ids;
+      for (const id of ids) {
+        nodes[id].ancestors.push(run.path);
+        run.count++;
+        run.roles[nodes[id].role] = (run.roles[nodes[id].role] || 0) + 1;
+      }
+    });
+  }
   const majorityRole = (s) =>
     Object.entries(s.roles).sort((a, b) => b[1] - a[1])[0][0];
 

@@ -170,6 +170,21 @@ async function expandAll(browser, name, maxSeconds) {
   await page.close();
 }
 
+// A level of 1,000 nodes opens as runs of 150; search reveals a node deep in one.
+async function chain(browser) {
+  const { page, errors, data } = await open(browser, "chain.html");
+  const initial = await boxes(page);
+  expect("chain: a long level starts as runs", initial === Math.ceil(data.nodes.length / 150) &&
+         (await has(page, "[data-key='s:[151-300]']")), `${initial} boxes`);
+  const target = data.nodes[700].name;
+  await page.fill("#search", target);
+  await page.click("#results li");
+  expect("chain: search opens the run holding the node", await has(page, `[data-node='${target}'].selected`));
+  expect("chain: and only that run", (await boxes(page)) < 160 + initial, `${await boxes(page)} boxes`);
+  errors.forEach((e) => failures.push(e));
+  await page.close();
+}
+
 // kiln plot: both runs in every chart and in the summary.
 async function dashboard(browser) {
   const { page, errors } = await (async () => {
@@ -204,6 +219,8 @@ async function dashboard(browser) {
     await compiledGraph(browser);
     await expandAll(browser, "convnet.html", 10);
     await expandAll(browser, "deep_mlp.html", 30);
+    await expandAll(browser, "chain.html", 30);
+    await chain(browser);
     await dashboard(browser);
   } finally {
     await browser.close();

@@ -1,7 +1,7 @@
 // Writes what tests/viewer/viewer_test.sh opens in the viewer: the training
 // graphs of the MLP and of the conv net with batch norm (examples/models.h,
 // Adam), a deep narrow MLP's (thousands of nodes) and a Chrome trace of three
-// MLP training steps; and two run logs of a small classifier (fit, SGD at two
+// MLP training steps; a chain of 1,000 nodes in no scope; and two run logs of a small classifier (fit, SGD at two
 // learning rates) for kiln plot.
 //
 //   viewer_test_models DIR
@@ -64,6 +64,14 @@ void save_deep_mlp(const std::filesystem::path &dir) {
   kiln::save_graph(g, dir / "deep_mlp.kiln");
 }
 
+// 1,000 nodes in no scope: one level that the viewer splits into runs.
+void save_chain(const std::filesystem::path &dir) {
+  kiln::Graph g;
+  kiln::Value h = kiln::placeholder(g, "x", kiln::f32, {kiln::batch, 4});
+  for (int i = 0; i < 999; ++i) h = i % 2 ? kiln::relu(h) : kiln::tanh(h);
+  kiln::save_graph(g, dir / "chain.kiln");
+}
+
 // Two gaussian blobs in 8 dimensions, labels 0 and 1.
 kiln::Dataset blobs(int64_t n, uint64_t seed) {
   std::mt19937 rng(seed);
@@ -105,6 +113,7 @@ int main(int argc, char **argv) try {
   save_mlp(dir);
   save_convnet(dir);
   save_deep_mlp(dir);
+  save_chain(dir);
   save_run_log(dir, 0.01);
   save_run_log(dir, 0.1);
 } catch (const std::exception &e) {
