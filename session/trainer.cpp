@@ -43,6 +43,13 @@ struct EpochState {
   int64_t compiled = 0;        // steps that compiled a program (not in steps/s)
 };
 
+// Steps per second over the steps that did not compile a program; 0 until one has run.
+double steps_per_second(const EpochState &p) {
+  double stepping = p.elapsed - p.compiling;
+  int64_t timed = p.done - p.compiled;
+  return timed > 0 && stepping > 0 ? double(timed) / stepping : 0;
+}
+
 //   epoch 2/5 [=========>                    ] 312/938  2514 steps/s  loss 0.4312  0:01 elapsed,
 //   eta 0:02
 // Steps/s and the ETA leave out the runs that compiled a program (their
@@ -51,13 +58,6 @@ struct EpochState {
 // epoch's time compilation took:
 //   epoch 2/5 [==============================] 938/938  2514 steps/s  loss 0.4101  3.1 s
 //   (2.7 s compiling)
-// Steps per second over the steps that did not compile a program; 0 until one has run.
-double steps_per_second(const EpochState &p) {
-  double stepping = p.elapsed - p.compiling;
-  int64_t timed = p.done - p.compiled;
-  return timed > 0 && stepping > 0 ? double(timed) / stepping : 0;
-}
-
 std::string render(const EpochState &p, bool last) {
   constexpr int kWidth = 30;
   int filled = int(kWidth * p.done / std::max<int64_t>(p.total, 1));
@@ -150,7 +150,7 @@ private:
 // that a run in progress can be plotted; its directory is created if missing.
 class RunLog {
 public:
-  RunLog(const std::string &path) : path_(path) {
+  explicit RunLog(const std::string &path) : path_(path) {
     if (path.empty()) return;
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::error_code error;
