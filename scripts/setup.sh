@@ -2,11 +2,12 @@
 # The one place that says what kiln needs installed (Debian 12, as root).
 # Build: LLVM 19 + clang 19 (bitcode kernels) + lld 19, protobuf, oneTBB, Catch2 v2,
 # CLI11, fmt, zlib, nlohmann-json (profile traces, HTML pages). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo).
-# Tests: chromium (the HTML pages in a headless browser).
+# Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-onnx and
+# python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
 # npm packages (viewer/package.json, versions pinned in its package-lock.json): the
 # JavaScript libraries the build inlines into kiln's HTML pages (@dagrejs/dagre, uplot)
 # and playwright-core, which drives Debian's chromium in the tests.
-# Benchmarks only: python3-torch, python3-numpy, OpenBLAS (the peers in bench/).
+# Benchmarks only: OpenBLAS (with PyTorch, the peers in bench/).
 set -euo pipefail
 packages=(
   cmake ninja-build g++ git
@@ -14,10 +15,10 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   graphviz dataset-fashion-mnist clang-format
-  nodejs chromium
+  nodejs chromium python3-torch python3-onnx python3-numpy
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-numpy libopenblas-dev)
+  packages+=(libopenblas-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

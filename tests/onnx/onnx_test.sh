@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# ONNX import against PyTorch: make_models.py exports the MLP, LeNet-5 and a
+# conv net with batch norm (torch.onnx.export, opset 13, dynamic batch);
+# kiln imports each, runs it on PyTorch's inputs, and its outputs must equal
+# PyTorch's within 1e-5 (relative to max(1, |value|)). A model with several
+# unsupported parts must be refused with all of them in one message.
+# Exit status 77 (CTest: skipped) where python3-torch or python3-onnx is missing.
+#
+#   onnx_test.sh KILN DIR
+set -euo pipefail
+kiln=$(realpath "$1") dir=$2
+here=$(cd "$(dirname "$0")" && pwd)
+python=""
+for p in /usr/bin/python3 python3; do
+  if "$p" -c "import torch, onnx" 2>/dev/null; then python=$p; break; fi
+done
+if [[ -z $python ]]; then
+  echo "skipped: no python3 with torch and onnx (Debian: python3-torch python3-onnx; scripts/setup.sh --bench)"
+  exit 77
+fi
+rm -rf "$dir"
+mkdir -p "$dir"
+cd "$dir"
+"$python" "$here/make_models.py" .
+for m in mlp lenet convnet; do
+  "$kiln" import "$m.onnx" -o "$m.kiln"
+  "$kiln" run "$m.kiln" --feed "x=${m}_x.npy" --fetch y --out "out_$m" >/dev/null
+  "$python" "$here/compare.py" "out_$m/y.npy" "${m}_expected.npy" 1e-5
+done
+
+expected="kiln: error: unsupported.onnx: cannot import this model: 5 problems (every problem found, in graph order):
+  input 'x' (f32[batch, seq, 8]): dynamic dimension 'seq' at axis 1 (only the first may be dynamic: kiln's batch)
+  node 'erf_1' (Erf, opset 13; inputs f32[batch, seq, 8]): op not supported
+  node 'lstm_1' (LSTM, opset 13; inputs ?, ?, ?): op not supported
+  node 'conv_1' (Conv, opset 13; inputs ?, f32[4, 8, 1, 1]): auto_pad=SAME_UPPER is not supported
+  node 'softmax_1' (Softmax, opset 13; inputs ?): attribute 'extra' is not supported"
+if "$kiln" import unsupported.onnx -o unsupported.kiln 2>err.txt; then
+  echo "FAILED: kiln imported unsupported.onnx"
+  exit 1
+fi
+if [[ "$(cat err.txt)" != "$expected" ]]; then
+  echo "FAILED: the message for unsupported.onnx differs:"
+  diff <(echo "$expected") err.txt || true
+  exit 1
+fi
+[[ ! -e unsupported.kiln ]] || { echo "FAILED: unsupported.kiln was written"; exit 1; }
+echo "not an onnx model" > garbage.onnx
+if "$kiln" import garbage.onnx -o garbage.kiln 2>err.txt || ! grep -q "garbage.onnx: not an ONNX model" err.txt; then
+  echo "FAILED: garbage.onnx: $(cat err.txt)"
+  exit 1
+fi
+echo "onnx import: 3 models equal PyTorch's outputs; every problem of unsupported.onnx in one message"
