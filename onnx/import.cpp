@@ -366,10 +366,19 @@ public:
          fmt::join(problems, "\n  "));
   }
 
-  Graph build() {
-    Graph g;
+  OnnxModel build(bool trainable) {
+    OnnxModel m;
+    Graph &g = m.graph;
     for (const auto &[name, t] : initializers_) {
-      constants_[name] = tensor_of(*t);
+      Tensor value = tensor_of(*t);
+      if (trainable && is_float(value.dtype())) {
+        // A variable is its own graph input: its value comes from a checkpoint.
+        Value v = variable(g, kiln_name(name), value.dtype(), value.shape());
+        m.variables.emplace(v.id, std::move(value));
+        values_[name] = v;
+        continue;
+      }
+      constants_[name] = std::move(value);
       values_[name] = constant(g, constants_[name], kiln_name(name));
     }
     for (const onnx::ValueInfoProto &v : model_.graph().input())
@@ -377,7 +386,7 @@ public:
     for (const onnx::NodeProto &p : model_.graph().node()) build_node(g, p);
     for (const onnx::ValueInfoProto &out : model_.graph().output())
       if (!values_.count(out.name())) fail("{}: no node computes output '{}'", file_, out.name());
-    return g;
+    return m;
   }
 
 private:
@@ -517,13 +526,13 @@ private:
 
 } // namespace
 
-Graph import_onnx(const std::filesystem::path &model) {
+OnnxModel import_onnx(const std::filesystem::path &model, const OnnxImportOptions &options) {
   onnx::ModelProto proto;
   if (!proto.ParseFromString(read_file(model)))
     fail("{}: not an ONNX model (the protobuf does not parse)", model.string());
   Importer importer(proto, model.string());
   importer.check();
-  return importer.build();
+  return importer.build(options.trainable);
 }
 
 } // namespace kiln

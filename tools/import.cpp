@@ -4,6 +4,7 @@
 #include "ir/serialize.h"
 #include "onnx/import.h"
 #include "passes/pass.h"
+#include "runtime/checkpoint_file.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,11 +16,18 @@ namespace {
 struct ImportOptions {
   std::string model;
   std::string output;
+  std::string trainable; // the checkpoint of the variables; empty: constants
 };
 
 void import_model(const ImportOptions &o) {
-  Graph g = import_onnx(o.model);
+  OnnxModel m = import_onnx(o.model, {.trainable = !o.trainable.empty()});
+  const Graph &g = m.graph;
   save_graph(g, o.output);
+  if (!o.trainable.empty()) {
+    write_checkpoint(
+        g, [&](NodeId id) { return m.variables.at(id); }, o.trainable);
+    fmt::print("{} variables -> {}\n", m.variables.size(), o.trainable);
+  }
   std::vector<std::string> inputs, outputs;
   for (const Node &n : g.nodes())
     if (n.op->source == Source::placeholder)
@@ -41,6 +49,10 @@ void add_import_command(CLI::App &app) {
   cmd->add_option("-o,--output", options->output, "The kiln model to write (.kiln or .kiln.txt)")
       ->type_name("FILE")
       ->required();
+  cmd->add_option("--trainable", options->trainable,
+                  "Make the float initializers trainable variables and write their values to "
+                  "CKPT (kiln run --checkpoint CKPT, restore_checkpoint)")
+      ->type_name("CKPT");
   cmd->footer(
       "The whole model is checked first: every unsupported op, attribute, dtype and\n"
       "dynamic dimension is listed at once. A dim_param in an input's first dim becomes\n"

@@ -2,7 +2,8 @@
 # ONNX import against PyTorch: make_models.py exports the MLP, LeNet-5 and a
 # conv net with batch norm (torch.onnx.export, opset 13, dynamic batch);
 # kiln imports each, runs it on PyTorch's inputs, and its outputs must equal
-# PyTorch's within 1e-5 (relative to max(1, |value|)). A model with several
+# PyTorch's within 1e-5 (relative to max(1, |value|)), also imported with
+# --trainable and run from its checkpoint. A model with several
 # unsupported parts must be refused with all of them in one message.
 # Exit status 77 (CTest: skipped) where python3-torch or python3-onnx is missing.
 #
@@ -27,6 +28,12 @@ for m in mlp lenet convnet; do
   "$kiln" run "$m.kiln" --feed "x=${m}_x.npy" --fetch y --out "out_$m" >/dev/null
   "$python" "$here/compare.py" "out_$m/y.npy" "${m}_expected.npy" 1e-5
 done
+# --trainable: the weights become variables, their values a checkpoint.
+"$kiln" import convnet.onnx -o convnet_trainable.kiln --trainable convnet.ckpt
+"$kiln" info convnet_trainable.kiln | grep -q "total: [1-9][0-9]* parameters"
+"$kiln" run convnet_trainable.kiln --checkpoint convnet.ckpt --feed x=convnet_x.npy --fetch y \
+  --out out_trainable >/dev/null
+"$python" "$here/compare.py" out_trainable/y.npy convnet_expected.npy 1e-5
 
 expected="kiln: error: unsupported.onnx: cannot import this model: 5 problems (every problem found, in graph order):
   input 'x' (f32[batch, seq, 8]): dynamic dimension 'seq' at axis 1 (only the first may be dynamic: kiln's batch)
