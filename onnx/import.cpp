@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -253,6 +254,19 @@ const std::map<std::string, Converter> &converters() {
             [](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
               return transpose(in.at(0), n.ints("perm"), name);
             }}},
+      {"ArgMax",
+       {.attributes = {"axis", "keepdims", "select_last_index"},
+        .check =
+            [](const OnnxNode &n) {
+              return n.i("select_last_index", 0) ? std::string("select_last_index=1") : "";
+            },
+        .build =
+            [](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+              return argmax(in.at(0), n.i("axis", 0), n.i("keepdims", 1) != 0, name);
+            }}},
+      {"Reciprocal",
+       {.build = [](Graph &, const OnnxNode &, const Inputs &in,
+                    const std::string &name) { return div(1.0, in.at(0), name); }}},
       {"Identity", {.build = identity}},
       // Inference: dropout passes its input through.
       {"Dropout",
@@ -265,6 +279,12 @@ const std::map<std::string, Converter> &converters() {
 const std::map<std::string, std::vector<int>> &constant_inputs() {
   static const std::map<std::string, std::vector<int>> kConstant = {{"Reshape", {1}}};
   return kConstant;
+}
+
+bool is_constant_input(const onnx::NodeProto &p, size_t k) {
+  auto c = constant_inputs().find(p.op_type());
+  return c != constant_inputs().end() &&
+         std::find(c->second.begin(), c->second.end(), int(k)) != c->second.end();
 }
 
 std::optional<DType> dtype_of(int32_t onnx_type) {
@@ -378,8 +398,7 @@ public:
         values_[name] = v;
         continue;
       }
-      constants_[name] = std::move(value);
-      values_[name] = constant(g, constants_[name], kiln_name(name));
+      constants_[name] = std::move(value); // a node once a node reads it as a value
     }
     for (const onnx::ValueInfoProto &v : model_.graph().input())
       if (!initializers_.count(v.name())) values_[v.name()] = placeholder_of(g, v);
@@ -489,7 +508,6 @@ private:
     std::string name = kiln_name(p.output(0));
     if (p.op_type() == "Constant") {
       constants_[p.output(0)] = tensor_of(p.attribute(0).t());
-      values_[p.output(0)] = constant(g, constants_[p.output(0)], g.unique_name(name));
       return;
     }
     Inputs in;
@@ -499,13 +517,19 @@ private:
         in.constants.push_back(nullptr);
         continue;
       }
+      auto c = constants_.find(input);
+      in.constants.push_back(c == constants_.end() ? nullptr : &c->second);
+      if (c != constants_.end() && is_constant_input(p, in.values.size())) {
+        in.values.push_back(std::nullopt); // read for its values only
+        continue;
+      }
+      if (c != constants_.end() && !values_.count(input))
+        values_[input] = constant(g, c->second, g.unique_name(kiln_name(input)));
       auto it = values_.find(input);
       if (it == values_.end())
         fail("{}: node '{}' ({}) reads '{}', which no node before it computes", file_, p.name(),
              p.op_type(), input);
       in.values.push_back(it->second);
-      auto c = constants_.find(input);
-      in.constants.push_back(c == constants_.end() ? nullptr : &c->second);
     }
     try {
       values_[p.output(0)] =

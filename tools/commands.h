@@ -18,6 +18,7 @@ void add_info_command(CLI::App &app);
 void add_cache_command(CLI::App &app);
 void add_plot_command(CLI::App &app);
 void add_import_command(CLI::App &app);
+void add_export_command(CLI::App &app);
 
 // 1628160 -> "1.6 MiB" (tools/info.cpp).
 std::string human_bytes(int64_t bytes);

@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
   kiln::tools::add_cache_command(app);
   kiln::tools::add_plot_command(app);
   kiln::tools::add_import_command(app);
+  kiln::tools::add_export_command(app);
 
   try {
     app.parse(argc, argv);

@@ -5,11 +5,14 @@
 # PyTorch's within 1e-5 (relative to max(1, |value|)), also imported with
 # --trainable and run from its checkpoint. A model with several
 # unsupported parts must be refused with all of them in one message.
+# ONNX export: the imported models and a kiln training graph's forward part
+# (viewer_test_models' MLP, --fetch) are exported, pass onnx.checker, and
+# import back to the same outputs.
 # Exit status 77 (CTest: skipped) where python3-torch or python3-onnx is missing.
 #
-#   onnx_test.sh KILN DIR
+#   onnx_test.sh KILN VIEWER_TEST_MODELS DIR
 set -euo pipefail
-kiln=$(realpath "$1") dir=$2
+kiln=$(realpath "$1") models=$(realpath "$2") dir=$3
 here=$(cd "$(dirname "$0")" && pwd)
 python=""
 for p in /usr/bin/python3 python3; do
@@ -56,4 +59,29 @@ if "$kiln" import garbage.onnx -o garbage.kiln 2>err.txt || ! grep -q "garbage.o
   echo "FAILED: garbage.onnx: $(cat err.txt)"
   exit 1
 fi
-echo "onnx import: 3 models equal PyTorch's outputs; every problem of unsupported.onnx in one message"
+
+check() { "$python" -c "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)" "$1"; }
+for m in lenet convnet; do
+  "$kiln" export "$m.kiln" -o "${m}_exported.onnx"
+  check "${m}_exported.onnx"
+  "$kiln" import "${m}_exported.onnx" -o "${m}_back.kiln"
+  "$kiln" run "${m}_back.kiln" --feed "x=${m}_x.npy" --fetch y --out "back_$m" >/dev/null
+  "$python" "$here/compare.py" "back_$m/y.npy" "${m}_expected.npy" 1e-5
+done
+"$kiln" export convnet_trainable.kiln --checkpoint convnet.ckpt -o trainable_exported.onnx
+check trainable_exported.onnx
+
+# A kiln training graph: its forward part exports, the rest is named.
+"$models" native
+"$python" -c "import numpy as np; np.save('mlp_x.npy', np.random.default_rng(0).random((5, 784), np.float32))"
+if "$kiln" export native/mlp.kiln -o all.onnx 2>err.txt || ! grep -q "with no ONNX form" err.txt; then
+  echo "FAILED: exporting a whole training graph: $(cat err.txt)"
+  exit 1
+fi
+"$kiln" export native/mlp.kiln --fetch dense_1/add -o mlp_exported.onnx
+check mlp_exported.onnx
+"$kiln" import mlp_exported.onnx -o mlp_back.kiln
+"$kiln" run native/mlp.kiln --feed x=mlp_x.npy --fetch dense_1/add --out native_out >/dev/null
+"$kiln" run mlp_back.kiln --feed x=mlp_x.npy --fetch dense_1/add --out back_out >/dev/null
+"$python" "$here/compare.py" back_out/dense_1_add.npy native_out/dense_1_add.npy 1e-6
+echo "onnx: 3 models import equal to PyTorch's outputs; every problem of unsupported.onnx in one message; exports pass onnx.checker and import back equal"
