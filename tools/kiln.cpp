@@ -17,6 +17,8 @@ int main(int argc, char **argv) {
              "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --repeat 100 --profile\n"
              "  kiln dump mlp.kiln --format html -o mlp.html\n"
              "  kiln plot run1.jsonl run2.jsonl -o runs.html\n"
+             "  kiln import model.onnx -o model.kiln\n"
+             "  kiln export mlp.kiln --checkpoint mlp.ckpt --fetch predicted -o mlp.onnx\n"
              "  kiln cache info\n"
              "Run 'kiln COMMAND --help' for a command's options.");
   app.set_version_flag("--version", "kiln 0.1");

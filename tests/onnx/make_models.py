@@ -8,6 +8,7 @@ model that kiln cannot import for several reasons at once.
 
     python3 make_models.py OUTDIR
 """
+import os
 import sys
 
 import numpy as np
@@ -16,15 +17,12 @@ import onnx.helper as oh
 import torch
 from torch import nn
 
+# LeNet-5 as the benchmarks build it in PyTorch.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from fashion_train import lenet  # noqa: E402
+
 out = sys.argv[1]
 torch.manual_seed(0)
-
-
-def lenet():
-    return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
 def convnet():
