@@ -17,7 +17,8 @@ import onnx.helper as oh
 import torch
 from torch import nn
 
-# LeNet-5 as the benchmarks build it in PyTorch.
+# LeNet-5 as the benchmarks build it in PyTorch (no __pycache__ left in bench/).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from fashion_train import lenet  # noqa: E402
 
