@@ -281,6 +281,33 @@ const std::map<std::string, std::vector<int>> &constant_inputs() {
   return kConstant;
 }
 
+// How many inputs each op takes (at least, at most); the rest take one.
+std::pair<int, int> input_range(const std::string &op) {
+  static const std::map<std::string, std::pair<int, int>> kRanges = {
+      {"Add", {2, 2}},    {"Sub", {2, 2}},     {"Mul", {2, 2}},
+      {"Div", {2, 2}},    {"MatMul", {2, 2}},  {"Gemm", {2, 3}},
+      {"Conv", {2, 3}},   {"Reshape", {2, 2}}, {"BatchNormalization", {5, 5}},
+      {"Dropout", {1, 3}}};
+  auto it = kRanges.find(op);
+  return it == kRanges.end() ? std::pair{1, 1} : it->second;
+}
+
+// "" or what is wrong with the node's inputs and outputs, counted.
+std::string check_arity(const onnx::NodeProto &p) {
+  if (p.output_size() == 0 || p.output(0).empty()) return "no output";
+  if (p.op_type() == "Constant") return p.input_size() ? "a Constant with inputs" : "";
+  if (!converters().count(p.op_type())) return ""; // reported as not supported
+  auto [min, max] = input_range(p.op_type());
+  int given = p.input_size();
+  while (given > 0 && p.input(given - 1).empty()) --given; // omitted optional inputs
+  bool missing = false;
+  for (int k = 0; k < std::min(min, p.input_size()); ++k) missing = missing || p.input(k).empty();
+  if (given < min || given > max || missing)
+    return min == max ? fmt::format("takes {} input{}, has {}", min, min == 1 ? "" : "s", given)
+                      : fmt::format("takes {} to {} inputs, has {}", min, max, given);
+  return "";
+}
+
 bool is_constant_input(const onnx::NodeProto &p, size_t k) {
   auto c = constant_inputs().find(p.op_type());
   return c != constant_inputs().end() &&
@@ -463,7 +490,11 @@ private:
                     inputs.empty() ? "none" : fmt::format("{}", fmt::join(inputs, ", ")));
     if (!p.domain().empty() && p.domain() != "ai.onnx")
       return problems.push_back(fmt::format("{}: domain '{}' is not supported", where, p.domain()));
+    if (std::string why = check_arity(p); !why.empty())
+      return problems.push_back(fmt::format("{}: {}", where, why));
     if (p.op_type() == "Constant") {
+      if (p.attribute_size() == 0)
+        problems.push_back(fmt::format("{}: a Constant without its 'value'", where));
       for (const onnx::AttributeProto &a : p.attribute())
         if (a.name() != "value")
           problems.push_back(fmt::format("{}: attribute '{}' is not supported", where, a.name()));

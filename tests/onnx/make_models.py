@@ -59,8 +59,8 @@ for name, (model, item) in models.items():
     ops = sorted({n.op_type for n in onnx.load(f"{out}/{name}.onnx").graph.node})
     print(f"{name}: {', '.join(ops)}")
 
-# Unsupported: a dynamic sequence length, an LSTM, an Erf, a Conv with auto_pad=SAME_UPPER
-# and a Gather with an attribute kiln does not know.
+# Unsupported: a dynamic sequence length, an LSTM, an Erf, a Conv with auto_pad=SAME_UPPER,
+# a Softmax with an attribute kiln does not know and a Gemm with one input.
 x = oh.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["batch", "seq", 8])
 w = oh.make_tensor("w", onnx.TensorProto.FLOAT, [4, 8, 1, 1], np.ones(32, np.float32))
 nodes = [
@@ -69,6 +69,7 @@ nodes = [
     oh.make_node("Relu", ["h"], ["r1"], name="relu_1"),
     oh.make_node("Conv", ["r1", "w"], ["c"], name="conv_1", auto_pad="SAME_UPPER"),
     oh.make_node("Softmax", ["c"], ["y"], name="softmax_1", axis=1, extra=3),
+    oh.make_node("Gemm", ["y"], ["z"], name="gemm_1"),
 ]
 y = oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
 graph = oh.make_graph(nodes, "unsupported", [x], [y], initializer=[w])

@@ -38,12 +38,13 @@ done
   --out out_trainable >/dev/null
 "$python" "$here/compare.py" out_trainable/y.npy convnet_expected.npy 1e-5
 
-expected="kiln: error: unsupported.onnx: cannot import this model: 5 problems (every problem found, in graph order):
+expected="kiln: error: unsupported.onnx: cannot import this model: 6 problems (every problem found, in graph order):
   input 'x' (f32[batch, seq, 8]): dynamic dimension 'seq' at axis 1 (only the first may be dynamic: kiln's batch)
   node 'erf_1' (Erf, opset 13; inputs f32[batch, seq, 8]): op not supported
   node 'lstm_1' (LSTM, opset 13; inputs ?, ?, ?): op not supported
   node 'conv_1' (Conv, opset 13; inputs ?, f32[4, 8, 1, 1]): auto_pad=SAME_UPPER is not supported
-  node 'softmax_1' (Softmax, opset 13; inputs ?): attribute 'extra' is not supported"
+  node 'softmax_1' (Softmax, opset 13; inputs ?): attribute 'extra' is not supported
+  node 'gemm_1' (Gemm, opset 13; inputs f32[...]): takes 2 to 3 inputs, has 1"
 if "$kiln" import unsupported.onnx -o unsupported.kiln 2>err.txt; then
   echo "FAILED: kiln imported unsupported.onnx"
   exit 1
