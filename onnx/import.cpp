@@ -397,6 +397,10 @@ public:
     if (opset_ < kOnnxMinOpset || opset_ > kOnnxMaxOpset)
       problems.push_back(fmt::format("opset {} of the default domain: kiln imports opsets {}-{}",
                                      opset_, kOnnxMinOpset, kOnnxMaxOpset));
+    for (const auto &[name, t] : initializers_)
+      if (!dtype_of(t->data_type()))
+        problems.push_back(fmt::format("initializer '{}': {} is not supported", name,
+                                       onnx_type_name(t->data_type())));
     for (const onnx::ValueInfoProto &v : model_.graph().input())
       if (!initializers_.count(v.name())) check_input(v, problems);
     std::set<std::string> constants;
