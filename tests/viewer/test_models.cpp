@@ -1,8 +1,8 @@
 // Writes what tests/viewer/viewer_test.sh opens in the viewer: the training
 // graphs of the MLP and of the conv net with batch norm (examples/models.h,
 // Adam), a deep narrow MLP's (thousands of nodes) and a Chrome trace of three
-// MLP training steps; a chain of 1,000 nodes in no scope; and two run logs of a small classifier (fit, SGD at two
-// learning rates) for kiln plot.
+// MLP training steps; a chain of 1,000 nodes in no scope; and two run logs of a small classifier
+// (fit, SGD at two learning rates) for kiln plot.
 //
 //   viewer_test_models DIR
 #include "examples/models.h"
