@@ -16,7 +16,7 @@ foreach(layer ${kiln_layers})
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/proto/ir/kiln.pb.h DESTINATION ${KILN_INSTALL_INCLUDEDIR}/ir)
 
-install(TARGETS ${kiln_layers} kiln_proto kiln kiln_aot_runtime kiln_cli
+install(TARGETS ${kiln_layers} kiln_proto kiln_onnx_proto kiln kiln_aot_runtime kiln_cli
         EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -4,7 +4,7 @@
 // dropout (models.h).
 //
 //   fashion_conv [--model lenet|convnet] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
-//       [--profile [TRACE.json]]
+//       [--profile [TRACE.json]] [--run-log RUN.jsonl]
 #include "frontends/losses.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
@@ -48,6 +48,7 @@ int main(int argc, char **argv) try {
              parameters, lr, train_set.size(), cli.fit.batch_size, cli.fit.epochs);
   kiln::Session session(g, cli.session);
   kiln::Classifier classifier{x, y, loss, accuracy, train, training};
+  classifier.learning_rate = learning_rate(g, "adam");
   auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 
   print_summary(session, results);

@@ -4,7 +4,7 @@
 // checkpoint and 8 test images for `kiln run`.
 //
 //   fashion_mlp [--optimizer adam|momentum] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
-//       [--profile [TRACE.json]]
+//       [--profile [TRACE.json]] [--run-log RUN.jsonl]
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
@@ -47,7 +47,9 @@ int main(int argc, char **argv) try {
   fmt::print("MLP 784-512-10, {} on {} training images, batch {}, {} epochs\n", optimizer,
              train_set.size(), cli.fit.batch_size, cli.fit.epochs);
   kiln::Session session(g, cli.session);
-  auto results = kiln::fit(session, {x, y, loss, accuracy, train}, train_set, test_set, cli.fit);
+  kiln::Classifier classifier{x, y, loss, accuracy, train};
+  classifier.learning_rate = learning_rate(g, optimizer);
+  auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 
   print_summary(session, results);
   report_profile(cli, session);

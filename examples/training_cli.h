@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
 
 struct TrainingCli {
@@ -30,6 +31,10 @@ struct TrainingCli {
     app.add_flag("!--no-memory-planning", session.memory_planning,
                  "one allocation per buffer instead of one planned arena");
     app.add_option("--out", out, "where to save the graph and the checkpoint");
+    app.add_option("--run-log", fit.run_log,
+                   "write a run log (JSON lines: loss per step, accuracy per epoch, steps/s, "
+                   "times) to FILE, for 'kiln plot'")
+        ->type_name("FILE");
     CLI::Option *profile =
         app.add_option("--profile", trace,
                        "print each kernel's time and the compilations' phases at the end; with "
@@ -40,6 +45,14 @@ struct TrainingCli {
     app.parse_complete_callback([this, profile] { session.profile = profile->count() > 0; });
   }
 };
+
+// The learning rate an optimizer built from a number: the constant "lr" in
+// its scope (frontends/optim.cpp), for the run log.
+inline std::optional<kiln::Value> learning_rate(kiln::Graph &g, const std::string &scope) {
+  std::optional<kiln::NodeId> id = g.find(scope + "/lr");
+  if (!id) return std::nullopt;
+  return kiln::Value{&g, *id};
+}
 
 // With --profile: the table, and the trace if a file was named.
 inline void report_profile(const TrainingCli &cli, const kiln::Session &s) {

@@ -1,10 +1,17 @@
 #include "session/trainer.h"
 
-#include <fmt/format.h>
+#include "ir/error.h"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <unistd.h>
@@ -36,6 +43,13 @@ struct EpochState {
   int64_t compiled = 0;        // steps that compiled a program (not in steps/s)
 };
 
+// Steps per second over the steps that did not compile a program; 0 until one has run.
+double steps_per_second(const EpochState &p) {
+  double stepping = p.elapsed - p.compiling;
+  int64_t timed = p.done - p.compiled;
+  return timed > 0 && stepping > 0 ? double(timed) / stepping : 0;
+}
+
 //   epoch 2/5 [=========>                    ] 312/938  2514 steps/s  loss 0.4312  0:01 elapsed,
 //   eta 0:02
 // Steps/s and the ETA leave out the runs that compiled a program (their
@@ -52,9 +66,7 @@ std::string render(const EpochState &p, bool last) {
   std::string line =
       fmt::format("epoch {}/{} [{:<{}}] {}/{}", p.epoch, p.epochs, bar, kWidth, p.done, p.total);
   if (p.done == 0) return line;
-  double stepping = p.elapsed - p.compiling;
-  int64_t timed = p.done - p.compiled;
-  double rate = timed > 0 && stepping > 0 ? double(timed) / stepping : 0;
+  double rate = steps_per_second(p);
   if (rate > 0) line += fmt::format("  {:.0f} steps/s", rate);
   line += fmt::format("  loss {:.4f}", p.loss);
   if (!last) {
@@ -134,6 +146,59 @@ private:
   Clock::time_point drawn_{};
 };
 
+// FitOptions::run_log: one JSON object a line, flushed after each epoch so
+// that a run in progress can be plotted; its directory is created if missing.
+class RunLog {
+public:
+  explicit RunLog(const std::string &path) : path_(path) {
+    if (path.empty()) return;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code error;
+    if (!parent.empty()) std::filesystem::create_directories(parent, error);
+    if (error)
+      fail("cannot create the run log's directory '{}': {}", parent.string(), error.message());
+    file_.open(path, std::ios::trunc);
+    if (!file_) fail("cannot write the run log '{}': {}", path, std::strerror(errno));
+  }
+
+  void write(const nlohmann::json &record) {
+    if (!file_.is_open()) return;
+    file_ << record.dump() << '\n';
+    if (!file_) fail("cannot write the run log '{}': {}", path_, std::strerror(errno));
+  }
+  void flush() {
+    if (file_.is_open()) file_.flush();
+  }
+  bool enabled() const { return file_.is_open(); }
+
+private:
+  std::string path_;
+  std::ofstream file_;
+};
+
+// An f32 value as the double its shortest text reads as: 0.001, not
+// 0.0010000000474974513, in the log.
+double as_written(double f32_value) { return std::stod(fmt::format("{}", float(f32_value))); }
+
+// null while no step has run without compiling.
+nlohmann::json rate_json(double rate) { return rate > 0 ? nlohmann::json(rate) : nlohmann::json(); }
+
+nlohmann::json step_record(const EpochState &p, int64_t step, double loss, std::optional<double> lr,
+                           double wall, double compile) {
+  double rate = steps_per_second(p);
+  nlohmann::json r = {
+      {"type", "step"},
+      {"epoch", p.epoch},
+      {"step", step},
+      {"loss", as_written(loss)},
+      {"steps_per_s", rate_json(rate)},
+      {"eta_s", rate > 0 ? nlohmann::json(double(p.total - p.done) / rate) : nlohmann::json()},
+      {"wall_s", wall},
+      {"compile_s", compile}};
+  if (lr) r["lr"] = as_written(*lr);
+  return r;
+}
+
 Feeds batch_feeds(const Classifier &m, const Tensor &x, const Tensor &y, bool training) {
   Feeds feeds = {{m.inputs, x}, {m.labels, y}};
   if (m.training) feeds.emplace_back(*m.training, Tensor::scalar(uint8_t{training}));
@@ -206,6 +271,16 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
       {.batch_size = options.batch_size, .seed = options.seed, .drop_last = options.drop_last});
   Progress progress(options.progress);
   Runner runner(s, progress);
+  RunLog log(options.run_log);
+  log.write({{"type", "run"},
+             {"epochs", options.epochs},
+             {"batch_size", options.batch_size},
+             {"train_items", train.size()},
+             {"test_items", test.size()}});
+  auto fit_start = Clock::now();
+  int64_t step = 0;
+  std::vector<NodeRef> fetches = {model.loss};
+  if (model.learning_rate && log.enabled()) fetches.push_back(*model.learning_rate);
   std::vector<EpochResult> results;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     Batches::Epoch steps = batches.epoch(epoch);
@@ -217,9 +292,10 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     EpochResult r;
     for (const Batch &b : steps) {
       int64_t n = b.labels.shape()[0];
-      Tensor loss = runner.run("the training step", n, batch_feeds(model, b.inputs, b.labels, true),
-                               {model.loss}, {model.train})[0];
-      loss_sum += loss.get(0) * double(n);
+      std::vector<Tensor> out =
+          runner.run("the training step", n, batch_feeds(model, b.inputs, b.labels, true), fetches,
+                     {model.train});
+      loss_sum += out[0].get(0) * double(n);
       r.items += n;
       state.done = ++r.steps;
       state.loss = loss_sum / double(r.items);
@@ -227,16 +303,31 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
       state.compiling = runner.compile_seconds() - compile_start;
       state.compiled = runner.compiled_runs() - compiled_start;
       progress.epoch(state, r.steps == steps.size());
+      std::optional<double> lr;
+      if (out.size() > 1) lr = out[1].get(0);
+      log.write(step_record(state, ++step, out[0].get(0), lr, seconds_since(fit_start),
+                            runner.compile_seconds()));
     }
     r.train_seconds = seconds_since(start);
     r.compile_seconds = runner.compile_seconds() - compile_start;
     r.mean_loss = r.items ? loss_sum / double(r.items) : 0;
+    r.steps_per_second = steps_per_second(state);
     progress.status(fmt::format("epoch {}/{}: evaluating on {} test images", epoch + 1,
                                 options.epochs, test.size()));
     r.test_accuracy = evaluate(runner, model, test, options.eval_batch);
     progress.print(fmt::format("epoch {}/{}: loss {:.4f}, test accuracy {:.2f}%, {:.1f} s",
                                epoch + 1, options.epochs, r.mean_loss, 100 * r.test_accuracy,
                                r.train_seconds));
+    log.write({{"type", "epoch"},
+               {"epoch", epoch + 1},
+               {"step", step},
+               {"mean_loss", r.mean_loss},
+               {"test_accuracy", r.test_accuracy},
+               {"train_s", r.train_seconds},
+               {"compile_s", r.compile_seconds},
+               {"steps_per_s", rate_json(r.steps_per_second)},
+               {"wall_s", seconds_since(fit_start)}});
+    log.flush();
     results.push_back(r);
   }
   return results;

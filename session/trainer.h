@@ -1,7 +1,8 @@
 // The loop every classifier example needs: epochs of shuffled mini-batches,
 // one Session::run of the training target each, a progress line (steps/s
 // without compilation, loss, elapsed time and ETA; it says when a program
-// compiles), and test accuracy after each epoch.
+// compiles), test accuracy after each epoch and, when asked, a run log for
+// `kiln plot`.
 #pragma once
 
 #include "ops/builder.h"
@@ -15,11 +16,12 @@ namespace kiln {
 
 // The graph values a classifier's loops feed and fetch.
 struct Classifier {
-  Value inputs, labels;               // placeholders
-  Value loss;                         // a scalar, fetched each step
-  Value accuracy;                     // a scalar over a batch (nn::accuracy)
-  Value train;                        // the optimizer's target
-  std::optional<Value> training = {}; // a bool scalar placeholder (dropout, batch norm)
+  Value inputs, labels;                    // placeholders
+  Value loss;                              // a scalar, fetched each step
+  Value accuracy;                          // a scalar over a batch (nn::accuracy)
+  Value train;                             // the optimizer's target
+  std::optional<Value> training = {};      // a bool scalar placeholder (dropout, batch norm)
+  std::optional<Value> learning_rate = {}; // a scalar, fetched each step for the run log
 };
 
 struct FitOptions {
@@ -35,14 +37,22 @@ struct FitOptions {
   // epoch, as with PyTorch's default; the smaller batch costs one more
   // compilation of the training step, in the first epoch.
   bool drop_last = false;
+  // A run log in JSON lines, one object a line: {"type": "run"} first (epochs,
+  // batch size, items), then {"type": "step"} per training step (epoch, step,
+  // loss, lr, steps_per_s, eta_s, wall_s, compile_s) and {"type": "epoch"} per
+  // epoch (mean_loss, test_accuracy, train_s, compile_s, steps_per_s, wall_s).
+  // steps_per_s leaves out the runs that compiled a program, as the progress
+  // line does (null until a step has run without compiling). Empty: none.
+  std::string run_log = {};
 };
 
 struct EpochResult {
-  double mean_loss = 0;       // over the epoch's items (each batch's loss weighted by its size)
-  int64_t steps = 0;          // training steps (batches) run
-  int64_t items = 0;          // items trained on
-  double train_seconds = 0;   // the epoch's training loop, compilation included
-  double compile_seconds = 0; // of which runs that compiled a program (Session::stats)
+  double mean_loss = 0;        // over the epoch's items (each batch's loss weighted by its size)
+  int64_t steps = 0;           // training steps (batches) run
+  int64_t items = 0;           // items trained on
+  double train_seconds = 0;    // the epoch's training loop, compilation included
+  double compile_seconds = 0;  // of which runs that compiled a program (Session::stats)
+  double steps_per_second = 0; // over the steps that did not compile (0: none did not)
   double test_accuracy = 0;
 };
 

@@ -2,6 +2,7 @@
 // dump formats, `run` results equal to an in-process Session bit for bit,
 // help texts, and a clear error (exit status 1, "kiln: error: ...") for every
 // bad model, feed and fetch.
+#include "cli_fixture.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
@@ -10,7 +11,6 @@
 #include "runtime/npy.h"
 #include "session/checkpoint.h"
 #include "session/session.h"
-#include "temp_dir.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
@@ -27,77 +27,11 @@
 using namespace kiln;
 using Catch::Matchers::Contains;
 using Catch::Matchers::EndsWith;
+using test::CliFixture;
+using test::Result;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Result {
-  int status = -1; // the exit status; -1 if kiln did not exit normally
-  std::string out, err;
-};
-
-std::string shell_quote(const std::string &s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\'"; // close the quote, an escaped quote, reopen
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
-
-// A temporary directory holding an MLP saved in both formats, a matching
-// feed, and whatever a test adds.
-class CliFixture {
-public:
-  CliFixture() {
-    Value x = placeholder(graph, "x", f32, {batch, 4});
-    Value h = nn::dense(graph, x, 8, nn::relu);
-    nn::dense(graph, h, 3);
-    save_graph(graph, path("mlp.kiln"));
-    save_graph(graph, path("mlp.kiln.txt"));
-    std::mt19937 rng(1);
-    feed = test::random_tensor(f32, {5, 4}, rng);
-    write_npy(path("x.npy"), feed);
-  }
-  std::string path(const std::string &name) const { return (dir_ / name).string(); }
-
-  void write(const std::string &name, std::string_view bytes) const {
-    write_file_atomically(path(name), bytes);
-  }
-
-  // Runs `kiln ARGS` with stdout and stderr captured apart, in the
-  // environment plus `env` (NAME=VALUE each). In `args` and `env`, "@name"
-  // stands for the path of `name` in the directory ("x=@x.npy" too).
-  Result kiln(const std::vector<std::string> &args,
-              const std::vector<std::string> &env = {}) const {
-    auto expand = [&](const std::string &a) {
-      size_t at = a.find('@');
-      return at == std::string::npos ? a : a.substr(0, at) + path(a.substr(at + 1));
-    };
-    std::string command;
-    for (const std::string &e : env) {
-      size_t eq = e.find('=');
-      command += e.substr(0, eq + 1) + shell_quote(expand(e.substr(eq + 1))) + ' ';
-    }
-    command += shell_quote(KILN_CLI);
-    for (const std::string &a : args) command += ' ' + shell_quote(expand(a));
-    command += fmt::format(" >{} 2>{}", shell_quote(path("stdout")), shell_quote(path("stderr")));
-    int raw = std::system(command.c_str());
-    Result r;
-    // The shell reports a child killed by a signal as 128 + the signal.
-    if (WIFEXITED(raw) && WEXITSTATUS(raw) < 128) r.status = WEXITSTATUS(raw);
-    r.out = read_file(path("stdout"));
-    r.err = read_file(path("stderr"));
-    return r;
-  }
-
-  Graph graph;
-  Tensor feed;
-
-private:
-  test::TempDir dir_;
-};
 
 bool have_graphviz() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
 
@@ -285,6 +219,34 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln run --repeat times the runs", "[cli]") {
   CHECK_THAT(r.out, Contains(" ms, median "));
   CHECK_THAT(r.out, Contains(" ms, max "));
   CHECK_THAT(r.out, Contains("compilation included"));
+  CHECK_THAT(r.out, Contains("throughput at the median: "));
+  CHECK_THAT(r.out, Contains(" items/s (batch 5)\n"));
+
+  Result warm = kiln({"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense_1/add",
+                      "--repeat", "2", "--warmup", "4", "--threads", "1", "--profile"});
+  INFO(warm.err);
+  REQUIRE(warm.status == 0);
+  CHECK_THAT(warm.out, Contains("2 runs after 4 warm-up: min "));
+  // The first run, the warm-up and the timed runs: 7 in all.
+  CHECK_THAT(warm.out, Contains("profile: 7 runs of 1 program"));
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln info lists the feeds each output and fetch needs",
+                 "[cli]") {
+  Value y = placeholder(graph, "unused", f32, {batch});
+  neg(y, "negated");
+  save_graph(graph, path("two.kiln"));
+  Result r = kiln({"info", "@two.kiln"});
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out,
+             Contains("feeds each output needs:\n  dense_1/add  x\n  negated      unused\n"));
+  Result fetch = kiln({"info", "@two.kiln", "--fetch", "dense/relu", "--fetch", "negated"});
+  REQUIRE(fetch.status == 0);
+  CHECK_THAT(fetch.out, Contains("feeds to fetch dense/relu, negated:\n  x       f32[?, 4]\n  "
+                                 "unused  f32[?]\n"));
+  Result unknown = kiln({"info", "@two.kiln", "--fetch", "nothing"});
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Contains("no node named 'nothing'"));
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln run --profile prints the table and writes the trace",

@@ -4,6 +4,7 @@
 
 #include "ir/tensor.h"
 #include "ops/builder.h"
+#include "runtime/dataset.h"
 
 #include <catch2/catch.hpp>
 
@@ -61,6 +62,14 @@ inline std::string compare(const Tensor &actual, const Tensor &expected, double 
            std::to_string(e);
   }
   return "";
+}
+
+// 3 features, 2 classes (the sign of the first feature), `n` items: a
+// dataset a linear model learns in a few steps.
+inline Dataset sign_dataset(int64_t n, std::mt19937 &rng) {
+  Dataset d{random_tensor(f32, {n, 3}, rng), Tensor(i32, {n})};
+  for (int64_t i = 0; i < n; ++i) d.labels.set(i, d.inputs.get(i * 3) > 0);
+  return d;
 }
 
 } // namespace kiln::test

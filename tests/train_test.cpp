@@ -41,20 +41,9 @@ TEST_CASE("the Fashion-MNIST MLP passes 80% after one pass over 10k images", "[t
   CHECK(r[0].test_accuracy > 0.80);
 }
 
-namespace {
-
-// 3 features, 2 classes (the sign of the first feature), `n` items.
-Dataset signs(int64_t n, std::mt19937 &rng) {
-  Dataset d{test::random_tensor(f32, {n, 3}, rng), Tensor(i32, {n})};
-  for (int64_t i = 0; i < n; ++i) d.labels.set(i, d.inputs.get(i * 3) > 0);
-  return d;
-}
-
-} // namespace
-
 TEST_CASE("fit trains on every item, the last batch smaller, unless told to drop it", "[train]") {
   std::mt19937 rng(3);
-  Dataset train = signs(10, rng), test = signs(7, rng);
+  Dataset train = test::sign_dataset(10, rng), test = test::sign_dataset(7, rng);
   for (bool drop_last : {false, true}) {
     Graph g;
     Value x = placeholder(g, "x", f32, {batch, 3});

@@ -3,6 +3,8 @@
 // main reports.
 #pragma once
 
+#include "session/compiled_graph.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -16,6 +18,9 @@ void add_run_command(CLI::App &app);
 void add_info_command(CLI::App &app);
 void add_cache_command(CLI::App &app);
 void add_compile_command(CLI::App &app);
+void add_plot_command(CLI::App &app);
+void add_import_command(CLI::App &app);
+void add_export_command(CLI::App &app);
 
 // An option given once per value (--fetch a --fetch b), shown as TYPE.
 inline CLI::Option *add_repeatable(CLI::App *cmd, const std::string &flag,
@@ -26,5 +31,10 @@ inline CLI::Option *add_repeatable(CLI::App *cmd, const std::string &flag,
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
+
+// The program that computes every output of `g` (its sinks) at `batch_size`,
+// optimized as a Session would, with its memory plan (tools/info.cpp).
+CompiledGraph compile_outputs(compiler::Compiler &compiler, const Graph &g, int64_t batch_size,
+                              bool fusion);
 
 } // namespace kiln::tools

@@ -1,6 +1,8 @@
-// kiln dump: a model as readable text, protobuf text, Graphviz DOT or SVG.
+// kiln dump: a model as readable text, protobuf text, Graphviz DOT or SVG, or
+// an interactive HTML page (tools/html_view.h).
 #include "tools/commands.h"
 #include "tools/graphviz.h"
+#include "tools/html_view.h"
 
 #include "ir/dot.h"
 #include "ir/error.h"
@@ -11,26 +13,13 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <map>
 
 namespace kiln::tools {
 
 namespace {
-
-using Printer = std::function<std::string(const Graph &)>;
-
-// The formats by name: the one list that both the option check and the
-// dispatch read.
-const std::map<std::string, Printer> &printers() {
-  static const std::map<std::string, Printer> kPrinters = {
-      {"text", [](const Graph &g) { return to_listing(g); }},
-      {"proto", [](const Graph &g) { return serialize(g, GraphFormat::text); }},
-      {"dot", [](const Graph &g) { return to_dot(g); }},
-      {"svg", [](const Graph &g) { return render_svg(to_dot(g)); }},
-  };
-  return kPrinters;
-}
 
 struct DumpOptions {
   std::string model;
@@ -39,7 +28,29 @@ struct DumpOptions {
   std::string after;  // a pass name: dump the graph the pipeline made up to it
   bool list_passes = false;
   bool no_fusion = false;
+  // html only: overlays
+  bool memory = false;
+  int64_t batch = 64;
+  std::string profile; // a Chrome trace
 };
+
+std::string html(const Graph &g, const DumpOptions &o);
+
+using Printer = std::function<std::string(const Graph &, const DumpOptions &)>;
+
+// The formats by name: the one list that both the option check and the
+// dispatch read.
+const std::map<std::string, Printer> &printers() {
+  static const std::map<std::string, Printer> kPrinters = {
+      {"text", [](const Graph &g, const DumpOptions &) { return to_listing(g); }},
+      {"proto",
+       [](const Graph &g, const DumpOptions &) { return serialize(g, GraphFormat::text); }},
+      {"dot", [](const Graph &g, const DumpOptions &) { return to_dot(g); }},
+      {"svg", [](const Graph &g, const DumpOptions &) { return render_svg(to_dot(g)); }},
+      {"html", html},
+  };
+  return kPrinters;
+}
 
 void list_passes() {
   for (const Pass &p : pipeline())
@@ -54,6 +65,20 @@ Graph load(const DumpOptions &o) {
   return optimize({std::move(g), std::move(roots)}, {.fusion = !o.no_fusion}, o.after).graph;
 }
 
+// With --memory, the page shows the compiled program's graph (optimized, with
+// every output as a root), whose buffers the plan places.
+std::string html(const Graph &g, const DumpOptions &o) {
+  PageOverlays overlays;
+  if (!o.profile.empty()) overlays.profile = profile_json(o.profile);
+  std::string title = std::filesystem::path(o.model).filename().string();
+  if (!o.after.empty()) title += " after " + o.after;
+  if (!o.memory) return graph_page(g, title, overlays);
+  compiler::Compiler compiler;
+  CompiledGraph c = compile_outputs(compiler, g, o.batch, !o.no_fusion);
+  overlays.memory = memory_json(c, o.batch);
+  return graph_page(c.graph.graph, title + " (compiled)", overlays);
+}
+
 void dump(const DumpOptions &o) {
   if (o.list_passes) return list_passes();
   if (o.model.empty()) fail("kiln dump: MODEL is required (or --passes)");
@@ -63,7 +88,9 @@ void dump(const DumpOptions &o) {
     save_graph(load(o), o.output);
     return;
   }
-  std::string text = printers().at(o.format)(load(o));
+  if (o.format != "html" && (o.memory || !o.profile.empty()))
+    fail("kiln dump: --memory and --profile are overlays of --format html");
+  std::string text = printers().at(o.format)(load(o), o);
   if (o.output.empty())
     std::fwrite(text.data(), 1, text.size(), stdout);
   else
@@ -88,17 +115,32 @@ void add_dump_command(CLI::App &app) {
                   "Dump the graph as the optimizing pipeline leaves it after pass PASS")
       ->type_name("PASS");
   cmd->add_flag("--passes", options->list_passes, "List the passes in pipeline order and exit");
-  cmd->add_flag("--no-fusion", options->no_fusion, "With --after: skip the fusion passes");
+  cmd->add_flag("--no-fusion", options->no_fusion,
+                "With --after or --memory: skip the fusion passes");
+  cmd->add_flag("--memory", options->memory,
+                "With --format html: compile the outputs and overlay the memory plan (the page "
+                "then shows the compiled graph)");
+  cmd->add_option("--batch", options->batch, "With --memory: the batch size to compile for")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--profile", options->profile,
+                  "With --format html: overlay the kernel times of a Chrome trace written by "
+                  "'kiln run --profile FILE' or a training example's --profile FILE")
+      ->type_name("TRACE.json");
   cmd->footer("Formats:\n"
               "  text   one node per line: %name = op(%inputs) {attrs} : type\n"
               "  proto  protobuf text form; with -o, a model file in the form its name says\n"
               "         (.kiln binary, .kiln.txt text): converts between the two\n"
               "  dot    Graphviz DOT: name scopes as clusters, edges labeled with types\n"
               "  svg    the DOT rendered by Graphviz's 'dot' program (must be on PATH)\n"
+              "  html   one self-contained interactive page: name scopes open on click, search,\n"
+              "         forward/gradient/update colours, fused kernels open to their members,\n"
+              "         a detail panel, SVG export; overlays with --memory and --profile\n"
               "Examples:\n"
               "  kiln dump mlp.kiln\n"
               "  kiln dump mlp.kiln --format proto -o mlp.kiln.txt\n"
               "  kiln dump mlp.kiln --format svg -o mlp.svg\n"
+              "  kiln dump mlp.kiln --format html --memory --profile trace.json -o mlp.html\n"
               "  kiln dump mlp.kiln --after=dce   (the model's sinks are the roots)\n"
               "  kiln dump --passes");
   cmd->callback([options] { dump(*options); });

@@ -8,6 +8,7 @@
 #include "session/compiled_graph.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -74,8 +75,47 @@ Rows outputs(const Graph &g) {
   return rows;
 }
 
+// The placeholders that `roots` depend on: what a run fetching them must feed.
+std::vector<NodeId> feeds_needed(const Graph &g, const std::vector<NodeId> &roots) {
+  std::vector<bool> needed(g.size(), false);
+  for (NodeId r : roots) needed[size_t(r)] = true;
+  std::vector<NodeId> feeds;
+  for (size_t i = g.size(); i-- > 0;) {
+    if (!needed[i]) continue;
+    const Node &n = g.node(NodeId(i));
+    for (NodeId in : n.inputs) needed[size_t(in)] = true;
+    if (n.op->source == Source::placeholder) feeds.insert(feeds.begin(), n.id);
+  }
+  return feeds;
+}
+
+std::string names(const Graph &g, const std::vector<NodeId> &ids) {
+  std::string text;
+  for (NodeId id : ids) text += (text.empty() ? "" : ", ") + g.node(id).name;
+  return text.empty() ? "(nothing)" : text;
+}
+
+// Per output, the feeds it needs.
+Rows output_feeds(const Graph &g) {
+  Rows rows;
+  for (NodeId id : sink_nodes(g))
+    rows.emplace_back(g.node(id).name, names(g, feeds_needed(g, {id})));
+  return rows;
+}
+
+// The feeds a run of `fetches` needs, with their types.
+Rows fetch_feeds(const Graph &g, const std::vector<std::string> &fetches) {
+  std::vector<NodeId> roots;
+  for (const std::string &f : fetches) roots.push_back(g.at(f));
+  Rows rows;
+  for (NodeId id : feeds_needed(g, roots))
+    rows.emplace_back(g.node(id).name, to_string(g.node(id).type));
+  return rows;
+}
+
 struct InfoOptions {
   std::string model;
+  std::vector<std::string> fetches;
   bool memory = false;
   int64_t batch = 64;
   bool no_fusion = false;
@@ -84,8 +124,7 @@ struct InfoOptions {
 // The program that computes every output at the batch size, and its memory plan.
 Rows memory(const Graph &g, const InfoOptions &o) {
   compiler::Compiler compiler;
-  CompiledGraph c = compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = !o.no_fusion}),
-                                  o.batch, true);
+  CompiledGraph c = compile_outputs(compiler, g, o.batch, !o.no_fusion);
   const compiler::MemoryPlan &plan = *c.memory;
   auto ratio = [](size_t a, size_t b) { return b ? fmt::format("{:.2f}", double(a) / b) : "-"; };
   return {
@@ -106,12 +145,22 @@ void info(const InfoOptions &o) {
   print_section("variables", nodes_of(g, Source::variable));
   fmt::print("  total: {}\n", variable_totals(g));
   print_section("outputs (consumed by no node)", outputs(g));
+  print_section("feeds each output needs", output_feeds(g));
+  if (!o.fetches.empty())
+    print_section(fmt::format("feeds to fetch {}", fmt::join(o.fetches, ", ")),
+                  fetch_feeds(g, o.fetches));
   if (o.memory)
     print_section(fmt::format("memory (batch {}{})", o.batch, o.no_fusion ? ", no fusion" : ""),
                   memory(g, o));
 }
 
 } // namespace
+
+CompiledGraph compile_outputs(compiler::Compiler &compiler, const Graph &g, int64_t batch_size,
+                              bool fusion) {
+  return compile_graph(compiler, optimize({g, sink_nodes(g)}, {.fusion = fusion}), batch_size,
+                       true);
+}
 
 // Parameter memory at a glance.
 void add_info_command(CLI::App &app) {
@@ -120,6 +169,11 @@ void add_info_command(CLI::App &app) {
       "info", "Summarize a model: ops, placeholders, variables, parameter count, outputs");
   cmd->add_option("MODEL", options->model, "Model file (.kiln binary or .kiln.txt text)")
       ->required();
+  cmd->add_option("--fetch", options->fetches,
+                  "List the placeholders that fetching NAME needs fed (repeatable)")
+      ->type_name("NAME")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--memory", options->memory,
                 "Compile the outputs and report the memory plan of their intermediate buffers");
   cmd->add_option("--batch", options->batch, "With --memory: the batch size to compile for")
@@ -133,6 +187,7 @@ void add_info_command(CLI::App &app) {
               "placement needs.\n"
               "Examples:\n"
               "  kiln info mlp.kiln\n"
+              "  kiln info mlp.kiln --fetch loss --fetch predicted\n"
               "  kiln info mlp.kiln --memory --batch 128");
   cmd->callback([options] { info(*options); });
 }

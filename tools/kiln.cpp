@@ -16,6 +16,10 @@ int main(int argc, char **argv) {
              "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --out results\n"
              "  kiln run mlp.kiln --feed x=x.npy --fetch dense_1/add --repeat 100 --profile\n"
              "  kiln compile mlp.kiln -o out/mlp --fetch dense_1/add --batch 1\n"
+             "  kiln dump mlp.kiln --format html -o mlp.html\n"
+             "  kiln plot run1.jsonl run2.jsonl -o runs.html\n"
+             "  kiln import model.onnx -o model.kiln\n"
+             "  kiln export mlp.kiln --checkpoint mlp.ckpt --fetch predicted -o mlp.onnx\n"
              "  kiln cache info\n"
              "Run 'kiln COMMAND --help' for a command's options.");
   app.set_version_flag("--version", "kiln 0.1");
@@ -25,6 +29,9 @@ int main(int argc, char **argv) {
   kiln::tools::add_info_command(app);
   kiln::tools::add_cache_command(app);
   kiln::tools::add_compile_command(app);
+  kiln::tools::add_plot_command(app);
+  kiln::tools::add_import_command(app);
+  kiln::tools::add_export_command(app);
 
   try {
     app.parse(argc, argv);

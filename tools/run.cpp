@@ -38,6 +38,7 @@ struct RunOptions {
   int threads = 0;
   size_t max_arena = 0, max_buffer = 0; // SessionOptions' limits; 0: none
   int repeat = 0;                       // timed runs after the first
+  int warmup = 0;                       // untimed runs between the first and the timed ones
   bool profile = false;
   std::string trace; // with profile: the Chrome trace's file, empty for none
 };
@@ -105,9 +106,22 @@ double ms_since(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// Runs the compiled model `repeat` more times and prints min, median and max.
+// The batch size the feeds bind (the first dim of a feed whose placeholder
+// has the batch dim); 0 when no feed has one. After a run: the feeds are known good.
+int64_t fed_batch(const Graph &g, const Feeds &feeds) {
+  for (const auto &[ref, tensor] : feeds) {
+    const Shape &shape = g.node(ref.resolve(g)).type.shape;
+    if (!shape.empty() && is_batch(shape[0]) && tensor.rank() > 0) return tensor.shape()[0];
+  }
+  return 0;
+}
+
+// Runs the compiled model `warmup` times untimed, then `repeat` times, and
+// prints min, median and max per run and the throughput at the median.
 void print_timings(Session &session, const Feeds &feeds, const std::vector<NodeRef> &fetches,
-                   int repeat, double first_ms) {
+                   const RunOptions &o, double first_ms, int64_t batch) {
+  for (int i = 0; i < o.warmup; ++i) session.run(feeds, fetches);
+  int repeat = o.repeat;
   std::vector<double> ms;
   for (int i = 0; i < repeat; ++i) {
     auto start = std::chrono::steady_clock::now();
@@ -117,9 +131,14 @@ void print_timings(Session &session, const Feeds &feeds, const std::vector<NodeR
   std::sort(ms.begin(), ms.end());
   size_t mid = ms.size() / 2;
   double median = ms.size() % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
-  fmt::print("{} runs: min {:.3f} ms, median {:.3f} ms, max {:.3f} ms per run (the first run, "
+  fmt::print("{} runs{}: min {:.3f} ms, median {:.3f} ms, max {:.3f} ms per run (the first run, "
              "compilation included: {:.1f} ms)\n",
-             repeat, ms.front(), median, ms.back(), first_ms);
+             repeat, o.warmup ? fmt::format(" after {} warm-up", o.warmup) : "", ms.front(), median,
+             ms.back(), first_ms);
+  std::string items =
+      batch > 0 ? fmt::format(", {:.0f} items/s (batch {})", 1000.0 * double(batch) / median, batch)
+                : "";
+  fmt::print("throughput at the median: {:.1f} runs/s{}\n", 1000.0 / median, items);
 }
 
 // Without --checkpoint, trained variables are back at their initializers: a
@@ -164,7 +183,8 @@ void run(const RunOptions &o) {
     write_npy(path, results[i]);
     fmt::print("  -> {}\n", path.string());
   }
-  if (o.repeat > 0) print_timings(session, feeds, fetches, o.repeat, first_ms);
+  if (o.repeat > 0)
+    print_timings(session, feeds, fetches, o, first_ms, fed_batch(session.graph(), feeds));
   if (!o.profile) return;
   fmt::print("{}", profile_table(session.profile()));
   if (o.trace.empty()) return;
@@ -205,8 +225,13 @@ void add_run_command(CLI::App &app) {
       ->type_name("BYTES")
       ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--repeat", options->repeat,
-                  "Run N more times after the first and print min/median/max time per run")
+                  "Run N more times after the first and print min/median/max time per run and "
+                  "the throughput")
       ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--warmup", options->warmup,
+                  "With --repeat: run K more times untimed before the timed runs")
+      ->type_name("K")
       ->check(CLI::NonNegativeNumber);
   CLI::Option *profile =
       cmd->add_option("--profile", options->trace,

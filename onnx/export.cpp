@@ -1,0 +1,202 @@
+#include "onnx/export.h"
+
+#include "ir/error.h"
+#include "ops/window.h"
+
+#include "onnx/onnx.pb.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+#include <set>
+
+namespace kiln {
+
+namespace {
+
+// kiln ops whose ONNX op takes the same inputs and attributes (none, or the axis).
+const std::map<std::string, std::string> &same_ops() {
+  static const std::map<std::string, std::string> kOps = {
+      {"add", "Add"},         {"sub", "Sub"},         {"mul", "Mul"},
+      {"div", "Div"},         {"relu", "Relu"},       {"tanh", "Tanh"},
+      {"sigmoid", "Sigmoid"}, {"exp", "Exp"},         {"log", "Log"},
+      {"sqrt", "Sqrt"},       {"neg", "Neg"},         {"abs", "Abs"},
+      {"flatten", "Flatten"}, {"softmax", "Softmax"}, {"log_softmax", "LogSoftmax"},
+  };
+  return kOps;
+}
+
+bool exportable(const Node &n) {
+  static const std::set<std::string> kOthers = {"rsqrt",      "matmul",  "conv2d",    "max_pool2d",
+                                                "avg_pool2d", "reshape", "transpose", "argmax"};
+  return n.op->source != Source::none || same_ops().count(n.op->name) || kOthers.count(n.op->name);
+}
+
+int32_t onnx_dtype(DType d) {
+  switch (d) {
+  case DType::f32: return onnx::TensorProto::FLOAT;
+  case DType::f64: return onnx::TensorProto::DOUBLE;
+  case DType::i32: return onnx::TensorProto::INT32;
+  case DType::i64: return onnx::TensorProto::INT64;
+  case DType::boolean: return onnx::TensorProto::BOOL;
+  }
+  return onnx::TensorProto::UNDEFINED;
+}
+
+void set_tensor(onnx::TensorProto *p, const std::string &name, const Tensor &t) {
+  p->set_name(name);
+  p->set_data_type(onnx_dtype(t.dtype()));
+  for (int64_t d : t.shape()) p->add_dims(d);
+  p->set_raw_data(t.raw(), t.bytes());
+}
+
+void set_value_info(onnx::ValueInfoProto *v, const Node &n) {
+  v->set_name(n.name);
+  onnx::TypeProto::Tensor *t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx_dtype(n.type.dtype));
+  onnx::TensorShapeProto *shape = t->mutable_shape();
+  for (int64_t d : n.type.shape) {
+    if (is_batch(d))
+      shape->add_dim()->set_dim_param("batch");
+    else
+      shape->add_dim()->set_dim_value(d);
+  }
+}
+
+class Exporter {
+public:
+  explicit Exporter(const Graph &g) : g_(g) {}
+
+  void node(const Node &n, const std::function<Tensor(NodeId)> &variable_value) {
+    onnx::GraphProto &graph = *model_.mutable_graph();
+    switch (n.op->source) {
+    case Source::placeholder: return set_value_info(graph.add_input(), n);
+    case Source::constant:
+      return set_tensor(graph.add_initializer(), n.name, n.attr_tensor("value"));
+    case Source::variable: return set_tensor(graph.add_initializer(), n.name, variable_value(n.id));
+    case Source::none: break;
+    }
+    std::vector<std::string> inputs;
+    for (NodeId in : n.inputs) inputs.push_back(g_.node(in).name);
+    const std::string &op = n.op->name;
+    if (auto it = same_ops().find(op); it != same_ops().end()) {
+      onnx::NodeProto *p = add(it->second, inputs, n.name);
+      if (n.attrs.count("axis")) ints(p, "axis", {n.attr_int("axis")});
+    } else if (op == "rsqrt") { // ONNX has no Rsqrt
+      add("Reciprocal", {add("Sqrt", inputs, n.name + "/sqrt")->output(0)}, n.name);
+    } else if (op == "matmul") {
+      for (int k : {0, 1})
+        if (n.attr_bool(k ? "transpose_b" : "transpose_a"))
+          inputs[size_t(k)] = swapped_last_dims(g_.node(n.inputs[size_t(k)]));
+      add("MatMul", inputs, n.name);
+    } else if (op == "conv2d" || op == "max_pool2d" || op == "avg_pool2d") {
+      window(n, inputs);
+    } else if (op == "reshape") {
+      Shape shape = n.attr_ints("shape");
+      for (int64_t &d : shape)
+        if (is_batch(d)) d = -1;
+      std::string name = n.name + "/shape";
+      set_tensor(graph.add_initializer(), name,
+                 Tensor::from<int64_t>({int64_t(shape.size())}, shape));
+      add("Reshape", {inputs[0], name}, n.name);
+    } else if (op == "transpose") {
+      onnx::NodeProto *p = add("Transpose", inputs, n.name);
+      if (!n.attr_ints("perm").empty()) ints(p, "perm", n.attr_ints("perm"));
+    } else if (op == "argmax") {
+      onnx::NodeProto *p = add("ArgMax", inputs, n.name);
+      ints(p, "axis", {n.attr_int("axis")});
+      ints(p, "keepdims", {n.attr_bool("keepdims") ? 1 : 0});
+    }
+  }
+
+  std::string finish(const std::vector<NodeId> &fetches) {
+    for (NodeId id : fetches) set_value_info(model_.mutable_graph()->add_output(), g_.node(id));
+    model_.set_ir_version(8);
+    model_.set_producer_name("kiln");
+    model_.mutable_graph()->set_name("kiln");
+    onnx::OperatorSetIdProto *opset = model_.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(kOnnxExportOpset);
+    return model_.SerializeAsString();
+  }
+
+private:
+  onnx::NodeProto *add(const std::string &op, const std::vector<std::string> &inputs,
+                       const std::string &output) {
+    onnx::NodeProto *p = model_.mutable_graph()->add_node();
+    p->set_op_type(op);
+    p->set_name(output);
+    for (const std::string &in : inputs) p->add_input(in);
+    p->add_output(output);
+    return p;
+  }
+  // One int (a scalar attribute) or a list.
+  static void ints(onnx::NodeProto *p, const std::string &name, const std::vector<int64_t> &values,
+                   bool list = false) {
+    onnx::AttributeProto *a = p->add_attribute();
+    a->set_name(name);
+    if (values.size() == 1 && !list) {
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(values[0]);
+      return;
+    }
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : values) a->add_ints(v);
+  }
+  std::string swapped_last_dims(const Node &input) {
+    std::vector<int64_t> perm;
+    for (size_t k = 0; k < input.type.shape.size(); ++k) perm.push_back(int64_t(k));
+    std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+    std::string name = input.name + "/transposed";
+    ints(add("Transpose", {input.name}, name), "perm", perm, true);
+    return name;
+  }
+  // conv2d and pooling: the window's pads as kiln computed them, ONNX's order.
+  void window(const Node &n, const std::vector<std::string> &inputs) {
+    const Shape &x = g_.node(n.inputs[0]).type.shape;
+    bool conv = n.op->name == "conv2d";
+    std::vector<int64_t> kernel = conv ? std::vector<int64_t>{g_.node(n.inputs[1]).type.shape[2],
+                                                              g_.node(n.inputs[1]).type.shape[3]}
+                                       : n.attr_ints("kernel");
+    ops::Window2d w = ops::window2d(n, x[2], x[3], kernel[0], kernel[1]);
+    onnx::NodeProto *p = add(conv                         ? "Conv"
+                             : n.op->name == "max_pool2d" ? "MaxPool"
+                                                          : "AveragePool",
+                             inputs, n.name);
+    ints(p, "kernel_shape", kernel, true);
+    ints(p, "strides", {w.h.stride, w.w.stride}, true);
+    ints(p, "pads", {w.h.pad_before, w.w.pad_before, w.h.pad_after, w.w.pad_after}, true);
+    if (conv) {
+      ints(p, "dilations", {w.h.dilation, w.w.dilation}, true);
+      ints(p, "group", {n.attr_int("groups")});
+    }
+  }
+
+  const Graph &g_;
+  onnx::ModelProto model_;
+};
+
+} // namespace
+
+std::string export_onnx(const Graph &g, const std::vector<NodeId> &fetches,
+                        const std::function<Tensor(NodeId)> &variable_value) {
+  std::vector<bool> needed(g.size(), false);
+  for (NodeId f : fetches) needed[size_t(f)] = true;
+  for (size_t i = g.size(); i-- > 0;)
+    if (needed[i])
+      for (NodeId in : g.node(NodeId(i)).inputs) needed[size_t(in)] = true;
+  std::vector<std::string> problems;
+  for (const Node &n : g.nodes())
+    if (needed[size_t(n.id)] && !exportable(n)) problems.push_back(n.describe());
+  if (!problems.empty())
+    fail("cannot export to ONNX: {} node{} with no ONNX form (export an inference graph: name "
+         "its outputs with --fetch):\n  {}",
+         problems.size(), problems.size() == 1 ? "" : "s", fmt::join(problems, "\n  "));
+  Exporter e(g);
+  for (const Node &n : g.nodes())
+    if (needed[size_t(n.id)]) e.node(n, variable_value);
+  return e.finish(fetches);
+}
+
+} // namespace kiln
