@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one place that says what kiln needs installed (Debian 12, as root).
 # Build: LLVM 19 + clang 19 (bitcode kernels) + lld 19, protobuf, oneTBB, Catch2 v2,
-# CLI11, fmt, zlib, nlohmann-json (profile traces). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo).
+# CLI11, fmt, zlib, nlohmann-json (profile traces), libpng (the VAE example's images). Run time:
+# graphviz (dump --format svg), Fashion-MNIST (the demo), fortunes (the text of the char LSTM).
 # Benchmarks only: python3-torch, python3-numpy, OpenBLAS (the peers in bench/).
 set -euo pipefail
 packages=(
@@ -9,7 +10,7 @@ packages=(
   llvm-19-dev libzstd-dev clang-19 lld-19
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
-  graphviz dataset-fashion-mnist clang-format
+  libpng-dev graphviz dataset-fashion-mnist fortunes clang-format
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy libopenblas-dev)
