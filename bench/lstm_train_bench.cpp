@@ -15,6 +15,7 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "frontends/sequence.h"
+#include "session/profile.h"
 #include "session/session.h"
 
 #include <CLI/CLI.hpp>
@@ -41,13 +42,14 @@ int main(int argc, char **argv) {
   int threads = 2, repeats = 7;
   int64_t steps = 32;
   std::string model = "lstm";
-  bool compile_only = false;
+  bool compile_only = false, profile = false;
   app.add_option("--threads", threads, "worker threads");
   app.add_option("--steps", steps, "sequence length");
   app.add_option("--model", model, "lstm or transformer")
       ->check(CLI::IsMember({"lstm", "transformer"}));
   app.add_option("--repeats", repeats, "timed blocks of 100 steps");
   app.add_flag("--compile-only", compile_only, "stop after the first (compiling) step");
+  app.add_flag("--profile", profile, "print each kernel's time and the compilation's phases");
   CLI11_PARSE(app, argc, argv);
 
   constexpr int64_t B = 32, D = 64, H = 128, C = 64;
@@ -71,7 +73,7 @@ int main(int argc, char **argv) {
   for (int32_t &v : yv.data<int32_t>()) v = int32_t(rng() % C);
   kiln::Feeds feeds = {{x, xv}, {y, yv}};
 
-  kiln::Session session(g, {.threads = threads, .compile = {.cache = false}});
+  kiln::Session session(g, {.threads = threads, .compile = {.print_ir = std::getenv("PRINT_IR") != nullptr, .cache = false}, .profile = profile});
   std::string name = fmt::format("kiln_{}_train.b{}.s{}.t{}", model, B, steps, threads);
   auto start = Clock::now();
   session.run(feeds, {loss}, {train});
@@ -93,4 +95,5 @@ int main(int argc, char **argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - block).count() / 100);
   }
   result(name + ".step_time", ms, "ms");
+  if (profile) fmt::print("{}", kiln::profile_table(session.profile()));
 }
