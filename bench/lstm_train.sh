@@ -5,7 +5,8 @@
 # ROUNDS times. PyTorch runs at its best: OMP_WAIT_POLICY=PASSIVE, 1 and
 # THREADS threads, kiln compared with the faster. Also kiln's cold compile
 # time (disk cache off) at 32 and 128 steps and the step's arena size, and a
-# pre-norm transformer block on the same data (no PyTorch peer for it yet).
+# pre-norm transformer block on the same data against PyTorch's
+# (bench/torch_transformer_train.py).
 #
 #   bash bench/lstm_train.sh [THREADS=2] [ROUNDS=3]
 # Needs `bash scripts/setup.sh --bench` and a build.
@@ -24,5 +25,9 @@ for r in $(seq "$rounds"); do
   done
   ./build/lstm_train_bench --threads "$threads" --steps 128 --compile-only | tee -a "$log"
   ./build/lstm_train_bench --threads "$threads" --model transformer | tee -a "$log"
+  for t in $(printf '%s\n' 1 "$threads" | sort -un); do
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_transformer_train.py --threads "$t" |
+      tee -a "$log"
+  done
 done
 /usr/bin/python3 bench/summarize_lstm.py "$log" "$threads"
