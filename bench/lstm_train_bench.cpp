@@ -59,8 +59,7 @@ int main(int argc, char **argv) {
   kiln::Value features =
       model == "lstm"
           ? kiln::nn::lstm(g, x, H, {.seed = 0})
-          : kiln::mean(kiln::nn::transformer_block(
-                           g, x, {.heads = 4, .causal = true, .seed = 0}),
+          : kiln::mean(kiln::nn::transformer_block(g, x, {.heads = 4, .causal = true, .seed = 0}),
                        {1});
   auto logits = kiln::nn::dense(g, features, C, {}, {.seed = 0});
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y));
@@ -73,7 +72,10 @@ int main(int argc, char **argv) {
   for (int32_t &v : yv.data<int32_t>()) v = int32_t(rng() % C);
   kiln::Feeds feeds = {{x, xv}, {y, yv}};
 
-  kiln::Session session(g, {.threads = threads, .compile = {.print_ir = std::getenv("PRINT_IR") != nullptr, .cache = false}, .profile = profile});
+  kiln::Session session(
+      g, {.threads = threads,
+          .compile = {.print_ir = std::getenv("PRINT_IR") != nullptr, .cache = false},
+          .profile = profile});
   std::string name = fmt::format("kiln_{}_train.b{}.s{}.t{}", model, B, steps, threads);
   auto start = Clock::now();
   session.run(feeds, {loss}, {train});

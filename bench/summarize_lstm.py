@@ -4,33 +4,16 @@
 usage: summarize_lstm.py LOG THREADS
 value = median of the rounds' medians; min/max over all rounds.
 """
-import re
-import statistics
 import sys
 
-log, t = sys.argv[1], sys.argv[2]
-rows = {}
-for line in open(log):
-    m = re.match(r"RESULT name=(\S+) value=(\S+) unit=(\S+)(?: min=(\S+) max=(\S+))?", line)
-    if m:
-        name, value, unit, lo, hi = m.groups()
-        r = rows.setdefault(name, {"unit": unit, "values": [], "min": [], "max": []})
-        r["values"].append(float(value))
-        r["min"].append(float(lo or value))
-        r["max"].append(float(hi or value))
+from results import cell, read_results
 
-
-def cell(name):
-    r = rows.get(name)
-    if not r:
-        return None, "-"
-    v = statistics.median(r["values"])
-    return v, f"{v:.4g} ({min(r['min']):.4g}-{max(r['max']):.4g}) {r['unit']}"
+rows, t = read_results(sys.argv[1]), sys.argv[2]
 
 
 def compare(title, kiln_name, torch_name):
-    kiln, kc = cell(kiln_name)
-    torch = {n: cell(torch_name.format(n)) for n in sorted({"1", t})}
+    kiln, kc = cell(rows, kiln_name)
+    torch = {n: cell(rows, torch_name.format(n)) for n in sorted({"1", t})}
     print(f"\n| {title} | median (min-max) |")
     print("|---|---|")
     print(f"| kiln, {t} threads | {kc} |")
@@ -54,4 +37,4 @@ for label, name in (
     ("transformer compile time, cold", f"kiln_transformer_train.b32.s32.t{t}.compile_time"),
     ("transformer arena", f"kiln_transformer_train.b32.s32.t{t}.arena"),
 ):
-    print(f"| {label} | {cell(name)[1]} |")
+    print(f"| {label} | {cell(rows, name)[1]} |")

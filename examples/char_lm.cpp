@@ -104,14 +104,14 @@ struct Options {
 };
 
 // Logits [N, window, vocabulary] for ids [N, window].
-kiln::Value language_model(kiln::Graph &g, kiln::Value ids, int64_t vocabulary,
-                           const Options &o) {
+kiln::Value language_model(kiln::Graph &g, kiln::Value ids, int64_t vocabulary, const Options &o) {
   if (o.model == "lstm") {
     kiln::Value e = kiln::nn::embedding(g, ids, vocabulary, 64, {.seed = 0});
     kiln::Value h = kiln::nn::lstm(g, e, o.hidden, {.return_sequences = true, .seed = 0});
     return kiln::nn::dense(g, h, vocabulary, {}, {.seed = 0, .scope = "logits"});
   }
-  kiln::Value h = kiln::nn::embedding(g, ids, vocabulary, o.hidden, {.init = kiln::Init::normal(0.02), .seed = 0});
+  kiln::Value h = kiln::nn::embedding(g, ids, vocabulary, o.hidden,
+                                      {.init = kiln::Init::normal(0.02), .seed = 0});
   h = h + kiln::variable(g, "position", kiln::f32, {o.window, o.hidden},
                          kiln::Init::normal(0.02).seed(1));
   for (int block = 0; block < 2; ++block)

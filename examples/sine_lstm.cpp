@@ -117,8 +117,7 @@ int main(int argc, char **argv) try {
       fmt::print("epoch {}: training MSE {:.4f}\n", e + 1, total / double(full));
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double test_mse =
-      session.run({{x, test_set.inputs}, {y, test_set.targets}}, {loss})[0].get(0);
+  double test_mse = session.run({{x, test_set.inputs}, {y, test_set.targets}}, {loss})[0].get(0);
   fmt::print("test MSE {:.4f}, persistence baseline {:.4f} ({:.1f}x better), {:.1f} s of "
              "training ({:.1f} s compiling)\n",
              test_mse, test_set.persistence_mse, test_set.persistence_mse / test_mse, seconds,

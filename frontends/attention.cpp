@@ -71,8 +71,8 @@ Value multi_head_attention(Graph &g, Value query, Value keys, AttentionOptions o
   if (options.key_mask) {
     Value m = *options.key_mask;
     if (m.dtype() != DType::boolean || m.rank() != 2 || m.shape()[1] != key_steps)
-      fail("multi_head_attention: key mask '{}' must be bool [N, {}], got {}", m.name(),
-           key_steps, to_string(m.type()));
+      fail("multi_head_attention: key mask '{}' must be bool [N, {}], got {}", m.name(), key_steps,
+           to_string(m.type()));
   }
   Scope scope(g, unique_scope(g, options.scope));
   int64_t heads = options.heads, seed = options.seed;
@@ -80,8 +80,8 @@ Value multi_head_attention(Graph &g, Value query, Value keys, AttentionOptions o
   Value k = split_heads(projection(g, keys, dim, "k", seed), heads);
   Value v = split_heads(projection(g, keys, dim, "v", seed), heads);
   // [N, heads, T, T_keys]
-  Value scores = matmul(q, k, {.transpose_b = true}, "scores") *
-                 (1 / std::sqrt(double(dim / heads)));
+  Value scores =
+      matmul(q, k, {.transpose_b = true}, "scores") * (1 / std::sqrt(double(dim / heads)));
   if (options.causal) scores = scores + causal_mask(g, steps, query.dtype());
   if (options.key_mask)
     scores = select(reshape(*options.key_mask, {-1, 1, 1, key_steps}), scores, kMasked);

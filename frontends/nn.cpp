@@ -69,8 +69,7 @@ Value residual_block(Graph &g, Value x, int64_t filters, Value training, int64_t
   return kiln::relu(h + shortcut);
 }
 
-Value dense_block(Graph &g, Value x, int64_t layers, int64_t growth, Activation act,
-                  int64_t seed) {
+Value dense_block(Graph &g, Value x, int64_t layers, int64_t growth, Activation act, int64_t seed) {
   if (x.graph != &g) fail("dense_block: input '{}' belongs to another graph", x.name());
   bool image = x.rank() == 4;
   if ((x.rank() != 2 && !image) || is_batch(x.shape()[1]))

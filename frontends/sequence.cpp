@@ -15,7 +15,8 @@ Value embedding(Graph &g, Value ids, int64_t vocabulary, int64_t dim, EmbeddingO
   if (vocabulary < 1 || dim < 1)
     fail("embedding: vocabulary {} and dim {} must be positive", vocabulary, dim);
   Scope scope(g, unique_scope(g, options.scope));
-  Value table = seeded_variable(g, "W", options.dtype, {vocabulary, dim}, options.init, options.seed);
+  Value table =
+      seeded_variable(g, "W", options.dtype, {vocabulary, dim}, options.init, options.seed);
   return gather(table, ids);
 }
 

@@ -19,7 +19,7 @@ namespace kiln::nn {
 struct EmbeddingOptions {
   Init init = Init::normal(1); // PyTorch's nn.Embedding
   DType dtype = f32;
-  int64_t seed = -1;           // seeds an unseeded init; -1: leave it
+  int64_t seed = -1; // seeds an unseeded init; -1: leave it
   std::string scope = "embedding";
 };
 
@@ -33,7 +33,7 @@ struct RecurrentOptions {
   // All hidden states of the last layer [N, T, hidden], or only the last
   // step's [N, hidden].
   bool return_sequences = false;
-  int64_t seed = -1; // seeds the initializers; -1: from the variables' names
+  int64_t seed = -1;      // seeds the initializers; -1: from the variables' names
   std::string scope = ""; // empty: "lstm" or "gru"
 };
 

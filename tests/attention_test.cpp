@@ -56,7 +56,8 @@ std::vector<double> attention_reference(const Session &s, const std::vector<doub
         total += w[j];
       }
       for (size_t j = 0; j < T; ++j)
-        for (size_t e = 0; e < d; ++e) merged[i * D + h * d + e] += w[j] / total * v[j * D + h * d + e];
+        for (size_t e = 0; e < d; ++e)
+          merged[i * D + h * d + e] += w[j] / total * v[j * D + h * d + e];
     }
   return apply(dense_weights(s, "attention/out"), merged, D);
 }
@@ -121,8 +122,7 @@ TEST_CASE("attention gradients match finite differences", "[attention][grad]") {
 
 TEST_CASE("a transformer block is x + attention(ln x), then + mlp(ln h)", "[attention][grad]") {
   check_layer_gradients({{batch, 3, 4}}, [](auto &v) {
-    return nn::transformer_block(*v[0].graph, v[0],
-                                 {.heads = 2, .causal = true, .mlp_dim = 6});
+    return nn::transformer_block(*v[0].graph, v[0], {.heads = 2, .causal = true, .mlp_dim = 6});
   });
   Graph g;
   Value x = placeholder(g, "x", f32, {batch, 5, 8});

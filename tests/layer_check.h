@@ -11,12 +11,13 @@
 // for single ops.
 #pragma once
 
+#include "finite_difference.h"
 #include "passes/autodiff.h"
-#include "runtime/reference.h"
 #include "session/session.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <functional>
 #include <random>
@@ -46,7 +47,7 @@ inline void check_layer_gradients(const std::vector<Shape> &inputs,
   Graph built;
   std::vector<Value> placeholders;
   for (size_t i = 0; i < inputs.size(); ++i)
-    placeholders.push_back(placeholder(built, "x" + std::to_string(i), f64, inputs[i]));
+    placeholders.push_back(placeholder(built, fmt::format("x{}", i), f64, inputs[i]));
   Value y = build(placeholders);
   Value weight = placeholder(built, "weight", f64, y.shape());
   NodeId loss_id = sum(y * weight).id;
@@ -72,19 +73,9 @@ inline void check_layer_gradients(const std::vector<Shape> &inputs,
   Session session(g);
   std::vector<Tensor> symbolic = session.run(feeds, {grads.begin(), grads.end()});
   for (size_t k = 0; k < wrt.size(); ++k) {
-    Tensor &x = std::find_if(feeds.begin(), feeds.end(), [&](auto &f) {
-                  return f.first.resolve(g) == wrt[k].id;
-                })->second;
-    Tensor numeric(f64, x.shape());
-    for (int64_t e = 0; e < x.size(); ++e) {
-      double x0 = x.get(e), h = 1e-6 * std::max(1.0, std::abs(x0));
-      x.set(e, x0 + h);
-      double up = run_reference(g, feeds, {loss})[0].get(0);
-      x.set(e, x0 - h);
-      double down = run_reference(g, feeds, {loss})[0].get(0);
-      x.set(e, x0);
-      numeric.set(e, (up - down) / (2 * h));
-    }
+    auto fed = std::find_if(feeds.begin(), feeds.end(),
+                            [&](auto &f) { return f.first.resolve(g) == wrt[k].id; });
+    Tensor numeric = numeric_gradient(g, feeds, size_t(fed - feeds.begin()), loss);
     INFO("gradient of " << wrt[k].name());
     // As in grad_test.cpp: central differences with h = 1e-6 are good to
     // ~1e-10 on these O(1) functions; 1e-6 leaves room for rounding.

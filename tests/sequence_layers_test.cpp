@@ -33,8 +33,8 @@ std::vector<double> affine(const std::vector<double> &W, const std::vector<doubl
 
 // One step of torch.nn.LSTM (gates i, f, g, o) or torch.nn.GRU (r, z, n):
 // the new h (and c, for the LSTM) from x W_ih^T + b_ih and h W_hh^T + b_hh.
-void lstm_step(const std::vector<double> &gi, const std::vector<double> &gh,
-               std::vector<double> &h, std::vector<double> &c) {
+void lstm_step(const std::vector<double> &gi, const std::vector<double> &gh, std::vector<double> &h,
+               std::vector<double> &c) {
   size_t H = h.size();
   for (size_t j = 0; j < H; ++j) {
     auto gate = [&](size_t k) { return gi[k * H + j] + gh[k * H + j]; };
@@ -43,8 +43,8 @@ void lstm_step(const std::vector<double> &gi, const std::vector<double> &gh,
   }
 }
 
-void gru_step(const std::vector<double> &gi, const std::vector<double> &gh,
-              std::vector<double> &h, std::vector<double> &) {
+void gru_step(const std::vector<double> &gi, const std::vector<double> &gh, std::vector<double> &h,
+              std::vector<double> &) {
   size_t H = h.size();
   for (size_t j = 0; j < H; ++j) {
     double r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j]);
@@ -131,26 +131,17 @@ TEST_CASE("lstm and gru variables follow PyTorch's names and shapes", "[sequence
   CHECK(g.find("gru/layer_0/t2/n"));
 }
 
-TEST_CASE("lstm gradients match finite differences", "[sequence][grad]") {
-  for (int64_t steps : {1, 3}) {
-    INFO(steps << " steps");
-    check_layer_gradients({{batch, steps, 2}}, [](auto &v) {
-      return nn::lstm(*v[0].graph, v[0], 3, {.return_sequences = true});
-    });
+TEST_CASE("lstm and gru gradients match finite differences", "[sequence][grad]") {
+  for (auto layer : {nn::lstm, nn::gru}) {
+    for (int64_t steps : {1, 3}) {
+      INFO(steps << " steps");
+      check_layer_gradients({{batch, steps, 2}}, [&](auto &v) {
+        return layer(*v[0].graph, v[0], 3, {.return_sequences = true});
+      });
+    }
+    check_layer_gradients({{batch, 2, 2}},
+                          [&](auto &v) { return layer(*v[0].graph, v[0], 2, {.layers = 2}); });
   }
-  check_layer_gradients({{batch, 2, 2}},
-                        [](auto &v) { return nn::lstm(*v[0].graph, v[0], 2, {.layers = 2}); });
-}
-
-TEST_CASE("gru gradients match finite differences", "[sequence][grad]") {
-  for (int64_t steps : {1, 3}) {
-    INFO(steps << " steps");
-    check_layer_gradients({{batch, steps, 2}}, [](auto &v) {
-      return nn::gru(*v[0].graph, v[0], 3, {.return_sequences = true});
-    });
-  }
-  check_layer_gradients({{batch, 2, 2}},
-                        [](auto &v) { return nn::gru(*v[0].graph, v[0], 2, {.layers = 2}); });
 }
 
 TEST_CASE("embedding picks rows and its gradient scatters", "[sequence][grad]") {
@@ -182,8 +173,7 @@ TEST_CASE("sequence layers explain bad input", "[sequence][errors]") {
                     "lstm: input 'flat' must be float [N, T, features] with T >= 1 and features "
                     "known, got f32[?, 4]");
   CHECK_THROWS_WITH(nn::gru(g, ints, 4), Catch::Contains("gru: input 'ints' must be float"));
-  CHECK_THROWS_WITH(nn::lstm(g, seq, 0),
-                    "lstm: hidden size 0 and layers 1 must be positive");
+  CHECK_THROWS_WITH(nn::lstm(g, seq, 0), "lstm: hidden size 0 and layers 1 must be positive");
   CHECK_THROWS_WITH(nn::embedding(g, seq, 4, 2),
                     "embedding: ids 'seq' must be integers, got f32[?, 3, 4]");
 }
