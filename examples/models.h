@@ -7,7 +7,7 @@
 //            conv 32 3x3 - batch norm - relu - pool - conv 64 3x3 - batch norm
 //            - relu - pool - dropout 0.25 - dense 32 - 10 (about 120K parameters);
 //   resnet:  conv 32 3x3 - batch norm - relu - residual blocks 32, 64 (stride
-//            2), 128 (stride 2) - global average pool - dense 10 (about 700K
+//            2), 128 (stride 2) - global average pool - dense 10 (about 310K
 //            parameters).
 #pragma once
 

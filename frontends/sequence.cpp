@@ -59,8 +59,8 @@ State gru_step(Value x_proj, const State &prev, Value W_hh, Value b_hh) {
   std::vector<Value> hs = split(hp, 3, hp.rank() - 1, "hidden_gates");
   Value r = sigmoid(xs[0] + hs[0], "r"), z = sigmoid(xs[1] + hs[1], "z");
   Value n = tanh(xs[2] + r * hs[2], "n");
-  Value h = prev.h.graph ? (1.0 - z) * n + z * prev.h : (1.0 - z) * n;
-  return {h, {}};
+  Value keep = 1.0 - z;
+  return {prev.h.graph ? add(keep * n, z * prev.h, "h") : mul(keep, n, "h"), {}};
 }
 
 const Cell kLstm{"lstm", 4, lstm_step, true};

@@ -129,6 +129,7 @@ TEST_CASE("lstm and gru variables follow PyTorch's names and shapes", "[sequence
   // One scope per step: the dumps read step by step.
   CHECK(g.find("lstm/layer_0/t2/h"));
   CHECK(g.find("gru/layer_0/t2/n"));
+  CHECK(g.find("gru/layer_0/t2/h"));
 }
 
 TEST_CASE("lstm and gru gradients match finite differences", "[sequence][grad]") {
