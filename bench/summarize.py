@@ -4,28 +4,16 @@
 usage: summarize.py LOG THREADS
 value = median of the rounds' medians; min/max over all rounds.
 """
-import re
-import statistics
 import sys
 
+from results import cell as result_cell, read_results
+
 log, threads = sys.argv[1], sys.argv[2]
-rows = {}
-for line in open(log):
-    m = re.match(r"RESULT name=(\S+) value=(\S+) unit=(\S+)(?: min=(\S+) max=(\S+))?", line)
-    if m:
-        name, value, unit, lo, hi = m.groups()
-        r = rows.setdefault(name, {"unit": unit, "values": [], "min": [], "max": []})
-        r["values"].append(float(value))
-        r["min"].append(float(lo or value))
-        r["max"].append(float(hi or value))
+rows = read_results(log)
 
 
 def cell(name):
-    r = rows.get(name)
-    if not r:
-        return None, "-"
-    v = statistics.median(r["values"])
-    return v, f"{v:.4g} ({min(r['min']):.4g}-{max(r['max']):.4g}) {r['unit']}"
+    return result_cell(rows, name)
 
 
 t = threads

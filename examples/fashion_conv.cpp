@@ -1,9 +1,9 @@
 // Trains a conv net on Fashion-MNIST (60k train / 10k test, pixels in [0, 1],
 // NCHW [N, 1, 28, 28], batch 64, reshuffled each epoch), printing progress
-// and test accuracy per epoch: LeNet-5 or a conv net with batch norm and
-// dropout (models.h).
+// and test accuracy per epoch: LeNet-5, a conv net with batch norm and
+// dropout, or a residual net (models.h).
 //
-//   fashion_conv [--model lenet|convnet] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
+//   fashion_conv [--model lenet|convnet|resnet] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
 //       [--profile [TRACE.json]] [--run-log RUN.jsonl]
 #include "frontends/losses.h"
 #include "frontends/optim.h"
@@ -21,7 +21,8 @@ int main(int argc, char **argv) try {
   std::string model = "lenet";
   TrainingCli cli;
   double lr = 1e-3;
-  app.add_option("--model", model, "lenet or convnet")->check(CLI::IsMember({"lenet", "convnet"}));
+  app.add_option("--model", model, "lenet, convnet or resnet")
+      ->check(CLI::IsMember({"lenet", "convnet", "resnet"}));
   app.add_option("--lr", lr, "Adam's learning rate");
   cli.add_to(app);
   CLI11_PARSE(app, argc, argv);
@@ -31,8 +32,9 @@ int main(int argc, char **argv) try {
   auto y = kiln::placeholder(g, "y", kiln::i32, {kiln::batch});
   auto training = kiln::placeholder(g, "training", kiln::boolean, {});
   int64_t seed = int64_t(cli.fit.seed);
-  kiln::Value logits = model == "lenet" ? kiln::models::lenet(g, x, seed)
-                                        : kiln::models::convnet(g, x, training, seed);
+  kiln::Value logits = model == "lenet"     ? kiln::models::lenet(g, x, seed)
+                       : model == "convnet" ? kiln::models::convnet(g, x, training, seed)
+                                            : kiln::models::resnet(g, x, training, seed);
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y), {}, false, "loss");
   auto accuracy = kiln::nn::accuracy(logits, y, "accuracy");
   kiln::argmax(logits, 1, false, "predicted");

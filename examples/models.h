@@ -5,7 +5,10 @@
 //            dense 120 - 84 - 10, relu (inputs [N, 1, 28, 28]);
 //   convnet: the two-layer conv net of the Fashion-MNIST benchmark table:
 //            conv 32 3x3 - batch norm - relu - pool - conv 64 3x3 - batch norm
-//            - relu - pool - dropout 0.25 - dense 32 - 10 (about 120K parameters).
+//            - relu - pool - dropout 0.25 - dense 32 - 10 (about 120K parameters);
+//   resnet:  conv 32 3x3 - batch norm - relu - residual blocks 32, 64 (stride
+//            2), 128 (stride 2) - global average pool - dense 10 (about 310K
+//            parameters).
 #pragma once
 
 #include "frontends/nn.h"
@@ -35,6 +38,15 @@ inline Value convnet(Graph &g, Value x, Value training, int64_t seed) {
   Value h = nn::dropout(g, block(block(x, 32), 64), 0.25, training, seed);
   h = nn::dense(g, flatten(h), 32, nn::relu, {.seed = seed});
   return nn::dense(g, h, 10, {}, {.seed = seed});
+}
+
+inline Value resnet(Graph &g, Value x, Value training, int64_t seed) {
+  Value h = nn::conv2d(g, x, 32, 3, {}, {.padding = "same", .use_bias = false, .seed = seed});
+  h = relu(nn::batch_norm(g, h, training));
+  h = nn::residual_block(g, h, 32, training, 1, seed);
+  h = nn::residual_block(g, h, 64, training, 2, seed);
+  h = nn::residual_block(g, h, 128, training, 2, seed);
+  return nn::dense(g, mean(h, {2, 3}), 10, {}, {.seed = seed});
 }
 
 } // namespace kiln::models

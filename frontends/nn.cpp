@@ -69,6 +69,27 @@ Value residual_block(Graph &g, Value x, int64_t filters, Value training, int64_t
   return kiln::relu(h + shortcut);
 }
 
+Value dense_block(Graph &g, Value x, int64_t layers, int64_t growth, Activation act, int64_t seed) {
+  if (x.graph != &g) fail("dense_block: input '{}' belongs to another graph", x.name());
+  bool image = x.rank() == 4;
+  if ((x.rank() != 2 && !image) || is_batch(x.shape()[1]))
+    fail("dense_block: input '{}' must be [N, C] or [N, C, H, W] with C known, got {}", x.name(),
+         to_string(x.type()));
+  if (layers < 1 || growth < 1)
+    fail("dense_block: layers {} and growth {} must be positive", layers, growth);
+  Scope scope(g, unique_scope(g, "dense_block"));
+  Value features = x;
+  for (int64_t l = 0; l < layers; ++l) {
+    // Each layer its own seed: layers of one shape must not start equal.
+    int64_t layer_seed = seed < 0 ? seed : seed + l;
+    Value added = image ? conv2d(g, features, growth, 3, act,
+                                 {.padding = "same", .seed = layer_seed, .scope = "layer"})
+                        : dense(g, features, growth, act, {.seed = layer_seed, .scope = "layer"});
+    features = concat({features, added}, 1);
+  }
+  return features;
+}
+
 Value dropout(Graph &g, Value x, double rate, Value training, int64_t seed) {
   if (rate < 0 || rate >= 1) fail("dropout: rate {} must be in [0, 1)", rate);
   if (training.dtype() != DType::boolean || training.rank() != 0)

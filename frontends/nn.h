@@ -58,6 +58,14 @@ Value conv2d(Graph &g, Value x, int64_t filters, int64_t kernel, Activation act 
 Value residual_block(Graph &g, Value x, int64_t filters, Value training, int64_t stride = 1,
                      int64_t seed = -1);
 
+// A dense block (Huang et al., DenseNet): `layers` layers, each computing
+// `growth` new features from the concatenation of the input and every
+// earlier layer's output, on axis 1; the result is that concatenation,
+// [N, C + layers * growth, ...]. A layer is act(dense) for x [N, C], and
+// act(conv2d 3x3, same padding) for x [N, C, H, W].
+Value dense_block(Graph &g, Value x, int64_t layers, int64_t growth, Activation act = relu,
+                  int64_t seed = -1);
+
 // Inverted dropout: while `training` (a bool scalar) is true, each element
 // is zeroed with probability `rate` and the rest scaled by 1 / (1 - rate);
 // otherwise x passes unchanged. The mask is drawn from (seed, the global

@@ -2,6 +2,9 @@
 
 #include "ir/error.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace kiln {
 
 namespace {
@@ -44,6 +47,63 @@ std::string blocker(const Graph &g, NodeId x, NodeId y, const std::vector<bool> 
   return "no differentiable path";
 }
 
+// The offset of slice_grad node `n` along `axis` of its output: its begin
+// attribute as slice resolves it (negative from the end, clamped).
+int64_t slice_offset(const Node &n, size_t axis) {
+  const std::vector<int64_t> &begin = n.attr_ints("begin");
+  int64_t dim = n.type.shape[axis], b = axis < begin.size() ? begin[axis] : 0;
+  if (b < 0) b += dim;
+  return std::clamp<int64_t>(b, 0, dim);
+}
+
+// The gradient of a value read by slices (split, an unrolled sequence's
+// steps) is the sum of its slices' slice_grads, each a full-size tensor of
+// zeros around its dy: O(slices^2) work. When the slices are step 1, along
+// one axis, and tile it, the sum is the concatenation of their dys, built
+// here instead. Empty when they do not tile.
+Value concat_slice_grads(const Graph &g, const std::vector<Value> &parts) {
+  if (parts.size() < 2) return {};
+  const Shape &full = parts[0].shape();
+  std::optional<size_t> axis;
+  std::vector<std::pair<int64_t, Value>> pieces; // (offset, dy)
+  for (const Value &p : parts) {
+    const Node &n = p.node();
+    const std::vector<int64_t> &steps = n.attr_ints("steps");
+    if (std::any_of(steps.begin(), steps.end(), [](int64_t s) { return s != 1; })) return {};
+    Shape dy = g.node(n.inputs[0]).type.shape;
+    for (size_t d = 0; d < full.size(); ++d) {
+      if (dy[d] == full[d]) continue;
+      if (axis && *axis != d) return {};
+      axis = d;
+    }
+    if (!axis) return {};
+    pieces.emplace_back(slice_offset(n, *axis), Value{p.graph, n.inputs[0]});
+  }
+  std::sort(pieces.begin(), pieces.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  int64_t covered = 0;
+  std::vector<Value> dys;
+  for (const auto &[offset, dy] : pieces) {
+    if (offset != covered) return {};
+    covered += dy.shape()[*axis];
+    dys.push_back(dy);
+  }
+  if (covered != full[*axis]) return {};
+  return concat(dys, int64_t(*axis), {});
+}
+
+// Adds the slice_grads kept aside for a node to its gradient `acc`: as one
+// concat when they tile it, else one by one.
+void add_slice_grads(Graph &g, Value &acc, const std::vector<Value> &parts) {
+  if (parts.empty()) return;
+  Value tiled = concat_slice_grads(g, parts);
+  if (tiled.graph) {
+    acc = acc.graph ? add(acc, tiled) : tiled;
+    return;
+  }
+  for (const Value &p : parts) acc = acc.graph ? add(acc, p) : p;
+}
+
 } // namespace
 
 std::vector<Value> gradients(Value y, const std::vector<Value> &xs, std::optional<Value> dy) {
@@ -74,9 +134,15 @@ std::vector<Value> gradients(Value y, const std::vector<Value> &xs, std::optiona
 
   Value seed = seed_gradient(y, dy);
   std::vector<Value> grads(n); // empty: no gradient (yet)
+  // Slice gradients of each node, summed when all its users are done.
+  std::vector<std::vector<Value>> slice_grads(n);
   grads[size_t(y.id)] = seed;
   Scope scope(g, unique_scope(g, "gradients"));
   for (NodeId id = y.id; id >= 0; --id) {
+    if (!slice_grads[size_t(id)].empty()) {
+      Scope node_scope(g, g.node(id).name);
+      add_slice_grads(g, grads[size_t(id)], slice_grads[size_t(id)]);
+    }
     if (!grads[size_t(id)].graph || !carries_gradient(id)) continue;
     // Copies: rules add nodes, which may move the node storage.
     const OpDef *op = g.node(id).op;
@@ -93,6 +159,10 @@ std::vector<Value> gradients(Value y, const std::vector<Value> &xs, std::optiona
       if (gi.type() != g.node(in).type)
         fail("gradients: the gradient rule of {} gives {} for input {}, expected {}",
              g.node(id).describe(), to_string(gi.type()), i, to_string(g.node(in).type));
+      if (gi.node().op->name == "slice_grad" && gi.node().inputs[1] == in) {
+        slice_grads[size_t(in)].push_back(gi);
+        continue;
+      }
       Value &acc = grads[size_t(in)];
       acc = acc.graph ? add(acc, gi) : gi;
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The one place that says what kiln needs installed (Debian 12, as root).
 # Build: LLVM 19 + clang 19 (bitcode kernels) + lld 19, protobuf, oneTBB, Catch2 v2,
-# CLI11, fmt, zlib, nlohmann-json (profile traces, HTML pages). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo).
+# CLI11, fmt, zlib, nlohmann-json (profile traces, HTML pages), libpng (the VAE example's
+# images). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo), fortunes (the text
+# of the char LSTM).
 # Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-onnx and
 # python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
 # npm packages (viewer/package.json, versions pinned in its package-lock.json): the
@@ -14,7 +16,7 @@ packages=(
   llvm-19-dev libzstd-dev clang-19 lld-19
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
-  graphviz dataset-fashion-mnist clang-format
+  libpng-dev graphviz dataset-fashion-mnist fortunes clang-format
   nodejs chromium python3-torch python3-onnx python3-numpy
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -5,6 +5,7 @@
 // (compiled, in a Session) and numerically (the reference interpreter on
 // perturbed inputs), and compares. The test "every op has a gradient case"
 // keeps the table complete.
+#include "finite_difference.h"
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/normalization.h"
@@ -320,17 +321,7 @@ void check_gradient(const GradCase &c, std::mt19937 &rng) {
   size_t k = 0;
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     if (!c.inputs[i].differentiate) continue;
-    Tensor numeric(f64, feeds[i].second.shape());
-    for (int64_t e = 0; e < numeric.size(); ++e) {
-      Tensor &x = feeds[i].second;
-      double x0 = x.get(e), h = 1e-6 * std::max(1.0, std::abs(x0));
-      x.set(e, x0 + h);
-      double up = run_reference(g, feeds, {loss})[0].get(0);
-      x.set(e, x0 - h);
-      double down = run_reference(g, feeds, {loss})[0].get(0);
-      x.set(e, x0);
-      numeric.set(e, (up - down) / (2 * h));
-    }
+    Tensor numeric = test::numeric_gradient(g, feeds, i, loss);
     INFO("gradient of input " << i);
     // Central differences with h = 1e-6 carry ~1e-10 truncation and rounding
     // error on these O(1) functions; 1e-6 leaves room for a few ulp of loss.
