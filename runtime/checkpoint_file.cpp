@@ -4,11 +4,13 @@
 #include "ir/kiln.pb.h"
 #include "ir/serialize.h"
 #include "ir/tensor_proto.h"
+#include "ir/utf8.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <zlib.h>
 
@@ -62,8 +64,9 @@ std::string serialize_deterministic(const proto::Checkpoint &c, const std::strin
   return out;
 }
 
-proto::Checkpoint parse(const std::string &bytes, const std::string &origin) {
+proto::Checkpoint parse(std::string_view bytes, const std::string &origin) {
   proto::Checkpoint c;
+  google::protobuf::LogSilencer quiet; // the errors below name the file
   if (bytes.size() > size_t(INT_MAX) || !c.ParseFromArray(bytes.data(), int(bytes.size())))
     fail("{}: not a kiln checkpoint, or truncated or corrupt", origin);
   // Other protobuf messages (or noise) often parse too; a checkpoint always
@@ -130,15 +133,19 @@ void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value
 
 std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
                                                        const std::filesystem::path &path) {
-  std::string origin = fmt::format("checkpoint '{}'", path.string());
-  proto::Checkpoint c = parse(read_file(path), origin);
+  return parse_checkpoint(g, read_file(path), fmt::format("checkpoint '{}'", path.string()));
+}
+
+std::vector<std::pair<NodeId, Tensor>> parse_checkpoint(const Graph &g, std::string_view bytes,
+                                                        const std::string &origin) {
+  proto::Checkpoint c = parse(bytes, origin);
 
   std::unordered_map<std::string, int> in_file;
   std::vector<std::string> problems;
   for (int i = 0; i < c.variables_size(); ++i)
     if (!in_file.emplace(c.variables(i).name(), i).second)
       problems.push_back(
-          fmt::format("variable '{}' appears twice in the file", c.variables(i).name()));
+          fmt::format("variable '{}' appears twice in the file", escaped(c.variables(i).name())));
 
   std::vector<std::pair<NodeId, Tensor>> values;
   for (const Node *n : graph_variables(g)) {
@@ -159,8 +166,8 @@ std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
     std::optional<NodeId> node = g.find(entry.name());
     problems.push_back(
         node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable",
-                           entry.name(), g.node(*node).describe())
-             : fmt::format("variable '{}' in the file is not in the graph", entry.name()));
+                           escaped(entry.name()), g.node(*node).describe())
+             : fmt::format("variable '{}' in the file is not in the graph", escaped(entry.name())));
     in_file.erase(entry.name());
   }
 

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,5 +27,9 @@ void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value
 // one per line.
 std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
                                                        const std::filesystem::path &path);
+
+// The same from the file's bytes; `origin` names them in errors.
+std::vector<std::pair<NodeId, Tensor>> parse_checkpoint(const Graph &g, std::string_view bytes,
+                                                        const std::string &origin);
 
 } // namespace kiln

@@ -126,6 +126,7 @@ void run(const RunOptions &o) {
   // Before running, so that a bad directory costs no compilation.
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
+  for (const NodeRef &f : fetches) f.resolve(g, NodeRef::Role::fetch); // before compiling
   Session session(std::move(g), SessionOptions{.threads = o.threads, .profile = o.profile});
   if (!o.checkpoint.empty()) restore_checkpoint(session, o.checkpoint);
   auto start = std::chrono::steady_clock::now();
