@@ -128,8 +128,12 @@ void graph_builder(std::string_view bytes) {
   }
   for (int i = 0; i < 24 && !c.empty(); ++i) add_random_node(g, c, i);
   for (GraphFormat f : {GraphFormat::binary, GraphFormat::text}) {
-    if (deserialize(serialize(g, f), f) == g) continue;
-    std::fprintf(stderr, "fuzz property failed: a built graph round-trips\n");
+    Graph back = deserialize(serialize(g, f), f);
+    if (back == g) continue;
+    // Both graphs, for whoever triages the input.
+    std::fprintf(stderr, "fuzz property failed: a built graph round-trips\n%s\nloaded back:\n%s\n",
+                 serialize(g, GraphFormat::text).c_str(),
+                 serialize(back, GraphFormat::text).c_str());
     std::abort();
   }
 }
