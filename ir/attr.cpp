@@ -51,7 +51,9 @@ namespace {
 
 // Floats compare as bits, as tensors do: a NaN attribute equals itself (a
 // graph with one equals its saved copy), and -0 differs from 0.
-bool bits_equal(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
+bool bits_equal(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
 
 } // namespace
 

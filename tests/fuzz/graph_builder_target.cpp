@@ -3,7 +3,7 @@
 // attributes of each op's kinds and random shapes), so that verification and
 // type inference see well-formed calls with hostile values, which mutated
 // files rarely reach. Every node either is added or fails with kiln::Error;
-// the graph built must round-trip through both file forms.
+// the graph built must round-trip through the binary form.
 #include "targets.h"
 
 #include "ir/error.h"
@@ -127,15 +127,14 @@ void graph_builder(std::string_view bytes) {
     }
   }
   for (int i = 0; i < 24 && !c.empty(); ++i) add_random_node(g, c, i);
-  for (GraphFormat f : {GraphFormat::binary, GraphFormat::text}) {
-    Graph back = deserialize(serialize(g, f), f);
-    if (back == g) continue;
-    // Both graphs, for whoever triages the input.
-    std::fprintf(stderr, "fuzz property failed: a built graph round-trips\n%s\nloaded back:\n%s\n",
-                 serialize(g, GraphFormat::text).c_str(),
-                 serialize(back, GraphFormat::text).c_str());
-    std::abort();
-  }
+  // The binary form only: the text form's round trip is graph_text's (and
+  // halving the work here doubles the executions an hour gives).
+  Graph back = deserialize(serialize(g, GraphFormat::binary), GraphFormat::binary);
+  if (back == g) return;
+  // Both graphs, for whoever triages the input.
+  std::fprintf(stderr, "fuzz property failed: a built graph round-trips\n%s\nloaded back:\n%s\n",
+               serialize(g, GraphFormat::text).c_str(), serialize(back, GraphFormat::text).c_str());
+  std::abort();
 }
 
 } // namespace kiln::fuzz
