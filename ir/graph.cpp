@@ -51,7 +51,11 @@ void check_attrs(const OpDef &op, Attrs &attrs, const std::string &who) {
 
 TensorType infer_checked(const Node &node, std::span<const TensorType> inputs) {
   try {
-    return node.op->infer(node, inputs);
+    // An inferred shape is held to the rules of any other (2^48 elements at
+    // most, so that the next node's shape arithmetic cannot overflow).
+    TensorType type = node.op->infer(node, inputs);
+    check_dims(type.shape, /*allow_batch=*/true);
+    return type;
   } catch (const Error &e) {
     fail("{}: {}", node.describe(), e.what());
   }
