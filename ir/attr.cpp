@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 
 namespace kiln {
 
@@ -49,9 +50,11 @@ std::string to_string(const AttrValue &v) {
 
 namespace {
 
-// Floats compare as bits, as tensors do: a NaN attribute equals itself (a
-// graph with one equals its saved copy), and -0 differs from 0.
+// Floats compare as bits, as tensors do, so -0 differs from 0; but every
+// NaN equals every NaN: a graph with a NaN attribute equals its saved copy,
+// and the text form keeps no NaN payload ("nan").
 bool bits_equal(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
 }
 
