@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
+#include <bit>
+#include <cmath>
 
 namespace kiln {
 
@@ -45,6 +48,18 @@ std::string to_string(const AttrValue &v) {
   return std::visit(Printer{}, v);
 }
 
+namespace {
+
+// Floats compare as bits, as tensors do, so -0 differs from 0; but every
+// NaN equals every NaN: a graph with a NaN attribute equals its saved copy,
+// and the text form keeps no NaN payload ("nan").
+bool bits_equal(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
+
+} // namespace
+
 bool attr_equal(const AttrValue &a, const AttrValue &b) {
   if (a.index() != b.index()) return false;
   return std::visit(
@@ -54,6 +69,11 @@ bool attr_equal(const AttrValue &a, const AttrValue &b) {
           return x.identical(std::get<Tensor>(b));
         else if constexpr (std::is_same_v<T, std::shared_ptr<const Graph>>)
           return *x == *std::get<T>(b);
+        else if constexpr (std::is_same_v<T, double>)
+          return bits_equal(x, std::get<double>(b));
+        else if constexpr (std::is_same_v<T, std::vector<double>>)
+          return std::equal(x.begin(), x.end(), std::get<T>(b).begin(), std::get<T>(b).end(),
+                            bits_equal);
         else
           return x == std::get<T>(b);
       },

@@ -29,7 +29,7 @@ std::string_view to_string(AttrKind k);
 // Attribute values printed the way `kiln dump` shows them.
 std::string to_string(const AttrValue &v);
 
-// Exact equality; tensors compare bitwise.
+// Exact equality; tensors and floats compare bitwise (NaN equals itself).
 bool attr_equal(const AttrValue &a, const AttrValue &b);
 
 using Attrs = std::map<std::string, AttrValue, std::less<>>;

@@ -1,6 +1,8 @@
 #include "ir/graph.h"
 
 #include "ir/error.h"
+#include "ir/suggest.h"
+#include "ir/utf8.h"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -28,10 +30,17 @@ void check_attrs(const OpDef &op, Attrs &attrs, const std::string &who) {
   for (const auto &[key, value] : attrs) {
     auto spec = std::find_if(op.attrs.begin(), op.attrs.end(),
                              [&](const AttrSpec &s) { return s.name == key; });
-    if (spec == op.attrs.end()) fail("{}: unknown attribute '{}'", who, key);
+    if (spec == op.attrs.end()) {
+      std::vector<std::string> known;
+      for (const AttrSpec &s : op.attrs) known.push_back(s.name);
+      fail("{}: unknown attribute '{}'{}", who, escaped(key), did_you_mean(key, known));
+    }
     if (kind_of(value) != spec->kind)
       fail("{}: attribute '{}' must be {}, got {}", who, key, to_string(spec->kind),
            to_string(kind_of(value)));
+    // Strings are saved as protobuf strings, which must be UTF-8.
+    if (auto *text = std::get_if<std::string>(&value); text && !is_valid_utf8(*text))
+      fail("{}: attribute '{}' is not valid UTF-8: '{}'", who, key, escaped(*text));
   }
   for (const AttrSpec &spec : op.attrs) {
     if (attrs.count(spec.name)) continue;
@@ -42,7 +51,11 @@ void check_attrs(const OpDef &op, Attrs &attrs, const std::string &who) {
 
 TensorType infer_checked(const Node &node, std::span<const TensorType> inputs) {
   try {
-    return node.op->infer(node, inputs);
+    // An inferred shape is held to the rules of any other (2^48 elements at
+    // most, so that the next node's shape arithmetic cannot overflow).
+    TensorType type = node.op->infer(node, inputs);
+    check_dims(type.shape, /*allow_batch=*/true);
+    return type;
   } catch (const Error &e) {
     fail("{}: {}", node.describe(), e.what());
   }
@@ -55,8 +68,14 @@ NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<N
   Node node;
   node.name = std::move(name);
   node.op = OpRegistry::get().find(op_name);
-  if (node.name.empty()) fail("a node of op '{}' has an empty name", op_name);
-  if (!node.op) fail("node '{}': unknown op '{}'", node.name, op_name);
+  if (node.name.empty()) fail("a node of op '{}' has an empty name", escaped(op_name));
+  // A saved graph must be readable back, and protobuf strings are UTF-8.
+  if (!is_valid_utf8(node.name)) fail("node '{}': the name is not valid UTF-8", escaped(node.name));
+  if (!node.op) {
+    std::vector<std::string> ops;
+    for (const OpDef &def : OpRegistry::get().all()) ops.push_back(def.name);
+    fail("node '{}': unknown op '{}'{}", node.name, escaped(op_name), did_you_mean(op_name, ops));
+  }
   std::string who = node.describe();
   if (by_name_.count(node.name)) fail("{}: duplicate node name", who);
 

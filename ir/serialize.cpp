@@ -2,14 +2,19 @@
 
 #include "ir/error.h"
 #include "ir/kiln.pb.h"
+#include "ir/suggest.h"
 #include "ir/tensor_proto.h"
+#include "ir/utf8.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/text_format.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <climits>
 #include <unordered_map>
 
 namespace kiln {
@@ -84,7 +89,8 @@ public:
   GraphLoader(const proto::GraphDef &def, const std::string &origin) : def_(def), origin_(origin) {
     for (int i = 0; i < def.nodes_size(); ++i) {
       const std::string &name = def.nodes(i).name();
-      if (!index_.emplace(name, i).second) fail("{}: duplicate node name '{}'", origin, name);
+      if (!index_.emplace(name, i).second)
+        fail("{}: duplicate node name '{}'", origin, escaped(name));
     }
     state_.assign(static_cast<size_t>(def.nodes_size()), State::todo);
   }
@@ -110,7 +116,8 @@ private:
         const std::string &in = n.inputs(top.next_input++);
         auto it = index_.find(in);
         if (it == index_.end())
-          fail("{}: node '{}' ({}): input '{}' does not exist", origin_, n.name(), n.op(), in);
+          fail("{}: node '{}' ({}): input '{}' does not exist", origin_, escaped(n.name()),
+               escaped(n.op()), escaped(in));
         push(it->second);
         continue;
       }
@@ -125,9 +132,10 @@ private:
     if (state_[size_t(i)] == State::active) {
       auto from = std::find_if(stack_.begin(), stack_.end(), [&](Frame f) { return f.node == i; });
       std::string cycle;
-      for (auto it = from; it != stack_.end(); ++it) cycle += def_.nodes(it->node).name() + " -> ";
-      fail("{}: node '{}' is part of a cycle: {}{}", origin_, def_.nodes(i).name(), cycle,
-           def_.nodes(i).name());
+      for (auto it = from; it != stack_.end(); ++it)
+        cycle += escaped(def_.nodes(it->node).name()) + " -> ";
+      std::string name = escaped(def_.nodes(i).name());
+      fail("{}: node '{}' is part of a cycle: {}{}", origin_, name, cycle, name);
     }
     state_[size_t(i)] = State::active;
     stack_.push_back({i, 0});
@@ -136,7 +144,8 @@ private:
   void add(const proto::NodeDef &n) {
     std::vector<NodeId> inputs;
     for (const std::string &in : n.inputs()) inputs.push_back(graph_.at(in));
-    std::string who = fmt::format("{}: node '{}' ({})", origin_, n.name(), n.op());
+    std::string who =
+        fmt::format("{}: node '{}' ({})", origin_, escaped(n.name()), escaped(n.op()));
     Attrs attrs;
     for (const auto &[key, value] : n.attrs()) attrs.emplace(key, from_proto(value, who));
     try {
@@ -160,45 +169,95 @@ Graph from_proto(const proto::GraphDef &def, const std::string &origin) {
 
 } // namespace
 
-std::string serialize(const Graph &g, GraphFormat format) {
-  proto::GraphDef def = to_proto(g);
+namespace {
+
+// The checksum field (15, fixed32) as the binary format ends with it: a tag
+// byte, then the CRC-32 in little-endian order.
+constexpr unsigned char kChecksumTag = (15 << 3) | 5;
+constexpr size_t kChecksumBytes = 5;
+
+uint32_t crc32_of(std::string_view bytes) {
+  return uint32_t(crc32_z(0, reinterpret_cast<const Bytef *>(bytes.data()), bytes.size()));
+}
+
+// Deterministic: attribute maps in key order, so equal graphs give equal bytes.
+std::string serialize_binary(const proto::GraphDef &def) {
   std::string out;
-  if (format == GraphFormat::text) {
-    if (!google::protobuf::TextFormat::PrintToString(def, &out)) fail("could not print the graph");
-    return out;
-  }
   {
-    // Deterministic: attribute maps in key order, so equal graphs give equal bytes.
     google::protobuf::io::StringOutputStream stream(&out);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
     if (!def.SerializeToCodedStream(&coded)) fail("could not serialize the graph");
   }
+  // The same bytes as serializing with `checksum` set: it is the last field.
+  uint32_t crc = crc32_of(out);
+  out.push_back(char(kChecksumTag));
+  for (int i = 0; i < 4; ++i) out.push_back(char((crc >> (8 * i)) & 0xff));
+  return out;
+}
+
+void check_checksum(std::string_view bytes, const proto::GraphDef &def, const std::string &origin) {
+  if (!def.has_checksum())
+    fail("{}: truncated: the checksum that ends a format {} graph is missing", origin,
+         def.format_version());
+  size_t body = bytes.size() - kChecksumBytes; // parsing found the field: it fits
+  uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i)
+    stored |= uint32_t(static_cast<unsigned char>(bytes[body + 1 + size_t(i)])) << (8 * i);
+  bool at_end = static_cast<unsigned char>(bytes[body]) == kChecksumTag && stored == def.checksum();
+  if (!at_end || crc32_of(bytes.substr(0, body)) != stored)
+    fail("{}: damaged: the contents do not match the checksum", origin);
+}
+
+proto::GraphDef parse_binary(std::string_view bytes, const std::string &origin) {
+  proto::GraphDef def;
+  google::protobuf::LogSilencer quiet; // the error below says it, naming the file
+  if (bytes.size() > size_t(INT_MAX) || !def.ParseFromArray(bytes.data(), int(bytes.size())))
+    fail("{}: not a valid binary kiln graph (truncated or corrupt protobuf)", origin);
+  return def;
+}
+
+proto::GraphDef parse_text(std::string_view text, const std::string &origin) {
+  if (text.size() > kMaxTextGraphBytes)
+    fail("{}: {} bytes is too large for a text graph (the limit is {} MiB; save it in binary "
+         "form)",
+         origin, text.size(), kMaxTextGraphBytes >> 20);
+  // Collect the parser's message instead of letting protobuf log it.
+  struct Collector : google::protobuf::io::ErrorCollector {
+    std::string message;
+    void AddError(int line, int column, const std::string &m) override {
+      if (message.empty()) message = fmt::format("line {}, column {}: {}", line + 1, column + 1, m);
+    }
+  } errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.SetRecursionLimit(kMaxGraphNesting);
+  proto::GraphDef def;
+  google::protobuf::LogSilencer quiet;
+  if (!parser.ParseFromString(std::string(text), &def))
+    fail("{}: not a valid text kiln graph: {}", origin, errors.message);
+  return def;
+}
+
+} // namespace
+
+std::string serialize(const Graph &g, GraphFormat format) {
+  proto::GraphDef def = to_proto(g);
+  if (format == GraphFormat::binary) return serialize_binary(def);
+  std::string out;
+  if (!google::protobuf::TextFormat::PrintToString(def, &out)) fail("could not print the graph");
   return out;
 }
 
 Graph deserialize(std::string_view bytes, GraphFormat format, const std::string &origin) {
-  proto::GraphDef def;
-  if (format == GraphFormat::binary) {
-    if (!def.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-      fail("{}: not a valid binary kiln graph (truncated or corrupt protobuf)", origin);
-  } else {
-    // Collect the parser's message instead of letting protobuf log it.
-    struct Collector : google::protobuf::io::ErrorCollector {
-      std::string message;
-      void AddError(int line, int column, const std::string &m) override {
-        if (message.empty())
-          message = fmt::format("line {}, column {}: {}", line + 1, column + 1, m);
-      }
-    } errors;
-    google::protobuf::TextFormat::Parser parser;
-    parser.RecordErrorsTo(&errors);
-    if (!parser.ParseFromString(std::string(bytes), &def))
-      fail("{}: not a valid text kiln graph: {}", origin, errors.message);
-  }
-  if (def.format_version() != kFormatVersion)
-    fail("{}: format version {} is not supported (this kiln reads version {})", origin,
-         def.format_version(), kFormatVersion);
+  proto::GraphDef def =
+      format == GraphFormat::binary ? parse_binary(bytes, origin) : parse_text(bytes, origin);
+  if (def.format_version() == 0) fail("{}: not a kiln graph (it has no format version)", origin);
+  if (def.format_version() < kOldestFormatVersion || def.format_version() > kFormatVersion)
+    fail("{}: format version {} is not supported (this kiln reads versions {} to {})", origin,
+         def.format_version(), kOldestFormatVersion, kFormatVersion);
+  if (format == GraphFormat::binary && def.format_version() >= 2)
+    check_checksum(bytes, def, origin);
   return from_proto(def, origin);
 }
 

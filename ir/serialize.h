@@ -12,7 +12,16 @@
 
 namespace kiln {
 
-inline constexpr int kFormatVersion = 1;
+// Version 2 adds a checksum to binary files; version 1 files still load.
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kOldestFormatVersion = 1;
+
+// Text graphs are for reading and editing by hand; past these limits a file
+// is refused before it is parsed (protobuf's text parser would recurse once
+// per level, and a few thousand levels overflow the stack). 100 levels is
+// also the binary parser's limit.
+inline constexpr size_t kMaxTextGraphBytes = size_t(256) << 20;
+inline constexpr int kMaxGraphNesting = 100;
 
 enum class GraphFormat { binary, text };
 

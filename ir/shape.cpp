@@ -20,12 +20,14 @@ int64_t num_elements(const Shape &s) {
 }
 
 void check_dims(const Shape &s, bool allow_batch) {
+  // Zeros count as ones: [0, 2^40, 2^40] holds no element, yet products of
+  // its dims (a matrix's size, a stride) would overflow.
   int64_t known = 1;
   for (int64_t d : s) {
     if (d < 0 && !(allow_batch && is_batch(d)))
       fail("dim {} of shape {} must be >= 0{}", d, to_string(s),
            allow_batch ? " (or kiln::batch, -1)" : "");
-    if (d >= 0 && (__builtin_mul_overflow(known, d, &known) || known > kMaxElements))
+    if (d > 0 && (__builtin_mul_overflow(known, d, &known) || known > kMaxElements))
       fail("shape {} has too many elements", to_string(s));
   }
 }

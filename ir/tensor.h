@@ -22,7 +22,7 @@ public:
   template <typename T> static Tensor from(Shape shape, std::span<const T> values) {
     Tensor t(dtype_of<T>(), std::move(shape));
     t.check_size(values.size());
-    std::memcpy(t.raw(), values.data(), values.size_bytes());
+    if (!values.empty()) std::memcpy(t.raw(), values.data(), values.size_bytes());
     return t;
   }
   template <typename T> static Tensor from(Shape shape, std::initializer_list<T> values) {

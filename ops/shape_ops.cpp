@@ -47,7 +47,9 @@ Shape reshape_shape(const Shape &in, const std::vector<int64_t> &target) {
   int64_t known = 1;
   for (int64_t d : target) {
     if (d < -1) fail("shape {} has a negative dim", int_list(target));
-    if (d != -1) known *= d;
+    // Overflow-checked: a hand-written shape may hold any int64.
+    if (d != -1 && (__builtin_mul_overflow(known, d, &known) || known > kMaxElements))
+      fail("shape {} has too many elements", int_list(target));
   }
   Shape out = target;
   auto infer_at = std::find(out.begin(), out.end(), -1);

@@ -49,12 +49,21 @@ void resolve(WindowDim &d, const std::string &padding, int64_t before, int64_t a
 
 } // namespace
 
+// Window geometry multiplies and adds these with input dims of up to 2^48:
+// bounded by 2^24 each, no sum or product of them overflows (the fuzzer
+// found strides of 2^63 - 1).
+constexpr int64_t kMaxWindowValue = int64_t{1} << 24;
+
 Window2d window2d(const Node &node, int64_t in_h, int64_t in_w, int64_t kh, int64_t kw) {
   if (kh < 1 || kw < 1) fail("the kernel must be at least 1x1, got {}x{}", kh, kw);
   std::vector<int64_t> strides = pair_attr(node, "strides");
   std::vector<int64_t> dilations = pair_attr(node, "dilations");
   const std::string &padding = node.attr_string("padding");
   const std::vector<int64_t> &pads = node.attr_ints("pads");
+  for (const std::vector<int64_t> &values : {strides, dilations, pads, {kh, kw}})
+    for (int64_t v : values)
+      if (v > kMaxWindowValue)
+        fail("window sizes, strides, dilations and pads must be at most 2^24, got {}", v);
   if (padding != "valid" && padding != "same" && padding != "explicit")
     fail("padding must be \"valid\", \"same\" or \"explicit\", got \"{}\"", padding);
   if (padding == "explicit") {

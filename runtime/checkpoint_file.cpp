@@ -4,11 +4,13 @@
 #include "ir/file_io.h"
 #include "ir/kiln.pb.h"
 #include "ir/tensor_proto.h"
+#include "ir/utf8.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <zlib.h>
 
@@ -57,6 +59,7 @@ std::string serialize_deterministic(const proto::Checkpoint &c, const std::strin
 
 proto::Checkpoint parse(std::string_view bytes, const std::string &origin) {
   proto::Checkpoint c;
+  google::protobuf::LogSilencer quiet; // the errors below name the file
   if (bytes.size() > size_t(INT_MAX) || !c.ParseFromArray(bytes.data(), int(bytes.size())))
     fail("{}: not a kiln checkpoint, or truncated or corrupt", origin);
   // Other protobuf messages (or noise) often parse too; a checkpoint always
@@ -126,7 +129,7 @@ decode_checkpoint(std::span<const VariableSpec> variables, std::string_view byte
   for (int i = 0; i < c.variables_size(); ++i)
     if (!in_file.emplace(c.variables(i).name(), i).second)
       problems.push_back(
-          fmt::format("variable '{}' appears twice in the file", c.variables(i).name()));
+          fmt::format("variable '{}' appears twice in the file", escaped(c.variables(i).name())));
 
   std::vector<Tensor> values;
   for (const VariableSpec &n : variables) {
@@ -148,7 +151,7 @@ decode_checkpoint(std::span<const VariableSpec> variables, std::string_view byte
       problems.push_back(describe_extra ? describe_extra(entry.name())
                                         : fmt::format("variable '{}' in the file is not in the "
                                                       "model",
-                                                      entry.name()));
+                                                      escaped(entry.name())));
     in_file.erase(entry.name());
   }
 

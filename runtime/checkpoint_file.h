@@ -59,4 +59,9 @@ std::vector<std::pair<NodeId, Tensor>> read_checkpoint(const Graph &g,
                                                        const std::filesystem::path &path,
                                                        CheckpointReadOptions options = {});
 
+// The same from the file's bytes; `origin` names them in errors.
+std::vector<std::pair<NodeId, Tensor>> parse_checkpoint(const Graph &g, std::string_view bytes,
+                                                        const std::string &origin,
+                                                        CheckpointReadOptions options = {});
+
 } // namespace kiln

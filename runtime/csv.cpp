@@ -115,6 +115,8 @@ Tensor parse_as(std::string_view text, DType dtype, const std::string &origin) {
     ++rows;
   }
   if (first_line == 0) fail("{}: empty CSV file: no header and no rows", origin);
+  // An empty batch would run and print nothing, which looks like success.
+  if (rows == 0) fail("{}: no rows: the file holds only a header (line {})", origin, first_line);
   Tensor t(dtype, {rows, int64_t(columns)});
   // Not Tensor::from: an empty vector's data() may be null, and memcpy's must not be.
   if (!values.empty()) std::memcpy(t.raw(), values.data(), t.bytes());

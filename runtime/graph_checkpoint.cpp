@@ -5,6 +5,7 @@
 
 #include "ir/error.h"
 #include "ir/serialize.h"
+#include "ir/utf8.h"
 
 #include <fmt/format.h>
 
@@ -42,16 +43,22 @@ void write_checkpoint(const Graph &g, const std::function<Tensor(NodeId)> &value
 
 std::vector<std::pair<NodeId, Tensor>>
 read_checkpoint(const Graph &g, const std::filesystem::path &path, CheckpointReadOptions options) {
-  std::string origin = fmt::format("checkpoint '{}'", path.string());
+  return parse_checkpoint(g, read_file(path), fmt::format("checkpoint '{}'", path.string()),
+                          options);
+}
+
+std::vector<std::pair<NodeId, Tensor>> parse_checkpoint(const Graph &g, std::string_view bytes,
+                                                        const std::string &origin,
+                                                        CheckpointReadOptions options) {
   std::vector<const Node *> variables = graph_variables(g);
   auto describe_extra = [&](const std::string &name) {
     std::optional<NodeId> node = g.find(name);
-    return node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable", name,
-                              g.node(*node).describe())
-                : fmt::format("variable '{}' in the file is not in the graph", name);
+    return node ? fmt::format("variable '{}' in the file: {} in the graph is not a variable",
+                              escaped(name), g.node(*node).describe())
+                : fmt::format("variable '{}' in the file is not in the graph", escaped(name));
   };
   std::vector<Tensor> values =
-      decode_checkpoint(specs_of(variables), read_file(path), origin, options, describe_extra);
+      decode_checkpoint(specs_of(variables), bytes, origin, options, describe_extra);
   std::vector<std::pair<NodeId, Tensor>> out;
   for (size_t i = 0; i < values.size(); ++i)
     out.emplace_back(variables[i]->id, std::move(values[i]));

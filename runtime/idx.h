@@ -6,6 +6,8 @@
 #include "ir/tensor.h"
 
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 namespace kiln {
 
@@ -16,5 +18,9 @@ inline const std::filesystem::path kFashionMnistDir = "/usr/share/datasets/fashi
 // rank 1 gives i32 labels, higher ranks f32 images. `limit` > 0 keeps the
 // first `limit` items.
 Tensor read_idx(const std::filesystem::path &path, double scale = 1.0 / 255, int64_t limit = 0);
+
+// The same from the (unzipped) bytes; `origin` names them in errors.
+Tensor parse_idx(std::string_view bytes, const std::string &origin, double scale = 1.0 / 255,
+                 int64_t limit = 0);
 
 } // namespace kiln

@@ -1,15 +1,54 @@
 #include "runtime/node_ref.h"
 
 #include "ir/error.h"
+#include "ir/suggest.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace kiln {
 
-NodeId NodeRef::resolve(const Graph &g) const {
+namespace {
+
+std::vector<std::string> names_where(const Graph &g,
+                                     const std::function<bool(const Node &)> &keep) {
+  std::vector<std::string> names;
+  for (const Node &n : g.nodes())
+    if (keep(n)) names.push_back(n.name);
+  return names;
+}
+
+// The nodes that no node consumes: what a user usually fetches.
+std::vector<std::string> output_names(const Graph &g) {
+  std::vector<bool> consumed(g.size(), false);
+  for (const Node &n : g.nodes())
+    for (NodeId in : n.inputs) consumed[size_t(in)] = true;
+  return names_where(g, [&](const Node &n) { return !consumed[size_t(n.id)]; });
+}
+
+[[noreturn]] void unknown(const Graph &g, const std::string &name, NodeRef::Role role) {
+  std::vector<std::string> all = names_where(g, [](const Node &) { return true; });
+  switch (role) {
+  case NodeRef::Role::feed: {
+    auto placeholders =
+        names_where(g, [](const Node &n) { return n.op->source == Source::placeholder; });
+    fail("{}", unknown_name("placeholder", name, placeholders, "placeholders", placeholders));
+  }
+  case NodeRef::Role::fetch: // any node can be fetched, the outputs usually are
+    fail("{}", unknown_name("fetch", name, all, "outputs", output_names(g)));
+  case NodeRef::Role::node: break;
+  }
+  fail("{}", unknown_name("node", name, all, "", {}));
+}
+
+} // namespace
+
+NodeId NodeRef::resolve(const Graph &g, Role role) const {
+  constexpr std::string_view kWhat[] = {"node", "feed", "fetch"};
   if (by_name_) {
-    if (name_.empty()) fail("a node name is empty");
-    return g.at(name_);
+    if (name_.empty()) fail("a {} name is empty", kWhat[int(role)]);
+    if (std::optional<NodeId> id = g.find(name_)) return *id;
+    unknown(g, name_, role);
   }
   if (id_ < 0 || static_cast<size_t>(id_) >= g.size()) fail("no node with id {}", id_);
   return id_;
@@ -20,7 +59,7 @@ BoundFeeds bind_feeds(const Graph &g, const Feeds &feeds) {
   std::string batch_from;
   bool have_batch = false;
   for (const auto &[ref, tensor] : feeds) {
-    const Node &n = g.node(ref.resolve(g));
+    const Node &n = g.node(ref.resolve(g, NodeRef::Role::feed));
     if (n.op->source != Source::placeholder)
       fail("feed '{}': only placeholders can be fed, this is a {} node", n.name, n.op->name);
     for (const auto &[id, t] : bound.feeds)

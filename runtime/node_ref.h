@@ -22,8 +22,14 @@ public:
   }
   NodeRef(const V &v) : id_(v.id) {}
 
-  // Fails with "no node named 'x'" (or id) when the graph has no such node.
-  NodeId resolve(const Graph &g) const;
+  // What the name is for, in the error for an unknown one: a feed lists
+  // the placeholders, a fetch the outputs (nodes nothing consumes); each
+  // suggests the closest name ("no fetch named 'prediction'; did you mean
+  // 'predicted'? outputs: loss, accuracy, predicted").
+  enum class Role { node, feed, fetch };
+
+  // Fails naming the missing node (or id) when the graph has no such node.
+  NodeId resolve(const Graph &g, Role role = Role::node) const;
 
 private:
   NodeId id_ = -1;

@@ -96,6 +96,9 @@ public:
     }
     if (!seen_descr || !seen_order || !seen_shape)
       error("it needs the keys 'descr', 'fortran_order' and 'shape'");
+    skip_space();
+    if (pos_ != text_.size())
+      error(fmt::format("unexpected text after the dict at offset {}", pos_));
     return h;
   }
 
@@ -104,8 +107,11 @@ private:
     fail("{}: malformed .npy header: {}", origin_, what);
   }
 
+  // Python's whitespace: NumPy reads the header with ast.literal_eval, so
+  // a newline may stand anywhere a space may (and ends every header).
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+    auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    while (pos_ < text_.size() && space(text_[pos_])) ++pos_;
   }
   bool consume(char c) {
     skip_space();

@@ -10,6 +10,7 @@
 # JavaScript libraries the build inlines into kiln's HTML pages (@dagrejs/dagre, uplot)
 # and playwright-core, which drives Debian's chromium in the tests.
 # Benchmarks only: OpenBLAS (with PyTorch, the peers in bench/).
+# Fuzzing and sanitizers: libclang-rt-19-dev (libFuzzer and clang-19's sanitizer runtimes).
 set -euo pipefail
 packages=(
   cmake ninja-build g++ git
@@ -18,6 +19,7 @@ packages=(
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   libpng-dev graphviz dataset-fashion-mnist fortunes clang-format
   nodejs chromium python3-torch python3-onnx python3-numpy
+  libclang-rt-19-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libopenblas-dev)

@@ -288,7 +288,7 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   if (options_.profile) begin = Profile::Clock::now();
   BoundFeeds bound = bind_feeds(graph_, feeds);
   std::vector<NodeId> roots;
-  for (const NodeRef &f : fetches) roots.push_back(f.resolve(graph_));
+  for (const NodeRef &f : fetches) roots.push_back(f.resolve(graph_, NodeRef::Role::fetch));
   for (const NodeRef &t : targets) roots.push_back(t.resolve(graph_));
   needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 

@@ -10,9 +10,15 @@
 #include "temp_dir.h"
 #include "test_util.h"
 
+#include "runtime/checkpoint_file.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <functional>
 #include <random>
+#include <set>
 
 using namespace kiln;
 using Catch::Matchers::Contains;
@@ -274,4 +280,86 @@ TEST_CASE("checkpoint: version 1 files (data-only checksums) still restore", "[c
   fresh.set_variable("a", Tensor(f32, {2, 3}));
   restore_checkpoint(fresh, dir / "v1.ckpt");
   CHECK(unchanged(fresh, saved));
+}
+
+namespace {
+
+// Every element of every variable equal to `value`: one writer's checkpoint.
+std::function<Tensor(NodeId)> filled_with(const Graph &g, int value) {
+  return [&g, value](NodeId id) {
+    Tensor t(g.node(id).type.dtype, g.node(id).type.shape);
+    for (int64_t i = 0; i < t.size(); ++i) t.set(i, value);
+    return t;
+  };
+}
+
+// The writer whose checkpoint `values` is, or -1 if they mix writers.
+int writer_of(const std::vector<std::pair<NodeId, Tensor>> &values) {
+  int writer = -1;
+  for (const auto &[id, t] : values)
+    for (int64_t i = 0; i < t.size(); ++i) {
+      if (writer == -1) writer = int(t.get(i));
+      if (t.get(i) != writer) return -1;
+    }
+  return writer;
+}
+
+} // namespace
+
+TEST_CASE("checkpoint: concurrent writer processes, a reader sees whole checkpoints",
+          "[checkpoint][concurrency]") {
+  // With a fixed PATH.tmp, one writer truncated or renamed away another's
+  // temporary and published an unloadable file. Here each process saves its
+  // own values again and again while this one reads: every read must be
+  // one writer's complete checkpoint.
+  constexpr int kWriters = 4, kSaves = 25;
+  Graph g;
+  variable(g, "w", f32, {128, 256});
+  variable(g, "steps", i64, {1000});
+  test::TempDir dir;
+  const fs::path path = dir / "m.ckpt";
+  write_checkpoint(g, filled_with(g, 0), path);
+
+  std::vector<pid_t> writers;
+  for (int w = 1; w <= kWriters; ++w) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int status = 0;
+      try {
+        for (int i = 0; i < kSaves; ++i) write_checkpoint(g, filled_with(g, w), path);
+      } catch (...) {
+        status = 1;
+      }
+      ::_exit(status);
+    }
+    writers.push_back(pid);
+  }
+  int reads = 0, incomplete = 0, running = kWriters;
+  std::set<int> seen;
+  while (running > 0) {
+    try {
+      int writer = writer_of(read_checkpoint(g, path));
+      incomplete += writer < 0;
+      seen.insert(writer);
+    } catch (const Error &e) {
+      UNSCOPED_INFO(e.what());
+      ++incomplete;
+    }
+    ++reads;
+    for (pid_t &pid : writers) {
+      int status = 0;
+      if (pid > 0 && ::waitpid(pid, &status, WNOHANG) == pid) {
+        CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0)); // every save succeeded
+        pid = 0;
+        --running;
+      }
+    }
+  }
+  CHECK(reads > 0);
+  CHECK(incomplete == 0);
+  CHECK(writer_of(read_checkpoint(g, path)) > 0); // the last rename won, whole
+  CHECK(test::files_starting_with(dir.path(), "m.ckpt.tmp") == 0);
+  WARN(kWriters << " writer processes x " << kSaves << " saves: " << reads << " reads, "
+                << incomplete << " incomplete, " << seen.size() << " distinct checkpoints seen");
 }

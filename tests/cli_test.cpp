@@ -164,6 +164,7 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln reports bad models, feeds and fetches", 
   write_npy(path("x_wide.npy"), Tensor(f32, {5, 5}));
   std::string npy = read_file(path("x.npy"));
   write("x_truncated.npy", npy.substr(0, npy.size() - 5));
+  write("header.csv", "a,b,c,d\n");
 
   struct Case {
     std::string name;
@@ -189,13 +190,30 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln reports bad models, feeds and fetches", 
       {"feed shape", run_with("x=@x_wide.npy"), {"feed 'x': expected shape [?, 4], got [5, 5]"}},
       {"truncated feed", run_with("x=@x_truncated.npy"), {"x_truncated.npy", "truncated data"}},
       {"feed without a file", run_with("x"), {"feed 'x': expected NAME=FILE.npy"}},
-      {"feed of no node", run_with("y=@x.npy"), {"no node named 'y'"}},
+      {"feed of no node",
+       run_with("z=@x.npy"),
+       {"kiln: error: no placeholder named 'z'; placeholders: x\n"}},
       {"missing feed",
        {"run", "@mlp.kiln", "--fetch", "dense_1/add"},
        {"placeholder 'x' must be fed", "dense_1/add"}},
       {"unknown fetch",
        {"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "nope"},
-       {"no node named 'nope'"}},
+       {"kiln: error: no fetch named 'nope'; outputs: dense_1/add\n"}},
+      {"misspelt fetch",
+       {"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", "dense/rel"},
+       {"kiln: error: no fetch named 'dense/rel'; did you mean 'dense/relu'? outputs: "
+        "dense_1/add\n"}},
+      {"empty fetch",
+       {"run", "@mlp.kiln", "--feed", "x=@x.npy", "--fetch", ""},
+       {"kiln: error: a fetch name is empty\n"}},
+      {"unknown command",
+       {"rnu", "@mlp.kiln"},
+       {"kiln: error: no command named 'rnu'; did you mean 'run'? commands: dump, run, info, "
+        "cache, compile, plot, import, export\n"}},
+      {"directory as the model", {"info", "@"}, {"it is a directory"}},
+      {"header-only csv feed",
+       run_with("x=@header.csv"),
+       {"header.csv': no rows: the file holds only a header (line 1)"}},
   };
   for (const Case &c : cases) {
     DYNAMIC_SECTION(c.name) {

@@ -86,6 +86,24 @@ TEST_CASE("npy: reads the header variants NumPy and Python 2 wrote", "[npy]") {
           .identical(expected));
 }
 
+TEST_CASE("npy: a header may hold newlines where Python allows whitespace", "[npy]") {
+  // NumPy reads the header with ast.literal_eval: a dict split over lines,
+  // or padded after its newline, is a valid header (it was rejected).
+  std::string data = float_bytes({1, 2});
+  Tensor expected = Tensor::from<float>({2}, {1, 2});
+  CHECK(parse_npy(
+            npy_bytes("{'descr': '<f4',\n 'fortran_order': False,\r\n 'shape': (2,\n),\n}", data),
+            "a.npy")
+            .identical(expected));
+  CHECK(parse_npy(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n   ", data),
+                  "a.npy")
+            .identical(expected));
+  CHECK_THROWS_WITH(
+      parse_npy(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } x", data),
+                "a.npy"),
+      "a.npy: malformed .npy header: unexpected text after the dict at offset 58");
+}
+
 TEST_CASE("npy: rejects what kiln cannot hold, naming the file and the problem", "[npy]") {
   std::string two_floats = float_bytes({1, 2});
   auto with_descr = [&](std::string_view descr) {

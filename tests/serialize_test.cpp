@@ -3,12 +3,19 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
+#include "ir/kiln.pb.h"
 #include "ir/serialize.h"
 #include "passes/autodiff.h"
 #include "temp_dir.h"
 #include "test_util.h"
 
 #include <catch2/catch.hpp>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -106,7 +113,7 @@ TEST_CASE("save and load pick the format from the file name", "[serialize]") {
     save_graph(g, dir / name);
     CHECK(load_graph(dir / name) == g);
   }
-  CHECK(read_file(dir / "g.kiln.txt").find("format_version: 1") != std::string::npos);
+  CHECK(read_file(dir / "g.kiln.txt").find("format_version: 2") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
@@ -191,7 +198,9 @@ TEST_CASE("damaged and inconsistent graphs are rejected by name", "[serialize][e
   CHECK_THROWS_WITH(text(R"(nodes { name: "a" op: "neg" )"),
                     Contains("not a valid text kiln graph"));
   CHECK_THROWS_WITH(deserialize("format_version: 7", GraphFormat::text, "m"),
-                    "m: format version 7 is not supported (this kiln reads version 1)");
+                    "m: format version 7 is not supported (this kiln reads versions 1 to 2)");
+  CHECK_THROWS_WITH(deserialize("", GraphFormat::binary, "m"),
+                    "m: not a kiln graph (it has no format version)");
   CHECK_THROWS_WITH(
       text(R"(nodes { name: "v" op: "variable"
                               attrs { key: "dtype" value { dtype: DT_F32 } }
@@ -221,4 +230,161 @@ TEST_CASE("a deep chain listed consumer first loads without deep recursion", "[s
   Graph g = deserialize(text, GraphFormat::text);
   CHECK(g.size() == n);
   CHECK(g.node(g.at("n5")).inputs == std::vector<NodeId>{g.at("n4")});
+}
+
+namespace {
+
+// A GraphDef's bytes as format 1 wrote them (no checksum).
+std::string serialize_binary_prefix(const proto::GraphDef &def) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  {
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    REQUIRE(def.SerializeToCodedStream(&coded));
+  }
+  return out;
+}
+
+std::string load_error(std::string_view bytes, GraphFormat format) {
+  try {
+    deserialize(bytes, format, "m.kiln");
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "(loaded without an error)";
+}
+
+// What `f` writes to stderr (fd 2, where libprotobuf logs).
+template <typename F> std::string stderr_of(F f) {
+  test::TempDir dir;
+  int saved = ::dup(2);
+  int file = ::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE((saved >= 0 && file >= 0));
+  ::dup2(file, 2);
+  ::close(file);
+  f();
+  ::dup2(saved, 2);
+  ::close(saved);
+  return read_file(dir / "stderr");
+}
+
+} // namespace
+
+TEST_CASE("a binary graph truncated at a node boundary is rejected", "[serialize][errors]") {
+  // Format 1 had no checksum: such a file loaded with fewer nodes and ran.
+  Graph g = every_op_graph();
+  std::string good = serialize(g, GraphFormat::binary);
+  proto::GraphDef def;
+  REQUIRE(def.ParseFromString(good));
+  for (int keep : {0, 1, def.nodes_size() / 2, def.nodes_size() - 1}) {
+    proto::GraphDef prefix;
+    prefix.set_format_version(def.format_version());
+    for (int i = 0; i < keep; ++i) *prefix.add_nodes() = def.nodes(i);
+    std::string cut = serialize_binary_prefix(prefix);
+    INFO(keep << " nodes kept");
+    REQUIRE(good.starts_with(cut));
+    CHECK(load_error(cut, GraphFormat::binary) ==
+          "m.kiln: truncated: the checksum that ends a format 2 graph is missing");
+  }
+  // And every truncation within the last bytes (the checksum itself).
+  for (size_t n = good.size() - 8; n < good.size(); ++n)
+    CHECK_THAT(load_error(good.substr(0, n), GraphFormat::binary), Contains("m.kiln: "));
+}
+
+TEST_CASE("a bit flipped in a binary graph is detected", "[serialize][errors]") {
+  // Format 1 loaded a flipped bit in a constant's data and computed with it.
+  Graph g;
+  constant(g, Tensor::from<float>({4}, {1, 2, 3, 4}), "c");
+  std::string good = serialize(g, GraphFormat::binary);
+  float two = 2;
+  size_t at = good.find(std::string(reinterpret_cast<const char *>(&two), sizeof two));
+  REQUIRE(at != std::string::npos);
+  std::string damaged = good;
+  damaged[at + 1] ^= 0x04;
+  CHECK(load_error(damaged, GraphFormat::binary) ==
+        "m.kiln: damaged: the contents do not match the checksum");
+  // Bytes appended after the checksum are damage too.
+  CHECK(load_error(good + std::string("\x10\x02", 2), GraphFormat::binary) ==
+        "m.kiln: damaged: the contents do not match the checksum");
+  CHECK(deserialize(good, GraphFormat::binary) == g);
+}
+
+TEST_CASE("format 1 graphs (no checksum) still load", "[serialize]") {
+  Graph g = every_op_graph();
+  proto::GraphDef def;
+  REQUIRE(def.ParseFromString(serialize(g, GraphFormat::binary)));
+  def.set_format_version(1);
+  def.clear_checksum();
+  CHECK(deserialize(def.SerializeAsString(), GraphFormat::binary) == g);
+  std::string text = serialize(g, GraphFormat::text);
+  text.replace(text.find("format_version: 2"), 17, "format_version: 1");
+  CHECK(deserialize(text, GraphFormat::text) == g);
+}
+
+namespace {
+
+// A text graph whose one node nests fused bodies `levels` deep (each level
+// is 4 protobuf messages: GraphDef, NodeDef, the map entry, AttrValue).
+std::string nested_text_graph(int levels) {
+  std::string open, close;
+  for (int i = 0; i < levels; ++i) {
+    open += "nodes { name: \"f\" op: \"fusion\" attrs { key: \"body\" value { graph { ";
+    close += "} } } } ";
+  }
+  return "format_version: 2 " + open + close;
+}
+
+} // namespace
+
+TEST_CASE("text graphs are checked before they are built", "[serialize][errors]") {
+  // ~1,800 message levels overflowed the stack inside protobuf's text parser.
+  CHECK(load_error(nested_text_graph(450), GraphFormat::text) ==
+        "m.kiln: not a valid text kiln graph: line 1, column 1700: Message is too deep, the "
+        "parser exceeded the configured recursion limit of 100.");
+  // A node name that is not UTF-8 was accepted, then saved as a binary file
+  // that could not be read back.
+  CHECK(load_error(R"(format_version: 2 nodes { name: "a\377" op: "placeholder" })",
+                   GraphFormat::text) == "m.kiln: node 'a\\xff': the name is not valid UTF-8");
+  Graph g;
+  CHECK_THROWS_WITH(placeholder(g, "caf\xc3", f32, {2}),
+                    "node 'caf\\xc3': the name is not valid UTF-8");
+  CHECK_NOTHROW(placeholder(g, "caf\xc3\xa9", f32, {2})); // UTF-8 "café"
+  CHECK(deserialize(serialize(g, GraphFormat::binary), GraphFormat::binary) == g);
+  CHECK(load_error(std::string(kMaxTextGraphBytes + 1, ' '), GraphFormat::text) ==
+        fmt::format("m.kiln: {} bytes is too large for a text graph (the limit is 256 MiB; save it "
+                    "in binary form)",
+                    kMaxTextGraphBytes + 1));
+}
+
+TEST_CASE("libprotobuf logs nothing on stderr for bad files", "[serialize][errors]") {
+  // An attribute key that is not UTF-8 (a protobuf string) in a binary file:
+  // protobuf used to log "String field ... contains invalid UTF-8 data".
+  proto::GraphDef def;
+  def.set_format_version(1);
+  proto::NodeDef *n = def.add_nodes();
+  n->set_name("a");
+  n->set_op("placeholder");
+  (*n->mutable_attrs())["\xff"].set_i(1);
+  std::string bytes;
+  {
+    google::protobuf::LogSilencer quiet; // protobuf warns while writing it, too
+    bytes = def.SerializeAsString();
+  }
+  std::string logged = stderr_of([&] {
+    CHECK(load_error(bytes, GraphFormat::binary) ==
+          "m.kiln: not a valid binary kiln graph (truncated or corrupt protobuf)");
+    CHECK_THAT(load_error("format_version: 2 nodes { name: ", GraphFormat::text),
+               Contains("not a valid text kiln graph"));
+  });
+  CHECK(logged == "");
+}
+
+TEST_CASE("a failed rename removes the temporary", "[serialize]") {
+  // A directory in the way: the write succeeds, the rename over it fails.
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "g.kiln" / "inside");
+  CHECK_THROWS_WITH(save_graph(every_op_graph(), dir / "g.kiln"),
+                    Contains("cannot replace '" + (dir / "g.kiln").string() + "'"));
+  CHECK(test::files_starting_with(dir.path(), "g.kiln.tmp") == 0);
 }

@@ -131,8 +131,9 @@ TEST_CASE("bad feeds and fetches are clear errors", "[session][errors]") {
                     "feed 'x': expected shape [?, 784], got [2, 783]");
   CHECK_THROWS_WITH(session.run({}, {m->logits}),
                     Contains("placeholder 'x' must be fed") && Contains("needs it"));
-  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {"nope"}), "no node named 'nope'");
-  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {""}), "a node name is empty");
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {"nope"}),
+                    "no fetch named 'nope'; outputs: softmax");
+  CHECK_THROWS_WITH(session.run({{m->x, Tensor(f32, {2, 784})}}, {""}), "a fetch name is empty");
   CHECK_THROWS_WITH(session.run({{"dense/W", Tensor(f32, {784, 512})}}, {m->logits}),
                     "feed 'dense/W': only placeholders can be fed, this is a variable node");
   CHECK_THROWS_WITH(session.run({{m->x, Tensor()}}, {m->logits}), Contains("empty"));

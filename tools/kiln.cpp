@@ -1,9 +1,31 @@
 // kiln: inspect and run kiln graphs from the shell.
 #include "tools/commands.h"
 
+#include "ir/suggest.h"
+
 #include <fmt/format.h>
 
 #include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+// CLI11 would say only "The following arguments were not expected": name
+// the command, suggest the closest and list them.
+bool reject_unknown_command(CLI::App &app, int argc, char **argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  std::vector<std::string> commands;
+  for (CLI::App *sub : app.get_subcommands([](CLI::App *) { return true; }))
+    commands.push_back(sub->get_name());
+  for (const std::string &c : commands)
+    if (c == argv[1]) return false;
+  fmt::print(stderr, "kiln: error: {}\nRun 'kiln --help' for more information.\n",
+             kiln::unknown_name("command", argv[1], commands, "commands", commands));
+  return true;
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"kiln: a static computation-graph compiler for deep learning on CPUs.\n"
@@ -33,6 +55,7 @@ int main(int argc, char **argv) {
   kiln::tools::add_import_command(app);
   kiln::tools::add_export_command(app);
 
+  if (reject_unknown_command(app, argc, argv)) return 1;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -165,6 +165,7 @@ void run(const RunOptions &o) {
   // Before running, so that a bad directory costs no compilation.
   if (!o.out_dir.empty()) create_output_dir(o.out_dir);
   std::vector<NodeRef> fetches(o.fetches.begin(), o.fetches.end());
+  for (const NodeRef &f : fetches) f.resolve(g, NodeRef::Role::fetch); // before compiling
   Session session(std::move(g), SessionOptions{.threads = o.threads,
                                                .profile = o.profile,
                                                .max_arena_bytes = o.max_arena,
