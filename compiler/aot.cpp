@@ -16,7 +16,6 @@
 #include <llvm/Object/ArchiveWriter.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
-#include <llvm/Support/xxhash.h>
 #include <llvm/TargetParser/Host.h>
 
 #include <tbb/enumerable_thread_specific.h>
@@ -43,15 +42,6 @@ std::string host_features() {
   for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
     out += (out.empty() ? "" : ",") + std::string(enabled ? "+" : "-") + feature.str();
   return out;
-}
-
-CacheKey unit_key(const llvm::Module &m) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  m.print(os, nullptr);
-  llvm::XXH128_hash_t h = llvm::xxh3_128bits(
-      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
-  return {h.low64, h.high64};
 }
 
 llvm::Constant *bytes_global(llvm::Module &m, std::string_view bytes, const std::string &name,

@@ -44,13 +44,6 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-std::string print(const llvm::Module &m) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  m.print(os, nullptr);
-  return text;
-}
-
 } // namespace
 
 struct Compilation;
@@ -69,13 +62,6 @@ struct Compiler::Impl {
   void resolve(Compilation &c, CompileStats &stats);
   void build_objects(Compilation &c, CompileStats &stats);
   void link(Compilation &c);
-
-  CacheKey key(const llvm::Module &m) const {
-    std::string text = salt + print(m);
-    llvm::XXH128_hash_t h = llvm::xxh3_128bits(
-        llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
-    return {h.low64, h.high64};
-  }
 
   // Optimizes and compiles a unit to an object file (on any thread).
   std::string build(llvm::Module &m, std::atomic<int64_t> &optimize_us,
@@ -129,7 +115,7 @@ struct Compilation {
 void Compiler::Impl::resolve(Compilation &c, CompileStats &stats) {
   c.code.resize(c.units.size());
   for (size_t u = 0; u < c.units.size(); ++u) {
-    c.keys.push_back(key(*c.units[u].module));
+    c.keys.push_back(unit_key(*c.units[u].module, salt));
     if (!c.first.emplace(c.keys[u], u).second && c.deduplicate) continue;
     ++stats.unique_units;
     auto found = in_jit.find(c.keys[u]);

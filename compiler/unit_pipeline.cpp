@@ -8,6 +8,7 @@
 #include <llvm/Linker/Linker.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Support/xxhash.h>
 
 #include <algorithm>
 #include <set>
@@ -103,6 +104,16 @@ llvm::CodeGenOptLevel optimize_unit(llvm::Module &m, llvm::TargetMachine &target
   target.setOptLevel(level);
   Jit::optimize(m, target, loops ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O1);
   return level;
+}
+
+CacheKey unit_key(const llvm::Module &m, std::string_view salt) {
+  std::string text(salt);
+  llvm::raw_string_ostream os(text);
+  m.print(os, nullptr);
+  os.flush();
+  llvm::XXH128_hash_t h = llvm::xxh3_128bits(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+  return {h.low64, h.high64};
 }
 
 } // namespace kiln::compiler

@@ -3,11 +3,14 @@
 // CPU's attributes, verification, and optimization by kind of unit.
 #pragma once
 
+#include "compiler/code_cache.h"
+
 #include <llvm/IR/Module.h>
 #include <llvm/Support/CodeGen.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <string>
+#include <string_view>
 
 namespace kiln::compiler {
 
@@ -26,5 +29,9 @@ void set_cpu_attributes(llvm::Function &f, const std::string &cpu, const std::st
 // of unit gets (and sets it on `target`).
 llvm::CodeGenOptLevel optimize_unit(llvm::Module &m, llvm::TargetMachine &target,
                                     const std::string &cpu, const std::string &features);
+
+// A unit's identity: a hash of `salt` (what else shapes its machine code) and
+// of its printed IR. Equal keys are compiled once.
+CacheKey unit_key(const llvm::Module &m, std::string_view salt = {});
 
 } // namespace kiln::compiler

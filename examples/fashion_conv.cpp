@@ -44,8 +44,7 @@ int main(int argc, char **argv) try {
   kiln::Dataset test_set = kiln::load_fashion_mnist("test", 0, {1, 28, 28});
   int64_t parameters = 0;
   for (const kiln::Node &n : g.nodes())
-    if (n.op->source == kiln::Source::variable && n.attr_bool("trainable"))
-      parameters += kiln::num_elements(n.type.shape);
+    if (kiln::is_trainable(n)) parameters += kiln::num_elements(n.type.shape);
   fmt::print("{} ({} parameters), Adam lr {} on {} training images, batch {}, {} epochs\n", model,
              parameters, lr, train_set.size(), cli.fit.batch_size, cli.fit.epochs);
   kiln::Session session(g, cli.session);

@@ -21,10 +21,6 @@ struct Step {
 };
 using Rule = std::function<Value(const Step &)>;
 
-bool trainable(const Node &n) {
-  return n.op->source == Source::variable && n.attr_bool("trainable") && is_float(n.type.dtype);
-}
-
 std::vector<bool> ancestors(const Graph &g, NodeId root) {
   std::vector<bool> seen(g.size(), false);
   seen[size_t(root)] = true;
@@ -50,7 +46,7 @@ Value minimize_with(std::string_view optimizer, Value loss, std::vector<Value> v
   std::vector<bool> feeds_loss = ancestors(g, loss.id);
   if (vars.empty())
     for (const Node &n : g.nodes())
-      if (size_t(n.id) < feeds_loss.size() && feeds_loss[size_t(n.id)] && trainable(n))
+      if (size_t(n.id) < feeds_loss.size() && feeds_loss[size_t(n.id)] && is_trainable(n))
         vars.push_back({&g, n.id});
   if (vars.empty()) fail("{}: '{}' depends on no trainable variable", optimizer, loss.name());
   std::vector<Value> updates = pending_statistics(g, feeds_loss);

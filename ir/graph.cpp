@@ -166,4 +166,14 @@ std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size) {
   return types;
 }
 
+std::vector<NodeId> sink_nodes(const Graph &g) {
+  std::vector<bool> used(g.size(), false);
+  for (const Node &n : g.nodes())
+    for (NodeId in : n.inputs) used[size_t(in)] = true;
+  std::vector<NodeId> sinks;
+  for (const Node &n : g.nodes())
+    if (!used[size_t(n.id)]) sinks.push_back(n.id);
+  return sinks;
+}
+
 } // namespace kiln

@@ -94,4 +94,8 @@ private:
 // reshape's -1 must stand for the batch dim), so binding is substitution.
 std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size);
 
+// The nodes no other node uses: the roots of a saved model, which records no
+// fetches of its own, and what a user usually fetches.
+std::vector<NodeId> sink_nodes(const Graph &g);
+
 } // namespace kiln

@@ -23,7 +23,8 @@ int64_t num_elements(const Shape &s);
 inline constexpr int64_t kMaxElements = int64_t{1} << 48;
 
 // Fails unless every dim is >= 0 (or the batch dim, if allowed) and the
-// known dims multiply to at most kMaxElements.
+// known nonzero dims multiply to at most kMaxElements: a zero dim empties the
+// tensor but must not hide an overflowing product of the others.
 void check_dims(const Shape &s, bool allow_batch);
 
 // Replaces the batch dim by `size`.

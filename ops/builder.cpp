@@ -104,6 +104,10 @@ Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init, 
   return apply(g, "variable", {}, std::move(attrs), std::move(name));
 }
 
+bool is_trainable(const Node &n) {
+  return n.op->source == Source::variable && n.attr_bool("trainable") && is_float(n.type.dtype);
+}
+
 Value Operand::to_value(Value like) const {
   return value ? *value : constant(*like.graph, scalar, like.dtype());
 }

@@ -100,6 +100,9 @@ struct Init {
 // Optimizers train the trainable ones (not slots, counters, running statistics).
 Value variable(Graph &g, std::string name, DType dtype, Shape shape, Init init = {},
                bool trainable = true);
+// A variable optimizers train: trainable and of a float dtype. Its elements
+// are the model's parameters.
+bool is_trainable(const Node &n);
 
 // ---- Operands: a Value or an arithmetic scalar ------------------------------
 

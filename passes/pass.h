@@ -38,8 +38,4 @@ const std::vector<Pass> &pipeline();
 RootedGraph optimize(RootedGraph in, const PipelineOptions &options = {},
                      std::string_view last = {});
 
-// The nodes no other node uses: the roots of a saved model, which records no
-// fetches of its own.
-std::vector<NodeId> sink_nodes(const Graph &g);
-
 } // namespace kiln

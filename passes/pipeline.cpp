@@ -44,14 +44,4 @@ RootedGraph optimize(RootedGraph in, const PipelineOptions &options, std::string
   return in;
 }
 
-std::vector<NodeId> sink_nodes(const Graph &g) {
-  std::vector<bool> used(g.size(), false);
-  for (const Node &n : g.nodes())
-    for (NodeId in : n.inputs) used[size_t(in)] = true;
-  std::vector<NodeId> sinks;
-  for (const Node &n : g.nodes())
-    if (!used[size_t(n.id)]) sinks.push_back(n.id);
-  return sinks;
-}
-
 } // namespace kiln

@@ -18,12 +18,10 @@ std::vector<std::string> names_where(const Graph &g,
   return names;
 }
 
-// The nodes that no node consumes: what a user usually fetches.
 std::vector<std::string> output_names(const Graph &g) {
-  std::vector<bool> consumed(g.size(), false);
-  for (const Node &n : g.nodes())
-    for (NodeId in : n.inputs) consumed[size_t(in)] = true;
-  return names_where(g, [&](const Node &n) { return !consumed[size_t(n.id)]; });
+  std::vector<std::string> names;
+  for (NodeId id : sink_nodes(g)) names.push_back(g.node(id).name);
+  return names;
 }
 
 [[noreturn]] void unknown(const Graph &g, const std::string &name, NodeRef::Role role) {

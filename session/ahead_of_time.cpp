@@ -4,6 +4,7 @@
 #include "compiler/memory_plan.h"
 #include "ir/error.h"
 #include "ir/serialize.h"
+#include "ops/builder.h"
 #include "session/aot_header.h"
 #include "session/compiled_graph.h"
 
@@ -15,8 +16,6 @@
 namespace kiln {
 
 namespace {
-
-bool trainable(const Node &n) { return n.attr_bool("trainable") && is_float(n.type.dtype); }
 
 // What the entries share while they are built: the model's variables, its
 // constants and its kernel table.
@@ -194,7 +193,7 @@ AheadOfTimeModel compile_ahead_of_time(const Graph &g, const AheadOfTimeOptions 
   AheadOfTimeMemory &mem = out.memory;
   mem.constant_bytes = builder.constants.size();
   for (const aot::TensorSpec &v : out.model.variables) {
-    bool train = trainable(g.node(g.at(v.name)));
+    bool train = is_trainable(g.node(g.at(v.name)));
     (train ? mem.trainable_bytes : mem.other_variable_bytes) += v.bytes();
     ++(train ? mem.trainable_count : mem.other_variable_count);
   }

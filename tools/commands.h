@@ -32,6 +32,13 @@ inline CLI::Option *add_repeatable(CLI::App *cmd, const std::string &flag,
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
+// --allow-extra-variables, for kiln run and kiln compile.
+inline CLI::Option *add_allow_extra_variables(CLI::App *cmd, bool &allow) {
+  return cmd->add_flag("--allow-extra-variables", allow,
+                       "Accept a checkpoint with variables the model lacks (a training "
+                       "checkpoint's optimizer slots, for an inference graph)");
+}
+
 // The program that computes every output of `g` (its sinks) at `batch_size`,
 // optimized as a Session would, with its memory plan (tools/info.cpp).
 CompiledGraph compile_outputs(compiler::Compiler &compiler, const Graph &g, int64_t batch_size,

@@ -105,9 +105,7 @@ void add_compile_command(CLI::App &app) {
   cmd->add_option("--checkpoint", c->checkpoint,
                   "Start from these weights (else the variables' initializers)")
       ->type_name("FILE");
-  cmd->add_flag("--allow-extra-variables", c->allow_extra,
-                "Accept a checkpoint with variables the model lacks (a training checkpoint's "
-                "optimizer slots, for an inference graph)");
+  add_allow_extra_variables(cmd, c->allow_extra);
   cmd->add_flag("--embed-weights", c->embed_weights,
                 "Put the weights in the object instead of NAME.weights");
   cmd->add_option("--target-cpu", c->cpu,

@@ -4,6 +4,7 @@
 #include "tools/commands.h"
 
 #include "ir/serialize.h"
+#include "ops/builder.h"
 #include "passes/pass.h"
 #include "session/compiled_graph.h"
 
@@ -58,7 +59,7 @@ std::string variable_totals(const Graph &g) {
   int64_t count[2] = {0, 0}, bytes[2] = {0, 0};
   for (const Node &n : g.nodes()) {
     if (n.op->source != Source::variable) continue;
-    int trainable = n.attr_bool("trainable") ? 1 : 0;
+    int trainable = is_trainable(n) ? 1 : 0;
     count[trainable] += num_elements(n.type.shape);
     bytes[trainable] += num_elements(n.type.shape) * int64_t(byte_size(n.type.dtype));
   }

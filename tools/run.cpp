@@ -5,6 +5,7 @@
 
 #include "ir/error.h"
 #include "ir/serialize.h"
+#include "ops/builder.h"
 #include "runtime/csv.h"
 #include "runtime/npy.h"
 #include "session/checkpoint.h"
@@ -148,8 +149,7 @@ void note_initializers(const Graph &g, const std::vector<NodeRef> &fetches, cons
   for (const NodeRef &f : fetches) roots.push_back(f.resolve(g));
   std::vector<std::string> used;
   for (NodeId id : needed_nodes(g, roots, bind_feeds(g, feeds)))
-    if (g.node(id).op->source == Source::variable && g.node(id).attr_bool("trainable"))
-      used.push_back(g.node(id).name);
+    if (is_trainable(g.node(id))) used.push_back(g.node(id).name);
   if (used.empty()) return;
   fmt::print(stderr,
              "note: no --checkpoint: {} trainable variable{} ({}{}) come from {} initializer{}\n",
@@ -211,9 +211,7 @@ void add_run_command(CLI::App &app) {
   cmd->add_option("--checkpoint", options->checkpoint,
                   "Restore the variables from FILE (saved by save_checkpoint) before running")
       ->type_name("FILE");
-  cmd->add_flag("--allow-extra-variables", options->allow_extra,
-                "Accept a checkpoint with variables the graph lacks (a training checkpoint's "
-                "optimizer slots, for an inference graph)");
+  add_allow_extra_variables(cmd, options->allow_extra);
   cmd->add_option("--threads", options->threads, "Worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
