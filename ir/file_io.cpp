@@ -1,5 +1,6 @@
 #include "ir/file_io.h"
 
+#include "ir/dtype.h"
 #include "ir/error.h"
 
 #include <fcntl.h>
@@ -8,8 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <new>
 
 namespace kiln {
 
@@ -50,13 +50,30 @@ std::string read_file(const std::filesystem::path &path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error))
     fail("cannot read '{}': it is a directory", path.string());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open '{}': {}", path.string(), std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  // A read that failed half way must not pass for a short file.
-  if (in.bad() || ss.bad()) fail("cannot read '{}': {}", path.string(), std::strerror(errno));
-  return ss.str();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open '{}': {}", path.string(), std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  // POSIX reads, not a stream: a filebuf reports a read that failed half way
+  // as the end of the file, which would pass for a short file.
+  struct stat st {};
+  size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? size_t(st.st_size) : 0;
+  std::string bytes;
+  try {
+    bytes.reserve(size);
+  } catch (const std::bad_alloc &) {
+    fail("cannot allocate {} to read '{}': out of memory", human_bytes(size), path.string());
+  }
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot read '{}': {}", path.string(), std::strerror(errno));
+    if (n == 0) return bytes;
+    bytes.append(chunk, size_t(n));
+  }
 }
 
 } // namespace kiln

@@ -11,7 +11,19 @@
 # and playwright-core, which drives Debian's chromium in the tests.
 # Benchmarks only: OpenBLAS (with PyTorch, the peers in bench/).
 # Fuzzing and sanitizers: libclang-rt-19-dev (libFuzzer and clang-19's sanitizer runtimes).
+# --tsan: oneTBB built from Debian's source of the installed version with ThreadSanitizer,
+# into build-tsan-tbb/ (the tsan preset's): TSan cannot see the synchronization inside an
+# uninstrumented libtbb, so it would report every hand-off of a task as a race.
+# Usage: setup.sh [--bench] [--tsan]
 set -euo pipefail
+bench=0 tsan=0
+for arg in "$@"; do
+  case "$arg" in
+  --bench) bench=1 ;;
+  --tsan) tsan=1 ;;
+  *) echo "setup.sh: unknown option '$arg' (options: --bench, --tsan)" >&2 && exit 2 ;;
+  esac
+done
 packages=(
   cmake ninja-build g++ git
   llvm-19-dev libzstd-dev clang-19 lld-19
@@ -21,9 +33,8 @@ packages=(
   nodejs chromium python3-torch python3-onnx python3-numpy
   libclang-rt-19-dev
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libopenblas-dev)
-fi
+((bench)) && packages+=(libopenblas-dev)
+((tsan)) && packages+=(dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,4 +54,30 @@ fi
 if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"; then
   (cd "$viewer" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"
+fi
+
+# oneTBB with ThreadSanitizer, once per version of Debian's libtbb-dev.
+if ((tsan)); then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  work="$root/build-tsan-tbb"
+  version=$(dpkg-query -W -f='${Version}' libtbb-dev)
+  if [[ "$(cat "$work/prefix/version" 2>/dev/null)" != "$version" ]]; then
+    sources=/etc/apt/sources.list.d/kiln-deb-src.sources
+    if [[ ! -f $sources ]]; then
+      printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" \
+        "Suites: bookworm bookworm-updates" "Components: main" \
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" | $sudo_cmd tee $sources >/dev/null
+      $sudo_cmd apt-get update -qq
+    fi
+    rm -rf "$work" && mkdir -p "$work/src"
+    # Unpacked with Debian's patches applied (dpkg-source).
+    (cd "$work/src" && apt-get source -qq "onetbb=$version" >/dev/null)
+    tbb_src=$(ls -d "$work"/src/onetbb-*/)
+    cmake -S "$tbb_src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DTBB_SANITIZE=thread -DTBB_TEST=OFF -DTBB_EXAMPLES=OFF -DTBBMALLOC_BUILD=OFF \
+      -DTBB_STRICT=OFF -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+    cmake --build "$work/build" >/dev/null
+    cmake --install "$work/build" >/dev/null
+    echo "$version" >"$work/prefix/version"
+  fi
 fi

@@ -136,6 +136,13 @@ TEST_CASE("a directory given as a file is named as one", "[serialize][errors]") 
                     "cannot read '" + dir.path().string() + "': it is a directory");
 }
 
+TEST_CASE("a read that fails is an error, not a short file", "[serialize][errors]") {
+  // Reading /proc/self/mem from offset 0 fails with EIO (the first page is
+  // unmapped): a stream would have returned it as an empty file.
+  CHECK_THROWS_WITH(read_file("/proc/self/mem"),
+                    "cannot read '/proc/self/mem': Input/output error");
+}
+
 TEST_CASE("concurrent writers of one file each publish a whole one", "[serialize]") {
   // Each writer has a temporary of its own: a reader only ever sees one
   // writer's complete bytes, and no temporary is left behind.
