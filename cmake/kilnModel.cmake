@@ -8,6 +8,7 @@
 # links kiln::runtime; its header NAME.h is on the target's include path. The
 # weights (unless embedded) are in the target's KILN_WEIGHTS property, a path
 # in the build folder. NAME defaults to <target>. As tfcompile's tf_library.
+# The compile is quiet in build logs; its memory report is NAME.memory.txt.
 function(kiln_add_model target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "ALLOW_EXTRA_VARIABLES;EMBED_WEIGHTS"
                         "MODEL;NAME;BATCH;CHECKPOINT;TARGET_CPU" "FETCH;TARGETS;TRAIN_FETCH")
@@ -53,7 +54,7 @@ function(kiln_add_model target)
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
-    COMMAND $<TARGET_FILE:kiln::cli> compile ${args}
+    COMMAND $<TARGET_FILE:kiln::cli> compile --quiet ${args}
     DEPENDS ${depends} kiln::cli
     COMMENT "Compiling the kiln model ${arg_NAME} ahead of time"
     VERBATIM)

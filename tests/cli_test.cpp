@@ -380,6 +380,14 @@ TEST_CASE_METHOD(CliFixture,
   CHECK_THAT(header, Contains("static const int64_t mlp_predict_x_shape[] = {2, 4};"));
   CHECK(read_file(path("aot/mlp.memory.txt")) ==
         ok.out.substr(0, ok.out.find("  -> ")).substr(ok.out.find('\n') + 1));
+  // --quiet (what kiln_add_model passes) prints nothing and writes the same.
+  Result quiet = kiln({"compile", "@mlp.kiln", "-o", "@aot/quiet", "--fetch", "dense_1/add",
+                       "--batch", "2", "--quiet"});
+  CHECK(quiet.status == 0);
+  CHECK(quiet.out.empty());
+  std::string report = read_file(path("aot/mlp.memory.txt"));
+  std::string quiet_report = read_file(path("aot/quiet.memory.txt"));
+  CHECK(quiet_report.substr(quiet_report.find('\n')) == report.substr(report.find('\n')));
 
   auto error = [&](std::vector<std::string> args) {
     Result r = kiln(args);

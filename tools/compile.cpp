@@ -1,6 +1,6 @@
 // kiln compile: a model's inference program and training step compiled ahead
 // of time into NAME.o, libNAME.a, NAME.h and NAME.weights, with a memory
-// report printed and written to NAME.memory.txt.
+// report written to NAME.memory.txt and printed (unless --quiet).
 #include "tools/commands.h"
 
 #include "ir/error.h"
@@ -26,6 +26,7 @@ struct CompileCommand {
   bool embed_weights = false;
   std::string cpu = "host";
   bool no_fusion = false;
+  bool quiet = false;
 };
 
 std::string memory_report(const AheadOfTimeModel &m, int64_t batch) {
@@ -72,6 +73,7 @@ void compile(const CompileCommand &c) {
   fs::path report_path = c.output + ".memory.txt";
   write_file_atomically(report_path, report);
   written.push_back(report_path);
+  if (c.quiet) return;
   if (c.checkpoint.empty())
     fmt::print("note: no --checkpoint: the weights are the variables' initializers\n");
   fmt::print("{}", report);
@@ -113,6 +115,8 @@ void add_compile_command(CLI::App &app) {
                   "skylake-avx512); the kernel library is the one kiln was built with")
       ->capture_default_str();
   cmd->add_flag("--no-fusion", c->no_fusion, "Skip the fusion passes");
+  cmd->add_flag("-q,--quiet", c->quiet,
+                "Print only errors (builds use it); the report is still in NAME.memory.txt");
   cmd->footer("Examples:\n"
               "  kiln compile mlp.kiln -o out/mlp --fetch predicted --batch 1 \\\n"
               "      --checkpoint mlp.ckpt --allow-extra-variables\n"
