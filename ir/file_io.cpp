@@ -19,7 +19,10 @@ void write_file_atomically(const std::filesystem::path &path, std::string_view b
   // one path never share one, so each publishes a complete file.
   std::string tmp = path.string() + ".tmp.XXXXXX";
   int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail("cannot write '{}': {}", path.string(), std::strerror(errno));
+  if (fd < 0) {
+    int err = errno;
+    fail("cannot write '{}': {}", path.string(), std::strerror(err));
+  }
   auto give_up = [&](const char *what, int err, bool open) {
     if (open) ::close(fd);
     ::unlink(tmp.c_str());
@@ -51,13 +54,17 @@ std::string read_file(const std::filesystem::path &path) {
   if (std::filesystem::is_directory(path, error))
     fail("cannot read '{}': it is a directory", path.string());
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open '{}': {}", path.string(), std::strerror(errno));
+  if (fd < 0) {
+    int err = errno;
+    fail("cannot open '{}': {}", path.string(), std::strerror(err));
+  }
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  // POSIX reads, not a stream: a filebuf reports a read that failed half way
-  // as the end of the file, which would pass for a short file.
+  // POSIX reads, not streams: `out << in.rdbuf()` turns a read error into
+  // failbit on `out`, keeping the bytes read before it, so a failed read
+  // passed for a short file.
   struct stat st {};
   size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? size_t(st.st_size) : 0;
   std::string bytes;
@@ -70,7 +77,10 @@ std::string read_file(const std::filesystem::path &path) {
   for (;;) {
     ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot read '{}': {}", path.string(), std::strerror(errno));
+    if (n < 0) {
+      int err = errno;
+      fail("cannot read '{}': {}", path.string(), std::strerror(err));
+    }
     if (n == 0) return bytes;
     bytes.append(chunk, size_t(n));
   }

@@ -33,8 +33,8 @@ packages=(
   nodejs chromium python3-torch python3-onnx python3-numpy
   libclang-rt-19-dev
 )
-((bench)) && packages+=(libopenblas-dev)
-((tsan)) && packages+=(dpkg-dev)
+if ((bench)); then packages+=(libopenblas-dev); fi
+if ((tsan)); then packages+=(dpkg-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -60,13 +60,13 @@ fi
 if ((tsan)); then
   root="$(cd "$(dirname "$0")/.." && pwd)"
   work="$root/build-tsan-tbb"
-  version=$(dpkg-query -W -f='${Version}' libtbb-dev)
+  version=$(dpkg-query -W -f='${source:Version}' libtbb-dev)
   if [[ "$(cat "$work/prefix/version" 2>/dev/null)" != "$version" ]]; then
-    sources=/etc/apt/sources.list.d/kiln-deb-src.sources
-    if [[ ! -f $sources ]]; then
+    if ! apt-cache showsrc onetbb 2>/dev/null | grep -x "Version: $version" >/dev/null; then
       printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" \
         "Suites: bookworm bookworm-updates" "Components: main" \
-        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" | $sudo_cmd tee $sources >/dev/null
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
+        $sudo_cmd tee /etc/apt/sources.list.d/kiln-deb-src.sources >/dev/null
       $sudo_cmd apt-get update -qq
     fi
     rm -rf "$work" && mkdir -p "$work/src"

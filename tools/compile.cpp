@@ -73,9 +73,10 @@ void compile(const CompileCommand &c) {
   fs::path report_path = c.output + ".memory.txt";
   write_file_atomically(report_path, report);
   written.push_back(report_path);
-  if (c.quiet) return;
+  // A warning, so on stderr and printed even when quiet (builds show it).
   if (c.checkpoint.empty())
-    fmt::print("note: no --checkpoint: the weights are the variables' initializers\n");
+    fmt::print(stderr, "note: no --checkpoint: the weights are the variables' initializers\n");
+  if (c.quiet) return;
   fmt::print("{}", report);
   for (const fs::path &p : written) fmt::print("  -> {}\n", p.string());
   fmt::print(
@@ -116,7 +117,8 @@ void add_compile_command(CLI::App &app) {
       ->capture_default_str();
   cmd->add_flag("--no-fusion", c->no_fusion, "Skip the fusion passes");
   cmd->add_flag("-q,--quiet", c->quiet,
-                "Print only errors (builds use it); the report is still in NAME.memory.txt");
+                "Print only errors and the note on missing weights (builds use it); the report "
+                "is still in NAME.memory.txt");
   cmd->footer("Examples:\n"
               "  kiln compile mlp.kiln -o out/mlp --fetch predicted --batch 1 \\\n"
               "      --checkpoint mlp.ckpt --allow-extra-variables\n"
