@@ -109,8 +109,7 @@ llvm::CodeGenOptLevel optimize_unit(llvm::Module &m, llvm::TargetMachine &target
 CacheKey unit_key(const llvm::Module &m, std::string_view salt) {
   std::string text(salt);
   llvm::raw_string_ostream os(text);
-  m.print(os, nullptr);
-  os.flush();
+  m.print(os, nullptr); // raw_string_ostream is unbuffered: `text` is complete
   llvm::XXH128_hash_t h = llvm::xxh3_128bits(
       llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
   return {h.low64, h.high64};

@@ -69,21 +69,29 @@ std::string read_file(const std::filesystem::path &path) {
   size_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? size_t(st.st_size) : 0;
   std::string bytes;
   try {
-    bytes.reserve(size);
+    bytes.resize(size);
   } catch (const std::bad_alloc &) {
     fail("cannot allocate {} to read '{}': out of memory", human_bytes(size), path.string());
   }
+  // Straight into `bytes` up to the size fstat gave; past it (a /proc file,
+  // a file that grew) through `chunk`.
+  size_t done = 0;
   char chunk[1 << 16];
   for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    bool room = done < bytes.size();
+    ssize_t n = room ? ::read(fd, bytes.data() + done, bytes.size() - done)
+                     : ::read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
       fail("cannot read '{}': {}", path.string(), std::strerror(err));
     }
-    if (n == 0) return bytes;
-    bytes.append(chunk, size_t(n));
+    if (n == 0) break;
+    if (!room) bytes.append(chunk, size_t(n));
+    done += size_t(n);
   }
+  bytes.resize(done); // shorter when the file shrank
+  return bytes;
 }
 
 } // namespace kiln

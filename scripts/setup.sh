@@ -16,6 +16,7 @@
 # uninstrumented libtbb, so it would report every hand-off of a task as a race.
 # Usage: setup.sh [--bench] [--tsan]
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 bench=0 tsan=0
 for arg in "$@"; do
   case "$arg" in
@@ -47,7 +48,7 @@ if ((${#missing[@]})); then
 fi
 
 # The viewer's npm packages, installed again only when its lock file changed.
-viewer="$(dirname "$0")/../viewer"
+viewer="$root/viewer"
 if ! command -v npm >/dev/null; then # Debian's nodejs comes without it
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends npm
 fi
@@ -58,7 +59,6 @@ fi
 
 # oneTBB with ThreadSanitizer, once per version of Debian's libtbb-dev.
 if ((tsan)); then
-  root="$(cd "$(dirname "$0")/.." && pwd)"
   work="$root/build-tsan-tbb"
   version=$(dpkg-query -W -f='${source:Version}' libtbb-dev)
   if [[ "$(cat "$work/prefix/version" 2>/dev/null)" != "$version" ]]; then
