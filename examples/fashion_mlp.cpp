@@ -10,7 +10,7 @@
 #include "frontends/optim.h"
 #include "ir/serialize.h"
 #include "models.h"
-#include "runtime/npy.h"
+#include "data/npy.h"
 #include "session/checkpoint.h"
 #include "session/trainer.h"
 #include "training_cli.h"

@@ -14,7 +14,7 @@
 #include "frontends/optim.h"
 #include "frontends/sampling.h"
 #include "png_grid.h"
-#include "runtime/dataset.h"
+#include "data/dataset.h"
 #include "session/session.h"
 
 #include <CLI/CLI.hpp>

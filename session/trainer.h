@@ -6,7 +6,7 @@
 #pragma once
 
 #include "ops/builder.h"
-#include "runtime/dataset.h"
+#include "data/dataset.h"
 #include "session/session.h"
 
 #include <optional>

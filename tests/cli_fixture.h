@@ -6,7 +6,7 @@
 #include "frontends/nn.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
-#include "runtime/npy.h"
+#include "data/npy.h"
 #include "temp_dir.h"
 #include "test_util.h"
 

@@ -8,7 +8,7 @@
 #include "ir/serialize.h"
 #include "ops/builder.h"
 #include "passes/pass.h"
-#include "runtime/npy.h"
+#include "data/npy.h"
 #include "session/checkpoint.h"
 #include "session/session.h"
 #include "test_util.h"

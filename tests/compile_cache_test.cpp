@@ -8,7 +8,7 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
-#include "runtime/npy.h"
+#include "data/npy.h"
 #include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"

@@ -1,12 +1,12 @@
 // CSV: values of every dtype, headers, blank lines and CRLF, an error naming
 // the line and column for each bad cell or ragged row, and `kiln run`
 // feeding CSV files with the placeholders' dtypes and item shapes.
-#include "runtime/csv.h"
+#include "data/csv.h"
 
 #include "frontends/nn.h"
 #include "ir/error.h"
 #include "ir/serialize.h"
-#include "runtime/npy.h"
+#include "data/npy.h"
 #include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"

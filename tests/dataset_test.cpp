@@ -1,7 +1,7 @@
 // Mini-batches: every epoch visits each item once, in an order fixed by the
 // seed and the epoch number; batch rows are the dataset's rows; and
 // Fashion-MNIST loads from Debian's package when it is installed.
-#include "runtime/dataset.h"
+#include "data/dataset.h"
 
 #include "ir/error.h"
 #include "temp_dir.h"

@@ -1,6 +1,6 @@
 // .npy reading and writing: round trips for every dtype, the exact header
 // NumPy writes and reads, and a clear error for every file kiln cannot hold.
-#include "runtime/npy.h"
+#include "data/npy.h"
 
 #include "ir/error.h"
 #include "temp_dir.h"

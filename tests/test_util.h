@@ -4,7 +4,7 @@
 
 #include "ir/tensor.h"
 #include "ops/builder.h"
-#include "runtime/dataset.h"
+#include "data/dataset.h"
 
 #include <catch2/catch.hpp>
 

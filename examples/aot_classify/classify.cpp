@@ -5,7 +5,7 @@
 // (`kiln run ... --fetch predicted --out DIR`), to check that they agree.
 #include "classifier.h"
 
-#include "runtime/npy.h"
+#include "data/npy.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // (two batches of 8, the second short) to DIR/images.npy.
 #include "aot_models.h"
 #include "ir/serialize.h"
-#include "runtime/npy.h"
+#include "data/npy.h"
 
 #include <cstdio>
 #include <filesystem>

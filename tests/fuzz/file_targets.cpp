@@ -5,9 +5,9 @@
 #include "ir/error.h"
 #include "ir/serialize.h"
 #include "runtime/checkpoint_file.h"
-#include "runtime/csv.h"
-#include "runtime/idx.h"
-#include "runtime/npy.h"
+#include "data/csv.h"
+#include "data/idx.h"
+#include "data/npy.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "runtime/idx.h"
+#include "data/idx.h"
 
 #include "ir/error.h"
 

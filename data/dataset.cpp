@@ -1,4 +1,4 @@
-#include "runtime/dataset.h"
+#include "data/dataset.h"
 
 #include "ir/error.h"
 #include "ops/random.h"

@@ -1,4 +1,4 @@
-#include "runtime/npy.h"
+#include "data/npy.h"
 
 #include "ir/error.h"
 #include "ir/file_io.h"

@@ -1,4 +1,4 @@
-#include "runtime/csv.h"
+#include "data/csv.h"
 
 #include "ir/error.h"
 #include "ir/serialize.h"

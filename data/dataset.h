@@ -4,7 +4,7 @@
 #pragma once
 
 #include "ir/tensor.h"
-#include "runtime/idx.h"
+#include "data/idx.h"
 
 #include <cstdint>
 #include <filesystem>
