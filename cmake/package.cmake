@@ -1,4 +1,5 @@
-# `cmake --install`: headers under include/kiln/ (included as "session/session.h"),
+# `cmake --install`: headers under include/kiln/ (included as <kiln/session/session.h>
+# or "session/session.h"; <kiln/kiln.h> includes the API),
 # the layer libraries, the kiln CLI and a CMake package exporting kiln::kiln
 # (builder, passes, JIT Session), kiln::runtime (what ahead-of-time compiled
 # models link), kiln::cli and kiln_add_model().
@@ -15,6 +16,7 @@ foreach(layer ${kiln_layers})
           FILES_MATCHING PATTERN "*.h")
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/proto/ir/kiln.pb.h DESTINATION ${KILN_INSTALL_INCLUDEDIR}/ir)
+install(FILES ${PROJECT_SOURCE_DIR}/include/kiln/kiln.h DESTINATION ${KILN_INSTALL_INCLUDEDIR})
 
 install(TARGETS ${kiln_layers} kiln_proto kiln_onnx_proto kiln kiln_aot_runtime kiln_cli
         EXPORT kilnTargets

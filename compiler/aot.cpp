@@ -107,8 +107,8 @@ ObjectCompiler::~ObjectCompiler() = default;
 
 const std::string &ObjectCompiler::cpu() const { return impl_->cpu; }
 
-Program ObjectCompiler::add(const Graph &g, std::span<const TensorType> types,
-                            std::span<const NodeId> schedule) {
+Program ObjectCompiler::compile(const Graph &g, std::span<const TensorType> types,
+                                std::span<const NodeId> schedule) {
   Impl &impl = *impl_;
   llvm::Triple triple(impl.triple);
   EmittedProgram emitted =

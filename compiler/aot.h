@@ -15,11 +15,11 @@
 
 namespace kiln::compiler {
 
-class ObjectCompiler {
+class ObjectCompiler final : public ProgramCompiler {
 public:
   // `cpu`: "host", or an LLVM CPU name (znver4, skylake-avx512, x86-64-v3).
   explicit ObjectCompiler(const std::string &cpu);
-  ~ObjectCompiler();
+  ~ObjectCompiler() override;
   ObjectCompiler(const ObjectCompiler &) = delete;
   ObjectCompiler &operator=(const ObjectCompiler &) = delete;
 
@@ -27,7 +27,8 @@ public:
 
   // Emits a program's units. Its kernels' `fn` stay null; `symbol` names each
   // in the object, the same for equal kernels.
-  Program add(const Graph &g, std::span<const TensorType> types, std::span<const NodeId> schedule);
+  Program compile(const Graph &g, std::span<const TensorType> types,
+                  std::span<const NodeId> schedule) override;
 
   struct Model {
     std::string symbol;               // the descriptor's name

@@ -82,18 +82,28 @@ struct CompileOptions {
   bool deduplicate = true;
 };
 
+// What compiles a graph's scheduled nodes, for `types` (the graph's types
+// bound to one batch size), into a Program: the JIT (Compiler), or an
+// object file's units (ObjectCompiler, compiler/aot.h).
+class ProgramCompiler {
+public:
+  virtual ~ProgramCompiler() = default;
+  virtual Program compile(const Graph &g, std::span<const TensorType> types,
+                          std::span<const NodeId> schedule) = 0;
+};
+
 // Owns the JIT; programs stay valid as long as their compiler lives.
-class Compiler {
+class Compiler final : public ProgramCompiler {
 public:
   explicit Compiler(CompileOptions options = {});
-  ~Compiler();
+  ~Compiler() override;
   Compiler(const Compiler &) = delete;
   Compiler &operator=(const Compiler &) = delete;
 
-  // Compiles the nodes of `schedule` (computed nodes, in order) for `types`,
-  // the graph's types bound to one batch size.
+  // Compiles the nodes of `schedule` (computed nodes, in order) to code in
+  // the JIT, ready to run.
   Program compile(const Graph &g, std::span<const TensorType> types,
-                  std::span<const NodeId> schedule);
+                  std::span<const NodeId> schedule) override;
 
 private:
   struct Impl;

@@ -13,23 +13,65 @@
 namespace kiln::compiler {
 
 namespace {
+
 using V = llvm::Value *;
+
+// What an anchor sees while it lowers as its fused node (lower_anchor): that
+// node's output; as input i, the fused input that body parameter i stands
+// for, or the slab where the body computes it. Its one call is recorded for
+// the fused kernel to make.
+class AnchorLowering final : public Lowering {
+public:
+  AnchorLowering(ModuleEmitter &fused, const Node &anchor, const Graph &body, TensorType slab)
+      : fused_(fused), anchor_(anchor), body_(body), slab_(std::move(slab)) {}
+
+  const Node &node() const override { return anchor_; }
+  Buffer input(size_t i) const override {
+    return slab_input(i) ? Buffer{ModuleEmitter::kSlab} : fused_.input(outer_input(i));
+  }
+  Buffer output() const override { return fused_.output(); }
+  const TensorType &input_type(size_t i) const override {
+    return slab_input(i) ? slab_ : fused_.input_type(outer_input(i));
+  }
+  const TensorType &output_type() const override { return fused_.output_type(); }
+  Buffer scratch(DType type, int64_t elements) override { return fused_.scratch(type, elements); }
+
+  void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
+            double task_cost) override {
+    if (lowered.call) not_one_call();
+    lowered.call = {std::string(function), std::move(args), num_tasks, task_cost};
+  }
+  void task_box(TaskBox box) override { lowered.box = box; }
+  void copy(DType, const Shape &, const View &, const View &) override { not_one_call(); }
+  void fill(DType, const Shape &, const View &, double) override { not_one_call(); }
+  void fused_loop(const Graph &) override { not_one_call(); }
+
+  LoweredAnchor lowered;
+
+private:
+  bool slab_input(size_t i) const {
+    return body_.node(anchor_.inputs.at(i)).op->source == Source::none;
+  }
+  size_t outer_input(size_t i) const {
+    return size_t(body_.node(anchor_.inputs.at(i)).attr_int("index"));
+  }
+  [[noreturn]] void not_one_call() const {
+    fail("internal error: {} lowers to more than one call, a fused anchor needs one",
+         anchor_.describe());
+  }
+
+  ModuleEmitter &fused_;
+  const Node &anchor_;
+  const Graph &body_;
+  TensorType slab_;
+};
+
 } // namespace
 
 ModuleEmitter::ModuleEmitter(EmittedUnit &unit, const Graph &g, std::span<const TensorType> types,
                              EmittedProgram &out, NodeId id)
     : m_(*unit.module), c_(unit.module->getContext()), unit_(unit), g_(g), types_(types), out_(out),
       node_(g.node(id)) {}
-
-Buffer ModuleEmitter::input(size_t i) const {
-  if (slab_input(i)) return {kSlab};
-  return {node_.inputs.at(outer_input(i))};
-}
-
-const TensorType &ModuleEmitter::input_type(size_t i) const {
-  if (slab_input(i)) return anchor_->slab;
-  return types_[size_t(node_.inputs.at(outer_input(i)))];
-}
 
 Buffer ModuleEmitter::scratch(DType type, int64_t elements) {
   out_.buffers.push_back({-1, node_.id, type, elements});
@@ -38,22 +80,11 @@ Buffer ModuleEmitter::scratch(DType type, int64_t elements) {
 
 void ModuleEmitter::call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
                          double task_cost) {
-  if (anchor_) { // emitted with the fused members
-    if (anchor_->lowered.call)
-      fail("internal error: {} makes more than one call, an epilogue needs one",
-           anchor_->node.describe());
-    anchor_->lowered.call = {std::string(function), std::move(args), num_tasks, task_cost};
-    return;
-  }
   if (num_tasks == 0) return;
   llvm::IRBuilder<> b(c_);
   llvm::Function *fn = begin_kernel(b, num_tasks, task_cost);
   emit_call(b, fn, function, args, fn->getArg(1), fn->getArg(2));
   b.CreateRetVoid();
-}
-
-void ModuleEmitter::task_box(TaskBox box) {
-  if (anchor_) anchor_->lowered.box = box;
 }
 
 void ModuleEmitter::copy(DType type, const Shape &shape, const View &dst, const View &src) {
@@ -76,21 +107,9 @@ void ModuleEmitter::fused_loop(const Graph &body) {
 }
 
 LoweredAnchor ModuleEmitter::lower_anchor(const Node &anchor, const Graph &body, TensorType slab) {
-  anchor_.emplace(Anchor{anchor, body, std::move(slab), {}});
-  anchor.op->lower(*this);
-  LoweredAnchor lowered = std::move(anchor_->lowered);
-  anchor_.reset();
-  return lowered;
-}
-
-bool ModuleEmitter::slab_input(size_t i) const {
-  return anchor_ && anchor_->body.node(anchor_->node.inputs.at(i)).op->source == Source::none;
-}
-
-// The fused node's input that body parameter `i` of the anchor stands for.
-size_t ModuleEmitter::outer_input(size_t i) const {
-  if (!anchor_) return i;
-  return size_t(anchor_->body.node(anchor_->node.inputs.at(i)).attr_int("index"));
+  AnchorLowering lowering(*this, anchor, body, std::move(slab));
+  anchor.op->lower(lowering);
+  return std::move(lowering.lowered);
 }
 
 std::vector<Operand> ModuleEmitter::operands(const Shape &shape, const Graph *body,

@@ -35,18 +35,18 @@ public:
   ModuleEmitter(EmittedUnit &unit, const Graph &g, std::span<const TensorType> types,
                 EmittedProgram &out, NodeId id);
 
-  // While an anchor lowers (lower_anchor), it sees itself with the fused
-  // node's inputs and output, and the input its kernel computes as the slab.
-  const Node &node() const override { return anchor_ ? anchor_->node : node_; }
-  Buffer input(size_t i) const override;
+  const Node &node() const override { return node_; }
+  Buffer input(size_t i) const override { return {node_.inputs.at(i)}; }
   Buffer output() const override { return {node_.id}; }
-  const TensorType &input_type(size_t i) const override;
+  const TensorType &input_type(size_t i) const override {
+    return types_[size_t(node_.inputs.at(i))];
+  }
   const TensorType &output_type() const override { return types_[size_t(node_.id)]; }
 
   Buffer scratch(DType type, int64_t elements) override;
   void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
             double task_cost) override;
-  void task_box(TaskBox box) override;
+  void task_box(TaskBox) override {} // only an anchor's matters (lower_anchor)
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override;
   void fill(DType type, const Shape &shape, const View &dst, double value) override;
   void fused_loop(const Graph &body) override;
@@ -55,8 +55,9 @@ public:
   static constexpr int32_t kSlab = -2;
 
   // Lowers `anchor`, a member of the fused node's `body`, as the fused node:
-  // its inputs are the body parameters' fused inputs, or the slab (of type
-  // `slab`) where the body computes them. Its call is returned, not emitted.
+  // it sees the fused node's output, and as its inputs the body parameters'
+  // fused inputs, or the slab (of type `slab`) where the body computes them.
+  // Its call is returned, not emitted.
   LoweredAnchor lower_anchor(const Node &anchor, const Graph &body, TensorType slab = {});
 
   // The node's inputs broadcast into `shape`, one-element constants as
@@ -83,16 +84,6 @@ public:
                  llvm::Value *task_end);
 
 private:
-  // A fused node's anchor while it lowers, and what it declared so far.
-  struct Anchor {
-    const Node &node;
-    const Graph &body;
-    TensorType slab;
-    LoweredAnchor lowered;
-  };
-
-  bool slab_input(size_t i) const;
-  size_t outer_input(size_t i) const;
   std::vector<bool> values_read(const Graph *body, const Node *skip) const;
   Operand operand(size_t i, const Shape &shape) const;
 
@@ -103,7 +94,6 @@ private:
   std::span<const TensorType> types_;
   EmittedProgram &out_;
   const Node &node_;
-  std::optional<Anchor> anchor_;
 };
 
 } // namespace kiln::compiler

@@ -58,6 +58,11 @@ void kiln_aot_destroy(kiln_aot_instance *instance);
 int kiln_aot_run(kiln_aot_instance *instance, int entry, const void *const *inputs,
                  void *const *outputs);
 
+/* Whether runs flush denormal floats to zero: 1, the default, or 0 to keep
+ * them. Either way the kernels run under a fixed floating-point state and
+ * the caller's own is restored after each run. */
+int kiln_aot_flush_denormals(kiln_aot_instance *instance, int flush);
+
 /* Every variable back to the weights the instance was created with. */
 int kiln_aot_init(kiln_aot_instance *instance);
 

@@ -59,21 +59,9 @@ template <typename F> int guarded(F &&body) {
   }
 }
 
-// An entry's pointers, bound once: a run only points the inputs' args at
-// the caller's arrays.
-struct BoundEntry {
-  const aot::Entry *entry = nullptr;
-  std::vector<Tensor> own;
-  std::vector<void *> table;                        // by buffer
-  std::vector<void *> args;                         // the kernels' args, kernel after kernel
-  std::vector<size_t> first_arg;                    // by kernel
-  std::vector<std::pair<size_t, int64_t>> fed_args; // (arg, input)
-  std::vector<kiln_kernel_fn> fns;                  // by kernel
-};
-
 std::vector<VariableSpec> specs(const aot::Model &m) {
   std::vector<VariableSpec> out;
-  for (const aot::TensorSpec &v : m.variables) out.push_back({v.name, v.dtype, v.shape});
+  for (const TensorSpec &v : m.variables) out.push_back({v.name, v.dtype, v.shape});
   return out;
 }
 
@@ -85,8 +73,9 @@ struct kiln_aot_instance {
   std::optional<std::string> weights_path; // none: embedded
   std::vector<Tensor> variables;
   Tensor arena;
-  std::vector<BoundEntry> entries;
+  std::vector<BoundPlan> entries; // bound to the arena, variables and constants
   tbb::task_arena threads;
+  bool flush_denormals = true;
 
   explicit kiln_aot_instance(int n) : threads(n > 0 ? n : tbb::task_arena::automatic) {}
 
@@ -115,58 +104,30 @@ struct kiln_aot_instance {
         fmt::format("checkpoint embedded in {}", origin())));
   }
 
-  void bind(BoundEntry &b, const aot::Entry &e) {
-    b.entry = &e;
-    b.table.assign(e.buffers.size(), nullptr);
-    auto *constants = const_cast<unsigned char *>(abi->constants);
-    for (size_t i = 0; i < e.buffers.size(); ++i) {
-      const aot::Buffer &buf = e.buffers[i];
-      switch (buf.place) {
-      case aot::Place::arena: b.table[i] = static_cast<std::byte *>(arena.raw()) + buf.where; break;
-      case aot::Place::variable: b.table[i] = variables[size_t(buf.where)].raw(); break;
-      case aot::Place::in_place: b.table[i] = b.table[size_t(buf.where)]; break;
-      case aot::Place::constant: b.table[i] = constants + buf.where; break;
-      case aot::Place::input: break; // at each run
-      case aot::Place::own:
-        b.own.emplace_back(buf.dtype, Shape{buf.elements});
-        b.table[i] = b.own.back().raw();
-        break;
-      }
-    }
-    for (const aot::KernelCall &k : e.kernels) {
-      b.first_arg.push_back(b.args.size());
-      b.fns.push_back(abi->kernels[k.table_index]);
-      for (int32_t buffer : k.buffers) {
-        const aot::Buffer &buf = e.buffers[size_t(buffer)];
-        if (buf.place == aot::Place::input) b.fed_args.emplace_back(b.args.size(), buf.where);
-        b.args.push_back(b.table[size_t(buffer)]);
-      }
-    }
+  void bind_entries() {
+    PlanStorage storage{
+        .arena = static_cast<std::byte *>(arena.raw()),
+        .variable = [&](int64_t i) { return variables[size_t(i)].raw(); },
+        .constant = [&](int64_t offset) { return abi->constants + offset; },
+        .functions = std::span(abi->kernels, abi->num_kernels),
+    };
+    for (const Plan &e : model.entries) entries.emplace_back(e, storage);
   }
 
   void run(int index, const void *const *inputs, void *const *outputs) {
     if (index < 0 || size_t(index) >= entries.size())
       invalid("{} has entry points 0 to {}, not {}", origin(), entries.size() - 1, index);
-    BoundEntry &b = entries[size_t(index)];
-    const aot::Entry &e = *b.entry;
+    BoundPlan &b = entries[size_t(index)];
+    const Plan &e = b.plan();
     if (!e.inputs.empty()) require(inputs, "the inputs array");
     if (!e.outputs.empty()) require(outputs, "the outputs array");
     for (size_t i = 0; i < e.inputs.size(); ++i)
       if (!inputs[i]) invalid("{} {}: input '{}' is null", origin(), e.name, e.inputs[i].name);
     for (size_t o = 0; o < e.outputs.size(); ++o)
       if (!outputs[o]) invalid("{} {}: output '{}' is null", origin(), e.name, e.outputs[o].name);
-    for (auto [arg, input] : b.fed_args) b.args[arg] = const_cast<void *>(inputs[input]);
-    threads.execute([&] {
-      for (size_t k = 0; k < e.kernels.size(); ++k)
-        run_kernel(b.fns[k], e.kernels[k].num_tasks, e.kernels[k].task_cost,
-                   b.args.data() + b.first_arg[k]);
-    });
-    for (size_t o = 0; o < e.outputs.size(); ++o) {
-      const aot::Buffer &buf = e.buffers[size_t(e.output_buffers[o])];
-      const void *from =
-          buf.place == aot::Place::input ? inputs[buf.where] : b.table[size_t(e.output_buffers[o])];
-      std::memcpy(outputs[o], from, buf.bytes());
-    }
+    threads.execute([&] { b.run(inputs, {.flush_denormals = flush_denormals}); });
+    for (size_t o = 0; o < e.outputs.size(); ++o)
+      std::memcpy(outputs[o], b.output(o, inputs), e.outputs[o].bytes());
   }
 
   size_t variable_index(const char *name, size_t bytes) const {
@@ -192,6 +153,7 @@ int kiln_aot_create(const kiln_aot_model *model, const char *weights_path, int t
     require(out, "the instance pointer");
     *out = nullptr;
     require(model, "the model");
+    if (threads < 0) invalid("threads is {}: give 0 for all cores, or a count", threads);
     if (model->abi_version != KILN_AOT_ABI_VERSION)
       fail("the model was compiled for runtime interface {}, this runtime has {}: recompile it "
            "with this kiln",
@@ -203,14 +165,12 @@ int kiln_aot_create(const kiln_aot_model *model, const char *weights_path, int t
                                      model->description_bytes),
                     model->num_kernels, model->constants_bytes);
     if (weights_path) instance->weights_path = weights_path;
-    for (const aot::TensorSpec &v : instance->model.variables)
+    for (const TensorSpec &v : instance->model.variables)
       instance->variables.emplace_back(v.dtype, v.shape);
     uint64_t arena = 0;
-    for (const aot::Entry &e : instance->model.entries) arena = std::max(arena, e.arena_bytes);
+    for (const Plan &e : instance->model.entries) arena = std::max(arena, e.arena_bytes);
     instance->arena = Tensor(DType::boolean, {int64_t(arena)});
-    instance->entries.resize(instance->model.entries.size());
-    for (size_t i = 0; i < instance->entries.size(); ++i)
-      instance->bind(instance->entries[i], instance->model.entries[i]);
+    instance->bind_entries();
     instance->load_initial_weights();
     *out = instance.release();
   });
@@ -223,6 +183,13 @@ int kiln_aot_run(kiln_aot_instance *instance, int entry, const void *const *inpu
   return guarded([&] {
     require(instance, "the instance");
     instance->run(entry, inputs, outputs);
+  });
+}
+
+int kiln_aot_flush_denormals(kiln_aot_instance *instance, int flush) {
+  return guarded([&] {
+    require(instance, "the instance");
+    instance->flush_denormals = flush != 0;
   });
 }
 

@@ -30,19 +30,19 @@ public:
     put(t.dtype);
     put(t.shape);
   }
-  void put(const Buffer &b) {
+  void put(const PlanBuffer &b) {
     put(b.place);
     put(b.dtype);
     put(b.elements);
     put(b.where);
   }
   void put(const KernelCall &k) {
-    put(k.table_index);
+    put(k.function);
     put(k.num_tasks);
     put(k.task_cost);
     put(k.buffers);
   }
-  void put(const Entry &e) {
+  void put(const Plan &e) {
     put(e.name);
     put(e.inputs);
     put(e.outputs);
@@ -85,7 +85,7 @@ public:
     for (int64_t d : t.shape)
       if (d < 0) bad("a negative dimension");
   }
-  void get(Buffer &b) {
+  void get(PlanBuffer &b) {
     get(b.place);
     get(b.dtype);
     get(b.elements);
@@ -94,12 +94,12 @@ public:
     if (b.place > Place::own || b.elements < 0 || b.where < 0) bad("a buffer out of range");
   }
   void get(KernelCall &k) {
-    get(k.table_index);
+    get(k.function);
     get(k.num_tasks);
     get(k.task_cost);
     get(k.buffers);
   }
-  void get(Entry &e) {
+  void get(Plan &e) {
     get(e.name);
     get(e.inputs);
     get(e.outputs);
@@ -134,10 +134,10 @@ private:
 };
 
 void check(const Model &m, uint32_t num_kernels, uint64_t constants_bytes) {
-  for (const Entry &e : m.entries) {
+  for (const Plan &e : m.entries) {
     auto buffer_ok = [&](int64_t b) { return b >= 0 && size_t(b) < e.buffers.size(); };
     for (size_t i = 0; i < e.buffers.size(); ++i) {
-      const Buffer &b = e.buffers[i];
+      const PlanBuffer &b = e.buffers[i];
       uint64_t end = uint64_t(b.where) + b.bytes();
       bool ok = true;
       switch (b.place) {
@@ -156,7 +156,7 @@ void check(const Model &m, uint32_t num_kernels, uint64_t constants_bytes) {
       if (!ok) Reader::bad("a buffer out of place");
     }
     for (const KernelCall &k : e.kernels) {
-      if (k.table_index >= num_kernels) Reader::bad("a kernel past the table");
+      if (k.function >= num_kernels) Reader::bad("a kernel past the table");
       for (int32_t b : k.buffers)
         if (!buffer_ok(b)) Reader::bad("a kernel argument out of range");
     }

@@ -1,14 +1,41 @@
 #include "runtime/executor.h"
 
+#include "ir/error.h"
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
 #include <algorithm>
 
+#include <xmmintrin.h>
+
 namespace kiln {
 
-void run_kernel(kiln_kernel_fn fn, int64_t num_tasks, double task_cost, void *const *args) {
+namespace {
+
+// The MXCSR the kernels run under: every exception masked, rounding to
+// nearest, and with `flush`, flush-to-zero (results) and denormals-are-zero
+// (inputs).
+unsigned kernel_csr(bool flush) { return 0x1f80u | (flush ? 0x8040u : 0u); }
+
+// Sets the calling thread's MXCSR while it lives, then restores it.
+class ScopedCsr {
+public:
+  explicit ScopedCsr(unsigned csr) : saved_(_mm_getcsr()) { _mm_setcsr(csr); }
+  ~ScopedCsr() { _mm_setcsr(saved_); }
+  ScopedCsr(const ScopedCsr &) = delete;
+  ScopedCsr &operator=(const ScopedCsr &) = delete;
+
+private:
+  unsigned saved_;
+};
+
+// Runs tasks [0, num_tasks) of `fn`, split among the arena's threads when
+// the work (task_cost per task, in the kernels' cost units) is worth it.
+// The calling thread is under `csr` already; the others take it per chunk.
+void run_kernel(kiln_kernel_fn fn, int64_t num_tasks, double task_cost, void *const *args,
+                unsigned csr) {
   // Work below this (in the kernels' cost units) runs on the calling thread:
   // a parallel_for costs more than it saves.
   constexpr double kParallelWork = 65536;
@@ -20,8 +47,63 @@ void run_kernel(kiln_kernel_fn fn, int64_t num_tasks, double task_cost, void *co
   auto grain = std::max<int64_t>(1, int64_t(kParallelWork / 2 / std::max(task_cost, 1.0)));
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, num_tasks, size_t(grain)),
-      [&](const tbb::blocked_range<int64_t> &r) { fn(args, r.begin(), r.end()); },
+      [&](const tbb::blocked_range<int64_t> &r) {
+        ScopedCsr state(csr);
+        fn(args, r.begin(), r.end());
+      },
       tbb::simple_partitioner());
+}
+
+} // namespace
+
+BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan) {
+  table_.assign(plan.buffers.size(), nullptr);
+  for (size_t i = 0; i < plan.buffers.size(); ++i) {
+    const PlanBuffer &b = plan.buffers[i];
+    switch (b.place) {
+    case Place::arena: table_[i] = storage.arena + b.where; break;
+    case Place::variable: table_[i] = storage.variable(b.where); break;
+    case Place::in_place: table_[i] = table_[size_t(b.where)]; break;
+    case Place::constant: table_[i] = const_cast<void *>(storage.constant(b.where)); break;
+    case Place::input: break; // at each run
+    case Place::own: try { own_.emplace_back(b.dtype, Shape{b.elements});
+      } catch (const std::bad_alloc &) {
+        fail("cannot allocate {} for {}: out of memory", human_bytes(b.bytes()),
+             storage.describe_own ? storage.describe_own(i) : fmt::format("buffer {}", i));
+      }
+      table_[i] = own_.back().raw();
+      break;
+    }
+  }
+  for (const KernelCall &k : plan.kernels) {
+    first_arg_.push_back(args_.size());
+    functions_.push_back(storage.functions[k.function]);
+    for (int32_t buffer : k.buffers) {
+      const PlanBuffer &b = plan.buffers[size_t(buffer)];
+      if (b.place == Place::input) fed_args_.emplace_back(args_.size(), b.where);
+      args_.push_back(table_[size_t(buffer)]);
+    }
+  }
+}
+
+void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
+  for (auto [arg, input] : fed_args_) args_[arg] = const_cast<void *>(inputs[input]);
+  const std::vector<KernelCall> &kernels = plan_->kernels;
+  std::span<Clock::time_point> clock = options.clock;
+  unsigned csr = kernel_csr(options.flush_denormals);
+  ScopedCsr state(csr);
+  if (!clock.empty()) clock[0] = Clock::now();
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    run_kernel(functions_[i], kernels[i].num_tasks, kernels[i].task_cost,
+               args_.data() + first_arg_[i], csr);
+    if (!clock.empty()) clock[i + 1] = Clock::now();
+  }
+}
+
+const void *BoundPlan::output(size_t o, const void *const *inputs) const {
+  int32_t buffer = plan_->output_buffers[o];
+  const PlanBuffer &b = plan_->buffers[size_t(buffer)];
+  return b.place == Place::input ? inputs[b.where] : table_[size_t(buffer)];
 }
 
 } // namespace kiln

@@ -1,16 +1,66 @@
-// Runs compiled kernels on the calling oneTBB arena: what a Session and an
-// ahead-of-time instance both do with a program's kernels.
+// The executor: what a Session and an ahead-of-time instance both do with a
+// plan (runtime/plan.h). A plan is bound once to the storage it runs in (its
+// arena, its variables and constants, its kernels' code); each run then only
+// points the inputs' arguments at the caller's arrays and runs the kernels on
+// the calling oneTBB arena: each kernel's tasks split among its threads when
+// the work is worth it (results do not depend on the split,
+// kernels/kernel_abi.h), under a fixed floating-point state whatever the
+// caller's: exceptions masked, rounding to nearest, and denormals flushed to
+// zero unless asked to keep them (tiny Adam moments and gradients made
+// training 2x slower). The calling thread's own state is restored after.
 #pragma once
 
+#include "ir/tensor.h"
 #include "kernels/kernel_abi.h"
+#include "runtime/plan.h"
 
-#include <cstdint>
+#include <chrono>
+#include <functional>
+#include <span>
+#include <vector>
 
 namespace kiln {
 
-// Runs tasks [0, num_tasks) of `fn`, split among the arena's threads when
-// the work (task_cost per task, in the kernels' cost units) is worth it.
-// Results do not depend on the split (kernels/kernel_abi.h).
-void run_kernel(kiln_kernel_fn fn, int64_t num_tasks, double task_cost, void *const *args);
+// What a plan's places refer to outside it.
+struct PlanStorage {
+  std::byte *arena = nullptr;                    // at least the plan's arena_bytes
+  std::function<void *(int64_t)> variable;       // by a variable buffer's `where`
+  std::function<const void *(int64_t)> constant; // by a constant buffer's `where`
+  std::span<const kiln_kernel_fn> functions;     // by a kernel call's `function`
+  // Names what a buffer of storage of its own holds, for an allocation that fails.
+  std::function<std::string(size_t buffer)> describe_own;
+};
+
+class BoundPlan {
+public:
+  using Clock = std::chrono::steady_clock;
+
+  // Points every buffer at its storage and allocates those of their own.
+  BoundPlan(const Plan &plan, const PlanStorage &storage);
+
+  struct RunOptions {
+    bool flush_denormals = true; // flush-to-zero and denormals-are-zero
+    // With kernels + 1 readings: kernel i runs between readings i and i + 1.
+    std::span<Clock::time_point> clock = {};
+  };
+
+  // Runs the kernels in order with the plan's inputs at `inputs` (an input
+  // no kernel reads may be null).
+  void run(const void *const *inputs, const RunOptions &options);
+
+  // Where output `o` is after a run with `inputs`.
+  const void *output(size_t o, const void *const *inputs) const;
+
+  const Plan &plan() const { return *plan_; }
+
+private:
+  const Plan *plan_;
+  std::vector<Tensor> own_;
+  std::vector<void *> table_;                        // by buffer
+  std::vector<void *> args_;                         // the kernels' args, kernel after kernel
+  std::vector<size_t> first_arg_;                    // by kernel
+  std::vector<std::pair<size_t, int64_t>> fed_args_; // (arg, input)
+  std::vector<kiln_kernel_fn> functions_;            // by kernel
+};
 
 } // namespace kiln

@@ -40,9 +40,9 @@ struct ModelBuilder {
       const Node &n = graph.node(id);
       model.variables.push_back({n.name, n.type.dtype, n.type.shape});
     }
-    for (aot::Entry &e : model.entries)
-      for (aot::Buffer &b : e.buffers)
-        if (b.place == aot::Place::variable) b.where = index.at(NodeId(b.where));
+    for (Plan &e : model.entries)
+      for (PlanBuffer &b : e.buffers)
+        if (b.place == Place::variable) b.where = index.at(NodeId(b.where));
   }
 
   int64_t add_constant(const Tensor &t) {
@@ -59,65 +59,24 @@ struct ModelBuilder {
     return it->second;
   }
 
-  aot::Entry entry(const std::string &name, const std::vector<NodeId> &fetches,
-                   const std::vector<NodeId> &targets, const AheadOfTimeOptions &o) {
+  Plan entry(const std::string &name, const std::vector<NodeId> &fetches,
+             const std::vector<NodeId> &targets, const AheadOfTimeOptions &o) {
     std::vector<NodeId> roots = fetches;
     roots.insert(roots.end(), targets.begin(), targets.end());
-    CompiledGraph c{optimize({graph, roots}, o.passes), {}, {}, std::nullopt, 0};
-    const Graph &g = c.graph.graph;
-    c.types = bind_types(g, o.batch_size);
-    std::vector<NodeId> schedule;
-    for (const Node &n : g.nodes())
-      if (n.op->source == Source::none) schedule.push_back(n.id);
-    c.program = compiler.add(g, c.types, schedule);
-    c.memory = compiler::plan_memory(g, c.types, c.graph.roots, c.program);
-    compiler::verify(*c.memory, c.program);
+    CompiledGraph c = compile_graph(compiler, optimize({graph, roots}, o.passes), o.batch_size,
+                                    /*plan_memory=*/true);
     kernels += c.program.kernels.size();
-
-    aot::Entry e{.name = name, .arena_bytes = c.memory->arena_bytes};
-    std::map<NodeId, int64_t> input_index;
-    for (const Node &n : g.nodes())
-      if (n.op->source == Source::placeholder) {
-        input_index[n.id] = int64_t(e.inputs.size());
-        e.inputs.push_back({n.name, c.types[size_t(n.id)].dtype, c.types[size_t(n.id)].shape});
-      }
-    std::vector<BufferPlace> places = place_buffers(c);
-    for (size_t i = 0; i < places.size(); ++i) {
-      const BufferPlace &p = places[i];
-      aot::Buffer b{.dtype = c.program.buffers[i].dtype, .elements = c.program.buffers[i].elements};
-      switch (p.kind) {
-      case BufferPlace::Kind::arena:
-        b = {aot::Place::arena, b.dtype, b.elements, int64_t(p.offset)};
-        break;
-      case BufferPlace::Kind::variable:
-        b.place = aot::Place::variable;
-        b.where = graph.at(g.node(p.node).name); // numbered by number_variables()
-        used_variables.insert(NodeId(b.where));
-        break;
-      case BufferPlace::Kind::in_place:
-        b.place = aot::Place::in_place;
-        b.where = p.buffer;
-        break;
-      case BufferPlace::Kind::constant:
-        b.place = aot::Place::constant;
-        b.where = add_constant(g.node(p.node).attr_tensor("value"));
-        break;
-      case BufferPlace::Kind::placeholder:
-        b.place = aot::Place::input;
-        b.where = input_index.at(p.node);
-        break;
-      case BufferPlace::Kind::own: break;
-      }
-      e.buffers.push_back(b);
-    }
-    for (const compiler::Kernel &k : c.program.kernels)
-      e.kernels.push_back({kernel(k.symbol), k.num_tasks, k.task_cost, k.buffers});
-    for (size_t f = 0; f < fetches.size(); ++f) {
-      NodeId id = c.graph.roots[f];
-      e.outputs.push_back({g.node(id).name, c.types[size_t(id)].dtype, c.types[size_t(id)].shape});
-      e.output_buffers.push_back(int32_t(id));
-    }
-    return e;
+    // Variables by the original graph's ids until number_variables().
+    return make_plan(
+        c, name, fetches.size(),
+        {.variable =
+             [&](const Node &n) {
+               NodeId id = graph.at(n.name);
+               used_variables.insert(id);
+               return int64_t(id);
+             },
+         .constant = [&](const Node &n) { return add_constant(n.attr_tensor("value")); },
+         .function = [&](size_t k) { return kernel(c.program.kernels[k].symbol); }});
   }
 };
 
@@ -129,7 +88,7 @@ std::vector<NodeId> resolve(const Graph &g, const std::vector<NodeRef> &refs) {
 
 // The variables' starting values, as a checkpoint's bytes.
 std::string initial_weights(const Graph &g, const AheadOfTimeOptions &o,
-                            const std::vector<aot::TensorSpec> &variables) {
+                            const std::vector<TensorSpec> &variables) {
   std::map<NodeId, Tensor> values;
   if (o.checkpoint) {
     for (auto &[id, value] : read_checkpoint(g, *o.checkpoint, o.checkpoint_options))
@@ -143,7 +102,7 @@ std::string initial_weights(const Graph &g, const AheadOfTimeOptions &o,
       }
   }
   std::vector<VariableSpec> specs;
-  for (const aot::TensorSpec &v : variables) specs.push_back({v.name, v.dtype, v.shape});
+  for (const TensorSpec &v : variables) specs.push_back({v.name, v.dtype, v.shape});
   return encode_checkpoint(
       specs, [&](size_t i) { return values.at(g.at(variables[i].name)); }, "the weights");
 }
@@ -192,16 +151,16 @@ AheadOfTimeModel compile_ahead_of_time(const Graph &g, const AheadOfTimeOptions 
 
   AheadOfTimeMemory &mem = out.memory;
   mem.constant_bytes = builder.constants.size();
-  for (const aot::TensorSpec &v : out.model.variables) {
+  for (const TensorSpec &v : out.model.variables) {
     bool train = is_trainable(g.node(g.at(v.name)));
     (train ? mem.trainable_bytes : mem.other_variable_bytes) += v.bytes();
     ++(train ? mem.trainable_count : mem.other_variable_count);
   }
   size_t arena = 0, own = 0;
-  for (const aot::Entry &e : out.model.entries) {
+  for (const Plan &e : out.model.entries) {
     AheadOfTimeMemory::Entry r{e.name, e.arena_bytes, 0, e.kernels.size()};
-    for (const aot::Buffer &b : e.buffers)
-      if (b.place == aot::Place::own) r.own_bytes += b.bytes();
+    for (const PlanBuffer &b : e.buffers)
+      if (b.place == Place::own) r.own_bytes += b.bytes();
     arena = std::max(arena, r.arena_bytes);
     own += r.own_bytes;
     mem.entries.push_back(r);

@@ -29,7 +29,7 @@ std::string upper(std::string s) {
 
 // Node names made C identifiers ("dense_1/add" -> "dense_1_add"), distinct
 // within one list and never a keyword.
-std::vector<std::string> identifiers(const std::vector<aot::TensorSpec> &specs) {
+std::vector<std::string> identifiers(const std::vector<TensorSpec> &specs) {
   static const std::set<std::string> reserved = {
       "auto",    "bool",     "break",    "case",   "char",   "class",   "const",  "continue",
       "default", "delete",   "do",       "double", "else",   "enum",    "extern", "float",
@@ -39,7 +39,7 @@ std::vector<std::string> identifiers(const std::vector<aot::TensorSpec> &specs) 
       "void",    "volatile", "while",    "m",      "inputs", "outputs"};
   std::vector<std::string> out;
   std::set<std::string> used;
-  for (const aot::TensorSpec &s : specs) {
+  for (const TensorSpec &s : specs) {
     std::string id;
     for (char c : s.name) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
     if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "_" + id;
@@ -51,7 +51,7 @@ std::vector<std::string> identifiers(const std::vector<aot::TensorSpec> &specs) 
   return out;
 }
 
-std::string describe(const aot::TensorSpec &s) {
+std::string describe(const TensorSpec &s) {
   return fmt::format("{} {}[{}]", s.name, to_string(s.dtype), fmt::join(s.shape, ", "));
 }
 
@@ -81,7 +81,7 @@ std::string aot_header(const aot::Model &m, const AotHeaderOptions &o) {
 
   out("\n/* Variables ({}), by name in NAME_get_variable/NAME_set_variable and checkpoints:\n",
       m.variables.size());
-  for (const aot::TensorSpec &v : m.variables) out(" *   {}\n", describe(v));
+  for (const TensorSpec &v : m.variables) out(" *   {}\n", describe(v));
   out(" */\n");
 
   out("\n/* weights_path: a checkpoint (NAME.weights, or one saved by a Session or an\n"
@@ -107,15 +107,15 @@ std::string aot_header(const aot::Model &m, const AotHeaderOptions &o) {
 
   std::string cpp_methods;
   for (size_t index = 0; index < m.entries.size(); ++index) {
-    const aot::Entry &e = m.entries[index];
+    const Plan &e = m.entries[index];
     std::vector<std::string> in = identifiers(e.inputs), res = identifiers(e.outputs);
     std::string E = N + "_" + upper(e.name);
     out("\n/* {}: ", e.name);
-    for (const aot::TensorSpec &s : e.inputs) out("{}; ", describe(s));
+    for (const TensorSpec &s : e.inputs) out("{}; ", describe(s));
     out("->");
-    for (const aot::TensorSpec &s : e.outputs) out(" {};", describe(s));
+    for (const TensorSpec &s : e.outputs) out(" {};", describe(s));
     out(" */\n#define {}_ENTRY {}\n", E, index);
-    auto constants = [&](const aot::TensorSpec &s, const std::string &id) {
+    auto constants = [&](const TensorSpec &s, const std::string &id) {
       std::string ID = E + "_" + upper(id);
       out("#define {}_ELEMENTS {}\n", ID, num_elements(s.shape));
       out("#define {}_RANK {}\n", ID, s.shape.size());

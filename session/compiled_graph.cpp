@@ -1,11 +1,12 @@
 #include "session/compiled_graph.h"
 
 #include <chrono>
+#include <map>
 
 namespace kiln {
 
-CompiledGraph compile_graph(compiler::Compiler &compiler, RootedGraph optimized, int64_t batch_size,
-                            bool plan_memory) {
+CompiledGraph compile_graph(compiler::ProgramCompiler &compiler, RootedGraph optimized,
+                            int64_t batch_size, bool plan_memory) {
   CompiledGraph c{std::move(optimized), {}, {}, std::nullopt, 0};
   const Graph &g = c.graph.graph;
   c.types = bind_types(g, batch_size);
@@ -24,28 +25,48 @@ CompiledGraph compile_graph(compiler::Compiler &compiler, RootedGraph optimized,
   return c;
 }
 
-std::vector<BufferPlace> place_buffers(const CompiledGraph &c) {
-  using Kind = BufferPlace::Kind;
+Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
+               const PlanNumbering &numbering) {
   const Graph &g = c.graph.graph;
-  std::vector<BufferPlace> places;
+  auto spec = [&](NodeId id) {
+    const TensorType &t = c.types[size_t(id)];
+    return TensorSpec{g.node(id).name, t.dtype, t.shape};
+  };
+  Plan plan{.name = std::move(name), .arena_bytes = c.memory ? c.memory->arena_bytes : 0};
+  std::map<NodeId, int64_t> input_index;
+  for (const Node &n : g.nodes())
+    if (n.op->source == Source::placeholder) {
+      input_index[n.id] = int64_t(plan.inputs.size());
+      plan.inputs.push_back(spec(n.id));
+    }
   for (size_t i = 0; i < c.program.buffers.size(); ++i) {
-    const compiler::BufferInfo &b = c.program.buffers[i];
-    const Node *n = b.node >= 0 ? &g.node(b.node) : nullptr;
+    const compiler::BufferInfo &info = c.program.buffers[i];
+    PlanBuffer b{.dtype = info.dtype, .elements = info.elements};
+    const Node *n = info.node >= 0 ? &g.node(info.node) : nullptr;
     Source source = n ? n->op->source : Source::none;
     if (c.memory && c.memory->buffers[i].in_arena)
-      places.push_back({.kind = Kind::arena, .offset = c.memory->buffers[i].offset});
+      b.place = Place::arena, b.where = int64_t(c.memory->buffers[i].offset);
     else if (source == Source::variable)
-      places.push_back({.kind = Kind::variable, .node = n->id});
+      b.place = Place::variable, b.where = numbering.variable(*n);
     else if (n && n->op->updates_variable)
-      places.push_back({.kind = Kind::in_place, .buffer = int32_t(n->inputs[0])});
+      b.place = Place::in_place, b.where = n->inputs[0];
     else if (source == Source::constant)
-      places.push_back({.kind = Kind::constant, .node = n->id});
+      b.place = Place::constant, b.where = numbering.constant(*n);
     else if (source == Source::placeholder)
-      places.push_back({.kind = Kind::placeholder, .node = n->id});
-    else
-      places.push_back({.kind = Kind::own});
+      b.place = Place::input, b.where = input_index.at(n->id);
+    plan.buffers.push_back(b);
   }
-  return places;
+  for (size_t k = 0; k < c.program.kernels.size(); ++k) {
+    const compiler::Kernel &kernel = c.program.kernels[k];
+    plan.kernels.push_back(
+        {numbering.function(k), kernel.num_tasks, kernel.task_cost, kernel.buffers});
+  }
+  for (size_t f = 0; f < outputs; ++f) {
+    NodeId id = c.graph.roots[f];
+    plan.outputs.push_back(spec(id));
+    plan.output_buffers.push_back(int32_t(id));
+  }
+  return plan;
 }
 
 } // namespace kiln

@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 #include "runtime/executor.h"
+#include "runtime/plan.h"
 #include "session/compiled_graph.h"
 #include "session/profile.h"
 
@@ -11,35 +12,29 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <tuple>
 
 namespace kiln {
 
-// What one run of a program writes: its arena, the buffers outside it and
-// the pointers kernels read. Runs in parallel each hold one; a finished
-// run's are reused by the next.
+// What one run of a program writes: its arena and its plan bound to it.
+// Runs in parallel each hold one; a finished run's are reused by the next.
 struct Session::RunBuffers {
-  Tensor arena;                // the planned buffers, one byte per element
-  std::vector<Tensor> storage; // computed and scratch buffers outside the arena
-  std::vector<void *> table;   // by buffer index
-  std::vector<void *> args;    // the kernels' args, from the table, kernel after kernel
+  Tensor arena; // the planned buffers, one byte per element
+  std::optional<BoundPlan> bound;
 };
 
 // A program compiled for one batch size and one set of fetches and targets
-// (the roots), from the graph the passes made of the session's. Immutable
-// once built, but for its pool of run buffers.
+// (the roots), from the graph the passes made of the session's, and its
+// plan. Immutable once built, but for its pool of run buffers.
 struct Session::Executable {
   CompiledGraph compiled;
-  std::vector<BufferPlace> places;
-  std::vector<size_t> first_arg; // by kernel
-  // The args that are placeholders' buffers (index into args, into table):
-  // the only ones a run changes, as it points the placeholders at its feeds.
-  std::vector<std::pair<size_t, size_t>> fed_args;
-  // By the session graph's placeholder ids: their ids in the compiled graph
-  // (placeholders keep their names through the passes), -1 where none needs it.
-  std::vector<NodeId> placeholders;
-  bool writes_variables = false; // a target updates a variable
-  int profile_program = -1;      // its number in the session's Profile, when profiling
-  uint64_t last_use = 0;         // under the cache's mutex
+  Plan plan;                             // variables by the session graph's ids
+  std::vector<kiln_kernel_fn> functions; // by kernel
+  std::vector<NodeId> input_nodes;       // by plan input: the session graph's placeholder
+  bool writes_variables = false;         // a target updates a variable
+  int profile_program = -1;              // its number in the session's Profile, when profiling
+  uint64_t last_use = 0;                 // under the cache's mutex
 
   std::mutex idle_mutex;
   std::vector<std::unique_ptr<RunBuffers>> idle;
@@ -51,9 +46,9 @@ struct Session::Runtime {
   // threads (to test or oversubscribe) lifts the cap while it lives.
   std::unique_ptr<tbb::global_control> more_threads;
   tbb::task_arena arena;
-  // By batch size and roots; shared, so that a program evicted while a run
-  // uses it lives until that run ends.
-  std::map<std::pair<int64_t, std::vector<NodeId>>, std::shared_ptr<Executable>> cache;
+  // By batch size, fetch count and roots (fetches, then targets); shared, so that a program evicted
+  // while a run uses it lives until that run ends.
+  std::map<std::tuple<int64_t, size_t, std::vector<NodeId>>, std::shared_ptr<Executable>> cache;
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
   // Held while looking up or compiling a program: each is compiled once,
   // however many threads ask for it at once.
@@ -141,10 +136,11 @@ void Session::check_buffer_limit(const Graph &g, int64_t batch_size) const {
   }
 }
 
-std::shared_ptr<Session::Executable>
-Session::executable(int64_t batch_size, const std::vector<NodeId> &roots, bool &compiled_now) {
+std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
+                                                         const std::vector<NodeId> &roots,
+                                                         size_t fetches, bool &compiled_now) {
   std::lock_guard lock(runtime_->cache_mutex);
-  auto key = std::make_pair(batch_size, roots);
+  auto key = std::make_tuple(batch_size, fetches, roots);
   auto found = runtime_->cache.find(key);
   compiled_now = found == runtime_->cache.end();
   if (!compiled_now) {
@@ -172,21 +168,13 @@ Session::executable(int64_t batch_size, const std::vector<NodeId> &roots, bool &
          "SessionOptions::max_arena_bytes ({})",
          batch_size, program.kernels.size(), human_bytes(plan->arena_bytes),
          human_bytes(options_.max_arena_bytes));
-  e->places = place_buffers(e->compiled);
-  size_t args = 0;
-  for (const compiler::Kernel &k : program.kernels) {
-    e->first_arg.push_back(args);
-    for (int32_t b : k.buffers) {
-      if (e->places[size_t(b)].kind == BufferPlace::Kind::placeholder)
-        e->fed_args.emplace_back(args, size_t(b));
-      ++args;
-    }
-  }
+  e->plan = make_plan(e->compiled, "", fetches,
+                      {.variable = [&](const Node &n) { return int64_t(graph_.at(n.name)); },
+                       .constant = [](const Node &n) { return int64_t(n.id); },
+                       .function = [](size_t k) { return uint32_t(k); }});
+  for (const compiler::Kernel &k : program.kernels) e->functions.push_back(k.fn);
+  for (const TensorSpec &input : e->plan.inputs) e->input_nodes.push_back(graph_.at(input.name));
   for (const Node &n : g.nodes()) e->writes_variables |= n.op->updates_variable;
-  e->placeholders.assign(graph_.size(), -1);
-  for (const Node &n : graph_.nodes())
-    if (n.op->source == Source::placeholder)
-      e->placeholders[size_t(n.id)] = g.find(n.name).value_or(-1);
   ++stats_.compilations;
   stats_.last_compile_ms = program.stats.total_ms;
   stats_.total_compile_ms += program.stats.total_ms;
@@ -224,62 +212,25 @@ std::unique_ptr<Session::RunBuffers> Session::acquire_buffers(Executable &e) {
   auto b = std::make_unique<RunBuffers>();
   const Graph &g = e.compiled.graph.graph;
   const compiler::Program &program = e.compiled.program;
-  if (size_t bytes = e.compiled.memory ? e.compiled.memory->arena_bytes : 0)
+  if (size_t bytes = e.plan.arena_bytes)
     b->arena = allocating(
         bytes, fmt::format("the arena of a program of {} kernels", program.kernels.size()),
         [&] { return Tensor(DType::boolean, {int64_t(bytes)}); });
-  b->table.assign(program.buffers.size(), nullptr);
-  for (size_t i = 0; i < e.places.size(); ++i) {
-    const BufferPlace &p = e.places[i];
-    switch (p.kind) {
-    case BufferPlace::Kind::arena:
-      b->table[i] = static_cast<std::byte *>(b->arena.raw()) + p.offset;
-      break;
-    case BufferPlace::Kind::variable:
-      b->table[i] = variable_storage(graph_.at(g.node(p.node).name)).raw();
-      break;
-    case BufferPlace::Kind::in_place: b->table[i] = b->table[size_t(p.buffer)]; break;
-    case BufferPlace::Kind::constant:
-      b->table[i] = const_cast<void *>(g.node(p.node).attr_tensor("value").raw());
-      break;
-    case BufferPlace::Kind::placeholder: break;
-    case BufferPlace::Kind::own: {
-      const compiler::BufferInfo &info = program.buffers[i];
-      NodeId owner = info.owner >= 0 ? info.owner : info.node;
-      b->storage.push_back(
-          allocating(info.bytes(),
-                     fmt::format("{} of node '{}'", info.node < 0 ? "scratch" : "the output",
-                                 owner >= 0 ? g.node(owner).name : "?"),
-                     [&] { return Tensor(info.dtype, Shape{info.elements}); }));
-      b->table[i] = b->storage.back().raw();
-      break;
-    }
-    }
-  }
-  for (const compiler::Kernel &k : program.kernels)
-    for (int32_t buffer : k.buffers) b->args.push_back(b->table[size_t(buffer)]);
+  b->bound.emplace(
+      e.plan,
+      PlanStorage{
+          .arena = static_cast<std::byte *>(b->arena.raw()),
+          .variable = [&](int64_t id) { return variable_storage(NodeId(id)).raw(); },
+          .constant = [&](int64_t id) { return g.node(NodeId(id)).attr_tensor("value").raw(); },
+          .functions = e.functions,
+          .describe_own =
+              [&](size_t i) {
+                const compiler::BufferInfo &info = program.buffers[i];
+                NodeId owner = info.owner >= 0 ? info.owner : info.node;
+                return fmt::format("{} of node '{}'", info.node < 0 ? "scratch" : "the output",
+                                   owner >= 0 ? g.node(owner).name : "?");
+              }});
   return b;
-}
-
-void Session::execute(Executable &e, RunBuffers &b) {
-  const std::vector<compiler::Kernel> &kernels = e.compiled.program.kernels;
-  for (auto [arg, buffer] : e.fed_args) b.args[arg] = b.table[buffer];
-  runtime_->arena.execute([&] {
-    if (!options_.profile) {
-      for (size_t i = 0; i < kernels.size(); ++i)
-        run_kernel(kernels[i].fn, kernels[i].num_tasks, kernels[i].task_cost,
-                   b.args.data() + e.first_arg[i]);
-      return;
-    }
-    // Kernel i runs between readings i and i + 1.
-    std::span<Profile::Clock::time_point> clock = profile_->kernel_clock(e.profile_program);
-    clock[0] = Profile::Clock::now();
-    for (size_t i = 0; i < kernels.size(); ++i) {
-      run_kernel(kernels[i].fn, kernels[i].num_tasks, kernels[i].task_cost,
-                 b.args.data() + e.first_arg[i]);
-      clock[i + 1] = Profile::Clock::now();
-    }
-  });
 }
 
 std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> &fetches,
@@ -293,7 +244,7 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   needed_nodes(graph_, roots, bound); // fails naming a placeholder that is needed but not fed
 
   bool compiled_now = false;
-  std::shared_ptr<Executable> e = executable(bound.batch_size, roots, compiled_now);
+  std::shared_ptr<Executable> e = executable(bound.batch_size, roots, fetches.size(), compiled_now);
   // Readers-writer: runs that update variables (and profiled runs, which
   // share the profile) run alone; runs that only read them, side by side.
   std::shared_lock<std::shared_mutex> reading(variables_mutex_, std::defer_lock);
@@ -305,21 +256,24 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   // A profiled run's time starts after any compilation it did.
   if (options_.profile && compiled_now) begin = Profile::Clock::now();
   std::unique_ptr<RunBuffers> b = acquire_buffers(*e);
-  for (const auto &[id, tensor] : bound.feeds)
-    if (NodeId now = e->placeholders[size_t(id)]; now >= 0)
-      b->table[size_t(now)] = const_cast<void *>(tensor.raw());
-  execute(*e, *b);
+  std::vector<const void *> inputs(e->input_nodes.size(), nullptr);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    for (const auto &[id, tensor] : bound.feeds)
+      if (id == e->input_nodes[i]) inputs[i] = tensor.raw();
+  runtime_->arena.execute([&] {
+    b->bound->run(inputs.data(),
+                  {.flush_denormals = options_.flush_denormals,
+                   .clock = options_.profile ? profile_->kernel_clock(e->profile_program)
+                                             : std::span<Profile::Clock::time_point>()});
+  });
 
   std::vector<Tensor> results;
   for (size_t f = 0; f < fetches.size(); ++f) {
-    NodeId id = e->compiled.graph.roots[f];
-    const TensorType &t = e->compiled.types[size_t(id)];
-    Tensor out(t.dtype, t.shape);
-    std::memcpy(out.raw(), b->table[size_t(id)], out.bytes());
+    const TensorSpec &spec = e->plan.outputs[f];
+    Tensor out(spec.dtype, spec.shape);
+    std::memcpy(out.raw(), b->bound->output(f, inputs.data()), out.bytes());
     results.push_back(std::move(out));
   }
-  for (const auto &[id, tensor] : bound.feeds)
-    if (NodeId now = e->placeholders[size_t(id)]; now >= 0) b->table[size_t(now)] = nullptr;
   {
     std::lock_guard lock(e->idle_mutex);
     e->idle.push_back(std::move(b));

@@ -43,6 +43,11 @@ struct SessionOptions {
   // run (session/profile.h: a table and a Chrome trace). Off, it costs a
   // few branches per run and none per kernel.
   bool profile = false;
+  // Kernels flush denormal floats to zero (flush-to-zero and
+  // denormals-are-zero, as TensorFlow's executor and PyTorch's
+  // set_flush_denormal(True) do): tiny values then cost no more than others.
+  // The caller's floating-point state is restored after each run.
+  bool flush_denormals = true;
   // Limits checked before anything is allocated (0: none): a program whose
   // arena, or any single buffer or variable, would be larger fails with a
   // message naming it, instead of thrashing.
@@ -86,9 +91,8 @@ private:
   struct Executable;
   struct RunBuffers;
   std::shared_ptr<Executable> executable(int64_t batch_size, const std::vector<NodeId> &roots,
-                                         bool &compiled_now);
+                                         size_t fetches, bool &compiled_now);
   std::unique_ptr<RunBuffers> acquire_buffers(Executable &e);
-  void execute(Executable &e, RunBuffers &b);
   void check_buffer_limit(const Graph &g, int64_t batch_size) const;
   NodeId variable_id(const NodeRef &v) const;
   Tensor &variable_storage(NodeId id) const; // allocated and initialized on first use

@@ -5,8 +5,8 @@
 // `kiln plot`.
 #pragma once
 
-#include "ops/builder.h"
 #include "data/dataset.h"
+#include "ops/builder.h"
 #include "session/session.h"
 
 #include <optional>

@@ -6,6 +6,9 @@ namespace kiln::tools {
 
 std::string fill_page(std::string_view page_template, const nlohmann::json &data) {
   constexpr std::string_view kSlot = "@DATA_JSON@";
+  if (page_template.empty())
+    fail("this kiln was built without its HTML pages (the viewer's npm packages were missing): "
+         "run scripts/setup.sh, then configure with -DKILN_VIEWER=ON and rebuild");
   size_t at = page_template.find(kSlot);
   if (at == std::string_view::npos) fail("page template without its {} slot", kSlot);
   std::string json = data.dump();

@@ -10,12 +10,14 @@
 
 namespace kiln::tools {
 
-// Generated into the build tree from viewer/graph.html and viewer/plot.html.
+// Generated into the build tree from viewer/graph.html and viewer/plot.html;
+// empty when kiln is built without them (KILN_VIEWER off).
 std::string_view graph_page_template();
 std::string_view plot_page_template();
 
 // The template with `data` as its JSON (the @DATA_JSON@ slot, inside a
-// <script> element: "</" is written "<\/" so no value can close it).
+// <script> element: "</" is written "<\/" so no value can close it). Fails
+// saying how to get the pages when the template is empty.
 std::string fill_page(std::string_view page_template, const nlohmann::json &data);
 
 } // namespace kiln::tools

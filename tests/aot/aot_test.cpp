@@ -18,6 +18,8 @@
 #include <random>
 #include <thread>
 
+#include <xmmintrin.h>
+
 namespace kiln {
 namespace {
 
@@ -156,6 +158,30 @@ TEST_CASE("aot: N threads with N instances give the results of one instance run 
   }
 }
 
+TEST_CASE("aot: runs leave the caller's floating-point state as it was, flushing or not") {
+  kiln_aot_instance *m = nullptr;
+  REQUIRE(aot_mlp32_create(&m, AOT_MLP32_WEIGHTS, 2) == KILN_OK);
+  std::vector<float> x = std::vector<float>(AOT_MLP32_PREDICT_X_ELEMENTS, 0.5f);
+  std::vector<float> reference(AOT_MLP32_PREDICT_PROBABILITIES_ELEMENTS), p(reference.size()),
+      kept(reference.size());
+  std::vector<int64_t> c(AOT_MLP32_PREDICT_PREDICTED_ELEMENTS);
+  REQUIRE(aot_mlp32_predict(m, x.data(), reference.data(), c.data()) == KILN_OK);
+  unsigned saved = _mm_getcsr();
+  unsigned host = (saved & ~0x8040u) | 0x2000u; // no flushing, rounding toward -infinity
+  _mm_setcsr(host);
+  REQUIRE(aot_mlp32_predict(m, x.data(), p.data(), c.data()) == KILN_OK);
+  CHECK(_mm_getcsr() == host);
+  REQUIRE(kiln_aot_flush_denormals(m, 0) == KILN_OK);
+  REQUIRE(aot_mlp32_predict(m, x.data(), kept.data(), c.data()) == KILN_OK);
+  CHECK(_mm_getcsr() == host);
+  _mm_setcsr(saved);
+  // The kernels round to nearest whatever the caller does (and these
+  // outputs hold no denormals to flush).
+  CHECK(p == reference);
+  CHECK(kept == reference);
+  aot_mlp32_destroy(m);
+}
+
 TEST_CASE("aot: bad calls return an error code and a message, never crash") {
   test::TempDir dir;
   kiln_aot_instance *m = nullptr;
@@ -163,6 +189,8 @@ TEST_CASE("aot: bad calls return an error code and a message, never crash") {
   REQUIRE(std::string(kiln_last_error()) == "the instance pointer is null");
   REQUIRE(kiln_aot_create(nullptr, nullptr, 1, &m) == KILN_INVALID_ARGUMENT);
   REQUIRE(std::string(kiln_last_error()) == "the model is null");
+  REQUIRE(aot_mlp32_create(&m, AOT_MLP32_WEIGHTS, -1) == KILN_INVALID_ARGUMENT);
+  REQUIRE(std::string(kiln_last_error()) == "threads is -1: give 0 for all cores, or a count");
   REQUIRE(aot_mlp32_create(&m, nullptr, 1) == KILN_INVALID_ARGUMENT);
   REQUIRE(std::string(kiln_last_error()) ==
           "model 'aot_mlp32' has no embedded weights: give the path of its .weights file");
@@ -181,6 +209,7 @@ TEST_CASE("aot: bad calls return an error code and a message, never crash") {
   REQUIRE(std::string(kiln_last_error()) ==
           "model 'aot_mlp32' predict: output 'predicted' is null");
   REQUIRE(aot_mlp32_predict(nullptr, x.data(), p.data(), c.data()) == KILN_INVALID_ARGUMENT);
+  REQUIRE(kiln_aot_flush_denormals(nullptr, 0) == KILN_INVALID_ARGUMENT);
   REQUIRE(kiln_aot_run(m, 7, nullptr, nullptr) == KILN_INVALID_ARGUMENT);
   REQUIRE(std::string(kiln_last_error()) == "model 'aot_mlp32' has entry points 0 to 1, not 7");
 

@@ -1,0 +1,60 @@
+// What a compiled program is to the runtime, whether its code lives in the
+// JIT or in an ahead-of-time object: its inputs and outputs, where each of
+// its buffers lives, and its kernel calls in order. A Session compiles a
+// graph to a plan and keeps the code in memory; `kiln compile` writes the
+// code and the plans (runtime/aot_model.h) into an object. Both run a plan
+// the same way: bound once to storage (runtime/bound_plan.h), then run.
+#pragma once
+
+#include "ir/dtype.h"
+#include "ir/shape.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::f32;
+  Shape shape;
+  size_t bytes() const { return size_t(num_elements(shape)) * byte_size(dtype); }
+};
+
+// Where a buffer lives while a plan runs. `where` numbers it within its place;
+// variables and constants are numbered by the storage the plan is bound to.
+enum class Place : uint8_t {
+  arena,    // at byte `where` of the arena
+  variable, // variable `where`
+  in_place, // over buffer `where` (a variable update writes its variable)
+  constant, // constant `where`
+  input,    // the caller's input `where`
+  own,      // storage of its own, made when the plan is bound
+};
+
+struct PlanBuffer {
+  Place place = Place::own;
+  DType dtype = DType::f32;
+  int64_t elements = 0;
+  int64_t where = 0;
+  size_t bytes() const { return size_t(elements) * byte_size(dtype); }
+};
+
+struct KernelCall {
+  uint32_t function = 0; // in the function table the plan is bound with
+  int64_t num_tasks = 0;
+  double task_cost = 0;         // rough work per task, for the split (kernels/kernel_abi.h)
+  std::vector<int32_t> buffers; // its args, by buffer index
+};
+
+struct Plan {
+  std::string name;
+  std::vector<TensorSpec> inputs, outputs;
+  std::vector<int32_t> output_buffers; // by output
+  std::vector<PlanBuffer> buffers;
+  std::vector<KernelCall> kernels; // in execution order
+  uint64_t arena_bytes = 0;
+};
+
+} // namespace kiln
