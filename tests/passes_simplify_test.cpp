@@ -24,6 +24,7 @@
 #include "passes/rewrite.h"
 #include "runtime/reference.h"
 #include "session/session.h"
+#include "pass_check.h"
 #include "test_util.h"
 
 #include <cstdlib>
@@ -31,6 +32,8 @@
 #include <map>
 
 using namespace kiln;
+using test::check_same_values;
+using test::random_feeds;
 
 namespace {
 
@@ -40,44 +43,6 @@ const Pass &pass_named(const std::string &name) {
   for (const Pass &p : pipeline())
     if (p.name == name) return p;
   fail("no pass named '{}'", name);
-}
-
-// Random values for every placeholder of `g` (batch size 2); integers in
-// [0, 2], so that labels are valid classes.
-Feeds random_feeds(const Graph &g, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Feeds feeds;
-  for (const Node &n : g.nodes()) {
-    if (n.op->source != Source::placeholder) continue;
-    bool integer = is_int(n.type.dtype);
-    feeds.emplace_back(n.name, test::random_tensor(n.type.dtype, bind_batch(n.type.shape, 2), rng,
-                                                   integer ? 0 : -3, integer ? 2 : 3));
-  }
-  return feeds;
-}
-
-// Runs both graphs with the reference interpreter and checks that their
-// roots, and the nodes named in `also`, hold identical values.
-void check_same_values(const RootedGraph &before, const RootedGraph &after,
-                       const std::vector<std::string> &also = {}) {
-  Feeds feeds = random_feeds(before.graph, 11), kept;
-  for (const auto &[ref, tensor] : feeds)
-    if (after.graph.find(before.graph.node(ref.resolve(before.graph)).name))
-      kept.emplace_back(ref, tensor);
-  std::vector<NodeRef> want_fetches(before.roots.begin(), before.roots.end());
-  std::vector<NodeRef> got_fetches(after.roots.begin(), after.roots.end());
-  for (const std::string &name : also) {
-    want_fetches.emplace_back(name);
-    got_fetches.emplace_back(name);
-  }
-  std::vector<Tensor> want = run_reference(before.graph, feeds, want_fetches);
-  std::vector<Tensor> got = run_reference(after.graph, kept, got_fetches);
-  for (size_t i = 0; i < want.size(); ++i) {
-    INFO("fetch " << i << ": "
-                  << (i < before.roots.size() ? before.graph.node(before.roots[i]).name
-                                              : also[i - before.roots.size()]));
-    CHECK(test::compare(got[i], want[i], 0) == "");
-  }
 }
 
 // Compares the listing of `out` with tests/data/passes/FILE (or rewrites it:

@@ -3,6 +3,7 @@
 #include "tools/commands.h"
 #include "tools/graphviz.h"
 #include "tools/html_view.h"
+#include "tools/pass_report.h"
 
 #include "ir/dot.h"
 #include "ir/error.h"
@@ -28,6 +29,10 @@ struct DumpOptions {
   std::string after;  // a pass name: dump the graph the pipeline made up to it
   bool list_passes = false;
   bool no_fusion = false;
+  // Run the pipeline (to --after, or to its end) and report each pass on stderr.
+  bool verify_each = false;
+  bool print_after_all = false;
+  bool time_passes = false;
   // html only: overlays
   bool memory = false;
   int64_t batch = 64;
@@ -57,12 +62,25 @@ void list_passes() {
     fmt::print("{:<16} {}{}\n", p.name, p.summary, p.fusion ? " (off with --no-fusion)" : "");
 }
 
+bool runs_pipeline(const DumpOptions &o) {
+  return !o.after.empty() || o.verify_each || o.print_after_all || o.time_passes;
+}
+
 Graph load(const DumpOptions &o) {
   Graph g = load_graph(o.model);
-  if (o.after.empty()) return g;
+  if (!runs_pipeline(o)) return g;
+  PassTimes times;
+  PipelineOptions options{.fusion = !o.no_fusion, .verify_each = o.verify_each};
+  options.after_pass = [&](const Pass &p, const RootedGraph &before, const RootedGraph &after,
+                           double seconds) {
+    if (o.print_after_all) fmt::print(stderr, "{}", after_pass_text(p, before, after));
+    times.record(p, before, after, seconds);
+  };
   // A saved model records no fetches: its sinks are what it computes.
   std::vector<NodeId> roots = sink_nodes(g);
-  return optimize({std::move(g), std::move(roots)}, {.fusion = !o.no_fusion}, o.after).graph;
+  Graph out = optimize({std::move(g), std::move(roots)}, options, o.after).graph;
+  if (o.time_passes) fmt::print(stderr, "{}", times.table());
+  return out;
 }
 
 // With --memory, the page shows the compiled program's graph (optimized, with
@@ -117,6 +135,14 @@ void add_dump_command(CLI::App &app) {
   cmd->add_flag("--passes", options->list_passes, "List the passes in pipeline order and exit");
   cmd->add_flag("--no-fusion", options->no_fusion,
                 "With --after or --memory: skip the fusion passes");
+  cmd->add_flag("--verify-each", options->verify_each,
+                "Run the pipeline (to --after PASS, or to its end) and check the graph after "
+                "every pass; an invalid graph fails naming the pass");
+  cmd->add_flag("--print-after-all", options->print_after_all,
+                "Run the pipeline and print the graph after every pass (or 'unchanged') on "
+                "stderr");
+  cmd->add_flag("--time-passes", options->time_passes,
+                "Run the pipeline and print each pass's time and node counts on stderr");
   cmd->add_flag("--memory", options->memory,
                 "With --format html: compile the outputs and overlay the memory plan (the page "
                 "then shows the compiled graph)");
@@ -142,6 +168,7 @@ void add_dump_command(CLI::App &app) {
               "  kiln dump mlp.kiln --format svg -o mlp.svg\n"
               "  kiln dump mlp.kiln --format html --memory --profile trace.json -o mlp.html\n"
               "  kiln dump mlp.kiln --after=dce   (the model's sinks are the roots)\n"
+              "  kiln dump mlp.kiln --verify-each --print-after-all --time-passes\n"
               "  kiln dump --passes");
   cmd->callback([options] { dump(*options); });
 }
