@@ -255,6 +255,14 @@ private:
     error(at, "unknown op '{}'{}", escaped(name), did_you_mean(name, ops));
   }
 
+  // Whether a word and '{' come next: a graph attribute's block.
+  bool block_follows() {
+    size_t start = pos_;
+    bool block = !word_at(here()).empty() && (pos_ += word_at(pos_).size(), peek() == '{');
+    pos_ = start;
+    return block;
+  }
+
   //   %name = op(%inputs) {key=value, ...} : type KEY { nodes }...
   void node(Graph &g, int depth) {
     size_t start = pos_;
@@ -288,7 +296,7 @@ private:
       type_at = here();
       written = type();
     }
-    while (is_word_char(peek())) {
+    while (block_follows()) {
       size_t at = pos_;
       std::string key(word("an attribute name"));
       if (spec(def, at, key).kind != AttrKind::graph)

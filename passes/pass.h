@@ -38,7 +38,7 @@ struct PipelineOptions {
   // Checks each pass's output with verify_pass_output and fails naming the
   // pass (`kiln dump --verify-each`).
   bool verify_each = false;
-  PassObserver after_pass; // none: no calls
+  PassObserver after_pass = {}; // none: no calls
 };
 
 // The passes in the order optimize() runs them.

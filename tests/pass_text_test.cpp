@@ -35,11 +35,11 @@ const std::filesystem::path kCaseDir = std::filesystem::path(KILN_TEST_DATA).par
 struct Case {
   std::string title;
   size_t line = 0;        // of the title, from 1
-  std::string roots;      // "%y, %u", or empty: the sinks
+  std::string roots = {}; // "%y, %u", or empty: the sinks
   size_t input_line = 0;  // of the input's first line
-  std::string input;
+  std::string input = {};
   bool unchanged = false;
-  std::string expected;
+  std::string expected = {};
 };
 
 struct CaseFile {

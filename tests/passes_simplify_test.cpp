@@ -1,25 +1,23 @@
-// The simplification passes: fold-constants, simplify and cse (and dce after
-// them), each on its own and as the pipeline.
+// The passes on graphs beyond one pass's text cases (tests/passes/, run by
+// tests/pass_text_test.cpp): the pipeline on a gradient graph and on a
+// training step, and what passes must never fold, merge or drop.
 //
-// Golden files: tests/data/passes/NAME.kiln.txt is a small input graph
-// (protobuf text form, editable by hand) and NAME.after-PASS.txt the
-// expected listing after PASS alone (for "gradients": after the pipeline up
-// to PASS, as `kiln dump --after=PASS` shows it), run with the graph's sink
-// nodes as roots. To
-// rewrite the expected files after an intended change, run
-//   KILN_UPDATE_GOLDEN=1 ./build/kiln_tests "[passes]"
-// and review the diff: it is the change in what the passes do.
+// Golden files: tests/data/passes/gradients.txt is a gradient graph in the
+// listing form (ir/listing.h) and gradients.after-PASS.txt the expected
+// listing after the pipeline up to PASS, as `kiln dump --after=PASS` shows
+// it, run with the graph's sink nodes as roots. To rewrite the expected
+// files after an intended change, run scripts/update-pass-tests.sh and
+// review the diff: it is the change in what the passes do.
 //
 // Numerical checks run a graph before and after with the reference
-// interpreter on random feeds. The passes compute with the same reference
-// kernels (folding) or only drop and merge nodes, so the roots must agree
-// exactly.
+// interpreter on random feeds (tests/pass_check.h).
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
 #include "ir/listing.h"
-#include "ir/serialize.h"
+#include "ir/listing_parser.h"
+#include "ir/file_io.h"
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 #include "runtime/reference.h"
@@ -39,12 +37,6 @@ namespace {
 
 const std::filesystem::path kDataDir = std::filesystem::path(KILN_TEST_DATA) / "passes";
 
-const Pass &pass_named(const std::string &name) {
-  for (const Pass &p : pipeline())
-    if (p.name == name) return p;
-  fail("no pass named '{}'", name);
-}
-
 // Compares the listing of `out` with tests/data/passes/FILE (or rewrites it:
 // see the top).
 void check_listing(const RootedGraph &out, const std::string &file) {
@@ -56,18 +48,9 @@ void check_listing(const RootedGraph &out, const std::string &file) {
 }
 
 RootedGraph load_with_sinks(const std::string &name) {
-  Graph g = load_graph(kDataDir / (name + ".kiln.txt"));
+  Graph g = parse_listing(read_file(kDataDir / (name + ".txt")), name + ".txt");
   std::vector<NodeId> roots = sink_nodes(g);
   return {std::move(g), std::move(roots)};
-}
-
-// NAME.kiln.txt through pass PASS alone against NAME.after-PASS.txt, and
-// the values of its roots.
-void check_golden(const std::string &name, const std::string &pass) {
-  RootedGraph in = load_with_sinks(name);
-  RootedGraph out = pass_named(pass).run(in);
-  check_listing(out, name + ".after-" + pass + ".txt");
-  check_same_values(in, out);
 }
 
 size_t count_op(const Graph &g, std::string_view op) {
@@ -76,18 +59,6 @@ size_t count_op(const Graph &g, std::string_view op) {
 }
 
 } // namespace
-
-TEST_CASE("fold-constants evaluates what depends on constants alone", "[passes]") {
-  check_golden("fold", "fold-constants");
-}
-
-TEST_CASE("simplify applies identities only where the type is kept", "[passes]") {
-  check_golden("simplify", "simplify");
-}
-
-TEST_CASE("cse merges equal computations but not effects or reads across updates", "[passes]") {
-  check_golden("cse", "cse");
-}
 
 TEST_CASE("the pipeline tidies a gradient graph", "[passes]") {
   // The gradients of a small dense layer's loss: the listing after dce shows
@@ -101,7 +72,7 @@ TEST_CASE("the pipeline tidies a gradient graph", "[passes]") {
   check_listing(out, "gradients.after-dce.txt");
   check_same_values(in, out);
   CHECK(out.graph.size() < in.graph.size());
-  // Fusion lists each fused node's members.
+  // Fusion shows each fused node's body.
   RootedGraph fused = optimize(in, {}, "fuse-loops");
   check_listing(fused, "gradients.after-fuse-loops.txt");
   check_same_values(in, fused);
