@@ -30,7 +30,8 @@ public:
 
   Graph listing() {
     Graph g = block(0);
-    if (peek() == '}') error(pos_, "'}}' closes no block");
+    if (pos_ < text_.size())
+      error(pos_, "{}", peek() == '}' ? "'}' closes no block" : "unexpected " + found());
     return g;
   }
 
@@ -42,8 +43,7 @@ private:
     size_t line = 1 + size_t(std::count(before.begin(), before.end(), '\n'));
     size_t line_start = before.rfind('\n');
     size_t column = at - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-    fail("{}:{}:{}: {}", source_, line, column,
-         fmt::format(format, std::forward<Args>(args)...));
+    fail("{}:{}:{}: {}", source_, line, column, fmt::format(format, std::forward<Args>(args)...));
   }
 
   // The next character after spaces and comments, '\0' at the end.
@@ -78,7 +78,7 @@ private:
 
   std::string found() {
     char c = peek();
-    if (c == '\0') return "the end of the text";
+    if (pos_ == text_.size()) return "the end of the text";
     if (is_word_char(c)) return fmt::format("'{}'", escaped(word_at(pos_)));
     return fmt::format("'{}'", escaped(std::string_view(&text_[pos_], 1)));
   }
@@ -154,9 +154,9 @@ private:
     std::vector<T> out;
     expect(open, "to open a list");
     if (accept(close)) return out;
-    do
+    do {
       out.push_back(item());
-    while (accept(','));
+    } while (accept(','));
     expect(close, "to close a list");
     return out;
   }
@@ -192,7 +192,8 @@ private:
       using T = decltype(zero);
       using Parsed = std::conditional_t<std::is_same_v<T, uint8_t>, int, T>;
       size_t values_at = here();
-      std::vector<Parsed> values = list<Parsed>('{', '}', [&] { return number<Parsed>("a value"); });
+      std::vector<Parsed> values =
+          list<Parsed>('{', '}', [&] { return number<Parsed>("a value"); });
       auto data = out.data<T>();
       if (values.size() != data.size() && values.size() != 1)
         error(values_at, "{} holds {} values, got {} (one value fills it)", out.summary(),
@@ -221,7 +222,8 @@ private:
     case AttrKind::s: return string_literal();
     case AttrKind::ints:
       return list<int64_t>('[', ']', [&] { return number<int64_t>("an integer"); });
-    case AttrKind::floats: return list<double>('[', ']', [&] { return number<double>("a number"); });
+    case AttrKind::floats:
+      return list<double>('[', ']', [&] { return number<double>("a number"); });
     case AttrKind::dtype: return dtype();
     case AttrKind::tensor: return tensor();
     case AttrKind::graph: break;
@@ -284,9 +286,9 @@ private:
     Attrs attrs;
     if (accept('{')) {
       if (!accept('}')) {
-        do
+        do {
           attribute(def, attrs);
-        while (accept(','));
+        } while (accept(','));
         expect('}', "after the attributes");
       }
     }

@@ -51,12 +51,13 @@ RootedGraph optimize(RootedGraph in, const PipelineOptions &options = {},
 
 // Runs `passes` in order, up to and including the one named `last` (all when
 // empty), as optimize() runs the pipeline's.
-RootedGraph run_passes(std::span<const Pass> passes, RootedGraph in,
-                       const PipelineOptions &options, std::string_view last = {});
+RootedGraph run_passes(std::span<const Pass> passes, RootedGraph in, const PipelineOptions &options,
+                       std::string_view last = {});
 
 // Fails unless `after` could be what a pass made of `before`: each node
 // (and each node of a fused body) checks again against its op, in order,
-// with the type it holds, and the roots are as many and of the same types.
+// with the type it holds, and the roots are as many, with the same names and
+// types (roots keep their names: docs/decisions.md).
 void verify_pass_output(const RootedGraph &before, const RootedGraph &after);
 
 } // namespace kiln

@@ -53,8 +53,8 @@ RootedGraph optimize(RootedGraph in, const PipelineOptions &options, std::string
   return run_passes(pipeline(), std::move(in), options, last);
 }
 
-RootedGraph run_passes(std::span<const Pass> passes, RootedGraph in,
-                       const PipelineOptions &options, std::string_view last) {
+RootedGraph run_passes(std::span<const Pass> passes, RootedGraph in, const PipelineOptions &options,
+                       std::string_view last) {
   if (!last.empty() &&
       std::none_of(passes.begin(), passes.end(), [&](const Pass &p) { return p.name == last; })) {
     std::vector<std::string> names;

@@ -41,9 +41,9 @@ void verify_pass_output(const RootedGraph &before, const RootedGraph &after) {
     if (root < 0 || size_t(root) >= after.graph.size())
       fail("root {} is node id {}, the graph has {} nodes", i, root, after.graph.size());
     const Node &was = before.graph.node(before.roots[i]), &now = after.graph.node(root);
+    if (was.name != now.name) fail("root {} was '{}', is '{}'", i, was.name, now.name);
     if (!(was.type == now.type))
-      fail("root {} was '{}' of type {}, is '{}' of type {}", i, was.name, to_string(was.type),
-           now.name, to_string(now.type));
+      fail("root {} '{}' was {}, is {}", i, now.name, to_string(was.type), to_string(now.type));
   }
 }
 

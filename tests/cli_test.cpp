@@ -110,9 +110,10 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln dump shows the pipeline and the graph af
   for (const Pass &p : pipeline()) CHECK_THAT(passes.out, Contains(p.name + " "));
   Result fused = kiln({"dump", "@mlp.kiln", "--after=fuse-epilogues"});
   REQUIRE(fused.status == 0);
-  CHECK_THAT(fused.out, Contains("%dense/relu = fusion(%x, %dense/W, %dense/b) {kind=\"output\"} "
-                                 ": f32[?, 8] body {\n"
-                                 "  %x = parameter() {dtype=f32, index=0, shape=[-1, 4]} : f32[?, 4]\n"));
+  CHECK_THAT(fused.out,
+             Contains("%dense/relu = fusion(%x, %dense/W, %dense/b) {kind=\"output\"} "
+                      ": f32[?, 8] body {\n"
+                      "  %x = parameter() {dtype=f32, index=0, shape=[-1, 4]} : f32[?, 4]\n"));
   Result plain = kiln({"dump", "@mlp.kiln", "--after=fuse-epilogues", "--no-fusion"});
   REQUIRE(plain.status == 0);
   CHECK_THAT(plain.out, !Contains("fusion("));

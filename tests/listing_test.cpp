@@ -68,7 +68,8 @@ TEST_CASE("an MLP, a conv net and an LSTM print and parse back", "[listing]") {
 TEST_CASE("values that need care print and parse back exactly", "[listing]") {
   // Quoted names, non-finite and negative-zero floats, f32 values at their
   // shortest, i64 extremes, bools, splats, an empty tensor, a fused body.
-  std::string text = R"(%"a name, with \"quotes\"\n" = placeholder() {dtype=f64, shape=[-1, 4]} : f64[?, 4]
+  std::string text =
+      R"(%"a name, with \"quotes\"\n" = placeholder() {dtype=f64, shape=[-1, 4]} : f64[?, 4]
 %größe = constant() {value=f64[4]{nan, inf, -inf, -0}} : f64[4]
 %edges = add(%"a name, with \"quotes\"\n", %größe) : f64[?, 4]
 %clipped = clip(%edges) {max=inf, min=-1e-300} : f64[?, 4]
@@ -116,24 +117,33 @@ TEST_CASE("bad listing text fails naming the line and column", "[listing]") {
       {"%x = placeholder {dtype=f32}", "t:1:18: expected '(' after the op name, got '{'"},
       {x + "%y = relu(%z)", "t:2:11: '%z' is not defined above"},
       {x + "%y = rleu(%x)", "t:2:6: unknown op 'rleu'; did you mean 'relu'?"},
-      {x + "%y = relu(%x) : f32[3]", "t:2:17: the type is written f32[3], op 'relu' infers f32[?, 3]"},
-      {x + "%y = leaky_relu(%x) {alpah=0.1}", "t:2:22: op 'leaky_relu' has no attribute 'alpah'; did you mean 'alpha'?"},
+      {x + "%y = relu(%x) : f32[3]",
+       "t:2:17: the type is written f32[3], op 'relu' infers f32[?, 3]"},
+      {x + "%y = leaky_relu(%x) {alpah=0.1}",
+       "t:2:22: op 'leaky_relu' has no attribute 'alpah'; did you mean 'alpha'?"},
       {x + "%y = leaky_relu(%x) {alpha=high}", "t:2:28: expected a number, got 'high'"},
-      {x + "%y = leaky_relu(%x) {alpha=0.1, alpha=0.2}", "t:2:33: attribute 'alpha' is given twice"},
-      {x + "%y = cast(%x) {dtype=f16}", "t:2:22: unknown dtype 'f16' (known: f32, f64, i32, i64, bool)"},
+      {x + "%y = leaky_relu(%x) {alpha=0.1, alpha=0.2}",
+       "t:2:33: attribute 'alpha' is given twice"},
+      {x + "%y = cast(%x) {dtype=f16}",
+       "t:2:22: unknown dtype 'f16' (known: f32, f64, i32, i64, bool)"},
       {x + "%y = relu(%x, %x)", "t:2:1: node 'y' (relu): expected 1 inputs, got 2"},
       {x + "%x = relu(%x)", "t:2:1: node 'x' (relu): duplicate node name"},
-      {"%c = constant() {value=f32[2]{1, 2, 3}}", "t:1:30: f32[2] holds 2 values, got 3 (one value fills it)"},
-      {"%c = constant() {value=i32[1]{99999999999}}", "t:1:31: a value '99999999999' is out of range"},
+      {"%c = constant() {value=f32[2]{1, 2, 3}}",
+       "t:1:30: f32[2] holds 2 values, got 3 (one value fills it)"},
+      {"%c = constant() {value=i32[1]{99999999999}}",
+       "t:1:31: a value '99999999999' is out of range"},
       {"%c = constant() {value=bool[1]{2}}", "t:1:31: a bool value is 0 or 1, got 2"},
       {"%c = constant() {value=f32[-2]{}}", "t:1:24: dim -2 of shape [-2] must be >= 0"},
       {x + "%y = relu(%x) {}\n}", "t:3:1: '}' closes no block"},
       {x + "relu(%x)", "t:2:1: expected a node ('%name = op(...)'), got 'relu'"},
       {x + "%y = relu(%x) body {\n}", "t:2:15: op 'relu' has no attribute 'body'"},
-      {x + "%f = fusion(%x) {kind=\"loop\"} body {\n  %p = parameter() {dtype=f32, index=0, shape=[-1, 3]}\n  %e = exp(%p)\n",
+      {x + "%f = fusion(%x) {kind=\"loop\"} body {\n  %p = parameter() {dtype=f32, index=0, "
+           "shape=[-1, 3]}\n  %e = exp(%p)\n",
        "t:5:1: expected '}' to close the block of 'body', got the end of the text"},
       {"%\"x = placeholder()", "t:1:2: unterminated string"},
-      {"%\"\\q\" = placeholder()", "t:1:3: unknown escape in a string (known: \\\" \\\\ \\n \\t \\xNN)"},
+      {x + std::string("\0", 1), "t:2:1: unexpected '\\x00'"},
+      {"%\"\\q\" = placeholder()",
+       "t:1:3: unknown escape in a string (known: \\\" \\\\ \\n \\t \\xNN)"},
   };
   for (const Bad &c : cases) {
     INFO(c.text);

@@ -30,7 +30,7 @@ using namespace kiln;
 
 namespace {
 
-const std::filesystem::path kCaseDir = std::filesystem::path(KILN_TEST_DATA).parent_path() / "passes";
+const std::filesystem::path kCaseDir = std::filesystem::path(KILN_TEST_SOURCE_DIR) / "passes";
 
 struct Case {
   std::string title;
@@ -66,7 +66,8 @@ CaseFile read_cases(const std::filesystem::path &file) {
       section = input;
     } else if (section == comment) {
       out.comment += line + "\n";
-    } else if (line.starts_with("--- roots: ") && section == input && out.cases.back().input.empty()) {
+    } else if (line.starts_with("--- roots: ") && section == input &&
+               out.cases.back().input.empty()) {
       out.cases.back().roots = line.substr(11);
       out.cases.back().input_line = number + 1;
     } else if ((line == "--- expected" || line == "--- unchanged") && section == input) {

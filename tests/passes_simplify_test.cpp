@@ -15,14 +15,14 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
+#include "ir/file_io.h"
 #include "ir/listing.h"
 #include "ir/listing_parser.h"
-#include "ir/file_io.h"
+#include "pass_check.h"
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 #include "runtime/reference.h"
 #include "session/session.h"
-#include "pass_check.h"
 #include "test_util.h"
 
 #include <cstdlib>

@@ -41,10 +41,14 @@ TEST_CASE("verify-each names the pass that made an invalid graph", "[passes]") {
         }) == "pass 'broken' made an invalid graph: 2 roots, the graph it took has 1");
   CHECK(error_of([](const RootedGraph &in) {
           RootedGraph out = in;
-          out.roots[0] = in.graph.at("e"); // a value of another type
+          out.roots[0] = in.graph.at("e");
           return out;
-        }) == "pass 'broken' made an invalid graph: root 0 was 's' of type f32[?], is 'e' of "
-              "type f32[?, 3]");
+        }) == "pass 'broken' made an invalid graph: root 0 was 's', is 'e'");
+  CHECK(error_of([](const RootedGraph &) {
+          Graph g = parse_listing("%x = placeholder() {dtype=f32, shape=[-1, 3]}\n"
+                                  "%s = sum(%x) {axes=[1], keepdims=true}\n");
+          return RootedGraph{g, {g.at("s")}};
+        }) == "pass 'broken' made an invalid graph: root 0 's' was f32[?], is f32[?, 1]");
   CHECK(error_of([](const RootedGraph &in) {
           RootedGraph out = in;
           out.roots[0] = 7;

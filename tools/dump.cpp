@@ -1,5 +1,6 @@
 // kiln dump: a model as readable text, protobuf text, Graphviz DOT or SVG, or
-// an interactive HTML page (tools/html_view.h).
+// an interactive HTML page (tools/html_view.h); with the pipeline's debugging
+// flags, each pass verified, printed or timed as it runs (tools/pass_report.h).
 #include "tools/commands.h"
 #include "tools/graphviz.h"
 #include "tools/html_view.h"
@@ -154,7 +155,8 @@ void add_dump_command(CLI::App &app) {
                   "'kiln run --profile FILE' or a training example's --profile FILE")
       ->type_name("TRACE.json");
   cmd->footer("Formats:\n"
-              "  text   one node per line: %name = op(%inputs) {attrs} : type\n"
+              "  text   one node per line: %name = op(%inputs) {attrs} : type, fused bodies\n"
+              "         as indented blocks; reads back exactly (ir/listing_parser.h)\n"
               "  proto  protobuf text form; with -o, a model file in the form its name says\n"
               "         (.kiln binary, .kiln.txt text): converts between the two\n"
               "  dot    Graphviz DOT: name scopes as clusters, edges labeled with types\n"

@@ -12,8 +12,7 @@ namespace kiln::tools {
 
 // "# after NAME", then the listing of the graph the pass made; or
 // "# after NAME: unchanged" when it made the same graph with the same roots.
-std::string after_pass_text(const Pass &pass, const RootedGraph &before,
-                            const RootedGraph &after);
+std::string after_pass_text(const Pass &pass, const RootedGraph &before, const RootedGraph &after);
 
 class PassTimes {
 public:
