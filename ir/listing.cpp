@@ -41,8 +41,8 @@ std::string name_text(std::string_view name) {
 
 // Each value in its own dtype, so that f32 prints its shortest form (0.1,
 // not 0.10000000149011612) and i64 keeps all its digits; one value when all
-// are the same bits.
-std::string tensor_text(const Tensor &t) {
+// are the same bits; "..." for more than `max_values` values.
+std::string tensor_text(const Tensor &t, int64_t max_values) {
   std::vector<std::string> values;
   visit_dtype(t.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -50,6 +50,10 @@ std::string tensor_text(const Tensor &t) {
     bool splat = data.size() > 1 && std::all_of(data.begin(), data.end(), [&](const T &x) {
                    return std::memcmp(&x, &data[0], sizeof(T)) == 0;
                  });
+    if (!splat && t.size() > max_values) {
+      values.push_back("...");
+      return;
+    }
     for (const T &x : splat ? data.first(1) : data) {
       if constexpr (std::is_same_v<T, uint8_t>)
         values.push_back(std::to_string(int(x)));
@@ -60,19 +64,19 @@ std::string tensor_text(const Tensor &t) {
   return fmt::format("{}{{{}}}", t.summary(), fmt::join(values, ", "));
 }
 
-std::string value_text(const AttrValue &v) {
+std::string value_text(const AttrValue &v, int64_t max_values) {
   if (auto *s = std::get_if<std::string>(&v)) return quoted(*s);
-  if (auto *t = std::get_if<Tensor>(&v)) return tensor_text(*t);
+  if (auto *t = std::get_if<Tensor>(&v)) return tensor_text(*t, max_values);
   return to_string(v);
 }
 
-void print_graph(const Graph &g, const std::string &indent, std::string &out) {
+void print_graph(const Graph &g, const std::string &indent, int64_t max_values, std::string &out) {
   for (const Node &n : g.nodes()) {
     std::vector<std::string> inputs, attrs;
     for (NodeId in : n.inputs) inputs.push_back(name_text(g.node(in).name));
     for (const auto &[key, value] : n.attrs)
       if (kind_of(value) != AttrKind::graph)
-        attrs.push_back(fmt::format("{}={}", key, value_text(value)));
+        attrs.push_back(fmt::format("{}={}", key, value_text(value, max_values)));
     out += fmt::format("{}{} = {}({})", indent, name_text(n.name), n.op->name,
                        fmt::join(inputs, ", "));
     if (!attrs.empty()) out += fmt::format(" {{{}}}", fmt::join(attrs, ", "));
@@ -80,7 +84,7 @@ void print_graph(const Graph &g, const std::string &indent, std::string &out) {
     for (const auto &[key, value] : n.attrs) {
       if (kind_of(value) != AttrKind::graph) continue;
       out += fmt::format(" {} {{\n", key);
-      print_graph(*std::get<std::shared_ptr<const Graph>>(value), indent + "  ", out);
+      print_graph(*std::get<std::shared_ptr<const Graph>>(value), indent + "  ", max_values, out);
       out += indent + "}";
     }
     out += "\n";
@@ -89,9 +93,9 @@ void print_graph(const Graph &g, const std::string &indent, std::string &out) {
 
 } // namespace
 
-std::string to_listing(const Graph &g) {
+std::string to_listing(const Graph &g, int64_t max_values) {
   std::string out;
-  print_graph(g, "", out);
+  print_graph(g, "", max_values, out);
   return out;
 }
 

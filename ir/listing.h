@@ -17,11 +17,16 @@
 
 #include "ir/graph.h"
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 namespace kiln {
 
-std::string to_listing(const Graph &g);
+// With `max_values`, a tensor of more values (not all equal) prints as
+// f32[512, 784]{...}, which parse_listing rejects: short enough to read a
+// large model (kiln dump), no longer complete.
+std::string to_listing(const Graph &g, int64_t max_values = std::numeric_limits<int64_t>::max());
 
 // Whether `c` may appear in a name written without quotes.
 bool is_bare_name_char(char c);

@@ -192,6 +192,11 @@ private:
       using T = decltype(zero);
       using Parsed = std::conditional_t<std::is_same_v<T, uint8_t>, int, T>;
       size_t values_at = here();
+      if (text_.substr(values_at).starts_with("{...}"))
+        error(values_at,
+              "the values of {} were left out of this listing (kiln dump prints them "
+              "with --all-values)",
+              out.summary());
       std::vector<Parsed> values =
           list<Parsed>('{', '}', [&] { return number<Parsed>("a value"); });
       auto data = out.data<T>();

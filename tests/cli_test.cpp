@@ -5,6 +5,7 @@
 #include "cli_fixture.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
+#include "ir/listing_parser.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
 #include "passes/pass.h"
@@ -149,6 +150,22 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln dump verifies, prints and times each pas
   CHECK_THAT(timed.err, !Contains("fuse-loops"));
   CHECK_THAT(timed.err, Contains("\ntotal "));
   CHECK_THAT(timed.err, Contains("  10 -> 10\n")); // the MLP has 10 nodes, all live
+}
+
+TEST_CASE_METHOD(CliFixture, "cli: kiln dump leaves out large tensors' values unless asked",
+                 "[cli]") {
+  Graph g;
+  std::vector<float> values(100);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = float(i) / 4;
+  relu(constant(g, Tensor::from<float>({100}, values), "weights"), "y");
+  save_graph(g, path("big.kiln"));
+  Result shown = kiln({"dump", "@big.kiln"});
+  REQUIRE(shown.status == 0);
+  CHECK_THAT(shown.out, Contains("%weights = constant() {value=f32[100]{...}} : f32[100]\n"));
+  Result all = kiln({"dump", "@big.kiln", "--all-values"});
+  REQUIRE(all.status == 0);
+  CHECK_THAT(all.out, Contains("{value=f32[100]{0, 0.25, 0.5, 0.75, 1, 1.25, "));
+  CHECK(parse_listing(all.out) == g);
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln info --memory prints the plan", "[cli]") {

@@ -108,6 +108,19 @@ TEST_CASE("text written by hand may leave out defaults, types and layout", "[lis
         "%y = matmul(%x, %w) {transpose_a=false, transpose_b=false} : f32[?, 2]\n");
 }
 
+TEST_CASE("a listing for reading may leave out large tensors' values", "[listing]") {
+  Graph g = parse_listing("%small = constant() {value=f32[2, 2]{1, 2, 3, 4}}\n"
+                          "%big = constant() {value=f32[5]{1, 2, 3, 4, 5}}\n"
+                          "%equal = constant() {value=f32[6]{7}}\n");
+  std::string text = to_listing(g, 4);
+  CHECK(text == "%small = constant() {value=f32[2, 2]{1, 2, 3, 4}} : f32[2, 2]\n"
+                "%big = constant() {value=f32[5]{...}} : f32[5]\n"
+                "%equal = constant() {value=f32[6]{7}} : f32[6]\n");
+  CHECK_THROWS_WITH(parse_listing(text, "t"),
+                    "t:2:32: the values of f32[5] were left out of this listing (kiln dump prints "
+                    "them with --all-values)");
+}
+
 TEST_CASE("bad listing text fails naming the line and column", "[listing]") {
   const std::string x = "%x = placeholder() {dtype=f32, shape=[-1, 3]}\n";
   struct Bad {

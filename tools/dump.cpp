@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 
 namespace kiln::tools {
@@ -34,6 +35,7 @@ struct DumpOptions {
   bool verify_each = false;
   bool print_after_all = false;
   bool time_passes = false;
+  bool all_values = false; // text: print every tensor in full
   // html only: overlays
   bool memory = false;
   int64_t batch = 64;
@@ -42,13 +44,19 @@ struct DumpOptions {
 
 std::string html(const Graph &g, const DumpOptions &o);
 
+// How many values of a tensor the text shows, unless --all-values: a model
+// imported with its weights as constants would print millions of numbers.
+int64_t shown_values(const DumpOptions &o) {
+  return o.all_values ? std::numeric_limits<int64_t>::max() : 64;
+}
+
 using Printer = std::function<std::string(const Graph &, const DumpOptions &)>;
 
 // The formats by name: the one list that both the option check and the
 // dispatch read.
 const std::map<std::string, Printer> &printers() {
   static const std::map<std::string, Printer> kPrinters = {
-      {"text", [](const Graph &g, const DumpOptions &) { return to_listing(g); }},
+      {"text", [](const Graph &g, const DumpOptions &o) { return to_listing(g, shown_values(o)); }},
       {"proto",
        [](const Graph &g, const DumpOptions &) { return serialize(g, GraphFormat::text); }},
       {"dot", [](const Graph &g, const DumpOptions &) { return to_dot(g); }},
@@ -74,7 +82,8 @@ Graph load(const DumpOptions &o) {
   PipelineOptions options{.fusion = !o.no_fusion, .verify_each = o.verify_each};
   options.after_pass = [&](const Pass &p, const RootedGraph &before, const RootedGraph &after,
                            double seconds) {
-    if (o.print_after_all) fmt::print(stderr, "{}", after_pass_text(p, before, after));
+    if (o.print_after_all)
+      fmt::print(stderr, "{}", after_pass_text(p, before, after, shown_values(o)));
     times.record(p, before, after, seconds);
   };
   // A saved model records no fetches: its sinks are what it computes.
@@ -142,6 +151,9 @@ void add_dump_command(CLI::App &app) {
   cmd->add_flag("--print-after-all", options->print_after_all,
                 "Run the pipeline and print the graph after every pass (or 'unchanged') on "
                 "stderr");
+  cmd->add_flag("--all-values", options->all_values,
+                "Text: print every value of every tensor (by default a tensor of more than 64 "
+                "values, not all equal, prints as {...}, which does not read back)");
   cmd->add_flag("--time-passes", options->time_passes,
                 "Run the pipeline and print each pass's time and node counts on stderr");
   cmd->add_flag("--memory", options->memory,

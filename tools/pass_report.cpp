@@ -6,10 +6,11 @@
 
 namespace kiln::tools {
 
-std::string after_pass_text(const Pass &pass, const RootedGraph &before, const RootedGraph &after) {
+std::string after_pass_text(const Pass &pass, const RootedGraph &before, const RootedGraph &after,
+                            int64_t max_values) {
   if (after.graph == before.graph && after.roots == before.roots)
     return fmt::format("# after {}: unchanged\n", pass.name);
-  return fmt::format("# after {}\n{}", pass.name, to_listing(after.graph));
+  return fmt::format("# after {}\n{}", pass.name, to_listing(after.graph, max_values));
 }
 
 void PassTimes::record(const Pass &pass, const RootedGraph &before, const RootedGraph &after,

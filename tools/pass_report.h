@@ -5,6 +5,7 @@
 
 #include "passes/pass.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@ namespace kiln::tools {
 
 // "# after NAME", then the listing of the graph the pass made; or
 // "# after NAME: unchanged" when it made the same graph with the same roots.
-std::string after_pass_text(const Pass &pass, const RootedGraph &before, const RootedGraph &after);
+// `max_values` as for to_listing (ir/listing.h).
+std::string after_pass_text(const Pass &pass, const RootedGraph &before, const RootedGraph &after,
+                            int64_t max_values);
 
 class PassTimes {
 public:
