@@ -264,45 +264,42 @@ private:
 
   // Whether a word and '{' come next: a graph attribute's block.
   bool block_follows() {
-    size_t start = pos_;
-    bool block = !word_at(here()).empty() && (pos_ += word_at(pos_).size(), peek() == '{');
+    size_t start = here();
+    pos_ += word_at(start).size();
+    bool block = pos_ > start && peek() == '{';
     pos_ = start;
     return block;
   }
 
-  //   %name = op(%inputs) {key=value, ...} : type KEY { nodes }...
-  void node(Graph &g, int depth) {
-    size_t start = pos_;
-    std::string node_name = name();
-    expect('=', "after the node's name");
-    const OpDef &def = op();
-    std::vector<NodeId> inputs;
+  // (%a, %b): names defined above in `g`.
+  std::vector<NodeId> inputs(const Graph &g) {
+    std::vector<NodeId> ids;
     expect('(', "after the op name");
-    if (!accept(')')) {
-      do {
-        size_t at = here();
-        std::string input = name();
-        std::optional<NodeId> id = g.find(input);
-        if (!id) error(at, "'%{}' is not defined above", escaped(input));
-        inputs.push_back(*id);
-      } while (accept(','));
-      expect(')', "after the inputs");
-    }
+    if (accept(')')) return ids;
+    do {
+      size_t at = here();
+      std::string input = name();
+      std::optional<NodeId> id = g.find(input);
+      if (!id) error(at, "'%{}' is not defined above", escaped(input));
+      ids.push_back(*id);
+    } while (accept(','));
+    expect(')', "after the inputs");
+    return ids;
+  }
+
+  // {key=value, ...}, if present.
+  Attrs attributes(const OpDef &def) {
     Attrs attrs;
-    if (accept('{')) {
-      if (!accept('}')) {
-        do {
-          attribute(def, attrs);
-        } while (accept(','));
-        expect('}', "after the attributes");
-      }
-    }
-    std::optional<TensorType> written;
-    size_t type_at = pos_;
-    if (accept(':')) {
-      type_at = here();
-      written = type();
-    }
+    if (!accept('{') || accept('}')) return attrs;
+    do {
+      attribute(def, attrs);
+    } while (accept(','));
+    expect('}', "after the attributes");
+    return attrs;
+  }
+
+  // KEY { nodes }: the graph attributes, after the type.
+  void blocks(const OpDef &def, Attrs &attrs, int depth) {
     while (block_follows()) {
       size_t at = pos_;
       std::string key(word("an attribute name"));
@@ -314,8 +311,25 @@ private:
       attrs.emplace(key, std::make_shared<const Graph>(block(depth + 1)));
       expect('}', fmt::format("to close the block of '{}'", key));
     }
+  }
+
+  //   %name = op(%inputs) {key=value, ...} : type KEY { nodes }...
+  void node(Graph &g, int depth) {
+    size_t start = pos_;
+    std::string node_name = name();
+    expect('=', "after the node's name");
+    const OpDef &def = op();
+    std::vector<NodeId> ids = inputs(g);
+    Attrs attrs = attributes(def);
+    std::optional<TensorType> written;
+    size_t type_at = pos_;
+    if (accept(':')) {
+      type_at = here();
+      written = type();
+    }
+    blocks(def, attrs, depth);
     try {
-      g.add_node(def.name, node_name, std::move(inputs), std::move(attrs));
+      g.add_node(def.name, node_name, std::move(ids), std::move(attrs));
     } catch (const Error &e) {
       error(start, "{}", e.what());
     }
