@@ -144,7 +144,8 @@ void add_dump_command(CLI::App &app) {
       ->type_name("PASS");
   cmd->add_flag("--passes", options->list_passes, "List the passes in pipeline order and exit");
   cmd->add_flag("--no-fusion", options->no_fusion,
-                "With --after or --memory: skip the fusion passes");
+                "When the pipeline runs (--after and the flags below) or with --memory: skip the "
+                "fusion passes");
   cmd->add_flag("--verify-each", options->verify_each,
                 "Run the pipeline (to --after PASS, or to its end) and check the graph after "
                 "every pass; an invalid graph fails naming the pass");
@@ -168,7 +169,8 @@ void add_dump_command(CLI::App &app) {
       ->type_name("TRACE.json");
   cmd->footer("Formats:\n"
               "  text   one node per line: %name = op(%inputs) {attrs} : type, fused bodies\n"
-              "         as indented blocks; reads back exactly (ir/listing_parser.h)\n"
+              "         as indented blocks; with --all-values it reads back exactly\n"
+              "         (ir/listing_parser.h)\n"
               "  proto  protobuf text form; with -o, a model file in the form its name says\n"
               "         (.kiln binary, .kiln.txt text): converts between the two\n"
               "  dot    Graphviz DOT: name scopes as clusters, edges labeled with types\n"
