@@ -2,7 +2,8 @@
 // compiler emits one kernel for all of them. A fused node's `body` attribute
 // is a graph of its members; the body's `parameter` nodes stand for the fused
 // node's inputs (attribute `index`), and its last node is the fused node's
-// value. Dumps list the members (ir/attr.h prints a body as its node names).
+// value. The listing prints the body as a block (ir/listing.h); other views
+// list its members (ir/attr.h prints a body as its node names).
 //  - fusion {kind="loop"}: elementwise members, evaluated element by element
 //    in one loop over the output (inputs broadcast into it).
 //  - fusion {kind="output"}: a matmul or conv2d (the anchor, its first

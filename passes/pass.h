@@ -8,6 +8,7 @@
 #include "ir/graph.h"
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +27,18 @@ struct Pass {
   bool fusion = false; // skipped when fusion is off (--no-fusion)
 };
 
+// Called after each pass that runs, with the graph it took and the one it
+// made, and the seconds it took (`kiln dump --print-after-all`,
+// `--time-passes`).
+using PassObserver = std::function<void(const Pass &pass, const RootedGraph &before,
+                                        const RootedGraph &after, double seconds)>;
+
 struct PipelineOptions {
   bool fusion = true;
+  // Checks each pass's output with verify_pass_output and fails naming the
+  // pass (`kiln dump --verify-each`).
+  bool verify_each = false;
+  PassObserver after_pass = {}; // none: no calls
 };
 
 // The passes in the order optimize() runs them.
@@ -37,5 +48,16 @@ const std::vector<Pass> &pipeline();
 // `last` (which must exist: the error lists the names).
 RootedGraph optimize(RootedGraph in, const PipelineOptions &options = {},
                      std::string_view last = {});
+
+// Runs `passes` in order, up to and including the one named `last` (all when
+// empty), as optimize() runs the pipeline's.
+RootedGraph run_passes(std::span<const Pass> passes, RootedGraph in, const PipelineOptions &options,
+                       std::string_view last = {});
+
+// Fails unless `after` could be what a pass made of `before`: each node
+// (and each node of a fused body) checks again against its op, in order,
+// with the type it holds, and the roots are as many, with the same names and
+// types (roots keep their names: docs/decisions.md).
+void verify_pass_output(const RootedGraph &before, const RootedGraph &after);
 
 } // namespace kiln

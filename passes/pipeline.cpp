@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
+
 namespace kiln {
 
 const std::vector<Pass> &pipeline() {
@@ -28,8 +30,31 @@ const std::vector<Pass> &pipeline() {
   return kPasses;
 }
 
+namespace {
+
+RootedGraph run_pass(const Pass &p, const RootedGraph &in, const PipelineOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  RootedGraph out = p.run(in);
+  std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+  if (options.verify_each) {
+    try {
+      verify_pass_output(in, out);
+    } catch (const Error &e) {
+      fail("pass '{}' made an invalid graph: {}", p.name, e.what());
+    }
+  }
+  if (options.after_pass) options.after_pass(p, in, out, seconds.count());
+  return out;
+}
+
+} // namespace
+
 RootedGraph optimize(RootedGraph in, const PipelineOptions &options, std::string_view last) {
-  const std::vector<Pass> &passes = pipeline();
+  return run_passes(pipeline(), std::move(in), options, last);
+}
+
+RootedGraph run_passes(std::span<const Pass> passes, RootedGraph in, const PipelineOptions &options,
+                       std::string_view last) {
   if (!last.empty() &&
       std::none_of(passes.begin(), passes.end(), [&](const Pass &p) { return p.name == last; })) {
     std::vector<std::string> names;
@@ -38,7 +63,7 @@ RootedGraph optimize(RootedGraph in, const PipelineOptions &options, std::string
   }
   for (const Pass &p : passes) {
     if (p.fusion && !options.fusion) continue;
-    in = p.run(in);
+    in = run_pass(p, in, options);
     if (p.name == last) break;
   }
   return in;

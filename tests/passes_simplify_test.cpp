@@ -1,25 +1,24 @@
-// The simplification passes: fold-constants, simplify and cse (and dce after
-// them), each on its own and as the pipeline.
+// The passes on graphs beyond one pass's text cases (tests/passes/, run by
+// tests/pass_text_test.cpp): the pipeline on a gradient graph and on a
+// training step, and what passes must never fold, merge or drop.
 //
-// Golden files: tests/data/passes/NAME.kiln.txt is a small input graph
-// (protobuf text form, editable by hand) and NAME.after-PASS.txt the
-// expected listing after PASS alone (for "gradients": after the pipeline up
-// to PASS, as `kiln dump --after=PASS` shows it), run with the graph's sink
-// nodes as roots. To
-// rewrite the expected files after an intended change, run
-//   KILN_UPDATE_GOLDEN=1 ./build/kiln_tests "[passes]"
-// and review the diff: it is the change in what the passes do.
+// Golden files: tests/data/passes/gradients.txt is a gradient graph in the
+// listing form (ir/listing.h) and gradients.after-PASS.txt the expected
+// listing after the pipeline up to PASS, as `kiln dump --after=PASS` shows
+// it, run with the graph's sink nodes as roots. To rewrite the expected
+// files after an intended change, run scripts/update-pass-tests.sh and
+// review the diff: it is the change in what the passes do.
 //
 // Numerical checks run a graph before and after with the reference
-// interpreter on random feeds. The passes compute with the same reference
-// kernels (folding) or only drop and merge nodes, so the roots must agree
-// exactly.
+// interpreter on random feeds (tests/pass_check.h).
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
+#include "ir/file_io.h"
 #include "ir/listing.h"
-#include "ir/serialize.h"
+#include "ir/listing_parser.h"
+#include "pass_check.h"
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 #include "runtime/reference.h"
@@ -31,54 +30,12 @@
 #include <map>
 
 using namespace kiln;
+using test::check_same_values;
+using test::random_feeds;
 
 namespace {
 
 const std::filesystem::path kDataDir = std::filesystem::path(KILN_TEST_DATA) / "passes";
-
-const Pass &pass_named(const std::string &name) {
-  for (const Pass &p : pipeline())
-    if (p.name == name) return p;
-  fail("no pass named '{}'", name);
-}
-
-// Random values for every placeholder of `g` (batch size 2); integers in
-// [0, 2], so that labels are valid classes.
-Feeds random_feeds(const Graph &g, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Feeds feeds;
-  for (const Node &n : g.nodes()) {
-    if (n.op->source != Source::placeholder) continue;
-    bool integer = is_int(n.type.dtype);
-    feeds.emplace_back(n.name, test::random_tensor(n.type.dtype, bind_batch(n.type.shape, 2), rng,
-                                                   integer ? 0 : -3, integer ? 2 : 3));
-  }
-  return feeds;
-}
-
-// Runs both graphs with the reference interpreter and checks that their
-// roots, and the nodes named in `also`, hold identical values.
-void check_same_values(const RootedGraph &before, const RootedGraph &after,
-                       const std::vector<std::string> &also = {}) {
-  Feeds feeds = random_feeds(before.graph, 11), kept;
-  for (const auto &[ref, tensor] : feeds)
-    if (after.graph.find(before.graph.node(ref.resolve(before.graph)).name))
-      kept.emplace_back(ref, tensor);
-  std::vector<NodeRef> want_fetches(before.roots.begin(), before.roots.end());
-  std::vector<NodeRef> got_fetches(after.roots.begin(), after.roots.end());
-  for (const std::string &name : also) {
-    want_fetches.emplace_back(name);
-    got_fetches.emplace_back(name);
-  }
-  std::vector<Tensor> want = run_reference(before.graph, feeds, want_fetches);
-  std::vector<Tensor> got = run_reference(after.graph, kept, got_fetches);
-  for (size_t i = 0; i < want.size(); ++i) {
-    INFO("fetch " << i << ": "
-                  << (i < before.roots.size() ? before.graph.node(before.roots[i]).name
-                                              : also[i - before.roots.size()]));
-    CHECK(test::compare(got[i], want[i], 0) == "");
-  }
-}
 
 // Compares the listing of `out` with tests/data/passes/FILE (or rewrites it:
 // see the top).
@@ -91,18 +48,9 @@ void check_listing(const RootedGraph &out, const std::string &file) {
 }
 
 RootedGraph load_with_sinks(const std::string &name) {
-  Graph g = load_graph(kDataDir / (name + ".kiln.txt"));
+  Graph g = parse_listing(read_file(kDataDir / (name + ".txt")), name + ".txt");
   std::vector<NodeId> roots = sink_nodes(g);
   return {std::move(g), std::move(roots)};
-}
-
-// NAME.kiln.txt through pass PASS alone against NAME.after-PASS.txt, and
-// the values of its roots.
-void check_golden(const std::string &name, const std::string &pass) {
-  RootedGraph in = load_with_sinks(name);
-  RootedGraph out = pass_named(pass).run(in);
-  check_listing(out, name + ".after-" + pass + ".txt");
-  check_same_values(in, out);
 }
 
 size_t count_op(const Graph &g, std::string_view op) {
@@ -111,18 +59,6 @@ size_t count_op(const Graph &g, std::string_view op) {
 }
 
 } // namespace
-
-TEST_CASE("fold-constants evaluates what depends on constants alone", "[passes]") {
-  check_golden("fold", "fold-constants");
-}
-
-TEST_CASE("simplify applies identities only where the type is kept", "[passes]") {
-  check_golden("simplify", "simplify");
-}
-
-TEST_CASE("cse merges equal computations but not effects or reads across updates", "[passes]") {
-  check_golden("cse", "cse");
-}
 
 TEST_CASE("the pipeline tidies a gradient graph", "[passes]") {
   // The gradients of a small dense layer's loss: the listing after dce shows
@@ -136,7 +72,7 @@ TEST_CASE("the pipeline tidies a gradient graph", "[passes]") {
   check_listing(out, "gradients.after-dce.txt");
   check_same_values(in, out);
   CHECK(out.graph.size() < in.graph.size());
-  // Fusion lists each fused node's members.
+  // Fusion shows each fused node's body.
   RootedGraph fused = optimize(in, {}, "fuse-loops");
   check_listing(fused, "gradients.after-fuse-loops.txt");
   check_same_values(in, fused);

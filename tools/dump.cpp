@@ -1,8 +1,10 @@
 // kiln dump: a model as readable text, protobuf text, Graphviz DOT or SVG, or
-// an interactive HTML page (tools/html_view.h).
+// an interactive HTML page (tools/html_view.h); with the pipeline's debugging
+// flags, each pass verified, printed or timed as it runs (tools/pass_report.h).
 #include "tools/commands.h"
 #include "tools/graphviz.h"
 #include "tools/html_view.h"
+#include "tools/pass_report.h"
 
 #include "ir/dot.h"
 #include "ir/error.h"
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 
 namespace kiln::tools {
@@ -28,6 +31,11 @@ struct DumpOptions {
   std::string after;  // a pass name: dump the graph the pipeline made up to it
   bool list_passes = false;
   bool no_fusion = false;
+  // Run the pipeline (to --after, or to its end) and report each pass on stderr.
+  bool verify_each = false;
+  bool print_after_all = false;
+  bool time_passes = false;
+  bool all_values = false; // text: print every tensor in full
   // html only: overlays
   bool memory = false;
   int64_t batch = 64;
@@ -36,13 +44,19 @@ struct DumpOptions {
 
 std::string html(const Graph &g, const DumpOptions &o);
 
+// How many values of a tensor the text shows, unless --all-values: a model
+// imported with its weights as constants would print millions of numbers.
+int64_t shown_values(const DumpOptions &o) {
+  return o.all_values ? std::numeric_limits<int64_t>::max() : 64;
+}
+
 using Printer = std::function<std::string(const Graph &, const DumpOptions &)>;
 
 // The formats by name: the one list that both the option check and the
 // dispatch read.
 const std::map<std::string, Printer> &printers() {
   static const std::map<std::string, Printer> kPrinters = {
-      {"text", [](const Graph &g, const DumpOptions &) { return to_listing(g); }},
+      {"text", [](const Graph &g, const DumpOptions &o) { return to_listing(g, shown_values(o)); }},
       {"proto",
        [](const Graph &g, const DumpOptions &) { return serialize(g, GraphFormat::text); }},
       {"dot", [](const Graph &g, const DumpOptions &) { return to_dot(g); }},
@@ -57,12 +71,26 @@ void list_passes() {
     fmt::print("{:<16} {}{}\n", p.name, p.summary, p.fusion ? " (off with --no-fusion)" : "");
 }
 
+bool runs_pipeline(const DumpOptions &o) {
+  return !o.after.empty() || o.verify_each || o.print_after_all || o.time_passes;
+}
+
 Graph load(const DumpOptions &o) {
   Graph g = load_graph(o.model);
-  if (o.after.empty()) return g;
+  if (!runs_pipeline(o)) return g;
+  PassTimes times;
+  PipelineOptions options{.fusion = !o.no_fusion, .verify_each = o.verify_each};
+  options.after_pass = [&](const Pass &p, const RootedGraph &before, const RootedGraph &after,
+                           double seconds) {
+    if (o.print_after_all)
+      fmt::print(stderr, "{}", after_pass_text(p, before, after, shown_values(o)));
+    times.record(p, before, after, seconds);
+  };
   // A saved model records no fetches: its sinks are what it computes.
   std::vector<NodeId> roots = sink_nodes(g);
-  return optimize({std::move(g), std::move(roots)}, {.fusion = !o.no_fusion}, o.after).graph;
+  Graph out = optimize({std::move(g), std::move(roots)}, options, o.after).graph;
+  if (o.time_passes) fmt::print(stderr, "{}", times.table());
+  return out;
 }
 
 // With --memory, the page shows the compiled program's graph (optimized, with
@@ -116,7 +144,19 @@ void add_dump_command(CLI::App &app) {
       ->type_name("PASS");
   cmd->add_flag("--passes", options->list_passes, "List the passes in pipeline order and exit");
   cmd->add_flag("--no-fusion", options->no_fusion,
-                "With --after or --memory: skip the fusion passes");
+                "When the pipeline runs (--after and the flags below) or with --memory: skip the "
+                "fusion passes");
+  cmd->add_flag("--verify-each", options->verify_each,
+                "Run the pipeline (to --after PASS, or to its end) and check the graph after "
+                "every pass; an invalid graph fails naming the pass");
+  cmd->add_flag("--print-after-all", options->print_after_all,
+                "Run the pipeline and print the graph after every pass (or 'unchanged') on "
+                "stderr");
+  cmd->add_flag("--all-values", options->all_values,
+                "Text: print every value of every tensor (by default a tensor of more than 64 "
+                "values, not all equal, prints as {...}, which does not read back)");
+  cmd->add_flag("--time-passes", options->time_passes,
+                "Run the pipeline and print each pass's time and node counts on stderr");
   cmd->add_flag("--memory", options->memory,
                 "With --format html: compile the outputs and overlay the memory plan (the page "
                 "then shows the compiled graph)");
@@ -128,7 +168,9 @@ void add_dump_command(CLI::App &app) {
                   "'kiln run --profile FILE' or a training example's --profile FILE")
       ->type_name("TRACE.json");
   cmd->footer("Formats:\n"
-              "  text   one node per line: %name = op(%inputs) {attrs} : type\n"
+              "  text   one node per line: %name = op(%inputs) {attrs} : type, fused bodies\n"
+              "         as indented blocks; with --all-values it reads back exactly\n"
+              "         (ir/listing_parser.h)\n"
               "  proto  protobuf text form; with -o, a model file in the form its name says\n"
               "         (.kiln binary, .kiln.txt text): converts between the two\n"
               "  dot    Graphviz DOT: name scopes as clusters, edges labeled with types\n"
@@ -142,6 +184,7 @@ void add_dump_command(CLI::App &app) {
               "  kiln dump mlp.kiln --format svg -o mlp.svg\n"
               "  kiln dump mlp.kiln --format html --memory --profile trace.json -o mlp.html\n"
               "  kiln dump mlp.kiln --after=dce   (the model's sinks are the roots)\n"
+              "  kiln dump mlp.kiln --verify-each --print-after-all --time-passes\n"
               "  kiln dump --passes");
   cmd->callback([options] { dump(*options); });
 }

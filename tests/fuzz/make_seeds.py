@@ -47,3 +47,12 @@ write("idx", "truncated.idx", b"\x00" + idx([3, 4], bytes(range(5))))
 rng = random.Random(12)
 for i in range(4):
     write("graph_builder", f"random{i}", bytes(rng.randrange(256) for _ in range(64 + 64 * i)))
+# The listing form: the input of every case of the pass tests (tests/passes/).
+passes = os.path.join(here, "..", "passes")
+for name in sorted(os.listdir(passes)):
+    cases = open(os.path.join(passes, name)).read().split("\n=== ")[1:]
+    for i, case in enumerate(cases):
+        lines = case.split("\n")[1:]
+        lines = lines[: next(k for k, l in enumerate(lines) if l in ("--- expected", "--- unchanged"))]
+        text = "\n".join(l for l in lines if not l.startswith("--- roots: ")) + "\n"
+        write("listing", f"{name[:-4]}-{i}.txt", text.encode())

@@ -14,6 +14,7 @@ namespace kiln::fuzz {
 
 void graph_binary(std::string_view bytes);
 void graph_text(std::string_view bytes);
+void listing(std::string_view bytes);
 void checkpoint(std::string_view bytes);
 void npy(std::string_view bytes);
 void csv(std::string_view bytes);
@@ -28,6 +29,7 @@ struct Target {
 inline constexpr Target kTargets[] = {
     {"graph_binary", graph_binary},
     {"graph_text", graph_text},
+    {"listing", listing},
     {"checkpoint", checkpoint},
     {"npy", npy},
     {"csv", csv},
