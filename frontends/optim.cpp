@@ -54,17 +54,18 @@ Value minimize_with(std::string_view optimizer, Value loss, std::vector<Value> v
   Value step = global_step(g);
   Scope scope(g, unique_scope(g, std::string(optimizer)));
   std::vector<Value> grads = gradients(loss, vars);
-  Value taken = cast(step, f32, "steps_taken");
-  Value rate = lr.rate(taken);
-  Value count = taken + 1.0f;
-  // The step's scalars in each variable dtype, made once, not per variable.
-  std::map<DType, std::pair<Value, Value>> scalars = {{f32, {rate, count}}};
+  // The step's scalars in each variable dtype, made once, not per variable:
+  // the schedule is computed in that dtype, so f64 training is f64 through.
+  std::map<DType, std::pair<Value, Value>> scalars;
   for (size_t i = 0; i < vars.size(); ++i) {
     Value var = vars[i];
     if (var.node().op->source != Source::variable)
       fail("{}: '{}' is not a variable", optimizer, var.name());
     auto [it, added] = scalars.try_emplace(var.dtype());
-    if (added) it->second = {cast(rate, var.dtype()), cast(count, var.dtype())};
+    if (added) {
+      Value taken = cast(step, var.dtype(), scalar_name("steps_taken", var.dtype()));
+      it->second = {lr.rate(taken), taken + 1.0};
+    }
     auto [lr_var, count_var] = it->second;
     Scope var_scope(g, var.name());
     auto slot = [&](const char *name) {
@@ -78,6 +79,10 @@ Value minimize_with(std::string_view optimizer, Value loss, std::vector<Value> v
 
 } // namespace
 
+std::string scalar_name(std::string_view base, DType dtype) {
+  return dtype == f32 ? std::string(base) : fmt::format("{}_{}", base, to_string(dtype));
+}
+
 Value global_step(Graph &g) {
   if (auto id = g.find("global_step")) return {&g, *id};
   // Named outside any scope, so every optimizer finds the same one.
@@ -86,18 +91,20 @@ Value global_step(Graph &g) {
 }
 
 Schedule::Schedule(double lr)
-    : rate([lr](Value taken) { return constant(*taken.graph, lr, f32, "lr"); }) {}
+    : rate([lr](Value taken) {
+        return constant(*taken.graph, lr, taken.dtype(), scalar_name("lr", taken.dtype()));
+      }) {}
 
 Schedule step_decay(double lr, int64_t every, double gamma) {
   return Schedule([=](Value taken) {
-    Value epochs = cast(cast(taken / double(every), i64), f32); // floor: taken >= 0
-    return pow(constant(*taken.graph, gamma, f32), epochs) * lr;
+    Value epochs = cast(cast(taken / double(every), i64), taken.dtype()); // floor: taken >= 0
+    return pow(constant(*taken.graph, gamma, taken.dtype()), epochs) * lr;
   });
 }
 
 Schedule exponential_decay(double lr, double decay_steps, double rate) {
   return Schedule([=](Value taken) {
-    return pow(constant(*taken.graph, rate, f32), taken / decay_steps) * lr;
+    return pow(constant(*taken.graph, rate, taken.dtype()), taken / decay_steps) * lr;
   });
 }
 

@@ -21,12 +21,17 @@ namespace kiln::optim {
 Value global_step(Graph &g);
 
 // A learning rate as a graph value computed from the number of steps taken
-// (f32 scalar). A plain number converts to a constant schedule.
+// (a scalar in the dtype of the variables it updates; a rate and the
+// constants it reads take that dtype). A plain number converts to a constant
+// schedule, the constant "lr" (f32) or "lr_f64" in the optimizer's scope.
 struct Schedule {
   Schedule(double lr);
   explicit Schedule(std::function<Value(Value steps_taken)> f) : rate(std::move(f)) {}
   std::function<Value(Value steps_taken)> rate;
 };
+// The name of a step's scalar in `dtype`: `base` for f32, `base`_DTYPE otherwise.
+std::string scalar_name(std::string_view base, DType dtype);
+
 // lr * gamma^floor(steps / every)
 Schedule step_decay(double lr, int64_t every, double gamma);
 // lr * rate^(steps / decay_steps)

@@ -49,7 +49,7 @@ struct KernelCall {
 };
 
 struct Plan {
-  std::string name;
+  std::string name; // an entry point's (predict, train_step), in messages
   std::vector<TensorSpec> inputs, outputs;
   std::vector<int32_t> output_buffers; // by output
   std::vector<PlanBuffer> buffers;

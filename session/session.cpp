@@ -46,8 +46,8 @@ struct Session::Runtime {
   // threads (to test or oversubscribe) lifts the cap while it lives.
   std::unique_ptr<tbb::global_control> more_threads;
   tbb::task_arena arena;
-  // By batch size, fetch count and roots (fetches, then targets); shared, so that a program evicted
-  // while a run uses it lives until that run ends.
+  // By batch size, fetch count and roots (fetches, then targets); shared, so
+  // that a program evicted while a run uses it lives until that run ends.
   std::map<std::tuple<int64_t, size_t, std::vector<NodeId>>, std::shared_ptr<Executable>> cache;
   uint64_t clock = 0; // counts uses, for least-recently-used eviction
   // Held while looking up or compiling a program: each is compiled once,
@@ -168,7 +168,7 @@ std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
          "SessionOptions::max_arena_bytes ({})",
          batch_size, program.kernels.size(), human_bytes(plan->arena_bytes),
          human_bytes(options_.max_arena_bytes));
-  e->plan = make_plan(e->compiled, "", fetches,
+  e->plan = make_plan(e->compiled, fmt::format("batch {}", batch_size), fetches,
                       {.variable = [&](const Node &n) { return int64_t(graph_.at(n.name)); },
                        .constant = [](const Node &n) { return int64_t(n.id); },
                        .function = [](size_t k) { return uint32_t(k); }});
