@@ -4,8 +4,8 @@
 # CLI11, fmt, zlib, nlohmann-json (profile traces, HTML pages), libpng (the VAE example's
 # images). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo), fortunes (the text
 # of the char LSTM).
-# Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-onnx and
-# python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
+# Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-torchvision,
+# python3-onnx and python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
 # npm packages (viewer/package.json, versions pinned in its package-lock.json): the
 # JavaScript libraries the build inlines into kiln's HTML pages (@dagrejs/dagre, uplot)
 # and playwright-core, which drives Debian's chromium in the tests.
@@ -31,7 +31,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   libpng-dev graphviz dataset-fashion-mnist fortunes clang-format
-  nodejs chromium python3-torch python3-onnx python3-numpy
+  nodejs chromium python3-torch python3-torchvision python3-onnx python3-numpy
   libclang-rt-19-dev
 )
 if ((bench)); then packages+=(libopenblas-dev); fi
