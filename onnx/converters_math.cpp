@@ -119,6 +119,13 @@ Converter arg_reduction(bool is_max) {
           })};
 }
 
+// log(sum(exp(x))) without overflow: m + log(sum(exp(x - m))), m the max.
+Value log_sum_exp(Value x, std::vector<int64_t> axes, bool keepdims, std::string name) {
+  Value m = max(x, axes, true);
+  Value y = log(sum(exp(x - m), axes, true)) + m;
+  return keepdims ? reshape(y, y.shape(), name) : reshape(y, max(x, axes, false).shape(), name);
+}
+
 // A copy named after the output: kiln names a value by its node, and an
 // Identity's output may be what the model's user fetches.
 Value named_copy(Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
@@ -165,6 +172,36 @@ void add_math_converters(ConverterTable &t) {
     Value x = in.at(0);
     return mul(x, clip(x * (1.0 / 6) + 0.5, 0, 1), name);
   })};
+  t["PRelu"] = {.min_inputs = 2,
+                .max_inputs = 2,
+                .build = one([](Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
+                  Value x = in.at(0);
+                  return add(maximum(x, 0.0), in.at(1) * minimum(x, 0.0), name);
+                })};
+  t["Selu"] = {.attributes = {{"alpha", kFloat}, {"gamma", kFloat}},
+               .build = one([](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+                 return mul(elu(in.at(0), n.f("alpha", 1.67326319217681884765625)),
+                            n.f("gamma", 1.05070102214813232421875), name);
+               })};
+  t["Celu"] = {.attributes = {{"alpha", kFloat}},
+               .build = one([](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+                 double alpha = n.f("alpha", 1);
+                 return mul(elu(in.at(0) / alpha, 1), alpha, name);
+               })};
+  t["Softsign"] = {.build = one([](Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
+    return div(in.at(0), abs(in.at(0)) + 1.0, name);
+  })};
+  t["ThresholdedRelu"] = {.attributes = {{"alpha", kFloat}},
+                          .build = one([](Graph &, const OnnxNode &n, const Inputs &in,
+                                          const std::string &name) {
+                            Value x = in.at(0);
+                            return select(greater(x, n.f("alpha", 1)), x, 0.0, name);
+                          })};
+  t["CastLike"] = {.min_inputs = 2,
+                   .max_inputs = 2,
+                   .build = one([](Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
+                     return cast(in.at(0), in.at(1).dtype(), name);
+                   })};
   t["Clip"] = {.attributes = {{"min", kFloat}, {"max", kFloat}},
                .max_inputs = 3,
                .constant_inputs = {1, 2},
@@ -197,6 +234,19 @@ void add_math_converters(ConverterTable &t) {
   t["ReduceMax"] = reduction(max, false);
   t["ReduceMin"] = reduction(min, false);
   t["ReduceSum"] = reduction(sum, true);
+  t["ReduceL1"] = reduction([](Value x, std::vector<int64_t> axes, bool keep, std::string name) {
+    return sum(abs(x), axes, keep, name);
+  }, false);
+  t["ReduceL2"] = reduction([](Value x, std::vector<int64_t> axes, bool keep, std::string name) {
+    return sqrt(sum(square(x), axes, keep), name);
+  }, false);
+  t["ReduceSumSquare"] = reduction([](Value x, std::vector<int64_t> axes, bool keep, std::string name) {
+    return sum(square(x), axes, keep, name);
+  }, false);
+  t["ReduceLogSum"] = reduction([](Value x, std::vector<int64_t> axes, bool keep, std::string name) {
+    return log(sum(x, axes, keep), name);
+  }, false);
+  t["ReduceLogSumExp"] = reduction(log_sum_exp, false);
   t["ArgMax"] = arg_reduction(true);
   t["ArgMin"] = arg_reduction(false);
   t["Identity"] = {.build = one(named_copy)};

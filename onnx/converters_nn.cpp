@@ -144,6 +144,17 @@ Value layer_norm(Graph &, const OnnxNode &n, const Inputs &in, const std::string
   return add(normalized * in.at(1), in.at(2), name);
 }
 
+// Per sample and channel over the spatial dims, then scale and bias per channel.
+Value instance_norm(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+  Value x = in.at(0);
+  std::vector<int64_t> axes;
+  for (int64_t a = 2; a < x.rank(); ++a) axes.push_back(a);
+  if (axes.empty()) fail("the input is {}, expected [N, C, spatial...]", to_string(x.type()));
+  Value centered = x - mean(x, axes, true);
+  Value normalized = centered * rsqrt(mean(square(centered), axes, true) + n.f("epsilon", 1e-5));
+  return add(normalized * per_channel(in.at(1), x.rank()), per_channel(in.at(2), x.rank()), name);
+}
+
 } // namespace
 
 void add_nn_converters(ConverterTable &t) {
@@ -169,6 +180,10 @@ void add_nn_converters(ConverterTable &t) {
             return std::string();
           },
       .build = one(batch_norm)};
+  t["InstanceNormalization"] = {.attributes = {{"epsilon", kFloat}},
+                                 .min_inputs = 3,
+                                 .max_inputs = 3,
+                                 .build = one(instance_norm)};
   t["LayerNormalization"] = {
       .attributes = {{"axis", kInt}, {"epsilon", kFloat}, {"stash_type", kInt}},
       .min_inputs = 2,

@@ -223,6 +223,24 @@ Tensor shape_of(const OnnxNode &n, const Inputs &in) {
   return Tensor::from<int64_t>({int64_t(dims.size())}, dims);
 }
 
+// Tile: each axis repeated by concatenating copies.
+Value tile(Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
+  Value y = in.at(0);
+  std::vector<int64_t> repeats = in.ints(1);
+  if (int64_t(repeats.size()) != y.rank()) fail("repeats {} are not one per axis of rank {}", repeats, y.rank());
+  for (size_t a = 0; a < repeats.size(); ++a) {
+    if (repeats[a] < 1) fail("repeats {} must be positive", repeats);
+    if (repeats[a] > 1) y = concat(std::vector<Value>(size_t(repeats[a]), y), int64_t(a));
+  }
+  return reshape(y, y.shape(), name);
+}
+
+Tensor size_of(const OnnxNode &, const Inputs &in) {
+  Shape s = in.at(0).shape();
+  if (has_batch(s)) fail("the size of {} depends on the batch size", to_string(in.at(0).type()));
+  return Tensor::scalar(num_elements(s));
+}
+
 Tensor constant_of_shape(const OnnxNode &n, const Inputs &in) {
   Shape shape;
   for (int64_t d : in.ints(0)) {
@@ -312,6 +330,8 @@ void add_shape_converters(ConverterTable &t) {
                   },
               .build = one(onnx_pad)};
   t["Expand"] = {.min_inputs = 2, .max_inputs = 2, .constant_inputs = {1}, .build = one(expand)};
+  t["Tile"] = {.min_inputs = 2, .max_inputs = 2, .constant_inputs = {1}, .build = one(tile)};
+  t["Size"] = {.fold = size_of};
   t["Shape"] = {.attributes = {{"start", kInt}, {"end", kInt}}, .fold = shape_of};
   t["ConstantOfShape"] = {.attributes = {{"value", kTensor}}, .constant_inputs = {0}, .fold = constant_of_shape};
   t["Range"] = {.min_inputs = 3, .max_inputs = 3, .constant_inputs = {0, 1, 2}, .fold = range};

@@ -43,6 +43,22 @@ class EmbeddingCat(nn.Module):
         return torch.cat([e, torch.clamp(e, -0.5, 0.5)], dim=2).flatten(1)
 
 
+class Activations(nn.Module):
+    """Activations, instance norm, repeat (Tile), logsumexp and a 2-norm."""
+
+    def __init__(self):
+        super().__init__()
+        self.prelu, self.norm = nn.PReLU(4), nn.InstanceNorm2d(4, affine=True)
+
+    def forward(self, x):
+        f = nn.functional
+        a = (self.prelu(x) + f.selu(x) + f.celu(x, 0.7) + f.softsign(x) + f.hardswish(x) +
+             f.hardsigmoid(x) + f.leaky_relu(x, 0.2) + f.elu(x) + f.softplus(x))
+        b = self.norm(x).repeat(1, 1, 2, 1)
+        c = torch.logsumexp(x, dim=1, keepdim=True) + x.norm(p=2, dim=1, keepdim=True)
+        return torch.cat([a.flatten(1), b.flatten(1), c.flatten(1)], 1)
+
+
 def vision(make, size, **kwargs):
     return lambda: (make(weights=None, **kwargs), torch.rand(2, 3, size, size))
 
@@ -59,6 +75,7 @@ models = {
     "layernorm_gelu_14": (lambda: (LayerNormGelu(), torch.randn(2, 5, 16)), 14),
     "layernorm_gelu_17": (lambda: (LayerNormGelu(), torch.randn(2, 5, 16)), 17),
     "embedding_cat": (lambda: (EmbeddingCat(), torch.randint(0, 20, (2, 7))), 13),
+    "activations": (lambda: (Activations(), torch.randn(2, 4, 3, 3)), 13),
 }
 for name in sys.argv[2:] or models:
     make, opset = models[name]

@@ -5,7 +5,8 @@
 # PyTorch's within 1e-5 (relative to max(1, |value|)), also imported with
 # --trainable and run from its checkpoint. make_zoo.py exports torchvision's
 # models (at 32x32 to 75x75) and PyTorch layers (LayerNorm + GELU at opsets
-# 14 and 17, an embedding with cat and clamp): their outputs must equal
+# 14 and 17, an embedding with cat and clamp, activations, instance norm, Tile
+# and reductions): their outputs must equal
 # PyTorch's within 1e-4 of the largest |output| (untrained deep networks in
 # f32, summed in another order over up to 94 layers; measured up to 6e-5).
 # make_bad_models.py's models must be refused with every problem in one
@@ -46,7 +47,7 @@ done
 # torchvision and PyTorch layers (make_zoo.py prints each model's ONNX ops).
 "$python" "$here/make_zoo.py" . 2>zoo_stderr.txt || { cat zoo_stderr.txt; exit 1; } # stderr: export warnings
 zoo=(resnet18 mobilenet_v2 squeezenet1_0 googlenet inception_v3 densenet121 shufflenet_v2_x0_5
-  layernorm_gelu_14 layernorm_gelu_17 embedding_cat)
+  layernorm_gelu_14 layernorm_gelu_17 embedding_cat activations)
 for m in "${zoo[@]}"; do
   "$kiln" import "$m.onnx" -o "$m.kiln" >/dev/null
   "$kiln" run "$m.kiln" --feed "x=${m}_x.npy" --fetch y --out "out_$m" >/dev/null
