@@ -6,15 +6,16 @@
 # --trainable and run from its checkpoint. make_zoo.py exports torchvision's
 # models (at 32x32 to 75x75) and PyTorch layers (LayerNorm + GELU at opsets
 # 14 and 17, an embedding with cat and clamp, activations, instance norm, Tile
-# and reductions): their outputs must equal
-# PyTorch's within 1e-4 of the largest |output| (untrained deep networks in
-# f32, summed in another order over up to 94 layers; measured up to 6e-5).
+# and reductions): their outputs must equal PyTorch's within 1e-4 of the
+# largest |output| (untrained deep networks in f32, summed in another order
+# over up to 120 convolutions; measured up to 6e-5).
 # make_bad_models.py's models must be refused with every problem in one
 # message (exact text), and their names kept apart and fetchable.
 # ONNX export: the imported models and a kiln training graph's forward part
 # (viewer_test_models' MLP, --fetch) are exported, pass onnx.checker, and
 # import back to the same outputs.
-# Exit status 77 (CTest: skipped) where python3-torch or python3-onnx is missing.
+# Exit status 77 (CTest: skipped) where python3-torch, python3-torchvision or
+# python3-onnx is missing.
 #
 #   onnx_test.sh KILN VIEWER_TEST_MODELS DIR
 set -euo pipefail
@@ -22,10 +23,10 @@ kiln=$(realpath "$1") models=$(realpath "$2") dir=$3
 here=$(cd "$(dirname "$0")" && pwd)
 python=""
 for p in /usr/bin/python3 python3; do
-  if "$p" -c "import torch, onnx" 2>/dev/null; then python=$p; break; fi
+  if "$p" -c "import torch, torchvision, onnx" 2>/dev/null; then python=$p; break; fi
 done
 if [[ -z $python ]]; then
-  echo "skipped: no python3 with torch and onnx (Debian: python3-torch python3-onnx; scripts/setup.sh --bench)"
+  echo "skipped: no python3 with torch, torchvision and onnx (Debian: python3-torch python3-torchvision python3-onnx; scripts/setup.sh)"
   exit 77
 fi
 rm -rf "$dir"
