@@ -2,6 +2,9 @@
 
 #include "ir/error.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 namespace kiln::onnx_import {
 
 int64_t OnnxNode::i(const std::string &name, int64_t fallback) const {
@@ -40,9 +43,24 @@ std::vector<int64_t> Inputs::ints(size_t k, std::vector<int64_t> fallback) const
   const Tensor &t = constant(k);
   if (!is_int(t.dtype()) || t.rank() > 1)
     fail("input {} is {}, expected a list of integers", k, t.summary());
-  std::vector<int64_t> values;
-  for (int64_t i = 0; i < t.size(); ++i) values.push_back(int64_t(t.get(i)));
-  return values;
+  // Read as integers: through double, 2^63 - 1 ("to the end") would overflow.
+  if (t.dtype() == i64) return {t.data<int64_t>().begin(), t.data<int64_t>().end()};
+  return {t.data<int32_t>().begin(), t.data<int32_t>().end()};
+}
+
+double Inputs::scalar(size_t k, double fallback) const {
+  if (!has_constant(k)) return fallback;
+  const Tensor &t = constant(k);
+  if (t.size() != 1) fail("input {} is {}, expected one number", k, t.summary());
+  return t.get(0);
+}
+
+int64_t checked_elements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > kMaxElements)
+      fail("shape {} is not one kiln can hold", shape);
+  return n;
 }
 
 Builder one(Builder1 build) {
@@ -64,6 +82,7 @@ const ConverterTable &converters() {
 }
 
 Value per_channel(Value v, int64_t rank) {
+  if (v.rank() != 1) fail("'{}' is {}, expected a vector, one value per channel", v.name(), to_string(v.type()));
   Shape shape(size_t(std::max<int64_t>(rank - 1, 1)), 1);
   shape[0] = v.shape().at(0);
   return reshape(v, shape);

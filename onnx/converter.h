@@ -56,6 +56,8 @@ struct Inputs {
   bool has_constant(size_t k) const { return k < constants.size() && constants[k] != nullptr; }
   // Constant input k as integers (an axes or pads list), or `fallback` when omitted.
   std::vector<int64_t> ints(size_t k, std::vector<int64_t> fallback = {}) const;
+  // Constant input k, one number (a bound, a padding value), or `fallback` when omitted.
+  double scalar(size_t k, double fallback) const;
 };
 
 using Builder = std::function<std::vector<Value>(Graph &, const OnnxNode &, const Inputs &,
@@ -85,6 +87,9 @@ const ConverterTable &converters();
 void add_math_converters(ConverterTable &table);
 void add_nn_converters(ConverterTable &table);
 void add_shape_converters(ConverterTable &table);
+
+// The elements of `shape`; fails when they are more than kiln can hold.
+int64_t checked_elements(const std::vector<int64_t> &shape);
 
 // A per-channel vector [C] shaped to broadcast over axis 1 of a rank-`rank` value.
 Value per_channel(Value v, int64_t rank);

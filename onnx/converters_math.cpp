@@ -55,8 +55,8 @@ Value onnx_clip(Graph &, const OnnxNode &n, const Inputs &in, const std::string 
     lo = n.f("min", lo);
     hi = n.f("max", hi);
   } else {
-    if (in.has_constant(1)) lo = in.constant(1).get(0);
-    if (in.has_constant(2)) hi = in.constant(2).get(0);
+    lo = in.scalar(1, lo);
+    hi = in.scalar(2, hi);
   }
   return clip(in.at(0), lo, hi, name);
 }
@@ -256,7 +256,7 @@ void add_math_converters(ConverterTable &t) {
                   .constant_inputs = {1, 2},
                   .build = one([](Graph &g, const OnnxNode &n, const Inputs &in,
                                   const std::string &name) {
-                    if (in.has_constant(2) && in.constant(2).get(0) != 0)
+                    if (in.scalar(2, 0) != 0)
                       fail("training_mode=true is not supported (kiln imports for inference)");
                     return named_copy(g, n, in, name);
                   })};

@@ -30,10 +30,13 @@ Window window(const OnnxNode &n, const Shape &x, std::vector<int64_t> kernel) {
   std::vector<int64_t> onnx_pads = n.ints("pads", {0, 0, 0, 0});
   if (w.strides.size() != 2 || w.dilations.size() != 2 || onnx_pads.size() != 4)
     fail("strides {}, dilations {} and pads {} are not 2-D", w.strides, w.dilations, onnx_pads);
-  for (int64_t v : w.strides)
-    if (v < 1) fail("strides {} must be positive", w.strides);
-  for (int64_t v : w.dilations)
-    if (v < 1) fail("dilations {} must be positive", w.dilations);
+  // Bounded like kiln's windows, so that the geometry below cannot overflow.
+  constexpr int64_t kMax = int64_t{1} << 24;
+  for (const std::vector<int64_t> *list : {&w.kernel, &w.strides, &w.dilations})
+    for (int64_t v : *list)
+      if (v < 1 || v > kMax) fail("kernel {}, strides {} and dilations {} must be in [1, 2^24]", w.kernel, w.strides, w.dilations);
+  for (int64_t v : onnx_pads)
+    if (v < 0 || v > kMax) fail("pads {} must be in [0, 2^24]", onnx_pads);
   std::string auto_pad = n.s("auto_pad", "NOTSET");
   for (size_t d = 0; d < 2; ++d) {
     int64_t in = x[d + 2], extent = (kernel[d] - 1) * w.dilations[d] + 1;

@@ -34,8 +34,8 @@ Value onnx_reshape(Graph &, const OnnxNode &n, const Inputs &in, const std::stri
       d = batch;
     } else if (d == -1) {
       d = kInferred;
-    } else if (d < 0) {
-      fail("shape {} has a negative dim", target);
+    } else if (d < 0 || d > kMaxElements) {
+      fail("shape {} has a dim kiln cannot hold", target);
     }
     shape.push_back(d);
   }
@@ -47,8 +47,10 @@ Value onnx_reshape(Graph &, const OnnxNode &n, const Inputs &in, const std::stri
     } else {
       int64_t items = 1, known = 1;
       for (int64_t d : in_shape) items *= is_batch(d) ? 1 : d;
-      for (int64_t d : shape) known *= is_batch(d) || d == kInferred ? 1 : d;
-      if (known == 0 || items % known != 0)
+      bool overflow = false;
+      for (int64_t d : shape)
+        overflow = overflow || __builtin_mul_overflow(known, is_batch(d) || d == kInferred ? 1 : d, &known);
+      if (overflow || known == 0 || items % known != 0)
         fail("cannot infer the -1 of shape {} for {}", target, to_string(x.type()));
       *inferred = items / known;
     }
@@ -145,7 +147,8 @@ std::vector<Value> onnx_split(Graph &, const OnnxNode &n, const Inputs &in,
     if (dim < 0 || dim % parts != 0) fail("dim {} of {} does not split into {} equal parts", axis, to_string(x.type()), parts);
     sizes.assign(size_t(parts), dim / parts);
   }
-  if (int64_t(sizes.size()) != parts || std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != dim)
+  if (std::any_of(sizes.begin(), sizes.end(), [](int64_t size) { return size < 0; }) ||
+      int64_t(sizes.size()) != parts || std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != dim)
     fail("split {} does not cut dim {} ({}) into {} outputs", sizes, axis, dim, parts);
   std::vector<Value> out;
   std::vector<int64_t> begin(size_t(axis) + 1, 0), end(size_t(axis) + 1, to_end);
@@ -179,7 +182,7 @@ Value border(Value x, size_t axis, int64_t before, int64_t after, bool reflect) 
 Value onnx_pad(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
   Value x = in.at(0);
   std::vector<int64_t> onnx_pads = n.opset < 11 ? n.ints("pads") : in.ints(1);
-  double value = n.opset < 11 ? n.f("value", 0) : in.has_constant(2) ? in.constant(2).get(0) : 0;
+  double value = n.opset < 11 ? n.f("value", 0) : in.scalar(2, 0);
   auto rank = size_t(x.rank());
   if (onnx_pads.size() != 2 * rank) fail("pads {} are not 2 x rank {}", onnx_pads, rank);
   std::vector<int64_t> pads;
@@ -223,13 +226,14 @@ Tensor shape_of(const OnnxNode &n, const Inputs &in) {
   return Tensor::from<int64_t>({int64_t(dims.size())}, dims);
 }
 
-// Tile: each axis repeated by concatenating copies.
+// Tile: each axis repeated by concatenating copies (a node per copy, so few).
+constexpr int64_t kMaxRepeats = 1024;
 Value tile(Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
   Value y = in.at(0);
   std::vector<int64_t> repeats = in.ints(1);
   if (int64_t(repeats.size()) != y.rank()) fail("repeats {} are not one per axis of rank {}", repeats, y.rank());
   for (size_t a = 0; a < repeats.size(); ++a) {
-    if (repeats[a] < 1) fail("repeats {} must be positive", repeats);
+    if (repeats[a] < 1 || repeats[a] > kMaxRepeats) fail("repeats {} must be in [1, {}]", repeats, kMaxRepeats);
     if (repeats[a] > 1) y = concat(std::vector<Value>(size_t(repeats[a]), y), int64_t(a));
   }
   return reshape(y, y.shape(), name);
@@ -250,18 +254,17 @@ Tensor constant_of_shape(const OnnxNode &n, const Inputs &in) {
   }
   Tensor value = n.has("value") ? tensor_of(n.attrs.at("value")->t()) : Tensor::scalar(0.0f);
   if (value.size() != 1) fail("value must hold one element, holds {}", value.size());
-  if (num_elements(shape) > kMaxFoldedElements) fail("shape {} is too large to fold", shape);
+  if (checked_elements(shape) > kMaxFoldedElements) fail("shape {} is too large to fold", shape);
   Tensor out(value.dtype(), shape);
   for (int64_t k = 0; k < out.size(); ++k) out.set(k, value.get(0));
   return out;
 }
 
 Tensor range(const OnnxNode &, const Inputs &in) {
-  const Tensor &start = in.constant(0), &limit = in.constant(1), &delta = in.constant(2);
-  double s = start.get(0), l = limit.get(0), d = delta.get(0);
-  if (d == 0) fail("delta is 0");
+  const Tensor &start = in.constant(0);
+  double s = in.scalar(0, 0), l = in.scalar(1, 0), d = in.scalar(2, 0);
   double count = std::max(std::ceil((l - s) / d), 0.0);
-  if (count > double(kMaxFoldedElements)) fail("{} elements are too many to fold", count);
+  if (!(count <= double(kMaxFoldedElements))) fail("range({}, {}, {}) cannot be folded", s, l, d);
   Tensor out(start.dtype(), {int64_t(count)});
   for (int64_t k = 0; k < out.size(); ++k) out.set(k, s + double(k) * d);
   return out;

@@ -291,7 +291,9 @@ private:
   // The value of `name` as a node of g: a constant becomes one when first read.
   Value value_of(Graph &g, const std::string &name) {
     if (auto it = values_.find(name); it != values_.end()) return it->second;
-    const Tensor &t = constants_.at(name);
+    auto known = constants_.find(name);
+    if (known == constants_.end()) fail("'{}' has no value", name);
+    const Tensor &t = known->second;
     if (holds_batch(t)) fail("'{}' holds the batch size, which kiln knows only at run time", name);
     return values_[name] = constant(g, t, names_[name]);
   }
