@@ -8,7 +8,8 @@
 # python3-onnx and python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
 # npm packages (viewer/package.json, versions pinned in its package-lock.json): the
 # JavaScript libraries the build inlines into kiln's HTML pages (@dagrejs/dagre, uplot)
-# and playwright-core, which drives Debian's chromium in the tests.
+# and playwright-core, which drives Debian's chromium in the tests; onnxruntime-node
+# (tests/onnx/runtime/package.json), which runs the models kiln exports.
 # Benchmarks only: OpenBLAS (with PyTorch, the peers in bench/).
 # Fuzzing and sanitizers: libclang-rt-19-dev (libFuzzer and clang-19's sanitizer runtimes).
 # --tsan: oneTBB built from Debian's source of the installed version with ThreadSanitizer,
@@ -55,6 +56,13 @@ fi
 if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"; then
   (cd "$viewer" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"
+fi
+# ONNX Runtime for the ONNX test (tests/onnx/runtime: onnxruntime-node, its CPU binaries
+# in the package; --ignore-scripts skips its optional CUDA download).
+ort="$root/tests/onnx/runtime"
+if ! cmp -s "$ort/package-lock.json" "$ort/node_modules/.package-lock.json.installed"; then
+  (cd "$ort" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  cp "$ort/package-lock.json" "$ort/node_modules/.package-lock.json.installed"
 fi
 
 # oneTBB with ThreadSanitizer, once per version of Debian's libtbb-dev.

@@ -12,8 +12,8 @@
 # make_bad_models.py's models must be refused with every problem in one
 # message (exact text), and their names kept apart and fetchable.
 # ONNX export: the imported models and a kiln training graph's forward part
-# (viewer_test_models' MLP, --fetch) are exported, pass onnx.checker, and
-# import back to the same outputs.
+# (viewer_test_models' MLP, --fetch) are exported, pass onnx.checker, import
+# back to the same outputs and run in ONNX Runtime to the same outputs.
 # Exit status 77 (CTest: skipped) where python3-torch, python3-torchvision or
 # python3-onnx is missing.
 #
@@ -132,4 +132,26 @@ check mlp_exported.onnx
 "$kiln" run native/mlp.kiln --feed x=mlp_x.npy --fetch dense_1/add --out native_out >/dev/null
 "$kiln" run mlp_back.kiln --feed x=mlp_x.npy --fetch dense_1/add --out back_out >/dev/null
 "$python" "$here/compare.py" back_out/dense_1_add.npy native_out/dense_1_add.npy 1e-6
-echo "onnx: 3 test models and ${#zoo[@]} torchvision and PyTorch-layer models import equal to PyTorch's outputs; every problem of the bad models in one message; names kept apart; exports pass onnx.checker and import back equal"
+# ONNX Runtime (onnxruntime-node, tests/onnx/runtime; scripts/setup.sh installs
+# it) runs what kiln exports: the zoo's imported models and the three test
+# models, to kiln's outputs within the zoo's tolerance (measured up to 5e-5).
+ort="$here/runtime/ort_run.js"
+if [[ ! -d $here/runtime/node_modules/onnxruntime-node ]] || ! command -v node >/dev/null; then
+  echo "skipped: ONNX Runtime check (no node or no tests/onnx/runtime/node_modules: run scripts/setup.sh)"
+  exit 77
+fi
+for m in "${zoo[@]}"; do
+  "$kiln" export "$m.kiln" -o "${m}_exported.onnx" >/dev/null
+  check "${m}_exported.onnx"
+  node "$ort" "${m}_exported.onnx" "ort_$m" "x=${m}_x.npy"
+  "$python" "$here/compare.py" "ort_$m/y.npy" "out_$m/y.npy" 1e-4 scaled
+done
+for m in lenet convnet; do
+  node "$ort" "${m}_exported.onnx" "ort_$m" "x=${m}_x.npy"
+  "$python" "$here/compare.py" "ort_$m/y.npy" "${m}_expected.npy" 1e-5
+done
+node "$ort" trainable_exported.onnx ort_trainable x=convnet_x.npy
+"$python" "$here/compare.py" ort_trainable/y.npy convnet_expected.npy 1e-5
+node "$ort" mlp_exported.onnx ort_mlp x=mlp_x.npy
+"$python" "$here/compare.py" ort_mlp/dense_1_add.npy native_out/dense_1_add.npy 1e-5
+echo "onnx: 3 test models and ${#zoo[@]} torchvision and PyTorch-layer models import equal to PyTorch's outputs; every problem of the bad models in one message; names kept apart; exports pass onnx.checker, import back equal and run in ONNX Runtime to kiln's outputs"
