@@ -76,6 +76,7 @@ const ConverterTable &converters() {
     add_math_converters(t);
     add_nn_converters(t);
     add_shape_converters(t);
+    add_rnn_converters(t);
     return t;
   }();
   return kTable;

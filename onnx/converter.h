@@ -68,6 +68,7 @@ struct Converter {
   int min_inputs = 1, max_inputs = 1;
   int max_outputs = 1;                // -1: any number
   std::vector<int> constant_inputs = {}; // read for their values at import time
+  std::vector<int> statistic_inputs = {}; // with --trainable, variables that do not train
   // "" or why these attribute values cannot be imported.
   std::function<std::string(const OnnxNode &)> check = [](const OnnxNode &) { return ""; };
   // Builds the node's outputs, named names[k].
@@ -87,6 +88,7 @@ const ConverterTable &converters();
 void add_math_converters(ConverterTable &table);
 void add_nn_converters(ConverterTable &table);
 void add_shape_converters(ConverterTable &table);
+void add_rnn_converters(ConverterTable &table);
 
 // The elements of `shape`; fails when they are more than kiln can hold.
 int64_t checked_elements(const std::vector<int64_t> &shape);

@@ -176,6 +176,7 @@ void add_nn_converters(ConverterTable &t) {
                      {"spatial", kInt}},
       .min_inputs = 5,
       .max_inputs = 5,
+      .statistic_inputs = {3, 4}, // the running mean and variance
       .check =
           [](const OnnxNode &n) {
             if (n.i("training_mode", 0) != 0) return std::string("training_mode=1 is not supported");

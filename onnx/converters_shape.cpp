@@ -91,9 +91,21 @@ Value unsqueeze(Graph &, const OnnxNode &n, const Inputs &in, const std::string 
 }
 
 // Along `axis`: kiln's gather picks rows (axis 0), so other axes go first and back.
-Value onnx_gather(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+// Negative indices count from the end in ONNX (kiln's gather gives a zero row
+// for them): known ones are made positive here.
+Value onnx_gather(Graph &g, const OnnxNode &n, const Inputs &in, const std::string &name) {
   Value data = in.at(0), indices = in.at(1);
   int64_t rank = data.rank(), axis = normalized_axis(n.i("axis", 0), rank);
+  if (in.has_constant(1) && !is_batch(data.shape()[size_t(axis)])) {
+    Tensor known = in.constant(1).clone();
+    int64_t dim = data.shape()[size_t(axis)];
+    for (int64_t k = 0; k < known.size(); ++k) {
+      double i = known.get(k);
+      if (i < -double(dim) || i >= double(dim)) fail("index {} is out of range for dim {}", i, dim);
+      if (i < 0) known.set(k, i + double(dim));
+    }
+    indices = constant(g, known);
+  }
   if (axis == 0) return gather(data, indices, name);
   std::vector<int64_t> to_front(static_cast<size_t>(rank)), back;
   std::iota(to_front.begin(), to_front.end(), 0);
@@ -245,19 +257,25 @@ Tensor size_of(const OnnxNode &, const Inputs &in) {
   return Tensor::scalar(num_elements(s));
 }
 
-Tensor constant_of_shape(const OnnxNode &n, const Inputs &in) {
+// A tensor of one value; with the batch dim in its shape, a run-time value:
+// kiln's uniform draw over [v, v], the one source op whose shape may hold the
+// batch dim (each element is v + 0 * u, exactly v).
+Value constant_of_shape(Graph &g, const OnnxNode &n, const Inputs &in, const std::string &name) {
   Shape shape;
   for (int64_t d : in.ints(0)) {
-    if (d == kShapeBatch) fail("a shape with the batch dim is not supported");
-    if (d < 0) fail("shape has a negative dim {}", d);
-    shape.push_back(d);
+    if (d < 0 && d != kShapeBatch) fail("shape has a negative dim {}", d);
+    shape.push_back(d == kShapeBatch ? batch : d);
   }
   Tensor value = n.has("value") ? tensor_of(n.attrs.at("value")->t()) : Tensor::scalar(0.0f);
   if (value.size() != 1) fail("value must hold one element, holds {}", value.size());
-  if (checked_elements(shape) > kMaxFoldedElements) fail("shape {} is too large to fold", shape);
+  if (has_batch(shape)) {
+    if (!is_float(value.dtype())) fail("a {} value over the batch dim is not supported", to_string(value.dtype()));
+    return random_uniform(g, shape, value.get(0), value.get(0), 0, std::nullopt, value.dtype(), name);
+  }
+  if (checked_elements(shape) > kMaxFoldedElements) fail("shape {} is too large", shape);
   Tensor out(value.dtype(), shape);
   for (int64_t k = 0; k < out.size(); ++k) out.set(k, value.get(0));
-  return out;
+  return constant(g, out, name);
 }
 
 Tensor range(const OnnxNode &, const Inputs &in) {
@@ -336,7 +354,7 @@ void add_shape_converters(ConverterTable &t) {
   t["Tile"] = {.min_inputs = 2, .max_inputs = 2, .constant_inputs = {1}, .build = one(tile)};
   t["Size"] = {.fold = size_of};
   t["Shape"] = {.attributes = {{"start", kInt}, {"end", kInt}}, .fold = shape_of};
-  t["ConstantOfShape"] = {.attributes = {{"value", kTensor}}, .constant_inputs = {0}, .fold = constant_of_shape};
+  t["ConstantOfShape"] = {.attributes = {{"value", kTensor}}, .constant_inputs = {0}, .build = one(constant_of_shape)};
   t["Range"] = {.min_inputs = 3, .max_inputs = 3, .constant_inputs = {0, 1, 2}, .fold = range};
   t["Constant"] = {.attributes = {{"value", kTensor}, {"value_float", kFloat}, {"value_int", kInt},
                                   {"value_floats", onnx::AttributeProto::FLOATS}, {"value_ints", kInts}},

@@ -31,11 +31,12 @@ bool holds_batch(const Tensor &t) {
   return std::find(v.begin(), v.end(), kShapeBatch) != v.end();
 }
 
-// Ops that move a shape's dims without computing with them: the only ones
-// that may read the batch dim of a shape computed at import time.
+// Ops that move a shape's dims without computing with them, or make a value
+// of that shape: the only ones that may read the batch dim of a shape
+// computed at import time.
 bool moves_dims(const std::string &op) {
   static const std::set<std::string> kOps = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
-                                             "Identity", "Reshape", "Expand"};
+                                             "Identity", "Reshape", "Expand", "ConstantOfShape"};
   return kOps.count(op) != 0;
 }
 
@@ -252,9 +253,12 @@ private:
     Graph &g = m.graph;
     for (const onnx::TensorProto &t : graph_.initializer()) {
       Tensor value = tensor_of(t);
-      if (options_.trainable && is_float(value.dtype()) && !read_at_import(t.name())) {
+      Role role = role_of(t.name());
+      if (options_.trainable && is_float(value.dtype()) && role != Role::read_at_import) {
         // A variable is its own graph input: its value comes from a checkpoint.
-        Value v = variable(g, names_[t.name()], value.dtype(), value.shape());
+        // Statistics (batch norm's) are variables that optimizers leave alone.
+        Value v = variable(g, names_[t.name()], value.dtype(), value.shape(), {},
+                           role == Role::parameter);
         m.variables.emplace(v.id, std::move(value));
         values_[t.name()] = v;
       } else {
@@ -270,14 +274,20 @@ private:
     return m;
   }
 
-  // Whether a node reads `name` for its value at import time (a shape, a bound).
-  bool read_at_import(const std::string &name) const {
+  // What an initializer is to the nodes that read it: a value they need at
+  // import time (a shape, a bound), a statistic, or (else) a parameter.
+  enum class Role { parameter, statistic, read_at_import };
+  Role role_of(const std::string &name) const {
+    Role role = Role::parameter;
     for (const onnx::NodeProto &p : graph_.node()) {
-      const std::vector<int> &inputs = converters().at(p.op_type()).constant_inputs;
-      for (int k = 0; k < p.input_size(); ++k)
-        if (p.input(k) == name && contains(inputs, k)) return true;
+      const Converter &c = converters().at(p.op_type());
+      for (int k = 0; k < p.input_size(); ++k) {
+        if (p.input(k) != name) continue;
+        if (contains(c.constant_inputs, k)) return Role::read_at_import;
+        if (contains(c.statistic_inputs, k)) role = Role::statistic;
+      }
     }
-    return false;
+    return role;
   }
 
   Value placeholder_of(Graph &g, const onnx::ValueInfoProto &v) const {

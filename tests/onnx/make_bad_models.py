@@ -38,7 +38,7 @@ big = oh.make_tensor("big", T.FLOAT, [6], np.zeros(6, f32).tobytes(), raw=True)
 big.dims[0] = 1 << 30
 save("unsupported", [
     oh.make_node("Erf", ["x"], ["e"], name="erf_1"),
-    oh.make_node("LSTM", ["e", "r", "s"], ["h"], name="lstm_1", hidden_size=4),
+    oh.make_node("NonZero", ["e"], ["h"], name="nonzero_1"),
     oh.make_node("Relu", ["e"], ["r1"], name="relu_1"),
     oh.make_node("Conv", ["r1", "w"], ["c"], name="conv_1"),
     oh.make_node("Softmax", ["c"], ["y"], name="softmax_1", axis=1, extra=3),

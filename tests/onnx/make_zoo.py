@@ -59,6 +59,19 @@ class Activations(nn.Module):
         return torch.cat([a.flatten(1), b.flatten(1), c.flatten(1)], 1)
 
 
+class Recurrent(nn.Module):
+    """Two bidirectional layers of nn.LSTM or nn.GRU (batch-first) and a linear
+    layer on the last step."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.rnn, self.fc = cell(6, 5, num_layers=2, batch_first=True, bidirectional=True), nn.Linear(10, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
 def vision(make, size, **kwargs):
     return lambda: (make(weights=None, **kwargs), torch.rand(2, 3, size, size))
 
@@ -76,6 +89,8 @@ models = {
     "layernorm_gelu_17": (lambda: (LayerNormGelu(), torch.randn(2, 5, 16)), 17),
     "embedding_cat": (lambda: (EmbeddingCat(), torch.randint(0, 20, (2, 7))), 13),
     "activations": (lambda: (Activations(), torch.randn(2, 4, 3, 3)), 13),
+    "lstm": (lambda: (Recurrent(nn.LSTM), torch.randn(2, 4, 6)), 13),
+    "gru": (lambda: (Recurrent(nn.GRU), torch.randn(2, 4, 6)), 13),
 }
 for name in sys.argv[2:] or models:
     make, opset = models[name]
