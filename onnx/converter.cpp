@@ -83,7 +83,8 @@ const ConverterTable &converters() {
 }
 
 Value per_channel(Value v, int64_t rank) {
-  if (v.rank() != 1) fail("'{}' is {}, expected a vector, one value per channel", v.name(), to_string(v.type()));
+  if (v.rank() != 1)
+    fail("'{}' is {}, expected a vector, one value per channel", v.name(), to_string(v.type()));
   Shape shape(size_t(std::max<int64_t>(rank - 1, 1)), 1);
   shape[0] = v.shape().at(0);
   return reshape(v, shape);

@@ -26,7 +26,8 @@ inline constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
 using AttrType = onnx::AttributeProto::AttributeType;
 inline constexpr AttrType kInt = onnx::AttributeProto::INT, kFloat = onnx::AttributeProto::FLOAT,
                           kString = onnx::AttributeProto::STRING,
-                          kInts = onnx::AttributeProto::INTS, kTensor = onnx::AttributeProto::TENSOR;
+                          kInts = onnx::AttributeProto::INTS,
+                          kTensor = onnx::AttributeProto::TENSOR;
 
 // One ONNX node with its attributes by name. The importer has checked every
 // attribute's type against the converter's before a builder reads it.
@@ -66,8 +67,8 @@ using Builder = std::function<std::vector<Value>(Graph &, const OnnxNode &, cons
 struct Converter {
   std::map<std::string, AttrType> attributes = {}; // those it reads; any other is reported
   int min_inputs = 1, max_inputs = 1;
-  int max_outputs = 1;                // -1: any number
-  std::vector<int> constant_inputs = {}; // read for their values at import time
+  int max_outputs = 1;                    // -1: any number
+  std::vector<int> constant_inputs = {};  // read for their values at import time
   std::vector<int> statistic_inputs = {}; // with --trainable, variables that do not train
   // "" or why these attribute values cannot be imported.
   std::function<std::string(const OnnxNode &)> check = [](const OnnxNode &) { return ""; };
@@ -80,8 +81,8 @@ struct Converter {
 using ConverterTable = std::map<std::string, Converter>;
 
 // Builders of single-output ops.
-using Builder1 = std::function<Value(Graph &, const OnnxNode &, const Inputs &,
-                                     const std::string &name)>;
+using Builder1 =
+    std::function<Value(Graph &, const OnnxNode &, const Inputs &, const std::string &name)>;
 Builder one(Builder1 build);
 
 const ConverterTable &converters();

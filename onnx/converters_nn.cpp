@@ -34,7 +34,9 @@ Window window(const OnnxNode &n, const Shape &x, std::vector<int64_t> kernel) {
   constexpr int64_t kMax = int64_t{1} << 24;
   for (const std::vector<int64_t> *list : {&w.kernel, &w.strides, &w.dilations})
     for (int64_t v : *list)
-      if (v < 1 || v > kMax) fail("kernel {}, strides {} and dilations {} must be in [1, 2^24]", w.kernel, w.strides, w.dilations);
+      if (v < 1 || v > kMax)
+        fail("kernel {}, strides {} and dilations {} must be in [1, 2^24]", w.kernel, w.strides,
+             w.dilations);
   for (int64_t v : onnx_pads)
     if (v < 0 || v > kMax) fail("pads {} must be in [0, 2^24]", onnx_pads);
   std::string auto_pad = n.s("auto_pad", "NOTSET");
@@ -52,7 +54,8 @@ Window window(const OnnxNode &n, const Shape &x, std::vector<int64_t> kernel) {
       int64_t span = in + before + after - extent;
       int64_t out = (span + w.strides[d] - 1) / w.strides[d] + 1;
       if ((out - 1) * w.strides[d] >= in + before) --out;
-      w.ceil_extra[d] = std::max<int64_t>((out - 1) * w.strides[d] + extent - (in + before + after), 0);
+      w.ceil_extra[d] =
+          std::max<int64_t>((out - 1) * w.strides[d] + extent - (in + before + after), 0);
     }
     w.pads.push_back(before);
     w.pads.push_back(after);
@@ -70,7 +73,8 @@ std::string check_auto_pad(const OnnxNode &n) {
 Value conv(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
   Value x = in.at(0), weights = in.at(1);
   Shape ws = weights.shape();
-  if (ws.size() != 4) fail("the weights are {}, expected [O, C / group, KH, KW]", to_string(weights.type()));
+  if (ws.size() != 4)
+    fail("the weights are {}, expected [O, C / group, KH, KW]", to_string(weights.type()));
   Window w = window(n, x.shape(), {ws[2], ws[3]});
   Conv2dOptions o{.strides = w.strides,
                   .dilations = w.dilations,
@@ -85,8 +89,11 @@ Value conv(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name
 // ceil_mode's extra cells are more padding; count_include_pad=1 pads the
 // input with zeros first, so that its own padding counts and ceil_mode's not.
 Converter pool(bool is_max) {
-  Converter c{.attributes = {{"kernel_shape", kInts}, {"strides", kInts}, {"pads", kInts},
-                             {"auto_pad", kString}, {"ceil_mode", kInt}}};
+  Converter c{.attributes = {{"kernel_shape", kInts},
+                             {"strides", kInts},
+                             {"pads", kInts},
+                             {"auto_pad", kString},
+                             {"ceil_mode", kInt}}};
   if (is_max) {
     c.attributes.insert({{"dilations", kInts}, {"storage_order", kInt}});
     c.max_outputs = 1;
@@ -118,14 +125,15 @@ Converter pool(bool is_max) {
 
 // GlobalAveragePool, GlobalMaxPool: over every spatial dim, kept as size 1.
 Converter global_pool(Value (*reduce)(Value, std::vector<int64_t>, bool, std::string)) {
-  return {.build = one([reduce](Graph &, const OnnxNode &, const Inputs &in,
-                                const std::string &name) {
-    Value x = in.at(0);
-    if (x.rank() < 3) fail("the input is {}, expected [N, C, spatial...]", to_string(x.type()));
-    std::vector<int64_t> axes;
-    for (int64_t a = 2; a < x.rank(); ++a) axes.push_back(a);
-    return reduce(x, axes, true, name);
-  })};
+  return {.build =
+              one([reduce](Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
+                Value x = in.at(0);
+                if (x.rank() < 3)
+                  fail("the input is {}, expected [N, C, spatial...]", to_string(x.type()));
+                std::vector<int64_t> axes;
+                for (int64_t a = 2; a < x.rank(); ++a) axes.push_back(a);
+                return reduce(x, axes, true, name);
+              })};
 }
 
 // Inference: (x - mean) * scale / sqrt(var + epsilon) + bias, per channel.
@@ -161,8 +169,12 @@ Value instance_norm(Graph &, const OnnxNode &n, const Inputs &in, const std::str
 } // namespace
 
 void add_nn_converters(ConverterTable &t) {
-  t["Conv"] = {.attributes = {{"kernel_shape", kInts}, {"strides", kInts}, {"pads", kInts},
-                              {"dilations", kInts}, {"group", kInt}, {"auto_pad", kString}},
+  t["Conv"] = {.attributes = {{"kernel_shape", kInts},
+                              {"strides", kInts},
+                              {"pads", kInts},
+                              {"dilations", kInts},
+                              {"group", kInt},
+                              {"auto_pad", kString}},
                .min_inputs = 2,
                .max_inputs = 3,
                .check = check_auto_pad,
@@ -171,23 +183,26 @@ void add_nn_converters(ConverterTable &t) {
   t["AveragePool"] = pool(false);
   t["GlobalAveragePool"] = global_pool(mean);
   t["GlobalMaxPool"] = global_pool(max);
-  t["BatchNormalization"] = {
-      .attributes = {{"epsilon", kFloat}, {"momentum", kFloat}, {"training_mode", kInt},
-                     {"spatial", kInt}},
-      .min_inputs = 5,
-      .max_inputs = 5,
-      .statistic_inputs = {3, 4}, // the running mean and variance
-      .check =
-          [](const OnnxNode &n) {
-            if (n.i("training_mode", 0) != 0) return std::string("training_mode=1 is not supported");
-            if (n.i("spatial", 1) != 1) return std::string("spatial=0 is not supported");
-            return std::string();
-          },
-      .build = one(batch_norm)};
+  t["BatchNormalization"] = {.attributes = {{"epsilon", kFloat},
+                                            {"momentum", kFloat},
+                                            {"training_mode", kInt},
+                                            {"spatial", kInt}},
+                             .min_inputs = 5,
+                             .max_inputs = 5,
+                             .statistic_inputs = {3, 4}, // the running mean and variance
+                             .check =
+                                 [](const OnnxNode &n) {
+                                   if (n.i("training_mode", 0) != 0)
+                                     return std::string("training_mode=1 is not supported");
+                                   if (n.i("spatial", 1) != 1)
+                                     return std::string("spatial=0 is not supported");
+                                   return std::string();
+                                 },
+                             .build = one(batch_norm)};
   t["InstanceNormalization"] = {.attributes = {{"epsilon", kFloat}},
-                                 .min_inputs = 3,
-                                 .max_inputs = 3,
-                                 .build = one(instance_norm)};
+                                .min_inputs = 3,
+                                .max_inputs = 3,
+                                .build = one(instance_norm)};
   t["LayerNormalization"] = {
       .attributes = {{"axis", kInt}, {"epsilon", kFloat}, {"stash_type", kInt}},
       .min_inputs = 2,

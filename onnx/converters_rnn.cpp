@@ -51,7 +51,9 @@ struct Gates {
   }
 };
 
-int64_t directions(const OnnxNode &n) { return n.s("direction", "forward") == "bidirectional" ? 2 : 1; }
+int64_t directions(const OnnxNode &n) {
+  return n.s("direction", "forward") == "bidirectional" ? 2 : 1;
+}
 
 std::string check_rnn(const OnnxNode &n, const std::vector<std::string> &activations) {
   std::string direction = n.s("direction", "forward");
@@ -60,7 +62,8 @@ std::string check_rnn(const OnnxNode &n, const std::vector<std::string> &activat
   if (n.i("layout", 0) != 0) return "layout=1 is not supported";
   if (n.has("clip")) return "clip is not supported";
   if (n.i("input_forget", 0) != 0) return "input_forget=1 is not supported";
-  if (n.has("activation_alpha") || n.has("activation_beta")) return "activation_alpha/beta are not supported";
+  if (n.has("activation_alpha") || n.has("activation_beta"))
+    return "activation_alpha/beta are not supported";
   if (n.has("activations")) {
     std::vector<std::string> given(n.attrs.at("activations")->strings().begin(),
                                    n.attrs.at("activations")->strings().end());
@@ -72,9 +75,11 @@ std::string check_rnn(const OnnxNode &n, const std::vector<std::string> &activat
   return "";
 }
 
-// The outputs: Y [seq, dirs, batch, hidden] and the last state of each direction [dirs, batch, hidden].
-std::vector<Value> outputs(const std::vector<std::vector<Value>> &ys, const std::vector<Value> &last_h,
-                           const std::vector<Value> &last_c, const std::vector<std::string> &names) {
+// The outputs: Y [seq, dirs, batch, hidden] and the last state of each direction [dirs, batch,
+// hidden].
+std::vector<Value> outputs(const std::vector<std::vector<Value>> &ys,
+                           const std::vector<Value> &last_h, const std::vector<Value> &last_c,
+                           const std::vector<std::string> &names) {
   int64_t hidden = ys[0][0].shape()[1];
   std::vector<Value> steps;
   for (size_t t = 0; t < ys[0].size(); ++t)
@@ -101,10 +106,12 @@ void check_inputs(const Inputs &in) {
 }
 
 // ONNX's gates i, o, f, c: c_t = f c + i tanh(.); h_t = o tanh(c_t).
-std::vector<Value> lstm(Graph &, const OnnxNode &n, const Inputs &in, const std::vector<std::string> &names) {
+std::vector<Value> lstm(Graph &, const OnnxNode &n, const Inputs &in,
+                        const std::vector<std::string> &names) {
   check_inputs(in);
   Value x = in.at(0);
-  Gates g{in.at(1), in.at(2), in.has(3) ? std::optional(in.at(3)) : std::nullopt, n.i("hidden_size", 0)};
+  Gates g{in.at(1), in.at(2), in.has(3) ? std::optional(in.at(3)) : std::nullopt,
+          n.i("hidden_size", 0)};
   int64_t seq = x.shape()[0];
   std::vector<std::vector<Value>> ys;
   std::vector<Value> last_h, last_c;
@@ -130,10 +137,12 @@ std::vector<Value> lstm(Graph &, const OnnxNode &n, const Inputs &in, const std:
 
 // ONNX's gates z, r, h: h_t = (1 - z) n + z h, n = tanh(x Wh + r (h Rh + Rbh) + Wbh)
 // (linear_before_reset=1, as PyTorch) or tanh(x Wh + (r h) Rh + Rbh + Wbh).
-std::vector<Value> gru(Graph &, const OnnxNode &n, const Inputs &in, const std::vector<std::string> &names) {
+std::vector<Value> gru(Graph &, const OnnxNode &n, const Inputs &in,
+                       const std::vector<std::string> &names) {
   check_inputs(in);
   Value x = in.at(0);
-  Gates g{in.at(1), in.at(2), in.has(3) ? std::optional(in.at(3)) : std::nullopt, n.i("hidden_size", 0)};
+  Gates g{in.at(1), in.at(2), in.has(3) ? std::optional(in.at(3)) : std::nullopt,
+          n.i("hidden_size", 0)};
   bool before_reset = n.i("linear_before_reset", 0) != 0;
   int64_t seq = x.shape()[0];
   std::vector<std::vector<Value>> ys;
@@ -147,8 +156,8 @@ std::vector<Value> gru(Graph &, const OnnxNode &n, const Inputs &in, const std::
       Value xt = step(x, t);
       Value z = sigmoid(g.sum(xt, h, d, 0, 3)), r = sigmoid(g.sum(xt, h, d, 1, 3));
       Value candidate = before_reset ? tanh(add(g.wx(xt, d, 2), r * g.rh(h, d, 2, 5)))
-                        : h        ? tanh(add(g.wx(xt, d, 2), g.rh(r * *h, d, 2, 5)))
-                                   : tanh(add(g.wx(xt, d, 2), g.rh(h, d, 2, 5)));
+                        : h          ? tanh(add(g.wx(xt, d, 2), g.rh(r * *h, d, 2, 5)))
+                                     : tanh(add(g.wx(xt, d, 2), g.rh(h, d, 2, 5)));
       h = h ? add((1.0 - z) * candidate, z * *h) : (1.0 - z) * candidate;
       y[size_t(t)] = *h;
     }

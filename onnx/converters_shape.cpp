@@ -28,7 +28,8 @@ Value onnx_reshape(Graph &, const OnnxNode &n, const Inputs &in, const std::stri
   for (size_t k = 0; k < target.size(); ++k) {
     int64_t d = target[k];
     if (d == 0 && n.i("allowzero", 0) == 0) {
-      if (k >= in_shape.size()) fail("shape {}: a 0 at axis {} past the input's rank {}", target, k, in_shape.size());
+      if (k >= in_shape.size())
+        fail("shape {}: a 0 at axis {} past the input's rank {}", target, k, in_shape.size());
       d = in_shape[k];
     } else if (d == kShapeBatch) {
       d = batch;
@@ -39,7 +40,8 @@ Value onnx_reshape(Graph &, const OnnxNode &n, const Inputs &in, const std::stri
     }
     shape.push_back(d);
   }
-  if (std::count(shape.begin(), shape.end(), kInferred) > 1) fail("shape {} has more than one -1", target);
+  if (std::count(shape.begin(), shape.end(), kInferred) > 1)
+    fail("shape {} has more than one -1", target);
   auto inferred = std::find(shape.begin(), shape.end(), kInferred);
   if (inferred != shape.end()) {
     if (!has_batch(shape)) {
@@ -49,7 +51,8 @@ Value onnx_reshape(Graph &, const OnnxNode &n, const Inputs &in, const std::stri
       for (int64_t d : in_shape) items *= is_batch(d) ? 1 : d;
       bool overflow = false;
       for (int64_t d : shape)
-        overflow = overflow || __builtin_mul_overflow(known, is_batch(d) || d == kInferred ? 1 : d, &known);
+        overflow = overflow ||
+                   __builtin_mul_overflow(known, is_batch(d) || d == kInferred ? 1 : d, &known);
       if (overflow || known == 0 || items % known != 0)
         fail("cannot infer the -1 of shape {} for {}", target, to_string(x.type()));
       *inferred = items / known;
@@ -156,11 +159,13 @@ std::vector<Value> onnx_split(Graph &, const OnnxNode &n, const Inputs &in,
   std::vector<int64_t> sizes = n.opset < 13 ? n.ints("split") : in.ints(1);
   auto parts = int64_t(names.size());
   if (sizes.empty()) {
-    if (dim < 0 || dim % parts != 0) fail("dim {} of {} does not split into {} equal parts", axis, to_string(x.type()), parts);
+    if (dim < 0 || dim % parts != 0)
+      fail("dim {} of {} does not split into {} equal parts", axis, to_string(x.type()), parts);
     sizes.assign(size_t(parts), dim / parts);
   }
   if (std::any_of(sizes.begin(), sizes.end(), [](int64_t size) { return size < 0; }) ||
-      int64_t(sizes.size()) != parts || std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != dim)
+      int64_t(sizes.size()) != parts ||
+      std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != dim)
     fail("split {} does not cut dim {} ({}) into {} outputs", sizes, axis, dim, parts);
   std::vector<Value> out;
   std::vector<int64_t> begin(size_t(axis) + 1, 0), end(size_t(axis) + 1, to_end);
@@ -199,7 +204,8 @@ Value onnx_pad(Graph &, const OnnxNode &n, const Inputs &in, const std::string &
   if (onnx_pads.size() != 2 * rank) fail("pads {} are not 2 x rank {}", onnx_pads, rank);
   std::vector<int64_t> pads;
   for (size_t a = 0; a < rank; ++a) {
-    if (onnx_pads[a] < 0 || onnx_pads[a + rank] < 0) fail("negative pads {} are not supported", onnx_pads);
+    if (onnx_pads[a] < 0 || onnx_pads[a + rank] < 0)
+      fail("negative pads {} are not supported", onnx_pads);
     pads.push_back(onnx_pads[a]);
     pads.push_back(onnx_pads[a + rank]);
   }
@@ -207,7 +213,8 @@ Value onnx_pad(Graph &, const OnnxNode &n, const Inputs &in, const std::string &
   if (mode == "constant") return pad(x, pads, value, name);
   Value y = x;
   for (size_t a = 0; a < rank; ++a)
-    if (pads[2 * a] || pads[2 * a + 1]) y = border(y, a, pads[2 * a], pads[2 * a + 1], mode == "reflect");
+    if (pads[2 * a] || pads[2 * a + 1])
+      y = border(y, a, pads[2 * a], pads[2 * a + 1], mode == "reflect");
   return reshape(y, y.shape(), name);
 }
 
@@ -234,7 +241,8 @@ Tensor shape_of(const OnnxNode &n, const Inputs &in) {
   auto clamp = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t{0}, rank); };
   int64_t start = clamp(n.i("start", 0)), end = clamp(n.i("end", rank));
   std::vector<int64_t> dims;
-  for (int64_t k = start; k < end; ++k) dims.push_back(is_batch(s[size_t(k)]) ? kShapeBatch : s[size_t(k)]);
+  for (int64_t k = start; k < end; ++k)
+    dims.push_back(is_batch(s[size_t(k)]) ? kShapeBatch : s[size_t(k)]);
   return Tensor::from<int64_t>({int64_t(dims.size())}, dims);
 }
 
@@ -243,9 +251,11 @@ constexpr int64_t kMaxRepeats = 1024;
 Value tile(Graph &, const OnnxNode &, const Inputs &in, const std::string &name) {
   Value y = in.at(0);
   std::vector<int64_t> repeats = in.ints(1);
-  if (int64_t(repeats.size()) != y.rank()) fail("repeats {} are not one per axis of rank {}", repeats, y.rank());
+  if (int64_t(repeats.size()) != y.rank())
+    fail("repeats {} are not one per axis of rank {}", repeats, y.rank());
   for (size_t a = 0; a < repeats.size(); ++a) {
-    if (repeats[a] < 1 || repeats[a] > kMaxRepeats) fail("repeats {} must be in [1, {}]", repeats, kMaxRepeats);
+    if (repeats[a] < 1 || repeats[a] > kMaxRepeats)
+      fail("repeats {} must be in [1, {}]", repeats, kMaxRepeats);
     if (repeats[a] > 1) y = concat(std::vector<Value>(size_t(repeats[a]), y), int64_t(a));
   }
   return reshape(y, y.shape(), name);
@@ -269,8 +279,10 @@ Value constant_of_shape(Graph &g, const OnnxNode &n, const Inputs &in, const std
   Tensor value = n.has("value") ? tensor_of(n.attrs.at("value")->t()) : Tensor::scalar(0.0f);
   if (value.size() != 1) fail("value must hold one element, holds {}", value.size());
   if (has_batch(shape)) {
-    if (!is_float(value.dtype())) fail("a {} value over the batch dim is not supported", to_string(value.dtype()));
-    return random_uniform(g, shape, value.get(0), value.get(0), 0, std::nullopt, value.dtype(), name);
+    if (!is_float(value.dtype()))
+      fail("a {} value over the batch dim is not supported", to_string(value.dtype()));
+    return random_uniform(g, shape, value.get(0), value.get(0), 0, std::nullopt, value.dtype(),
+                          name);
   }
   if (checked_elements(shape) > kMaxFoldedElements) fail("shape {} is too large", shape);
   Tensor out(value.dtype(), shape);
@@ -308,28 +320,34 @@ void add_shape_converters(ConverterTable &t) {
                   .max_inputs = 2,
                   .constant_inputs = {1},
                   .build = one(onnx_reshape)};
-  t["Flatten"] = {.attributes = {{"axis", kInt}},
-                  .build = one([](Graph &, const OnnxNode &n, const Inputs &in,
-                                  const std::string &name) {
-                    Value x = in.at(0);
-                    int64_t axis = n.i("axis", 1);
-                    return flatten(x, axis < 0 ? axis + x.rank() : axis, name);
-                  })};
-  t["Transpose"] = {.attributes = {{"perm", kInts}},
-                    .build = one([](Graph &, const OnnxNode &n, const Inputs &in,
-                                    const std::string &name) {
-                      return transpose(in.at(0), n.ints("perm"), name);
-                    })};
-  t["Squeeze"] = {.attributes = {{"axes", kInts}}, .max_inputs = 2, .constant_inputs = {1}, .build = one(squeeze)};
+  t["Flatten"] = {
+      .attributes = {{"axis", kInt}},
+      .build = one([](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+        Value x = in.at(0);
+        int64_t axis = n.i("axis", 1);
+        return flatten(x, axis < 0 ? axis + x.rank() : axis, name);
+      })};
+  t["Transpose"] = {
+      .attributes = {{"perm", kInts}},
+      .build = one([](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
+        return transpose(in.at(0), n.ints("perm"), name);
+      })};
+  t["Squeeze"] = {.attributes = {{"axes", kInts}},
+                  .max_inputs = 2,
+                  .constant_inputs = {1},
+                  .build = one(squeeze)};
   t["Unsqueeze"] = {.attributes = {{"axes", kInts}},
                     .max_inputs = 2,
                     .constant_inputs = {1},
                     .build = one(unsqueeze)};
-  t["Gather"] = {.attributes = {{"axis", kInt}}, .min_inputs = 2, .max_inputs = 2, .build = one(onnx_gather)};
-  t["Concat"] = {.attributes = {{"axis", kInt}},
-                 .max_inputs = std::numeric_limits<int>::max(),
-                 .check = [](const OnnxNode &n) { return n.has("axis") ? "" : std::string("axis is required"); },
-                 .build = one(onnx_concat)};
+  t["Gather"] = {
+      .attributes = {{"axis", kInt}}, .min_inputs = 2, .max_inputs = 2, .build = one(onnx_gather)};
+  t["Concat"] = {
+      .attributes = {{"axis", kInt}},
+      .max_inputs = std::numeric_limits<int>::max(),
+      .check =
+          [](const OnnxNode &n) { return n.has("axis") ? "" : std::string("axis is required"); },
+      .build = one(onnx_concat)};
   t["Slice"] = {.attributes = {{"starts", kInts}, {"ends", kInts}, {"axes", kInts}},
                 .max_inputs = 5,
                 .constant_inputs = {1, 2, 3, 4},
@@ -354,17 +372,23 @@ void add_shape_converters(ConverterTable &t) {
   t["Tile"] = {.min_inputs = 2, .max_inputs = 2, .constant_inputs = {1}, .build = one(tile)};
   t["Size"] = {.fold = size_of};
   t["Shape"] = {.attributes = {{"start", kInt}, {"end", kInt}}, .fold = shape_of};
-  t["ConstantOfShape"] = {.attributes = {{"value", kTensor}}, .constant_inputs = {0}, .build = one(constant_of_shape)};
+  t["ConstantOfShape"] = {
+      .attributes = {{"value", kTensor}}, .constant_inputs = {0}, .build = one(constant_of_shape)};
   t["Range"] = {.min_inputs = 3, .max_inputs = 3, .constant_inputs = {0, 1, 2}, .fold = range};
-  t["Constant"] = {.attributes = {{"value", kTensor}, {"value_float", kFloat}, {"value_int", kInt},
-                                  {"value_floats", onnx::AttributeProto::FLOATS}, {"value_ints", kInts}},
+  t["Constant"] = {.attributes = {{"value", kTensor},
+                                  {"value_float", kFloat},
+                                  {"value_int", kInt},
+                                  {"value_floats", onnx::AttributeProto::FLOATS},
+                                  {"value_ints", kInts}},
                    .min_inputs = 0,
                    .max_inputs = 0,
                    .check =
                        [](const OnnxNode &n) {
-                         if (n.attrs.size() != 1) return std::string("takes exactly one value attribute");
+                         if (n.attrs.size() != 1)
+                           return std::string("takes exactly one value attribute");
                          if (n.has("value"))
-                           if (std::string why = tensor_problem(n.attrs.at("value")->t()); !why.empty())
+                           if (std::string why = tensor_problem(n.attrs.at("value")->t());
+                               !why.empty())
                              return "value: " + why;
                          return std::string();
                        },

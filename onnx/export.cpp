@@ -19,23 +19,40 @@ namespace {
 // kiln ops whose ONNX op takes the same inputs and attributes (none, or the axis).
 const std::map<std::string, std::string> &same_ops() {
   static const std::map<std::string, std::string> kOps = {
-      {"add", "Add"},           {"sub", "Sub"},
-      {"mul", "Mul"},           {"div", "Div"},
-      {"pow", "Pow"},           {"maximum", "Max"},
-      {"minimum", "Min"},       {"relu", "Relu"},
-      {"tanh", "Tanh"},         {"sigmoid", "Sigmoid"},
-      {"softplus", "Softplus"}, {"exp", "Exp"},
-      {"log", "Log"},           {"sqrt", "Sqrt"},
-      {"erf", "Erf"},           {"sin", "Sin"},
-      {"cos", "Cos"},           {"sign", "Sign"},
-      {"neg", "Neg"},           {"abs", "Abs"},
-      {"equal", "Equal"},       {"less", "Less"},
-      {"greater", "Greater"},   {"less_equal", "LessOrEqual"},
-      {"greater_equal", "GreaterOrEqual"}, {"logical_and", "And"},
-      {"logical_or", "Or"},     {"logical_not", "Not"},
-      {"select", "Where"},      {"gather", "Gather"},
-      {"concat", "Concat"},     {"flatten", "Flatten"},
-      {"softmax", "Softmax"},   {"log_softmax", "LogSoftmax"},
+      {"add", "Add"},
+      {"sub", "Sub"},
+      {"mul", "Mul"},
+      {"div", "Div"},
+      {"pow", "Pow"},
+      {"maximum", "Max"},
+      {"minimum", "Min"},
+      {"relu", "Relu"},
+      {"tanh", "Tanh"},
+      {"sigmoid", "Sigmoid"},
+      {"softplus", "Softplus"},
+      {"exp", "Exp"},
+      {"log", "Log"},
+      {"sqrt", "Sqrt"},
+      {"erf", "Erf"},
+      {"sin", "Sin"},
+      {"cos", "Cos"},
+      {"sign", "Sign"},
+      {"neg", "Neg"},
+      {"abs", "Abs"},
+      {"equal", "Equal"},
+      {"less", "Less"},
+      {"greater", "Greater"},
+      {"less_equal", "LessOrEqual"},
+      {"greater_equal", "GreaterOrEqual"},
+      {"logical_and", "And"},
+      {"logical_or", "Or"},
+      {"logical_not", "Not"},
+      {"select", "Where"},
+      {"gather", "Gather"},
+      {"concat", "Concat"},
+      {"flatten", "Flatten"},
+      {"softmax", "Softmax"},
+      {"log_softmax", "LogSoftmax"},
   };
   return kOps;
 }
@@ -49,9 +66,9 @@ const std::map<std::string, std::string> &reductions() {
 
 bool exportable(const Node &n) {
   static const std::set<std::string> kOthers = {
-      "rsqrt", "square",  "matmul",    "conv2d", "max_pool2d", "avg_pool2d", "reshape",
-      "transpose", "argmax", "clip", "leaky_relu", "elu", "gelu", "pad", "slice", "cast",
-      "broadcast_to"};
+      "rsqrt",   "square",    "matmul", "conv2d", "max_pool2d",  "avg_pool2d",
+      "reshape", "transpose", "argmax", "clip",   "leaky_relu",  "elu",
+      "gelu",    "pad",       "slice",  "cast",   "broadcast_to"};
   return n.op->source != Source::none || same_ops().count(n.op->name) ||
          reductions().count(n.op->name) || kOthers.count(n.op->name);
 }
@@ -132,7 +149,9 @@ public:
       ints(p, "keepdims", {n.attr_bool("keepdims") ? 1 : 0});
     } else if (auto r = reductions().find(op); r != reductions().end()) {
       const std::vector<int64_t> &axes = n.attr_ints("axes");
-      if (op == "sum" && !axes.empty()) inputs.push_back(initializer(n.name + "/axes", Tensor::from<int64_t>({int64_t(axes.size())}, axes)));
+      if (op == "sum" && !axes.empty())
+        inputs.push_back(
+            initializer(n.name + "/axes", Tensor::from<int64_t>({int64_t(axes.size())}, axes)));
       onnx::NodeProto *p = add(r->second, inputs, n.name);
       if (op != "sum" && !axes.empty()) ints(p, "axes", axes, true);
       ints(p, "keepdims", {n.attr_bool("keepdims") ? 1 : 0});
@@ -151,16 +170,21 @@ public:
       return initializer(n.name + "/" + name, t);
     };
     auto ints_tensor = [&](const std::string &name, const std::vector<int64_t> &values) {
-      return initializer(n.name + "/" + name, Tensor::from<int64_t>({int64_t(values.size())}, values));
+      return initializer(n.name + "/" + name,
+                         Tensor::from<int64_t>({int64_t(values.size())}, values));
     };
     if (op == "square") {
       add("Mul", {inputs[0], inputs[0]}, n.name);
     } else if (op == "clip") {
-      add("Clip", {inputs[0], scalar("min", n.attr_float("min")), scalar("max", n.attr_float("max"))}, n.name);
+      add("Clip",
+          {inputs[0], scalar("min", n.attr_float("min")), scalar("max", n.attr_float("max"))},
+          n.name);
     } else if (op == "leaky_relu" || op == "elu") {
-      float_attr(add(op == "elu" ? "Elu" : "LeakyRelu", inputs, n.name), "alpha", n.attr_float("alpha"));
+      float_attr(add(op == "elu" ? "Elu" : "LeakyRelu", inputs, n.name), "alpha",
+                 n.attr_float("alpha"));
     } else if (op == "gelu") { // x/2 (1 + erf(x / sqrt 2)), as kiln's
-      std::string scaled = add("Mul", {inputs[0], scalar("rsqrt2", M_SQRT1_2)}, n.name + "/scaled")->output(0);
+      std::string scaled =
+          add("Mul", {inputs[0], scalar("rsqrt2", M_SQRT1_2)}, n.name + "/scaled")->output(0);
       std::string erf = add("Erf", {scaled}, n.name + "/erf")->output(0);
       std::string one_plus = add("Add", {erf, scalar("one", 1)}, n.name + "/one_plus")->output(0);
       std::string half = add("Mul", {inputs[0], scalar("half", 0.5)}, n.name + "/half")->output(0);
@@ -172,14 +196,18 @@ public:
         onnx_pads[d] = pads[2 * d];
         onnx_pads[d + pads.size() / 2] = pads[2 * d + 1];
       }
-      add("Pad", {inputs[0], ints_tensor("pads", onnx_pads), scalar("value", n.attr_float("value"))}, n.name);
+      add("Pad",
+          {inputs[0], ints_tensor("pads", onnx_pads), scalar("value", n.attr_float("value"))},
+          n.name);
     } else if (op == "slice") {
       const std::vector<int64_t> &begin = n.attr_ints("begin");
       std::vector<int64_t> axes(begin.size()), steps = n.attr_ints("steps");
       for (size_t d = 0; d < axes.size(); ++d) axes[d] = int64_t(d);
       if (steps.empty()) steps.assign(begin.size(), 1);
-      add("Slice", {inputs[0], ints_tensor("starts", begin), ints_tensor("ends", n.attr_ints("end")),
-                    ints_tensor("axes", axes), ints_tensor("steps", steps)}, n.name);
+      add("Slice",
+          {inputs[0], ints_tensor("starts", begin), ints_tensor("ends", n.attr_ints("end")),
+           ints_tensor("axes", axes), ints_tensor("steps", steps)},
+          n.name);
     } else if (op == "cast") {
       ints(add("Cast", inputs, n.name), "to", {onnx_dtype(n.attr_dtype("dtype"))});
     } else if (op == "broadcast_to") { // the batch dim comes from the input: 1 broadcasts it

@@ -35,8 +35,9 @@ bool holds_batch(const Tensor &t) {
 // of that shape: the only ones that may read the batch dim of a shape
 // computed at import time.
 bool moves_dims(const std::string &op) {
-  static const std::set<std::string> kOps = {"Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
-                                             "Identity", "Reshape", "Expand", "ConstantOfShape"};
+  static const std::set<std::string> kOps = {"Gather",  "Unsqueeze", "Squeeze",
+                                             "Concat",  "Slice",     "Identity",
+                                             "Reshape", "Expand",    "ConstantOfShape"};
   return kOps.count(op) != 0;
 }
 
@@ -71,7 +72,8 @@ public:
     for (const onnx::OperatorSetIdProto &o : model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
     for (const onnx::TensorProto &t : graph_.initializer())
-      types_[t.name()] = type_text(t.data_type(), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
+      types_[t.name()] =
+          type_text(t.data_type(), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
     for (const auto *list : {&graph_.input(), &graph_.value_info(), &graph_.output()})
       for (const onnx::ValueInfoProto &v : *list)
         if (!types_.count(v.name())) types_[v.name()] = value_type_text(v);
@@ -141,7 +143,8 @@ private:
   void report() const {
     if (problems_.empty()) return;
     fail("{}: cannot import {} (every problem found, in graph order):\n  {}", file_,
-         problems_.size() == 1 ? "this model" : fmt::format("this model: {} problems", problems_.size()),
+         problems_.size() == 1 ? "this model"
+                               : fmt::format("this model: {} problems", problems_.size()),
          fmt::join(problems_, "\n  "));
   }
 
@@ -172,7 +175,8 @@ private:
     for (const onnx::NodeProto &p : graph_.node()) {
       check_node(p, writer);
       for (const std::string &out : p.output())
-        if (!out.empty()) define(out, where(p), fmt::format("written by node '{}' ({})", p.name(), p.op_type()));
+        if (!out.empty())
+          define(out, where(p), fmt::format("written by node '{}' ({})", p.name(), p.op_type()));
     }
     for (const onnx::ValueInfoProto &out : graph_.output())
       if (!writer.count(out.name())) problem("output '{}': no node computes it", out.name());
@@ -182,7 +186,8 @@ private:
     std::string what = fmt::format("input '{}' ({})", v.name(), type_of(v.name()));
     if (!v.type().has_tensor_type()) return problem("{}: not a tensor", what);
     const onnx::TypeProto::Tensor &t = v.type().tensor_type();
-    if (!dtype_of(t.elem_type())) problem("{}: {} is not supported", what, onnx_type_name(t.elem_type()));
+    if (!dtype_of(t.elem_type()))
+      problem("{}: {} is not supported", what, onnx_type_name(t.elem_type()));
     if (!t.has_shape()) return problem("{}: no shape (unknown rank)", what);
     for (int k = 0; k < t.shape().dim_size(); ++k) {
       const onnx::TensorShapeProto::Dimension &d = t.shape().dim(k);
@@ -190,8 +195,9 @@ private:
         problem("{}: dim {} at axis {} (a size is >= 0; a dynamic dim has a dim_param)", what,
                 d.dim_value(), k);
       else if (!d.has_dim_value() && k > 0)
-        problem("{}: dynamic dimension '{}' at axis {} (only the first may be dynamic: kiln's batch)",
-                what, d.dim_param(), k);
+        problem(
+            "{}: dynamic dimension '{}' at axis {} (only the first may be dynamic: kiln's batch)",
+            what, d.dim_param(), k);
     }
   }
 
@@ -229,7 +235,8 @@ private:
     for (int k = 0; k < std::min(c.min_inputs, given); ++k) missing = missing || p.input(k).empty();
     if (given < c.min_inputs || given > c.max_inputs || missing) {
       if (c.min_inputs == c.max_inputs)
-        return fmt::format("takes {} input{}, has {}", c.min_inputs, c.min_inputs == 1 ? "" : "s", given);
+        return fmt::format("takes {} input{}, has {}", c.min_inputs, c.min_inputs == 1 ? "" : "s",
+                           given);
       if (c.max_inputs == std::numeric_limits<int>::max())
         return fmt::format("takes at least {} input, has {}", c.min_inputs, given);
       return fmt::format("takes {} to {} inputs, has {}", c.min_inputs, c.max_inputs, given);
@@ -266,7 +273,8 @@ private:
       }
     }
     for (const onnx::ValueInfoProto &v : graph_.input())
-      if (!values_.count(v.name()) && !constants_.count(v.name())) values_[v.name()] = placeholder_of(g, v);
+      if (!values_.count(v.name()) && !constants_.count(v.name()))
+        values_[v.name()] = placeholder_of(g, v);
     for (const onnx::NodeProto &p : graph_.node()) build_node(g, p);
     for (const onnx::ValueInfoProto &out : graph_.output()) finish_output(g, out);
     for (const onnx::ValueInfoProto &v : graph_.value_info())
@@ -328,7 +336,8 @@ private:
         if (contains(c.constant_inputs, k)) {
           if (!input.empty() && !value)
             fail("input {} ('{}') must be known at import time (a constant, or computed from "
-                 "constants and static shapes)", k, input);
+                 "constants and static shapes)",
+                 k, input);
           in.values.push_back(std::nullopt); // read for its value only
         } else if (input.empty()) {
           in.values.push_back(std::nullopt);
@@ -342,8 +351,9 @@ private:
       if (batch_dims && !moves_dims(p.op_type()))
         fail("computes with the batch size, which kiln knows only at run time");
       if (c.fold) return set_constant(p.output(0), c.fold(n, in));
-      bool all_known = std::count_if(in.values.begin(), in.values.end(),
-                                     [](const auto &v) { return v.has_value(); }) == ptrdiff_t(known.size());
+      bool all_known = std::count_if(in.values.begin(), in.values.end(), [](const auto &v) {
+                         return v.has_value();
+                       }) == ptrdiff_t(known.size());
       if (all_known && fold(c, n, in)) return;
       for (size_t k : known) in.values[k] = value_of(g, p.input(int(k)));
       std::vector<Value> outs = c.build(g, n, in, names);
@@ -359,13 +369,15 @@ private:
   bool fold(const Converter &c, const OnnxNode &n, Inputs in) {
     Graph scratch;
     for (size_t k = 0; k < in.values.size(); ++k)
-      if (in.values[k]) in.values[k] = constant(scratch, *in.constants[k], fmt::format("input_{}", k));
+      if (in.values[k])
+        in.values[k] = constant(scratch, *in.constants[k], fmt::format("input_{}", k));
     std::vector<std::string> names;
     for (int k = 0; k < n.proto.output_size(); ++k) names.push_back(fmt::format("output_{}", k));
     std::vector<Value> outs = c.build(scratch, n, in, names);
     std::optional<std::vector<Tensor>> values = evaluate(scratch);
     if (!values) return false; // built for real instead
-    for (size_t k = 0; k < outs.size(); ++k) set_constant(n.proto.output(int(k)), (*values)[size_t(outs[k].id)]);
+    for (size_t k = 0; k < outs.size(); ++k)
+      set_constant(n.proto.output(int(k)), (*values)[size_t(outs[k].id)]);
     return true;
   }
 
@@ -402,10 +414,12 @@ private:
     if (t.has_shape()) {
       same = same && size_t(t.shape().dim_size()) == type.shape.size();
       for (int k = 0; same && k < t.shape().dim_size(); ++k)
-        same = !t.shape().dim(k).has_dim_value() || t.shape().dim(k).dim_value() == type.shape[size_t(k)];
+        same = !t.shape().dim(k).has_dim_value() ||
+               t.shape().dim(k).dim_value() == type.shape[size_t(k)];
     }
     if (!same)
-      problem("{} '{}': declared {}, kiln computes {}", what, v.name(), value_type_text(v), to_string(type));
+      problem("{} '{}': declared {}, kiln computes {}", what, v.name(), value_type_text(v),
+              to_string(type));
   }
 
   const onnx::ModelProto &model_;
@@ -423,7 +437,8 @@ private:
 
 } // namespace
 
-OnnxModel import_onnx(std::string_view bytes, const std::string &file, const OnnxImportOptions &options) {
+OnnxModel import_onnx(std::string_view bytes, const std::string &file,
+                      const OnnxImportOptions &options) {
   onnx::ModelProto proto;
   if (bytes.size() > size_t(std::numeric_limits<int>::max()) ||
       !proto.ParseFromArray(bytes.data(), int(bytes.size())))

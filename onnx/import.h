@@ -32,7 +32,7 @@ struct OnnxImportOptions {
 struct OnnxModel {
   Graph graph;
   std::map<NodeId, Tensor> variables; // with trainable: each variable's value
-  std::vector<std::string> notes;      // the names changed to keep them apart
+  std::vector<std::string> notes;     // the names changed to keep them apart
 };
 
 // Fails naming the file for an unreadable model, and listing every problem
