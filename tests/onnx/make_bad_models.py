@@ -8,8 +8,9 @@ faithfully (onnx_test.sh has the exact messages):
   an unsupported Pad mode);
 - unbuildable.onnx: problems that only building shows (a Reshape inferring
   -1 over a zero-size dim, a Conv whose kernel_shape disagrees with its
-  weights, a Reshape whose shape is a float initializer, a declared output
-  type that differs from what kiln computes), also in one message;
+  weights, a Reshape whose shape is a float initializer, a Reshape copying a
+  dim past its input's rank, a declared output type that differs from what
+  kiln computes), also in one message;
 - names.onnx: values named '/r' and 'r' (kiln would name both 'r'), and
   graph outputs made by Identity and Dropout, which must all be fetchable by
   their ONNX names.
@@ -58,10 +59,12 @@ save("unbuildable", [
     oh.make_node("Conv", ["x", "w"], ["c"], name="conv_1", kernel_shape=[3, 3]),
     oh.make_node("Reshape", ["v", "float_shape"], ["rf"], name="reshape_float"),
     oh.make_node("Relu", ["v"], ["y"], name="relu_1"),
+    oh.make_node("Reshape", ["v", "zeros"], ["rz"], name="reshape_past_rank"),
 ], [oh.make_tensor_value_info("empty", T.FLOAT, ["batch", 0, 3]),
     oh.make_tensor_value_info("x", T.FLOAT, ["batch", 8, 5, 5]),
     oh.make_tensor_value_info("v", T.FLOAT, ["batch", 8])],
-   [oh.make_tensor_value_info("y", T.INT64, ["batch", 9])], [shape, w, float_shape])
+   [oh.make_tensor_value_info("y", T.INT64, ["batch", 9])],
+   [shape, w, float_shape, oh.make_tensor("zeros", T.INT64, [3], [0, 0, 0])])
 
 save("names", [
     oh.make_node("Relu", ["x"], ["/r"], name="relu"),

@@ -84,10 +84,11 @@ expect_refusal unsupported "kiln: error: unsupported.onnx: cannot import this mo
   node 'gemm_2' (Gemm, opset 13; inputs ?, ?): attribute 'transA' is INTS, expected INT
   node 'neg_1' (Neg, opset 13; inputs ?): 'r1' is already written by node 'relu_1' (Relu)
   node 'pad_1' (Pad, opset 13; inputs ?, f32[1073741824]): mode 'wrap' is not supported"
-unbuildable="kiln: error: unbuildable.onnx: cannot import this model: 4 problems (every problem found, in graph order):
+unbuildable="kiln: error: unbuildable.onnx: cannot import this model: 5 problems (every problem found, in graph order):
   node 'reshape_zero' (Reshape, opset 13; inputs f32[batch, 0, 3], i64[3]): cannot infer the -1 of shape [0, 0, -1] for f32[?, 0, 3]
   node 'conv_1' (Conv, opset 13; inputs f32[batch, 8, 5, 5], f32[4, 8, 1, 1]): kernel_shape [3, 3] disagrees with the weights' [1, 1]
   node 'reshape_float' (Reshape, opset 13; inputs f32[batch, 8], f32[2]): input 1 is f32[2], expected a list of integers
+  node 'reshape_past_rank' (Reshape, opset 13; inputs f32[batch, 8], i64[3]): shape [0, 0, 0]: a 0 at axis 2 past the input's rank 2
   output 'y': declared i64[batch, 9], kiln computes f32[?, 8]"
 expect_refusal unbuildable "$unbuildable"
 expect_refusal unbuildable "$unbuildable" --trainable unbuildable.ckpt
