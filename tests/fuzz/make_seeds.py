@@ -50,12 +50,13 @@ rng = random.Random(12)
 for i in range(4):
     write("graph_builder", f"random{i}", bytes(rng.randrange(256) for _ in range(64 + 64 * i)))
 # ONNX: the first byte picks --trainable (odd: on). The hand-made models of
-# tests/onnx (python3-onnx) and two small PyTorch exports (python3-torch):
-# the shape computations of LayerNorm + GELU, an embedding and a concat.
+# tests/onnx (python3-onnx) and small PyTorch exports (python3-torch): the
+# shape computations of LayerNorm + GELU, an embedding and a concat, a GRU.
 with tempfile.TemporaryDirectory() as tmp:
     onnx_tests = os.path.join(here, "..", "onnx")
     subprocess.run(["/usr/bin/python3", os.path.join(onnx_tests, "make_bad_models.py"), tmp], check=True)
     subprocess.run(["/usr/bin/python3", os.path.join(onnx_tests, "make_zoo.py"), tmp,
-                    "layernorm_gelu_14", "embedding_cat"], check=True, stdout=subprocess.DEVNULL)
-    for i, name in enumerate(["names", "unbuildable", "unsupported", "layernorm_gelu_14", "embedding_cat"]):
+                    "layernorm_gelu_14", "embedding_cat", "gru"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    for i, name in enumerate(["names", "unbuildable", "unsupported", "layernorm_gelu_14", "embedding_cat", "gru"]):
         write("onnx_model", name + ".onnx", bytes([i % 2]) + open(os.path.join(tmp, name + ".onnx"), "rb").read())
