@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -64,13 +65,19 @@ const std::map<std::string, std::string> &reductions() {
   return kOps;
 }
 
+// A uniform draw over [v, v] is a fill of v (how the importer makes a
+// constant over the batch dim): ConstantOfShape.
+bool is_fill(const Node &n) {
+  return n.op->name == "random_uniform" && n.attr_float("lo") == n.attr_float("hi");
+}
+
 bool exportable(const Node &n) {
   static const std::set<std::string> kOthers = {
       "rsqrt",   "square",    "matmul", "conv2d", "max_pool2d",  "avg_pool2d",
       "reshape", "transpose", "argmax", "clip",   "leaky_relu",  "elu",
       "gelu",    "pad",       "slice",  "cast",   "broadcast_to"};
   return n.op->source != Source::none || same_ops().count(n.op->name) ||
-         reductions().count(n.op->name) || kOthers.count(n.op->name);
+         reductions().count(n.op->name) || kOthers.count(n.op->name) || is_fill(n);
 }
 
 int32_t onnx_dtype(DType d) {
@@ -106,7 +113,8 @@ void set_value_info(onnx::ValueInfoProto *v, const Node &n) {
 
 class Exporter {
 public:
-  explicit Exporter(const Graph &g) : g_(g) {}
+  // `needed`: the nodes the fetches need, which the model will hold.
+  Exporter(const Graph &g, std::vector<bool> needed) : g_(g), needed_(std::move(needed)) {}
 
   void node(const Node &n, const std::function<Tensor(NodeId)> &variable_value) {
     onnx::GraphProto &graph = *model_.mutable_graph();
@@ -210,6 +218,8 @@ public:
           n.name);
     } else if (op == "cast") {
       ints(add("Cast", inputs, n.name), "to", {onnx_dtype(n.attr_dtype("dtype"))});
+    } else if (is_fill(n)) {
+      fill(n);
     } else if (op == "broadcast_to") { // the batch dim comes from the input: 1 broadcasts it
       std::vector<int64_t> shape = n.attr_ints("shape");
       for (int64_t &d : shape) d = is_batch(d) ? 1 : d;
@@ -290,7 +300,48 @@ private:
     }
   }
 
+  // ConstantOfShape of v; a batch dim's size read from an input that has it.
+  void fill(const Node &n) {
+    Shape shape = n.attr_ints("shape");
+    auto ints_tensor = [&](const std::string &name, const std::vector<int64_t> &values) {
+      return initializer(n.name + "/" + name,
+                         Tensor::from<int64_t>({int64_t(values.size())}, values));
+    };
+    std::string dims;
+    auto at = std::find(shape.begin(), shape.end(), batch);
+    if (at == shape.end()) {
+      dims = ints_tensor("shape", shape);
+    } else {
+      auto source = std::find_if(g_.nodes().begin(), g_.nodes().end(), [&](const Node &p) {
+        return needed_[size_t(p.id)] && p.op->source == Source::placeholder &&
+               has_batch(p.type.shape);
+      });
+      if (source == g_.nodes().end())
+        fail("{}: a value over the batch dim, but no input of the model has the batch dim",
+             n.describe());
+      const Shape &s = source->type.shape;
+      auto axis = int64_t(std::find(s.begin(), s.end(), batch) - s.begin());
+      std::string input_shape = add("Shape", {source->name}, n.name + "/input_shape")->output(0);
+      std::vector<std::string> parts;
+      if (at != shape.begin()) parts.push_back(ints_tensor("before", {shape.begin(), at}));
+      parts.push_back(
+          add("Gather", {input_shape, ints_tensor("batch_axis", {axis})}, n.name + "/batch")
+              ->output(0));
+      if (at + 1 != shape.end()) parts.push_back(ints_tensor("after", {at + 1, shape.end()}));
+      onnx::NodeProto *concat = add("Concat", parts, n.name + "/shape");
+      ints(concat, "axis", {0});
+      dims = concat->output(0);
+    }
+    onnx::AttributeProto *value = add("ConstantOfShape", {dims}, n.name)->add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    Tensor v(n.attr_dtype("dtype"), {1});
+    v.set(0, n.attr_float("lo"));
+    set_tensor(value->mutable_t(), "", v);
+  }
+
   const Graph &g_;
+  std::vector<bool> needed_;
   onnx::ModelProto model_;
 };
 
@@ -301,7 +352,7 @@ std::string export_onnx(const Graph &g, const std::vector<NodeId> &fetches,
   std::vector<bool> needed(g.size(), false);
   for (NodeId f : fetches) needed[size_t(f)] = true;
   for (size_t i = g.size(); i-- > 0;)
-    if (needed[i])
+    if (needed[i] && !is_fill(g.node(NodeId(i)))) // a fill's counter input draws nothing
       for (NodeId in : g.node(NodeId(i)).inputs) needed[size_t(in)] = true;
   std::vector<std::string> problems;
   for (const Node &n : g.nodes())
@@ -310,7 +361,7 @@ std::string export_onnx(const Graph &g, const std::vector<NodeId> &fetches,
     fail("cannot export to ONNX: {} node{} with no ONNX form (export an inference graph: name "
          "its outputs with --fetch):\n  {}",
          problems.size(), problems.size() == 1 ? "" : "s", fmt::join(problems, "\n  "));
-  Exporter e(g);
+  Exporter e(g, needed);
   for (const Node &n : g.nodes())
     if (needed[size_t(n.id)]) e.node(n, variable_value);
   return e.finish(fetches);

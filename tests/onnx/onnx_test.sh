@@ -138,15 +138,12 @@ check mlp_exported.onnx
 # ONNX Runtime (onnxruntime-node, tests/onnx/runtime; scripts/setup.sh installs
 # it) runs what kiln exports: the zoo's imported models and the three test
 # models, to kiln's outputs within the zoo's tolerance (measured up to 5e-5).
-# Not the imported LSTM and GRU: their zero initial state over the batch dim
-# is a node that kiln does not export (a uniform draw over [0, 0]).
 ort="$here/runtime/ort_run.js"
 if [[ ! -d $here/runtime/node_modules/onnxruntime-node ]] || ! command -v node >/dev/null; then
   echo "skipped: ONNX Runtime check (no node or no tests/onnx/runtime/node_modules: run scripts/setup.sh)"
   exit 77
 fi
 for m in "${zoo[@]}"; do
-  [[ $m != lstm && $m != gru ]] || continue
   "$kiln" export "$m.kiln" -o "${m}_exported.onnx" >/dev/null
   check "${m}_exported.onnx"
   node "$ort" "${m}_exported.onnx" "ort_$m" "x=${m}_x.npy"
