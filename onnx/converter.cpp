@@ -30,7 +30,7 @@ std::vector<int64_t> OnnxNode::ints(const std::string &name, std::vector<int64_t
 
 Value Inputs::at(size_t k) const {
   if (!has(k)) fail("input {} is missing", k);
-  return *values[k];
+  return values[k]->graph ? *values[k] : materialize(k);
 }
 
 const Tensor &Inputs::constant(size_t k) const {

@@ -47,8 +47,9 @@ struct OnnxNode {
 // optional input, or one read for its value only) and, for those known at
 // import time, their values.
 struct Inputs {
-  std::vector<std::optional<Value>> values;
+  std::vector<std::optional<Value>> values; // an empty Value: known, a node once read
   std::vector<const Tensor *> constants;
+  std::function<Value(size_t)> materialize; // the node of known input k
 
   Value at(size_t k) const;
   bool has(size_t k) const { return k < values.size() && values[k].has_value(); }

@@ -97,9 +97,12 @@ Value unsqueeze(Graph &, const OnnxNode &n, const Inputs &in, const std::string 
 // Negative indices count from the end in ONNX (kiln's gather gives a zero row
 // for them): known ones are made positive here.
 Value onnx_gather(Graph &g, const OnnxNode &n, const Inputs &in, const std::string &name) {
-  Value data = in.at(0), indices = in.at(1);
+  Value data = in.at(0);
   int64_t rank = data.rank(), axis = normalized_axis(n.i("axis", 0), rank);
-  if (in.has_constant(1) && !is_batch(data.shape()[size_t(axis)])) {
+  Value indices;
+  if (!in.has_constant(1) || is_batch(data.shape()[size_t(axis)])) {
+    indices = in.at(1);
+  } else {
     Tensor known = in.constant(1).clone();
     int64_t dim = data.shape()[size_t(axis)];
     for (int64_t k = 0; k < known.size(); ++k) {

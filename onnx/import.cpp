@@ -355,7 +355,8 @@ private:
                          return v.has_value();
                        }) == ptrdiff_t(known.size());
       if (all_known && fold(c, n, in)) return;
-      for (size_t k : known) in.values[k] = value_of(g, p.input(int(k)));
+      // Known inputs become nodes when the builder reads them as values.
+      in.materialize = [&](size_t k) { return value_of(g, p.input(int(k))); };
       std::vector<Value> outs = c.build(g, n, in, names);
       for (size_t k = 0; k < outs.size(); ++k) set_value(p.output(int(k)), outs[k]);
     } catch (const Error &e) {
