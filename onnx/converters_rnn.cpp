@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 namespace kiln::onnx_import {
 
 namespace {
@@ -105,9 +107,16 @@ void check_inputs(const Inputs &in) {
     fail("X is {}, expected [seq, batch, input] with the batch dim", to_string(in.at(0).type()));
 }
 
-// ONNX's gates i, o, f, c: c_t = f c + i tanh(.); h_t = o tanh(c_t).
-std::vector<Value> lstm(Graph &, const OnnxNode &n, const Inputs &in,
-                        const std::vector<std::string> &names) {
+// The state between steps: h, and c for an LSTM (absent before the first
+// step without an initial state: zero).
+struct State {
+  std::optional<Value> h, c;
+};
+using Cell = std::function<State(const Gates &g, Value x, const State &s, int64_t d)>;
+
+// Every direction of the cell over the sequence, and the ONNX outputs.
+std::vector<Value> unroll(const OnnxNode &n, const Inputs &in,
+                          const std::vector<std::string> &names, const Cell &cell) {
   check_inputs(in);
   Value x = in.at(0);
   Gates g{in.at(1), in.at(2), in.has(3) ? std::optional(in.at(3)) : std::nullopt,
@@ -117,54 +126,44 @@ std::vector<Value> lstm(Graph &, const OnnxNode &n, const Inputs &in,
   std::vector<Value> last_h, last_c;
   for (int64_t d = 0; d < directions(n); ++d) {
     bool reverse = d == 1 || n.s("direction", "forward") == "reverse";
-    std::optional<Value> h = initial(in, 5, d), c = initial(in, 6, d);
+    State s{initial(in, 5, d), initial(in, 6, d)};
     std::vector<Value> y(size_t(seq), Value{});
     for (int64_t k = 0; k < seq; ++k) {
       int64_t t = reverse ? seq - 1 - k : k;
-      Value xt = step(x, t);
-      Value i = sigmoid(g.sum(xt, h, d, 0, 4)), o = sigmoid(g.sum(xt, h, d, 1, 4));
-      Value f = sigmoid(g.sum(xt, h, d, 2, 4)), cell = tanh(g.sum(xt, h, d, 3, 4));
-      c = c ? add(f * *c, i * cell) : i * cell;
-      h = o * tanh(*c);
-      y[size_t(t)] = *h;
+      s = cell(g, step(x, t), s, d);
+      y[size_t(t)] = *s.h;
     }
     ys.push_back(y);
-    last_h.push_back(*h);
-    last_c.push_back(*c);
+    last_h.push_back(*s.h);
+    if (s.c) last_c.push_back(*s.c);
   }
   return outputs(ys, last_h, last_c, names);
+}
+
+// ONNX's gates i, o, f, c: c_t = f c + i tanh(.); h_t = o tanh(c_t).
+std::vector<Value> lstm(Graph &, const OnnxNode &n, const Inputs &in,
+                        const std::vector<std::string> &names) {
+  return unroll(n, in, names, [](const Gates &g, Value x, const State &s, int64_t d) {
+    Value i = sigmoid(g.sum(x, s.h, d, 0, 4)), o = sigmoid(g.sum(x, s.h, d, 1, 4));
+    Value f = sigmoid(g.sum(x, s.h, d, 2, 4)), cell = tanh(g.sum(x, s.h, d, 3, 4));
+    Value c = s.c ? add(f * *s.c, i * cell) : i * cell;
+    return State{o * tanh(c), c};
+  });
 }
 
 // ONNX's gates z, r, h: h_t = (1 - z) n + z h, n = tanh(x Wh + r (h Rh + Rbh) + Wbh)
 // (linear_before_reset=1, as PyTorch) or tanh(x Wh + (r h) Rh + Rbh + Wbh).
 std::vector<Value> gru(Graph &, const OnnxNode &n, const Inputs &in,
                        const std::vector<std::string> &names) {
-  check_inputs(in);
-  Value x = in.at(0);
-  Gates g{in.at(1), in.at(2), in.has(3) ? std::optional(in.at(3)) : std::nullopt,
-          n.i("hidden_size", 0)};
   bool before_reset = n.i("linear_before_reset", 0) != 0;
-  int64_t seq = x.shape()[0];
-  std::vector<std::vector<Value>> ys;
-  std::vector<Value> last_h;
-  for (int64_t d = 0; d < directions(n); ++d) {
-    bool reverse = d == 1 || n.s("direction", "forward") == "reverse";
-    std::optional<Value> h = initial(in, 5, d);
-    std::vector<Value> y(size_t(seq), Value{});
-    for (int64_t k = 0; k < seq; ++k) {
-      int64_t t = reverse ? seq - 1 - k : k;
-      Value xt = step(x, t);
-      Value z = sigmoid(g.sum(xt, h, d, 0, 3)), r = sigmoid(g.sum(xt, h, d, 1, 3));
-      Value candidate = before_reset ? tanh(add(g.wx(xt, d, 2), r * g.rh(h, d, 2, 5)))
-                        : h          ? tanh(add(g.wx(xt, d, 2), g.rh(r * *h, d, 2, 5)))
-                                     : tanh(add(g.wx(xt, d, 2), g.rh(h, d, 2, 5)));
-      h = h ? add((1.0 - z) * candidate, z * *h) : (1.0 - z) * candidate;
-      y[size_t(t)] = *h;
-    }
-    ys.push_back(y);
-    last_h.push_back(*h);
-  }
-  return outputs(ys, last_h, {}, names);
+  return unroll(n, in, names, [before_reset](const Gates &g, Value x, const State &s, int64_t d) {
+    Value z = sigmoid(g.sum(x, s.h, d, 0, 3)), r = sigmoid(g.sum(x, s.h, d, 1, 3));
+    Value candidate = before_reset ? tanh(add(g.wx(x, d, 2), r * g.rh(s.h, d, 2, 5)))
+                      : s.h        ? tanh(add(g.wx(x, d, 2), g.rh(r * *s.h, d, 2, 5)))
+                                   : tanh(add(g.wx(x, d, 2), g.rh(s.h, d, 2, 5)));
+    Value h = s.h ? add((1.0 - z) * candidate, z * *s.h) : (1.0 - z) * candidate;
+    return State{h, std::nullopt};
+  });
 }
 
 Converter rnn(Builder build, std::vector<std::string> activations, bool is_gru) {
