@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -18,19 +20,64 @@ namespace {
 // kiln ops whose ONNX op takes the same inputs and attributes (none, or the axis).
 const std::map<std::string, std::string> &same_ops() {
   static const std::map<std::string, std::string> kOps = {
-      {"add", "Add"},         {"sub", "Sub"},         {"mul", "Mul"},
-      {"div", "Div"},         {"relu", "Relu"},       {"tanh", "Tanh"},
-      {"sigmoid", "Sigmoid"}, {"exp", "Exp"},         {"log", "Log"},
-      {"sqrt", "Sqrt"},       {"neg", "Neg"},         {"abs", "Abs"},
-      {"flatten", "Flatten"}, {"softmax", "Softmax"}, {"log_softmax", "LogSoftmax"},
+      {"add", "Add"},
+      {"sub", "Sub"},
+      {"mul", "Mul"},
+      {"div", "Div"},
+      {"pow", "Pow"},
+      {"maximum", "Max"},
+      {"minimum", "Min"},
+      {"relu", "Relu"},
+      {"tanh", "Tanh"},
+      {"sigmoid", "Sigmoid"},
+      {"softplus", "Softplus"},
+      {"exp", "Exp"},
+      {"log", "Log"},
+      {"sqrt", "Sqrt"},
+      {"erf", "Erf"},
+      {"sin", "Sin"},
+      {"cos", "Cos"},
+      {"sign", "Sign"},
+      {"neg", "Neg"},
+      {"abs", "Abs"},
+      {"equal", "Equal"},
+      {"less", "Less"},
+      {"greater", "Greater"},
+      {"less_equal", "LessOrEqual"},
+      {"greater_equal", "GreaterOrEqual"},
+      {"logical_and", "And"},
+      {"logical_or", "Or"},
+      {"logical_not", "Not"},
+      {"select", "Where"},
+      {"gather", "Gather"},
+      {"concat", "Concat"},
+      {"flatten", "Flatten"},
+      {"softmax", "Softmax"},
+      {"log_softmax", "LogSoftmax"},
   };
   return kOps;
 }
 
+// kiln's reductions as ONNX's (ReduceSum takes its axes as an input from opset 13).
+const std::map<std::string, std::string> &reductions() {
+  static const std::map<std::string, std::string> kOps = {
+      {"sum", "ReduceSum"}, {"mean", "ReduceMean"}, {"max", "ReduceMax"}, {"min", "ReduceMin"}};
+  return kOps;
+}
+
+// A uniform draw over [v, v] is a fill of v (how the importer makes a
+// constant over the batch dim): ConstantOfShape.
+bool is_fill(const Node &n) {
+  return n.op->name == "random_uniform" && n.attr_float("lo") == n.attr_float("hi");
+}
+
 bool exportable(const Node &n) {
-  static const std::set<std::string> kOthers = {"rsqrt",      "matmul",  "conv2d",    "max_pool2d",
-                                                "avg_pool2d", "reshape", "transpose", "argmax"};
-  return n.op->source != Source::none || same_ops().count(n.op->name) || kOthers.count(n.op->name);
+  static const std::set<std::string> kOthers = {
+      "rsqrt",   "square",    "matmul", "conv2d", "max_pool2d",  "avg_pool2d",
+      "reshape", "transpose", "argmax", "clip",   "leaky_relu",  "elu",
+      "gelu",    "pad",       "slice",  "cast",   "broadcast_to"};
+  return n.op->source != Source::none || same_ops().count(n.op->name) ||
+         reductions().count(n.op->name) || kOthers.count(n.op->name) || is_fill(n);
 }
 
 int32_t onnx_dtype(DType d) {
@@ -66,7 +113,8 @@ void set_value_info(onnx::ValueInfoProto *v, const Node &n) {
 
 class Exporter {
 public:
-  explicit Exporter(const Graph &g) : g_(g) {}
+  // `needed`: the nodes the fetches need, which the model will hold.
+  Exporter(const Graph &g, std::vector<bool> needed) : g_(g), needed_(std::move(needed)) {}
 
   void node(const Node &n, const std::function<Tensor(NodeId)> &variable_value) {
     onnx::GraphProto &graph = *model_.mutable_graph();
@@ -107,6 +155,75 @@ public:
       onnx::NodeProto *p = add("ArgMax", inputs, n.name);
       ints(p, "axis", {n.attr_int("axis")});
       ints(p, "keepdims", {n.attr_bool("keepdims") ? 1 : 0});
+    } else if (auto r = reductions().find(op); r != reductions().end()) {
+      const std::vector<int64_t> &axes = n.attr_ints("axes");
+      if (op == "sum" && !axes.empty())
+        inputs.push_back(
+            initializer(n.name + "/axes", Tensor::from<int64_t>({int64_t(axes.size())}, axes)));
+      onnx::NodeProto *p = add(r->second, inputs, n.name);
+      if (op != "sum" && !axes.empty()) ints(p, "axes", axes, true);
+      ints(p, "keepdims", {n.attr_bool("keepdims") ? 1 : 0});
+    } else {
+      other(n, inputs);
+    }
+  }
+
+  // The ops that take more than their inputs or one attribute.
+  void other(const Node &n, std::vector<std::string> inputs) {
+    const std::string &op = n.op->name;
+    DType dtype = g_.node(n.inputs[0]).type.dtype;
+    auto scalar = [&](const std::string &name, double value) {
+      Tensor t(dtype, {});
+      t.set(0, value);
+      return initializer(n.name + "/" + name, t);
+    };
+    auto ints_tensor = [&](const std::string &name, const std::vector<int64_t> &values) {
+      return initializer(n.name + "/" + name,
+                         Tensor::from<int64_t>({int64_t(values.size())}, values));
+    };
+    if (op == "square") {
+      add("Mul", {inputs[0], inputs[0]}, n.name);
+    } else if (op == "clip") {
+      add("Clip",
+          {inputs[0], scalar("min", n.attr_float("min")), scalar("max", n.attr_float("max"))},
+          n.name);
+    } else if (op == "leaky_relu" || op == "elu") {
+      float_attr(add(op == "elu" ? "Elu" : "LeakyRelu", inputs, n.name), "alpha",
+                 n.attr_float("alpha"));
+    } else if (op == "gelu") { // x/2 (1 + erf(x / sqrt 2)), as kiln's
+      std::string scaled =
+          add("Mul", {inputs[0], scalar("rsqrt2", M_SQRT1_2)}, n.name + "/scaled")->output(0);
+      std::string erf = add("Erf", {scaled}, n.name + "/erf")->output(0);
+      std::string one_plus = add("Add", {erf, scalar("one", 1)}, n.name + "/one_plus")->output(0);
+      std::string half = add("Mul", {inputs[0], scalar("half", 0.5)}, n.name + "/half")->output(0);
+      add("Mul", {half, one_plus}, n.name);
+    } else if (op == "pad") { // kiln: (before, after) per dim; ONNX: all befores, then all afters
+      const std::vector<int64_t> &pads = n.attr_ints("pads");
+      std::vector<int64_t> onnx_pads(pads.size());
+      for (size_t d = 0; d < pads.size() / 2; ++d) {
+        onnx_pads[d] = pads[2 * d];
+        onnx_pads[d + pads.size() / 2] = pads[2 * d + 1];
+      }
+      add("Pad",
+          {inputs[0], ints_tensor("pads", onnx_pads), scalar("value", n.attr_float("value"))},
+          n.name);
+    } else if (op == "slice") {
+      const std::vector<int64_t> &begin = n.attr_ints("begin");
+      std::vector<int64_t> axes(begin.size()), steps = n.attr_ints("steps");
+      for (size_t d = 0; d < axes.size(); ++d) axes[d] = int64_t(d);
+      if (steps.empty()) steps.assign(begin.size(), 1);
+      add("Slice",
+          {inputs[0], ints_tensor("starts", begin), ints_tensor("ends", n.attr_ints("end")),
+           ints_tensor("axes", axes), ints_tensor("steps", steps)},
+          n.name);
+    } else if (op == "cast") {
+      ints(add("Cast", inputs, n.name), "to", {onnx_dtype(n.attr_dtype("dtype"))});
+    } else if (is_fill(n)) {
+      fill(n);
+    } else if (op == "broadcast_to") { // the batch dim comes from the input: 1 broadcasts it
+      std::vector<int64_t> shape = n.attr_ints("shape");
+      for (int64_t &d : shape) d = is_batch(d) ? 1 : d;
+      add("Expand", {inputs[0], ints_tensor("shape", shape)}, n.name);
     }
   }
 
@@ -130,6 +247,16 @@ private:
     for (const std::string &in : inputs) p->add_input(in);
     p->add_output(output);
     return p;
+  }
+  std::string initializer(const std::string &name, const Tensor &value) {
+    set_tensor(model_.mutable_graph()->add_initializer(), name, value);
+    return name;
+  }
+  static void float_attr(onnx::NodeProto *p, const std::string &name, double value) {
+    onnx::AttributeProto *a = p->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(float(value));
   }
   // One int (a scalar attribute) or a list.
   static void ints(onnx::NodeProto *p, const std::string &name, const std::vector<int64_t> &values,
@@ -173,7 +300,48 @@ private:
     }
   }
 
+  // ConstantOfShape of v; a batch dim's size read from an input that has it.
+  void fill(const Node &n) {
+    Shape shape = n.attr_ints("shape");
+    auto ints_tensor = [&](const std::string &name, const std::vector<int64_t> &values) {
+      return initializer(n.name + "/" + name,
+                         Tensor::from<int64_t>({int64_t(values.size())}, values));
+    };
+    std::string dims;
+    auto at = std::find(shape.begin(), shape.end(), batch);
+    if (at == shape.end()) {
+      dims = ints_tensor("shape", shape);
+    } else {
+      auto source = std::find_if(g_.nodes().begin(), g_.nodes().end(), [&](const Node &p) {
+        return needed_[size_t(p.id)] && p.op->source == Source::placeholder &&
+               has_batch(p.type.shape);
+      });
+      if (source == g_.nodes().end())
+        fail("{}: a value over the batch dim, but no input of the model has the batch dim",
+             n.describe());
+      const Shape &s = source->type.shape;
+      auto axis = int64_t(std::find(s.begin(), s.end(), batch) - s.begin());
+      std::string input_shape = add("Shape", {source->name}, n.name + "/input_shape")->output(0);
+      std::vector<std::string> parts;
+      if (at != shape.begin()) parts.push_back(ints_tensor("before", {shape.begin(), at}));
+      parts.push_back(
+          add("Gather", {input_shape, ints_tensor("batch_axis", {axis})}, n.name + "/batch")
+              ->output(0));
+      if (at + 1 != shape.end()) parts.push_back(ints_tensor("after", {at + 1, shape.end()}));
+      onnx::NodeProto *concat = add("Concat", parts, n.name + "/shape");
+      ints(concat, "axis", {0});
+      dims = concat->output(0);
+    }
+    onnx::AttributeProto *value = add("ConstantOfShape", {dims}, n.name)->add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    Tensor v(n.attr_dtype("dtype"), {1});
+    v.set(0, n.attr_float("lo"));
+    set_tensor(value->mutable_t(), "", v);
+  }
+
   const Graph &g_;
+  std::vector<bool> needed_;
   onnx::ModelProto model_;
 };
 
@@ -184,7 +352,7 @@ std::string export_onnx(const Graph &g, const std::vector<NodeId> &fetches,
   std::vector<bool> needed(g.size(), false);
   for (NodeId f : fetches) needed[size_t(f)] = true;
   for (size_t i = g.size(); i-- > 0;)
-    if (needed[i])
+    if (needed[i] && !is_fill(g.node(NodeId(i)))) // a fill's counter input draws nothing
       for (NodeId in : g.node(NodeId(i)).inputs) needed[size_t(in)] = true;
   std::vector<std::string> problems;
   for (const Node &n : g.nodes())
@@ -193,7 +361,7 @@ std::string export_onnx(const Graph &g, const std::vector<NodeId> &fetches,
     fail("cannot export to ONNX: {} node{} with no ONNX form (export an inference graph: name "
          "its outputs with --fetch):\n  {}",
          problems.size(), problems.size() == 1 ? "" : "s", fmt::join(problems, "\n  "));
-  Exporter e(g);
+  Exporter e(g, needed);
   for (const Node &n : g.nodes())
     if (needed[size_t(n.id)]) e.node(n, variable_value);
   return e.finish(fetches);

@@ -2,7 +2,9 @@
 
 #include "ir/error.h"
 #include "ir/serialize.h"
-#include "ops/builder.h"
+#include "onnx/converter.h"
+#include "onnx/names.h"
+#include "onnx/onnx_tensor.h"
 
 #include "onnx/onnx.pb.h"
 
@@ -10,517 +12,239 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 
 namespace kiln {
 
+using namespace onnx_import;
+
 namespace {
 
-using AttrMap = std::map<std::string, const onnx::AttributeProto *>;
+bool contains(const std::vector<int> &list, int k) {
+  return std::find(list.begin(), list.end(), k) != list.end();
+}
 
-// One ONNX node with its attributes by name.
-struct OnnxNode {
-  const onnx::NodeProto &proto;
-  AttrMap attrs;
-  int64_t opset;
+bool holds_batch(const Tensor &t) {
+  if (t.dtype() != i64) return false;
+  auto v = t.data<int64_t>();
+  return std::find(v.begin(), v.end(), kShapeBatch) != v.end();
+}
 
-  int64_t i(const std::string &name, int64_t fallback) const {
-    auto it = attrs.find(name);
-    return it == attrs.end() ? fallback : it->second->i();
+// Ops that move a shape's dims without computing with them, or make a value
+// of that shape: the only ones that may read the batch dim of a shape
+// computed at import time.
+bool moves_dims(const std::string &op) {
+  static const std::set<std::string> kOps = {"Gather",  "Unsqueeze", "Squeeze",
+                                             "Concat",  "Slice",     "Identity",
+                                             "Reshape", "Expand",    "ConstantOfShape"};
+  return kOps.count(op) != 0;
+}
+
+std::string attr_type_name(AttrType t) { return onnx::AttributeProto::AttributeType_Name(t); }
+
+// Values of `scratch`'s nodes with the ops' reference kernels, or nullopt when
+// a node has none or is too large to compute at import time.
+std::optional<std::vector<Tensor>> evaluate(const Graph &scratch) {
+  std::vector<Tensor> values;
+  for (const Node &n : scratch.nodes()) {
+    if (n.op->source == Source::constant) {
+      values.push_back(n.attr_tensor("value"));
+      continue;
+    }
+    if (n.op->source != Source::none || n.op->stateful || !n.op->reference ||
+        has_batch(n.type.shape) || num_elements(n.type.shape) > kMaxFoldedElements)
+      return std::nullopt;
+    std::vector<Tensor> inputs;
+    for (NodeId in : n.inputs) inputs.push_back(values[size_t(in)]);
+    Tensor out(n.type.dtype, n.type.shape);
+    n.op->reference(n, inputs, out);
+    values.push_back(std::move(out));
   }
-  double f(const std::string &name, double fallback) const {
-    auto it = attrs.find(name);
-    return it == attrs.end() ? fallback : it->second->f();
-  }
-  std::string s(const std::string &name, const std::string &fallback) const {
-    auto it = attrs.find(name);
-    return it == attrs.end() ? fallback : it->second->s();
-  }
-  std::vector<int64_t> ints(const std::string &name, std::vector<int64_t> fallback = {}) const {
-    auto it = attrs.find(name);
-    if (it == attrs.end()) return fallback;
-    return {it->second->ints().begin(), it->second->ints().end()};
-  }
-};
-
-// What building a node sees: the values of its inputs (absent for an
-// omitted optional input) and the constants among them.
-struct Inputs {
-  std::vector<std::optional<Value>> values;
-  std::vector<const Tensor *> constants;
-  Value at(size_t k) const { return *values.at(k); }
-  bool has(size_t k) const { return k < values.size() && values[k].has_value(); }
-};
-
-struct Converter {
-  std::set<std::string> attributes; // those it reads; any other is reported
-  // "" or why these attribute values (or this many outputs) cannot be imported.
-  std::function<std::string(const OnnxNode &)> check = [](const OnnxNode &) { return ""; };
-  std::function<Value(Graph &, const OnnxNode &, const Inputs &, const std::string &name)> build;
-};
-
-std::string only_first_output(const OnnxNode &n) {
-  for (int k = 1; k < n.proto.output_size(); ++k)
-    if (!n.proto.output(k).empty()) return fmt::format("output {} is not supported", k);
-  return "";
+  return values;
 }
 
-// auto_pad NOTSET (explicit pads) or VALID; ceil_mode 0; unit dilations for pooling.
-std::string check_window(const OnnxNode &n, bool pool) {
-  std::string pad = n.s("auto_pad", "NOTSET");
-  if (pad != "NOTSET" && pad != "VALID") return fmt::format("auto_pad={} is not supported", pad);
-  if (n.i("ceil_mode", 0) != 0) return "ceil_mode=1 is not supported";
-  std::vector<int64_t> kernel = n.ints("kernel_shape");
-  if (!kernel.empty() && kernel.size() != 2)
-    return fmt::format("kernel_shape {} is not 2-D (kiln has conv2d and pool2d)", kernel);
-  if (pool)
-    for (int64_t d : n.ints("dilations"))
-      if (d != 1) return "dilations other than 1 are not supported in pooling";
-  if (pool && n.i("storage_order", 0) != 0) return "storage_order=1 is not supported";
-  return only_first_output(n);
-}
-
-// ONNX pads are [top, left, bottom, right]; kiln's [top, bottom, left, right].
-std::vector<int64_t> kiln_pads(const OnnxNode &n) {
-  std::vector<int64_t> p = n.ints("pads", {0, 0, 0, 0});
-  if (p.size() != 4) fail("node '{}': pads {} are not 2-D", n.proto.name(), p);
-  return {p[0], p[2], p[1], p[3]};
-}
-
-// A per-channel vector [C] shaped to broadcast over axis 1 of a rank-`rank` value.
-Value per_channel(Value v, int64_t rank) {
-  Shape shape(size_t(std::max<int64_t>(rank - 1, 1)), 1);
-  shape[0] = v.shape().at(0);
-  return reshape(v, shape);
-}
-
-Converter unary(const char *op) {
-  return {.build = [op](Graph &g, const OnnxNode &, const Inputs &in, const std::string &name) {
-    return apply(g, op, {in.at(0)}, {}, name);
-  }};
-}
-
-Converter binary(const char *op) {
-  return {.build = [op](Graph &g, const OnnxNode &, const Inputs &in, const std::string &name) {
-    return apply(g, op, {in.at(0), in.at(1)}, {}, name);
-  }};
-}
-
-Converter softmax_like(bool log) {
-  return {.attributes = {"axis"},
-          .build = [log](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-            Value x = in.at(0);
-            int64_t axis = n.i("axis", n.opset < 13 ? 1 : -1);
-            if (axis < 0) axis += x.rank();
-            // Before opset 13 the input is coerced to 2-D at `axis`: the same
-            // as a softmax over the last axis only when that is `axis`.
-            if (n.opset < 13 && axis != x.rank() - 1)
-              fail("node '{}' ({}, opset {}): axis {} of a rank-{} input is not supported",
-                   n.proto.name(), n.proto.op_type(), n.opset, axis, x.rank());
-            return log ? log_softmax(x, axis, name) : softmax(x, axis, name);
-          }};
-}
-
-Value gemm(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-  double alpha = n.f("alpha", 1), beta = n.f("beta", 1);
-  bool has_c = in.has(2);
-  Value y = matmul(in.at(0), in.at(1),
-                   {.transpose_a = n.i("transA", 0) != 0, .transpose_b = n.i("transB", 0) != 0},
-                   has_c || alpha != 1 ? std::string() : name);
-  if (alpha != 1) y = mul(y, alpha, has_c ? std::string() : name);
-  if (!has_c) return y;
-  Value c = beta != 1 ? mul(in.at(2), beta) : in.at(2);
-  return add(y, c, name);
-}
-
-Value conv(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-  Conv2dOptions o{.strides = n.ints("strides", {1, 1}),
-                  .dilations = n.ints("dilations", {1, 1}),
-                  .padding = "explicit",
-                  .pads = kiln_pads(n),
-                  .groups = n.i("group", 1)};
-  if (n.s("auto_pad", "NOTSET") == "VALID") o.pads = {0, 0, 0, 0};
-  if (!in.has(2)) return conv2d(in.at(0), in.at(1), o, name);
-  return add(conv2d(in.at(0), in.at(1), o), per_channel(in.at(2), 4), name);
-}
-
-Converter pool(bool max) {
-  Converter c;
-  c.attributes = {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode"};
-  if (max)
-    c.attributes.insert({"dilations", "storage_order"});
-  else
-    c.attributes.insert("count_include_pad");
-  c.check = [max](const OnnxNode &n) {
-    std::string why = check_window(n, true);
-    if (!why.empty()) return why;
-    bool padded = false;
-    for (int64_t p : n.ints("pads")) padded = padded || p != 0;
-    if (!max && padded && n.i("count_include_pad", 0) != 0)
-      return std::string("count_include_pad=1 with padding is not supported");
-    return std::string();
-  };
-  c.build = [max](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-    Pool2dOptions o{.kernel = n.ints("kernel_shape"),
-                    .strides = n.ints("strides", n.ints("kernel_shape")),
-                    .padding = "explicit",
-                    .pads = kiln_pads(n)};
-    if (n.s("auto_pad", "NOTSET") == "VALID") o.pads = {0, 0, 0, 0};
-    return max ? max_pool2d(in.at(0), o, name) : avg_pool2d(in.at(0), o, name);
-  };
-  return c;
-}
-
-// Inference: (x - mean) * scale / sqrt(var + epsilon) + bias, per channel.
-Value batch_norm(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-  Value x = in.at(0), scale = in.at(1), bias = in.at(2), mean = in.at(3), var = in.at(4);
-  Value factor = scale * rsqrt(var + n.f("epsilon", 1e-5));
-  int64_t r = x.rank();
-  return add((x - per_channel(mean, r)) * per_channel(factor, r), per_channel(bias, r), name);
-}
-
-// ONNX's 0 copies the input's dim; kiln allows one -1, standing for the batch
-// dim when the input has it, so another -1 is computed from the item dims.
-Value onnx_reshape(Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-  Value x = in.at(0);
-  const Tensor *target = in.constants.at(1);
-  Shape in_shape = x.shape(), shape;
-  for (int64_t k = 0; k < target->size(); ++k) {
-    auto d = int64_t(target->get(k));
-    shape.push_back(d == 0 ? in_shape.at(size_t(k)) : d);
-  }
-  if (has_batch(in_shape) && !shape.empty() && is_batch(shape[0])) {
-    int64_t items = 1, known = 1;
-    for (int64_t d : in_shape) items *= is_batch(d) ? 1 : d;
-    for (size_t k = 1; k < shape.size(); ++k) known *= shape[k] == -1 ? 1 : shape[k];
-    for (size_t k = 1; k < shape.size(); ++k)
-      if (shape[k] == -1) shape[k] = items / known;
-  }
-  return reshape(x, shape, name);
-}
-
-const std::map<std::string, Converter> &converters() {
-  auto identity = [](Graph &, const OnnxNode &, const Inputs &in, const std::string &) {
-    return in.at(0);
-  };
-  static const std::map<std::string, Converter> kConverters = {
-      {"Add", binary("add")},
-      {"Sub", binary("sub")},
-      {"Mul", binary("mul")},
-      {"Div", binary("div")},
-      {"Relu", unary("relu")},
-      {"Tanh", unary("tanh")},
-      {"Sigmoid", unary("sigmoid")},
-      {"Exp", unary("exp")},
-      {"Log", unary("log")},
-      {"Sqrt", unary("sqrt")},
-      {"Neg", unary("neg")},
-      {"Abs", unary("abs")},
-      {"Softmax", softmax_like(false)},
-      {"LogSoftmax", softmax_like(true)},
-      {"MatMul", binary("matmul")},
-      {"Gemm", {.attributes = {"alpha", "beta", "transA", "transB"}, .build = gemm}},
-      {"Conv",
-       {.attributes = {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"},
-        .check = [](const OnnxNode &n) { return check_window(n, false); },
-        .build = conv}},
-      {"MaxPool", pool(true)},
-      {"AveragePool", pool(false)},
-      {"BatchNormalization",
-       {.attributes = {"epsilon", "momentum", "training_mode", "spatial"},
-        .check =
-            [](const OnnxNode &n) {
-              if (n.i("training_mode", 0) != 0) return std::string("training_mode=1");
-              if (n.i("spatial", 1) != 1) return std::string("spatial=0 is not supported");
-              return only_first_output(n);
-            },
-        .build = batch_norm}},
-      {"Flatten",
-       {.attributes = {"axis"},
-        .build = [](Graph &, const OnnxNode &n, const Inputs &in,
-                    const std::string &name) { return flatten(in.at(0), n.i("axis", 1), name); }}},
-      {"Reshape",
-       {.attributes = {"allowzero"},
-        .check =
-            [](const OnnxNode &n) {
-              return n.i("allowzero", 0) ? std::string("allowzero=1 is not supported") : "";
-            },
-        .build = onnx_reshape}},
-      {"Transpose",
-       {.attributes = {"perm"},
-        .build =
-            [](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-              return transpose(in.at(0), n.ints("perm"), name);
-            }}},
-      {"ArgMax",
-       {.attributes = {"axis", "keepdims", "select_last_index"},
-        .check =
-            [](const OnnxNode &n) {
-              return n.i("select_last_index", 0) ? std::string("select_last_index=1") : "";
-            },
-        .build =
-            [](Graph &, const OnnxNode &n, const Inputs &in, const std::string &name) {
-              return argmax(in.at(0), n.i("axis", 0), n.i("keepdims", 1) != 0, name);
-            }}},
-      {"Reciprocal",
-       {.build = [](Graph &, const OnnxNode &, const Inputs &in,
-                    const std::string &name) { return div(1.0, in.at(0), name); }}},
-      {"Identity", {.build = identity}},
-      // Inference: dropout passes its input through.
-      {"Dropout",
-       {.attributes = {"ratio", "is_test", "seed"}, .check = only_first_output, .build = identity}},
-  };
-  return kConverters;
-}
-
-// Inputs that must be constants (initializers or Constant nodes), by op.
-const std::map<std::string, std::vector<int>> &constant_inputs() {
-  static const std::map<std::string, std::vector<int>> kConstant = {{"Reshape", {1}}};
-  return kConstant;
-}
-
-// How many inputs each op takes (at least, at most); the rest take one.
-std::pair<int, int> input_range(const std::string &op) {
-  static const std::map<std::string, std::pair<int, int>> kRanges = {
-      {"Add", {2, 2}},    {"Sub", {2, 2}},     {"Mul", {2, 2}},
-      {"Div", {2, 2}},    {"MatMul", {2, 2}},  {"Gemm", {2, 3}},
-      {"Conv", {2, 3}},   {"Reshape", {2, 2}}, {"BatchNormalization", {5, 5}},
-      {"Dropout", {1, 3}}};
-  auto it = kRanges.find(op);
-  return it == kRanges.end() ? std::pair{1, 1} : it->second;
-}
-
-// "" or what is wrong with the node's inputs and outputs, counted.
-std::string check_arity(const onnx::NodeProto &p) {
-  if (p.output_size() == 0 || p.output(0).empty()) return "no output";
-  if (p.op_type() == "Constant") return p.input_size() ? "a Constant with inputs" : "";
-  if (!converters().count(p.op_type())) return ""; // reported as not supported
-  auto [min, max] = input_range(p.op_type());
-  int given = p.input_size();
-  while (given > 0 && p.input(given - 1).empty()) --given; // omitted optional inputs
-  bool missing = false;
-  for (int k = 0; k < std::min(min, p.input_size()); ++k) missing = missing || p.input(k).empty();
-  if (given < min || given > max || missing)
-    return min == max ? fmt::format("takes {} input{}, has {}", min, min == 1 ? "" : "s", given)
-                      : fmt::format("takes {} to {} inputs, has {}", min, max, given);
-  return "";
-}
-
-bool is_constant_input(const onnx::NodeProto &p, size_t k) {
-  auto c = constant_inputs().find(p.op_type());
-  return c != constant_inputs().end() &&
-         std::find(c->second.begin(), c->second.end(), int(k)) != c->second.end();
-}
-
-std::optional<DType> dtype_of(int32_t onnx_type) {
-  switch (onnx_type) {
-  case onnx::TensorProto::FLOAT: return f32;
-  case onnx::TensorProto::DOUBLE: return f64;
-  case onnx::TensorProto::INT32: return i32;
-  case onnx::TensorProto::INT64: return i64;
-  case onnx::TensorProto::BOOL: return DType::boolean;
-  default: return std::nullopt;
-  }
-}
-
-std::string onnx_type_name(int32_t t) {
-  return onnx::TensorProto::DataType_IsValid(t)
-             ? onnx::TensorProto::DataType_Name(onnx::TensorProto::DataType(t))
-             : fmt::format("data type {}", t);
-}
-
-template <typename T, typename Field> void copy_values(Tensor &t, const Field &field) {
-  for (int k = 0; k < field.size(); ++k) t.set(k, double(T(field.Get(k))));
-}
-
-Tensor tensor_of(const onnx::TensorProto &p) {
-  std::optional<DType> dtype = dtype_of(p.data_type());
-  if (!dtype) fail("tensor '{}': {} is not supported", p.name(), onnx_type_name(p.data_type()));
-  Shape shape(p.dims().begin(), p.dims().end());
-  Tensor t(*dtype, shape);
-  if (p.has_raw_data()) {
-    if (p.raw_data().size() != t.bytes())
-      fail("tensor '{}': {} bytes of data for {}", p.name(), p.raw_data().size(), t.summary());
-    std::memcpy(t.raw(), p.raw_data().data(), t.bytes());
-    return t;
-  }
-  int64_t n = 0;
-  switch (*dtype) {
-  case DType::f32: n = p.float_data_size(); break;
-  case DType::f64: n = p.double_data_size(); break;
-  case DType::i64: n = p.int64_data_size(); break;
-  case DType::i32:
-  case DType::boolean: n = p.int32_data_size(); break;
-  }
-  if (n != t.size()) fail("tensor '{}': {} values for {}", p.name(), n, t.summary());
-  switch (*dtype) {
-  case DType::f32: copy_values<float>(t, p.float_data()); break;
-  case DType::f64: copy_values<double>(t, p.double_data()); break;
-  case DType::i64: copy_values<int64_t>(t, p.int64_data()); break;
-  case DType::i32:
-  case DType::boolean: copy_values<int32_t>(t, p.int32_data()); break;
-  }
-  return t;
-}
-
-// "/fc1/Gemm_output_0" -> "fc1/Gemm_output_0", "onnx::Relu_7" -> "onnx_Relu_7": kiln
-// names, where "/" separates scopes.
-std::string kiln_name(const std::string &onnx_name) {
-  std::string name;
-  for (char c : onnx_name) name += c == ':' ? '_' : c;
-  while (!name.empty() && name.front() == '/') name.erase(0, 1);
-  return name.empty() ? "value" : name;
-}
-
-// The whole model, checked before anything is built.
 class Importer {
 public:
-  Importer(const onnx::ModelProto &model, std::string file)
-      : model_(model), file_(std::move(file)) {
+  Importer(const onnx::ModelProto &model, std::string file, OnnxImportOptions options)
+      : model_(model), graph_(model.graph()), file_(std::move(file)), options_(options),
+        names_(io_names(graph_), other_names(graph_)) {
     for (const onnx::OperatorSetIdProto &o : model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
-    const onnx::GraphProto &g = model.graph();
-    for (const onnx::TensorProto &t : g.initializer()) {
-      initializers_[t.name()] = &t;
+    for (const onnx::TensorProto &t : graph_.initializer())
       types_[t.name()] =
-          tensor_type_text(t.data_type(), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
-    }
-    for (const auto *list : {&g.input(), &g.value_info(), &g.output()})
+          type_text(t.data_type(), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
+    for (const auto *list : {&graph_.input(), &graph_.value_info(), &graph_.output()})
       for (const onnx::ValueInfoProto &v : *list)
         if (!types_.count(v.name())) types_[v.name()] = value_type_text(v);
   }
 
-  void check() {
-    std::vector<std::string> problems;
-    if (opset_ < kOnnxMinOpset || opset_ > kOnnxMaxOpset)
-      problems.push_back(fmt::format("opset {} of the default domain: kiln imports opsets {}-{}",
-                                     opset_, kOnnxMinOpset, kOnnxMaxOpset));
-    for (const auto &[name, t] : initializers_)
-      if (!dtype_of(t->data_type()))
-        problems.push_back(fmt::format("initializer '{}': {} is not supported", name,
-                                       onnx_type_name(t->data_type())));
-    for (const onnx::ValueInfoProto &v : model_.graph().input())
-      if (!initializers_.count(v.name())) check_input(v, problems);
-    std::set<std::string> constants;
-    for (const auto &[name, t] : initializers_) constants.insert(name);
-    for (const onnx::NodeProto &p : model_.graph().node()) {
-      check_node(p, constants, problems);
-      if (p.op_type() == "Constant")
-        for (const std::string &out : p.output()) constants.insert(out);
-    }
-    if (problems.empty()) return;
-    fail("{}: cannot import {} (every problem found, in graph order):\n  {}", file_,
-         problems.size() == 1 ? "this model"
-                              : fmt::format("this model: {} problems", problems.size()),
-         fmt::join(problems, "\n  "));
-  }
-
-  OnnxModel build(bool trainable) {
-    OnnxModel m;
-    Graph &g = m.graph;
-    for (const auto &[name, t] : initializers_) {
-      Tensor value = tensor_of(*t);
-      if (trainable && is_float(value.dtype())) {
-        // A variable is its own graph input: its value comes from a checkpoint.
-        Value v = variable(g, kiln_name(name), value.dtype(), value.shape());
-        m.variables.emplace(v.id, std::move(value));
-        values_[name] = v;
-        continue;
-      }
-      constants_[name] = std::move(value); // a node once a node reads it as a value
-    }
-    for (const onnx::ValueInfoProto &v : model_.graph().input())
-      if (!initializers_.count(v.name())) values_[v.name()] = placeholder_of(g, v);
-    for (const onnx::NodeProto &p : model_.graph().node()) build_node(g, p);
-    for (const onnx::ValueInfoProto &out : model_.graph().output())
-      if (!values_.count(out.name())) fail("{}: no node computes output '{}'", file_, out.name());
+  OnnxModel run() {
+    check();
+    report();
+    OnnxModel m = build();
+    report();
+    m.notes = names_.collisions();
     return m;
   }
 
 private:
-  static std::string tensor_type_text(int32_t type, const std::vector<std::string> &dims) {
+  static std::vector<std::string> io_names(const onnx::GraphProto &g) {
+    std::vector<std::string> names;
+    for (const auto *list : {&g.input(), &g.output()})
+      for (const onnx::ValueInfoProto &v : *list) names.push_back(v.name());
+    return names;
+  }
+  static std::vector<std::string> other_names(const onnx::GraphProto &g) {
+    std::vector<std::string> names;
+    for (const onnx::TensorProto &t : g.initializer()) names.push_back(t.name());
+    for (const onnx::NodeProto &p : g.node())
+      for (const std::string &out : p.output()) names.push_back(out);
+    return names;
+  }
+
+  // ---- Types as the messages show them ----
+
+  static std::string type_text(int32_t type, const std::vector<std::string> &dims) {
     std::optional<DType> d = dtype_of(type);
     return fmt::format("{}[{}]", d ? std::string(to_string(*d)) : onnx_type_name(type),
                        fmt::join(dims, ", "));
   }
-  static std::string tensor_type_text(int32_t type, const std::vector<int64_t> &dims) {
+  static std::string type_text(int32_t type, const std::vector<int64_t> &dims) {
     std::vector<std::string> text;
     for (int64_t d : dims) text.push_back(std::to_string(d));
-    return tensor_type_text(type, text);
+    return type_text(type, text);
   }
   static std::string value_type_text(const onnx::ValueInfoProto &v) {
     if (!v.type().has_tensor_type()) return "(not a tensor)";
     const onnx::TypeProto::Tensor &t = v.type().tensor_type();
-    if (!t.has_shape()) return tensor_type_text(t.elem_type(), std::vector<std::string>{"..."});
+    if (!t.has_shape()) return type_text(t.elem_type(), std::vector<std::string>{"..."});
     std::vector<std::string> dims;
     for (const onnx::TensorShapeProto::Dimension &d : t.shape().dim())
       dims.push_back(d.has_dim_value()   ? std::to_string(d.dim_value())
                      : d.has_dim_param() ? d.dim_param()
                                          : "?");
-    return tensor_type_text(t.elem_type(), dims);
+    return type_text(t.elem_type(), dims);
   }
   std::string type_of(const std::string &value) const {
     if (value.empty()) return "(omitted)";
     auto it = types_.find(value);
     return it == types_.end() ? "?" : it->second;
   }
+  std::string where(const onnx::NodeProto &p) const {
+    std::vector<std::string> inputs;
+    for (const std::string &in : p.input()) inputs.push_back(type_of(in));
+    return fmt::format("node '{}' ({}, opset {}; inputs {})", p.name(), p.op_type(), opset_,
+                       inputs.empty() ? "none" : fmt::format("{}", fmt::join(inputs, ", ")));
+  }
+  template <typename... Args> void problem(fmt::format_string<Args...> format, Args &&...args) {
+    problems_.push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
+  void report() const {
+    if (problems_.empty()) return;
+    fail("{}: cannot import {} (every problem found, in graph order):\n  {}", file_,
+         problems_.size() == 1 ? "this model"
+                               : fmt::format("this model: {} problems", problems_.size()),
+         fmt::join(problems_, "\n  "));
+  }
 
-  void check_input(const onnx::ValueInfoProto &v, std::vector<std::string> &problems) const {
-    std::string where = fmt::format("input '{}' ({})", v.name(), type_of(v.name()));
-    if (!v.type().has_tensor_type()) return problems.push_back(where + ": not a tensor");
+  // ---- The check: everything that the model says without building it ----
+
+  void check() {
+    if (opset_ < kOnnxMinOpset || opset_ > kOnnxMaxOpset)
+      problem("opset {} of the default domain: kiln imports opsets {}-{}", opset_, kOnnxMinOpset,
+              kOnnxMaxOpset);
+    if (graph_.sparse_initializer_size() > 0) problem("sparse initializers are not supported");
+    std::map<std::string, std::string> writer; // value -> what defines it
+    // `what` names the definition in a message, `as` in a later one.
+    auto define = [&](const std::string &name, const std::string &what, const std::string &as) {
+      if (name.empty()) return problem("{}: an empty name", what);
+      auto [it, added] = writer.emplace(name, as);
+      if (!added) problem("{}: '{}' is already {}", what, name, it->second);
+    };
+    for (const onnx::TensorProto &t : graph_.initializer()) {
+      if (std::string why = tensor_problem(t); !why.empty())
+        problem("initializer '{}': {}", t.name(), why);
+      define(t.name(), fmt::format("initializer '{}'", t.name()), "an initializer");
+    }
+    for (const onnx::ValueInfoProto &v : graph_.input())
+      if (!writer.count(v.name()) || v.name().empty()) {
+        check_input(v);
+        define(v.name(), fmt::format("input '{}'", v.name()), "a graph input");
+      }
+    for (const onnx::NodeProto &p : graph_.node()) {
+      check_node(p, writer);
+      for (const std::string &out : p.output())
+        if (!out.empty())
+          define(out, where(p), fmt::format("written by node '{}' ({})", p.name(), p.op_type()));
+    }
+    for (const onnx::ValueInfoProto &out : graph_.output())
+      if (!writer.count(out.name())) problem("output '{}': no node computes it", out.name());
+  }
+
+  void check_input(const onnx::ValueInfoProto &v) {
+    std::string what = fmt::format("input '{}' ({})", v.name(), type_of(v.name()));
+    if (!v.type().has_tensor_type()) return problem("{}: not a tensor", what);
     const onnx::TypeProto::Tensor &t = v.type().tensor_type();
     if (!dtype_of(t.elem_type()))
-      problems.push_back(
-          fmt::format("{}: {} is not supported", where, onnx_type_name(t.elem_type())));
-    if (!t.has_shape()) return problems.push_back(where + ": no shape (unknown rank)");
+      problem("{}: {} is not supported", what, onnx_type_name(t.elem_type()));
+    if (!t.has_shape()) return problem("{}: no shape (unknown rank)", what);
     for (int k = 0; k < t.shape().dim_size(); ++k) {
       const onnx::TensorShapeProto::Dimension &d = t.shape().dim(k);
-      if (d.has_dim_value()) continue;
-      if (k == 0) continue; // the batch
-      problems.push_back(fmt::format("{}: dynamic dimension '{}' at axis {} (only the first may "
-                                     "be dynamic: kiln's batch)",
-                                     where, d.dim_param(), k));
+      if (d.has_dim_value() && d.dim_value() < 0)
+        problem("{}: dim {} at axis {} (a size is >= 0; a dynamic dim has a dim_param)", what,
+                d.dim_value(), k);
+      else if (!d.has_dim_value() && k > 0)
+        problem(
+            "{}: dynamic dimension '{}' at axis {} (only the first may be dynamic: kiln's batch)",
+            what, d.dim_param(), k);
     }
   }
 
-  void check_node(const onnx::NodeProto &p, const std::set<std::string> &constants,
-                  std::vector<std::string> &problems) const {
-    std::vector<std::string> inputs;
-    for (const std::string &in : p.input()) inputs.push_back(type_of(in));
-    std::string where =
-        fmt::format("node '{}' ({}, opset {}; inputs {})", p.name(), p.op_type(), opset_,
-                    inputs.empty() ? "none" : fmt::format("{}", fmt::join(inputs, ", ")));
+  void check_node(const onnx::NodeProto &p, const std::map<std::string, std::string> &defined) {
+    std::string what = where(p);
     if (!p.domain().empty() && p.domain() != "ai.onnx")
-      return problems.push_back(fmt::format("{}: domain '{}' is not supported", where, p.domain()));
-    if (std::string why = check_arity(p); !why.empty())
-      return problems.push_back(fmt::format("{}: {}", where, why));
-    if (p.op_type() == "Constant") {
-      if (p.attribute_size() == 0)
-        problems.push_back(fmt::format("{}: a Constant without its 'value'", where));
-      for (const onnx::AttributeProto &a : p.attribute())
-        if (a.name() != "value")
-          problems.push_back(fmt::format("{}: attribute '{}' is not supported", where, a.name()));
-        else if (!dtype_of(a.t().data_type()))
-          problems.push_back(
-              fmt::format("{}: a {} constant", where, onnx_type_name(a.t().data_type())));
-      return;
-    }
+      return problem("{}: domain '{}' is not supported", what, p.domain());
+    if (p.output_size() == 0 || p.output(0).empty()) return problem("{}: no output", what);
     auto it = converters().find(p.op_type());
-    if (it == converters().end())
-      return problems.push_back(fmt::format("{}: op not supported", where));
-    OnnxNode n = view(p);
-    for (const onnx::AttributeProto &a : p.attribute())
-      if (!it->second.attributes.count(a.name()))
-        problems.push_back(fmt::format("{}: attribute '{}' is not supported", where, a.name()));
-    if (std::string why = it->second.check(n); !why.empty())
-      problems.push_back(fmt::format("{}: {}", where, why));
-    if (auto c = constant_inputs().find(p.op_type()); c != constant_inputs().end())
-      for (int k : c->second)
-        if (k < p.input_size() && !constants.count(p.input(k)))
-          problems.push_back(
-              fmt::format("{}: input {} ('{}') must be a constant", where, k, p.input(k)));
+    if (it == converters().end()) return problem("{}: op not supported", what);
+    for (const std::string &in : p.input())
+      if (!in.empty() && !defined.count(in))
+        return problem("{}: reads '{}', which no node before it computes", what, in);
+    const Converter &c = it->second;
+    if (std::string why = check_arity(p, c); !why.empty()) return problem("{}: {}", what, why);
+    bool typed = true;
+    for (const onnx::AttributeProto &a : p.attribute()) {
+      auto spec = c.attributes.find(a.name());
+      if (spec == c.attributes.end()) {
+        problem("{}: attribute '{}' is not supported", what, a.name());
+      } else if (a.type() != spec->second) {
+        problem("{}: attribute '{}' is {}, expected {}", what, a.name(), attr_type_name(a.type()),
+                attr_type_name(spec->second));
+        typed = false;
+      }
+    }
+    if (!typed) return; // the check below reads attributes by their type
+    if (std::string why = c.check(view(p)); !why.empty()) problem("{}: {}", what, why);
+  }
+
+  static std::string check_arity(const onnx::NodeProto &p, const Converter &c) {
+    int given = p.input_size();
+    while (given > 0 && p.input(given - 1).empty()) --given; // omitted optional inputs
+    bool missing = false;
+    for (int k = 0; k < std::min(c.min_inputs, given); ++k) missing = missing || p.input(k).empty();
+    if (given < c.min_inputs || given > c.max_inputs || missing) {
+      if (c.min_inputs == c.max_inputs)
+        return fmt::format("takes {} input{}, has {}", c.min_inputs, c.min_inputs == 1 ? "" : "s",
+                           given);
+      if (c.max_inputs == std::numeric_limits<int>::max())
+        return fmt::format("takes at least {} input, has {}", c.min_inputs, given);
+      return fmt::format("takes {} to {} inputs, has {}", c.min_inputs, c.max_inputs, given);
+    }
+    if (c.max_outputs >= 0)
+      for (int k = c.max_outputs; k < p.output_size(); ++k)
+        if (!p.output(k).empty()) return fmt::format("output {} is not supported", k);
+    return "";
   }
 
   OnnxNode view(const onnx::NodeProto &p) const {
@@ -529,69 +253,202 @@ private:
     return n;
   }
 
+  // ---- The build ----
+
+  OnnxModel build() {
+    OnnxModel m;
+    Graph &g = m.graph;
+    for (const onnx::TensorProto &t : graph_.initializer()) {
+      Tensor value = tensor_of(t);
+      Role role = role_of(t.name());
+      if (options_.trainable && is_float(value.dtype()) && role != Role::read_at_import) {
+        // A variable is its own graph input: its value comes from a checkpoint.
+        // Statistics (batch norm's) are variables that optimizers leave alone.
+        Value v = variable(g, names_[t.name()], value.dtype(), value.shape(), {},
+                           role == Role::parameter);
+        m.variables.emplace(v.id, std::move(value));
+        values_[t.name()] = v;
+      } else {
+        constants_[t.name()] = std::move(value); // a node once a node reads it as a value
+      }
+    }
+    for (const onnx::ValueInfoProto &v : graph_.input())
+      if (!values_.count(v.name()) && !constants_.count(v.name()))
+        values_[v.name()] = placeholder_of(g, v);
+    for (const onnx::NodeProto &p : graph_.node()) build_node(g, p);
+    for (const onnx::ValueInfoProto &out : graph_.output()) finish_output(g, out);
+    for (const onnx::ValueInfoProto &v : graph_.value_info())
+      if (values_.count(v.name())) check_declared(v, "value", values_.at(v.name()).type());
+    return m;
+  }
+
+  // What an initializer is to the nodes that read it: a value they need at
+  // import time (a shape, a bound), a statistic, or (else) a parameter.
+  enum class Role { parameter, statistic, read_at_import };
+  Role role_of(const std::string &name) const {
+    Role role = Role::parameter;
+    for (const onnx::NodeProto &p : graph_.node()) {
+      const Converter &c = converters().at(p.op_type());
+      for (int k = 0; k < p.input_size(); ++k) {
+        if (p.input(k) != name) continue;
+        if (contains(c.constant_inputs, k)) return Role::read_at_import;
+        if (contains(c.statistic_inputs, k)) role = Role::statistic;
+      }
+    }
+    return role;
+  }
+
   Value placeholder_of(Graph &g, const onnx::ValueInfoProto &v) const {
     const onnx::TypeProto::Tensor &t = v.type().tensor_type();
     Shape shape;
-    for (int k = 0; k < t.shape().dim_size(); ++k) {
-      const onnx::TensorShapeProto::Dimension &d = t.shape().dim(k);
+    for (const onnx::TensorShapeProto::Dimension &d : t.shape().dim())
       shape.push_back(d.has_dim_value() ? d.dim_value() : batch);
-    }
-    return placeholder(g, kiln_name(v.name()), *dtype_of(t.elem_type()), shape);
+    return placeholder(g, names_[v.name()], *dtype_of(t.elem_type()), shape);
+  }
+
+  // The value of `name` as a node of g: a constant becomes one when first read.
+  Value value_of(Graph &g, const std::string &name) {
+    if (auto it = values_.find(name); it != values_.end()) return it->second;
+    auto known = constants_.find(name);
+    if (known == constants_.end()) fail("'{}' has no value", name);
+    const Tensor &t = known->second;
+    if (holds_batch(t)) fail("'{}' holds the batch size, which kiln knows only at run time", name);
+    return values_[name] = constant(g, t, names_[name]);
   }
 
   void build_node(Graph &g, const onnx::NodeProto &p) {
-    std::string name = kiln_name(p.output(0));
-    if (p.op_type() == "Constant") {
-      constants_[p.output(0)] = tensor_of(p.attribute(0).t());
-      return;
-    }
-    Inputs in;
-    for (const std::string &input : p.input()) {
-      if (input.empty()) {
-        in.values.push_back(std::nullopt);
-        in.constants.push_back(nullptr);
-        continue;
-      }
-      auto c = constants_.find(input);
-      in.constants.push_back(c == constants_.end() ? nullptr : &c->second);
-      if (c != constants_.end() && is_constant_input(p, in.values.size())) {
-        in.values.push_back(std::nullopt); // read for its values only
-        continue;
-      }
-      if (c != constants_.end() && !values_.count(input))
-        values_[input] = constant(g, c->second, g.unique_name(kiln_name(input)));
-      auto it = values_.find(input);
-      if (it == values_.end())
-        fail("{}: node '{}' ({}) reads '{}', which no node before it computes", file_, p.name(),
-             p.op_type(), input);
-      in.values.push_back(it->second);
-    }
+    for (const std::string &in : p.input())
+      if (failed_.count(in)) return fail_outputs(p); // its problem is listed already
+    const Converter &c = converters().at(p.op_type());
+    OnnxNode n = view(p);
+    std::vector<std::string> names;
+    for (const std::string &out : p.output()) names.push_back(out.empty() ? "" : names_[out]);
     try {
-      values_[p.output(0)] =
-          converters().at(p.op_type()).build(g, view(p), in, g.unique_name(name));
+      Inputs in;
+      bool batch_dims = false;
+      std::vector<size_t> known; // value inputs known at import time
+      for (int k = 0; k < p.input_size(); ++k) {
+        const std::string &input = p.input(k);
+        auto constant = input.empty() ? constants_.end() : constants_.find(input);
+        const Tensor *value = constant == constants_.end() ? nullptr : &constant->second;
+        in.constants.push_back(value);
+        batch_dims = batch_dims || (value && holds_batch(*value));
+        if (contains(c.constant_inputs, k)) {
+          if (!input.empty() && !value)
+            fail("input {} ('{}') must be known at import time (a constant, or computed from "
+                 "constants and static shapes)",
+                 k, input);
+          in.values.push_back(std::nullopt); // read for its value only
+        } else if (input.empty()) {
+          in.values.push_back(std::nullopt);
+        } else if (value) {
+          in.values.push_back(Value{}); // a node of its own only if the node is not folded
+          known.push_back(size_t(k));
+        } else {
+          in.values.push_back(value_of(g, input));
+        }
+      }
+      if (batch_dims && !moves_dims(p.op_type()))
+        fail("computes with the batch size, which kiln knows only at run time");
+      if (c.fold) return set_constant(p.output(0), c.fold(n, in));
+      bool all_known = std::count_if(in.values.begin(), in.values.end(), [](const auto &v) {
+                         return v.has_value();
+                       }) == ptrdiff_t(known.size());
+      if (all_known && fold(c, n, in)) return;
+      // Known inputs become nodes when the builder reads them as values.
+      in.materialize = [&](size_t k) { return value_of(g, p.input(int(k))); };
+      std::vector<Value> outs = c.build(g, n, in, names);
+      for (size_t k = 0; k < outs.size(); ++k) set_value(p.output(int(k)), outs[k]);
     } catch (const Error &e) {
-      fail("{}: node '{}' ({}): {}", file_, p.name(), p.op_type(), e.what());
+      problem("{}: {}", where(p), e.what());
+      fail_outputs(p);
     }
   }
 
+  // A node whose inputs are all known: its outputs computed now, with the
+  // ops' reference kernels on a scratch graph. False when it cannot be.
+  bool fold(const Converter &c, const OnnxNode &n, Inputs in) {
+    Graph scratch;
+    for (size_t k = 0; k < in.values.size(); ++k)
+      if (in.values[k])
+        in.values[k] = constant(scratch, *in.constants[k], fmt::format("input_{}", k));
+    std::vector<std::string> names;
+    for (int k = 0; k < n.proto.output_size(); ++k) names.push_back(fmt::format("output_{}", k));
+    std::vector<Value> outs = c.build(scratch, n, in, names);
+    std::optional<std::vector<Tensor>> values = evaluate(scratch);
+    if (!values) return false; // built for real instead
+    for (size_t k = 0; k < outs.size(); ++k)
+      set_constant(n.proto.output(int(k)), (*values)[size_t(outs[k].id)]);
+    return true;
+  }
+
+  void set_constant(const std::string &name, Tensor value) {
+    types_[name] = value.summary();
+    constants_[name] = std::move(value);
+  }
+  void set_value(const std::string &name, Value v) {
+    if (name.empty()) return;
+    types_[name] = to_string(v.type());
+    values_[name] = v;
+  }
+  void fail_outputs(const onnx::NodeProto &p) {
+    for (const std::string &out : p.output()) failed_.insert(out);
+  }
+
+  // A graph output: a node named as the output, of the declared type.
+  void finish_output(Graph &g, const onnx::ValueInfoProto &out) {
+    if (failed_.count(out.name())) return;
+    try {
+      Value v = value_of(g, out.name());
+      if (v.name() != names_[out.name()]) v = reshape(v, v.shape(), names_[out.name()]);
+      values_[out.name()] = v;
+      check_declared(out, "output", v.type());
+    } catch (const Error &e) {
+      problem("output '{}': {}", out.name(), e.what());
+    }
+  }
+
+  void check_declared(const onnx::ValueInfoProto &v, const char *what, const TensorType &type) {
+    if (!v.type().has_tensor_type()) return problem("{} '{}': not a tensor", what, v.name());
+    const onnx::TypeProto::Tensor &t = v.type().tensor_type();
+    bool same = t.elem_type() == 0 || dtype_of(t.elem_type()) == type.dtype;
+    if (t.has_shape()) {
+      same = same && size_t(t.shape().dim_size()) == type.shape.size();
+      for (int k = 0; same && k < t.shape().dim_size(); ++k)
+        same = !t.shape().dim(k).has_dim_value() ||
+               t.shape().dim(k).dim_value() == type.shape[size_t(k)];
+    }
+    if (!same)
+      problem("{} '{}': declared {}, kiln computes {}", what, v.name(), value_type_text(v),
+              to_string(type));
+  }
+
   const onnx::ModelProto &model_;
+  const onnx::GraphProto &graph_;
   std::string file_;
+  OnnxImportOptions options_;
+  NameTable names_;
   int64_t opset_ = 0;
-  std::map<std::string, const onnx::TensorProto *> initializers_;
+  std::vector<std::string> problems_;
   std::map<std::string, std::string> types_; // value name -> "f32[batch, 784]"
   std::map<std::string, Value> values_;
-  std::map<std::string, Tensor> constants_;
+  std::map<std::string, Tensor> constants_; // values known at import time
+  std::set<std::string> failed_;            // outputs of nodes that could not be built
 };
 
 } // namespace
 
-OnnxModel import_onnx(const std::filesystem::path &model, const OnnxImportOptions &options) {
+OnnxModel import_onnx(std::string_view bytes, const std::string &file,
+                      const OnnxImportOptions &options) {
   onnx::ModelProto proto;
-  if (!proto.ParseFromString(read_file(model)))
-    fail("{}: not an ONNX model (the protobuf does not parse)", model.string());
-  Importer importer(proto, model.string());
-  importer.check();
-  return importer.build(options.trainable);
+  if (bytes.size() > size_t(std::numeric_limits<int>::max()) ||
+      !proto.ParseFromArray(bytes.data(), int(bytes.size())))
+    fail("{}: not an ONNX model (the protobuf does not parse)", file);
+  return Importer(proto, file, options).run();
+}
+
+OnnxModel import_onnx(const std::filesystem::path &model, const OnnxImportOptions &options) {
+  return import_onnx(read_file(model), model.string(), options);
 }
 
 } // namespace kiln

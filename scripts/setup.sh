@@ -4,11 +4,12 @@
 # CLI11, fmt, zlib, nlohmann-json (profile traces, HTML pages), libpng (the VAE example's
 # images). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo), fortunes (the text
 # of the char LSTM).
-# Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-onnx and
-# python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
+# Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-torchvision,
+# python3-onnx and python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
 # npm packages (viewer/package.json, versions pinned in its package-lock.json): the
 # JavaScript libraries the build inlines into kiln's HTML pages (@dagrejs/dagre, uplot)
-# and playwright-core, which drives Debian's chromium in the tests.
+# and playwright-core, which drives Debian's chromium in the tests; onnxruntime-node
+# (tests/onnx/runtime/package.json), which runs the models kiln exports.
 # Benchmarks only: OpenBLAS (with PyTorch, the peers in bench/).
 # Fuzzing and sanitizers: libclang-rt-19-dev (libFuzzer and clang-19's sanitizer runtimes).
 # --tsan: oneTBB built from Debian's source of the installed version with ThreadSanitizer,
@@ -31,7 +32,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
   libpng-dev graphviz dataset-fashion-mnist fortunes clang-format
-  nodejs chromium python3-torch python3-onnx python3-numpy
+  nodejs chromium python3-torch python3-torchvision python3-onnx python3-numpy
   libclang-rt-19-dev
 )
 if ((bench)); then packages+=(libopenblas-dev); fi
@@ -55,6 +56,13 @@ fi
 if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"; then
   (cd "$viewer" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"
+fi
+# ONNX Runtime for the ONNX test (tests/onnx/runtime: onnxruntime-node, its CPU binaries
+# in the package; --ignore-scripts skips its optional CUDA download).
+ort="$root/tests/onnx/runtime"
+if ! cmp -s "$ort/package-lock.json" "$ort/node_modules/.package-lock.json.installed"; then
+  (cd "$ort" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  cp "$ort/package-lock.json" "$ort/node_modules/.package-lock.json.installed"
 fi
 
 # oneTBB with ThreadSanitizer, once per version of Debian's libtbb-dev.

@@ -22,6 +22,7 @@ struct ImportOptions {
 void import_model(const ImportOptions &o) {
   OnnxModel m = import_onnx(o.model, {.trainable = !o.trainable.empty()});
   const Graph &g = m.graph;
+  for (const std::string &note : m.notes) fmt::print(stderr, "kiln: note: {}\n", note);
   save_graph(g, o.output);
   if (!o.trainable.empty()) {
     write_checkpoint(
@@ -56,8 +57,9 @@ void add_import_command(CLI::App &app) {
   cmd->footer(
       "The whole model is checked first: every unsupported op, attribute, dtype and\n"
       "dynamic dimension is listed at once. A dim_param in an input's first dim becomes\n"
-      "kiln's batch; initializers become constants; values keep their ONNX names\n"
-      "(':' becomes '_').\n"
+      "kiln's batch; initializers become constants. The model's inputs and outputs keep\n"
+      "their ONNX names; other values lose a leading '/' and turn ':' into '_' (a name\n"
+      "that would then collide gets a suffix, noted on stderr).\n"
       "Example:\n"
       "  kiln import mlp.onnx -o mlp.kiln && kiln run mlp.kiln --feed x=x.npy --fetch logits");
   cmd->callback([options] { import_model(*options); });

@@ -6,6 +6,8 @@ import os
 import random
 import shutil
 import struct
+import subprocess
+import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 errors = os.path.join(here, "..", "errors")
@@ -56,3 +58,14 @@ for name in sorted(os.listdir(passes)):
         lines = lines[: next(k for k, l in enumerate(lines) if l in ("--- expected", "--- unchanged"))]
         text = "\n".join(l for l in lines if not l.startswith("--- roots: ")) + "\n"
         write("listing", f"{name[:-4]}-{i}.txt", text.encode())
+# ONNX: the first byte picks --trainable (odd: on). The hand-made models of
+# tests/onnx (python3-onnx) and small PyTorch exports (python3-torch): the
+# shape computations of LayerNorm + GELU, an embedding and a concat, a GRU.
+with tempfile.TemporaryDirectory() as tmp:
+    onnx_tests = os.path.join(here, "..", "onnx")
+    subprocess.run(["/usr/bin/python3", os.path.join(onnx_tests, "make_bad_models.py"), tmp], check=True)
+    subprocess.run(["/usr/bin/python3", os.path.join(onnx_tests, "make_zoo.py"), tmp,
+                    "layernorm_gelu_14", "embedding_cat", "gru"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    for i, name in enumerate(["names", "unbuildable", "unsupported", "layernorm_gelu_14", "embedding_cat", "gru"]):
+        write("onnx_model", name + ".onnx", bytes([i % 2]) + open(os.path.join(tmp, name + ".onnx"), "rb").read())

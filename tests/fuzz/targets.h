@@ -20,6 +20,7 @@ void npy(std::string_view bytes);
 void csv(std::string_view bytes);
 void idx(std::string_view bytes);
 void graph_builder(std::string_view bytes);
+void onnx_model(std::string_view bytes);
 
 struct Target {
   std::string_view name;
@@ -35,6 +36,7 @@ inline constexpr Target kTargets[] = {
     {"csv", csv},
     {"idx", idx},
     {"graph_builder", graph_builder},
+    {"onnx_model", onnx_model},
 };
 
 } // namespace kiln::fuzz

@@ -3,8 +3,7 @@ model, a batch of inputs and PyTorch's outputs for it: MLP 784-64-10, LeNet-5
 and a conv net with batch norm (eval mode, its running statistics made
 non-trivial by a few training-mode batches; PyTorch folds the batch norm of a
 convolution into its weights when it exports, so a BatchNorm1d after a linear
-layer keeps a BatchNormalization node). Also builds, with onnx.helper, a
-model that kiln cannot import for several reasons at once.
+layer keeps a BatchNormalization node).
 
     python3 make_models.py OUTDIR
 """
@@ -13,7 +12,6 @@ import sys
 
 import numpy as np
 import onnx
-import onnx.helper as oh
 import torch
 from torch import nn
 
@@ -58,19 +56,3 @@ for name, (model, item) in models.items():
     np.save(f"{out}/{name}_expected.npy", expected)
     ops = sorted({n.op_type for n in onnx.load(f"{out}/{name}.onnx").graph.node})
     print(f"{name}: {', '.join(ops)}")
-
-# Unsupported: a dynamic sequence length, an LSTM, an Erf, a Conv with auto_pad=SAME_UPPER,
-# a Softmax with an attribute kiln does not know and a Gemm with one input.
-x = oh.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["batch", "seq", 8])
-w = oh.make_tensor("w", onnx.TensorProto.FLOAT, [4, 8, 1, 1], np.ones(32, np.float32))
-nodes = [
-    oh.make_node("Erf", ["x"], ["e"], name="erf_1"),
-    oh.make_node("LSTM", ["e", "r", "s"], ["h"], name="lstm_1", hidden_size=4),
-    oh.make_node("Relu", ["h"], ["r1"], name="relu_1"),
-    oh.make_node("Conv", ["r1", "w"], ["c"], name="conv_1", auto_pad="SAME_UPPER"),
-    oh.make_node("Softmax", ["c"], ["y"], name="softmax_1", axis=1, extra=3),
-    oh.make_node("Gemm", ["y"], ["z"], name="gemm_1"),
-]
-y = oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
-graph = oh.make_graph(nodes, "unsupported", [x], [y], initializer=[w])
-onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 13)]), f"{out}/unsupported.onnx")
