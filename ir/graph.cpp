@@ -61,6 +61,14 @@ TensorType infer_checked(const Node &node, std::span<const TensorType> inputs) {
   }
 }
 
+void check_bound(const Node &node, const Shape &shape, int64_t batch_size) {
+  try {
+    check_dims(shape, /*allow_batch=*/false);
+  } catch (const Error &e) {
+    fail("{}: {} at batch size {}", node.describe(), e.what(), batch_size);
+  }
+}
+
 } // namespace
 
 NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<NodeId> inputs,
@@ -161,8 +169,11 @@ bool Graph::operator==(const Graph &other) const {
 std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size) {
   std::vector<TensorType> types;
   types.reserve(g.size());
-  for (const Node &node : g.nodes())
+  for (const Node &node : g.nodes()) {
     types.push_back({node.type.dtype, bind_batch(node.type.shape, batch_size)});
+    // Within 2^48 elements with the batch dim symbolic, not always once bound.
+    if (has_batch(node.type.shape)) check_bound(node, types.back().shape, batch_size);
+  }
   return types;
 }
 

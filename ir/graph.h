@@ -92,6 +92,8 @@ private:
 // types a compiled executable is specialized for. Type rules keep the batch
 // dim symbolic exactly when a concrete batch would substitute into it (e.g.
 // reshape's -1 must stand for the batch dim), so binding is substitution.
+// Fails naming the first node whose shape holds more than kMaxElements at
+// that batch size.
 std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size);
 
 // The nodes no other node uses: the roots of a saved model, which records no
