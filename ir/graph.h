@@ -48,6 +48,9 @@ public:
   NodeId add_node(std::string_view op, std::string name, std::vector<NodeId> inputs,
                   Attrs attrs = {});
 
+  // Room for `nodes` nodes in all, so that adding them does not rehash the names.
+  void reserve(size_t nodes);
+
   const Node &node(NodeId id) const { return nodes_.at(static_cast<size_t>(id)); }
   const std::vector<Node> &nodes() const { return nodes_; }
   size_t size() const { return nodes_.size(); }

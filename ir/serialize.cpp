@@ -94,6 +94,7 @@ public:
         fail("{}: duplicate node name '{}'", origin, escaped(name));
     }
     state_.assign(static_cast<size_t>(def.nodes_size()), State::todo);
+    graph_.reserve(size_t(def.nodes_size()));
   }
 
   Graph load() {
