@@ -15,10 +15,6 @@ namespace {
 
 size_t align_up(size_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
 
-bool overlap(int64_t first_a, int64_t last_a, int64_t first_b, int64_t last_b) {
-  return first_a <= last_b && first_b <= last_a;
-}
-
 // Each output element comes from the same index of each input of its shape,
 // read before it is written: such an input may lend the output its memory.
 bool elementwise(const Node &n) { return n.op->scalar || ops::is_loop_fusion(n); }
