@@ -41,7 +41,13 @@ struct Outcome {
 // headers claim (4 GiB and more): a reader that allocates what a header says
 // before checking it against the bytes present fails the case. Sanitizers
 // reserve terabytes of shadow memory, so their builds run without it.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// (gcc says so with __SANITIZE_*__, clang with __has_feature.)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define KILN_SANITIZED
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(KILN_SANITIZED)
 constexpr const char *kMemoryCap = "";
 #else
 constexpr const char *kMemoryCap = "ulimit -v 2097152 && "; // KiB: 2 GiB
