@@ -26,25 +26,27 @@ std::string Node::describe() const {
 namespace {
 
 // Fills defaults and checks that every attribute is known and of its kind.
-void check_attrs(const OpDef &op, Attrs &attrs, const std::string &who) {
+void check_attrs(const Node &node, Attrs &attrs) {
+  const OpDef &op = *node.op;
   for (const auto &[key, value] : attrs) {
     auto spec = std::find_if(op.attrs.begin(), op.attrs.end(),
                              [&](const AttrSpec &s) { return s.name == key; });
     if (spec == op.attrs.end()) {
       std::vector<std::string> known;
       for (const AttrSpec &s : op.attrs) known.push_back(s.name);
-      fail("{}: unknown attribute '{}'{}", who, escaped(key), did_you_mean(key, known));
+      fail("{}: unknown attribute '{}'{}", node.describe(), escaped(key), did_you_mean(key, known));
     }
     if (kind_of(value) != spec->kind)
-      fail("{}: attribute '{}' must be {}, got {}", who, key, to_string(spec->kind),
+      fail("{}: attribute '{}' must be {}, got {}", node.describe(), key, to_string(spec->kind),
            to_string(kind_of(value)));
     // Strings are saved as protobuf strings, which must be UTF-8.
     if (auto *text = std::get_if<std::string>(&value); text && !is_valid_utf8(*text))
-      fail("{}: attribute '{}' is not valid UTF-8: '{}'", who, key, escaped(*text));
+      fail("{}: attribute '{}' is not valid UTF-8: '{}'", node.describe(), key, escaped(*text));
   }
   for (const AttrSpec &spec : op.attrs) {
     if (attrs.count(spec.name)) continue;
-    if (!spec.default_value) fail("{}: missing required attribute '{}'", who, spec.name);
+    if (!spec.default_value)
+      fail("{}: missing required attribute '{}'", node.describe(), spec.name);
     attrs.emplace(spec.name, *spec.default_value);
   }
 }
@@ -58,6 +60,14 @@ TensorType infer_checked(const Node &node, std::span<const TensorType> inputs) {
     return type;
   } catch (const Error &e) {
     fail("{}: {}", node.describe(), e.what());
+  }
+}
+
+void check_bound(const Node &node, const Shape &shape, int64_t batch_size) {
+  try {
+    check_dims(shape, /*allow_batch=*/false);
+  } catch (const Error &e) {
+    fail("{}: {} at batch size {}", node.describe(), e.what(), batch_size);
   }
 }
 
@@ -76,31 +86,32 @@ NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<N
     for (const OpDef &def : OpRegistry::get().all()) ops.push_back(def.name);
     fail("node '{}': unknown op '{}'{}", node.name, escaped(op_name), did_you_mean(op_name, ops));
   }
-  std::string who = node.describe();
-  if (by_name_.count(node.name)) fail("{}: duplicate node name", who);
+  // Described only to fail: a pass adds every node of the graph again.
+  auto who = [&] { return node.describe(); };
+  if (by_name_.count(node.name)) fail("{}: duplicate node name", who());
 
   int count = static_cast<int>(inputs.size());
   const OpDef &op = *node.op;
   if (count < op.min_inputs || (op.max_inputs >= 0 && count > op.max_inputs)) {
     if (op.min_inputs == op.max_inputs)
-      fail("{}: expected {} inputs, got {}", who, op.min_inputs, count);
+      fail("{}: expected {} inputs, got {}", who(), op.min_inputs, count);
     if (count < op.min_inputs)
-      fail("{}: expected at least {} inputs, got {}", who, op.min_inputs, count);
-    fail("{}: expected at most {} inputs, got {}", who, op.max_inputs, count);
+      fail("{}: expected at least {} inputs, got {}", who(), op.min_inputs, count);
+    fail("{}: expected at most {} inputs, got {}", who(), op.max_inputs, count);
   }
   std::vector<TensorType> input_types;
   for (NodeId in : inputs) {
     if (in < 0 || static_cast<size_t>(in) >= nodes_.size())
-      fail("{}: input id {} is not in the graph", who, in);
+      fail("{}: input id {} is not in the graph", who(), in);
     input_types.push_back(nodes_[static_cast<size_t>(in)].type);
   }
-  check_attrs(op, attrs, who);
+  check_attrs(node, attrs);
   if (op.updates_variable) {
     const Node &target = nodes_[static_cast<size_t>(inputs.at(0))];
     // In a fused body (ops/fusion.h), a parameter stands for the variable.
     if (target.op->source != Source::variable && !target.op->updates_variable &&
         target.op->name != "parameter")
-      fail("{}: input 0 must be a variable, got {}", who, target.describe());
+      fail("{}: input 0 must be a variable, got {}", who(), target.describe());
   }
 
   node.id = static_cast<NodeId>(nodes_.size());
@@ -110,6 +121,11 @@ NodeId Graph::add_node(std::string_view op_name, std::string name, std::vector<N
   by_name_.emplace(node.name, node.id);
   nodes_.push_back(std::move(node));
   return nodes_.back().id;
+}
+
+void Graph::reserve(size_t nodes) {
+  nodes_.reserve(nodes);
+  by_name_.reserve(nodes);
 }
 
 std::optional<NodeId> Graph::find(std::string_view name) const {
@@ -161,8 +177,11 @@ bool Graph::operator==(const Graph &other) const {
 std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size) {
   std::vector<TensorType> types;
   types.reserve(g.size());
-  for (const Node &node : g.nodes())
+  for (const Node &node : g.nodes()) {
     types.push_back({node.type.dtype, bind_batch(node.type.shape, batch_size)});
+    // Within 2^48 elements with the batch dim symbolic, not always once bound.
+    if (has_batch(node.type.shape)) check_bound(node, types.back().shape, batch_size);
+  }
   return types;
 }
 

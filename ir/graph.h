@@ -48,6 +48,9 @@ public:
   NodeId add_node(std::string_view op, std::string name, std::vector<NodeId> inputs,
                   Attrs attrs = {});
 
+  // Room for `nodes` nodes in all, so that adding them does not rehash the names.
+  void reserve(size_t nodes);
+
   const Node &node(NodeId id) const { return nodes_.at(static_cast<size_t>(id)); }
   const std::vector<Node> &nodes() const { return nodes_; }
   size_t size() const { return nodes_.size(); }
@@ -92,6 +95,8 @@ private:
 // types a compiled executable is specialized for. Type rules keep the batch
 // dim symbolic exactly when a concrete batch would substitute into it (e.g.
 // reshape's -1 must stand for the batch dim), so binding is substitution.
+// Fails naming the first node whose shape holds more than kMaxElements at
+// that batch size.
 std::vector<TensorType> bind_types(const Graph &g, int64_t batch_size);
 
 // The nodes no other node uses: the roots of a saved model, which records no

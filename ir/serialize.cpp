@@ -5,6 +5,7 @@
 #include "ir/suggest.h"
 #include "ir/tensor_proto.h"
 #include "ir/utf8.h"
+#include "ir/warning.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
@@ -93,6 +94,7 @@ public:
         fail("{}: duplicate node name '{}'", origin, escaped(name));
     }
     state_.assign(static_cast<size_t>(def.nodes_size()), State::todo);
+    graph_.reserve(size_t(def.nodes_size()));
   }
 
   Graph load() {
@@ -249,7 +251,9 @@ std::string serialize(const Graph &g, GraphFormat format) {
   return out;
 }
 
-Graph deserialize(std::string_view bytes, GraphFormat format, const std::string &origin) {
+namespace {
+
+proto::GraphDef parse(std::string_view bytes, GraphFormat format, const std::string &origin) {
   proto::GraphDef def =
       format == GraphFormat::binary ? parse_binary(bytes, origin) : parse_text(bytes, origin);
   if (def.format_version() == 0) fail("{}: not a kiln graph (it has no format version)", origin);
@@ -258,7 +262,13 @@ Graph deserialize(std::string_view bytes, GraphFormat format, const std::string 
          def.format_version(), kOldestFormatVersion, kFormatVersion);
   if (format == GraphFormat::binary && def.format_version() >= 2)
     check_checksum(bytes, def, origin);
-  return from_proto(def, origin);
+  return def;
+}
+
+} // namespace
+
+Graph deserialize(std::string_view bytes, GraphFormat format, const std::string &origin) {
+  return from_proto(parse(bytes, format, origin), origin);
 }
 
 GraphFormat format_for(const std::filesystem::path &path) {
@@ -271,7 +281,15 @@ void save_graph(const Graph &g, const std::filesystem::path &path) {
 }
 
 Graph load_graph(const std::filesystem::path &path) {
-  return deserialize(read_file(path), format_for(path), path.string());
+  GraphFormat format = format_for(path);
+  proto::GraphDef def = parse(read_file(path), format, path.string());
+  Graph g = from_proto(def, path.string());
+  // Text graphs carry no checksum in any version: they are edited by hand.
+  if (format == GraphFormat::binary && def.format_version() < 2)
+    warn("{}: a format {} graph carries no checksum, so damage to it goes unnoticed; re-save "
+         "it with 'kiln dump -f proto -o {} {}'",
+         path.string(), def.format_version(), path.string(), path.string());
+  return g;
 }
 
 } // namespace kiln

@@ -33,6 +33,8 @@ GraphFormat format_for(const std::filesystem::path &path);
 
 // Writes atomically: a failed save leaves any previous file intact.
 void save_graph(const Graph &g, const std::filesystem::path &path);
+// A binary file of format 1 loads with a warning (ir/warning.h): nothing
+// checks that it is whole.
 Graph load_graph(const std::filesystem::path &path);
 
 } // namespace kiln

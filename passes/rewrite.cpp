@@ -4,7 +4,9 @@
 
 namespace kiln {
 
-Rewriter::Rewriter(const RootedGraph &in) : in_(in), map_(in.graph.size(), -1) {}
+Rewriter::Rewriter(const RootedGraph &in) : in_(in), map_(in.graph.size(), -1) {
+  out_.reserve(in.graph.size()); // most passes keep most nodes
+}
 
 NodeId Rewriter::copy(const Node &n) {
   NodeId id = out_.add_node(n.op->name, n.name, mapped_inputs(n), n.attrs);

@@ -61,16 +61,26 @@ struct Scheduler {
   std::vector<bool> is_root;
 
   explicit Scheduler(const RootedGraph &in) : g(in.graph), is_root(root_mask(in)) {
-    std::vector<TensorType> types = bind_types(g, kNominalBatch);
     bytes.assign(g.size(), 0);
     unplaced.assign(g.size(), 0);
     for (const Node &n : g.nodes()) {
       // Sources and updates use storage that exists anyway.
       if (n.op->source == Source::none && !n.op->updates_variable)
-        bytes[size_t(n.id)] =
-            num_elements(types[size_t(n.id)].shape) * int64_t(byte_size(types[size_t(n.id)].dtype));
+        bytes[size_t(n.id)] = nominal_bytes(n.type);
       for (NodeId in : distinct_inputs(n)) ++unplaced[size_t(in)];
     }
+  }
+
+  // Bytes at the nominal batch, capped at the most a tensor can hold (2^48
+  // elements of 8 bytes): a shape too large at this batch may well fit at
+  // the batch compiled for, and sums of a few thousand stay in range.
+  static int64_t nominal_bytes(const TensorType &t) {
+    constexpr int64_t kCap = kMaxElements * 8;
+    int64_t bytes = int64_t(byte_size(t.dtype));
+    for (int64_t d : t.shape)
+      if (__builtin_mul_overflow(bytes, is_batch(d) ? kNominalBatch : d, &bytes) || bytes > kCap)
+        return kCap;
+    return bytes;
   }
 
   static std::vector<NodeId> distinct_inputs(const Node &n) {

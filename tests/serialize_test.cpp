@@ -5,6 +5,7 @@
 #include "ir/error.h"
 #include "ir/kiln.pb.h"
 #include "ir/serialize.h"
+#include "ir/warning.h"
 #include "passes/autodiff.h"
 #include "temp_dir.h"
 #include "test_util.h"
@@ -327,6 +328,25 @@ TEST_CASE("format 1 graphs (no checksum) still load", "[serialize]") {
   std::string text = serialize(g, GraphFormat::text);
   text.replace(text.find("format_version: 2"), 17, "format_version: 1");
   CHECK(deserialize(text, GraphFormat::text) == g);
+
+  // Loaded from a file, a binary one warns and says how to re-save it; a
+  // text one has no checksum in any version, so it does not.
+  test::TempDir dir;
+  const std::string old = (dir / "old.kiln").string();
+  write_file_atomically(old, def.SerializeAsString());
+  write_file_atomically(dir / "old.kiln.txt", text);
+  std::vector<std::string> warnings;
+  WarningHandler saved = set_warning_handler([&](const std::string &w) { warnings.push_back(w); });
+  CHECK(load_graph(old) == g);
+  CHECK(load_graph(dir / "old.kiln.txt") == g);
+  save_graph(load_graph(old), old); // what the warning says to do
+  CHECK(load_graph(old) == g);
+  set_warning_handler(saved);
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0] == old +
+                           ": a format 1 graph carries no checksum, so damage to it goes "
+                           "unnoticed; re-save it with 'kiln dump -f proto -o " +
+                           old + " " + old + "'");
 }
 
 namespace {

@@ -78,15 +78,18 @@ write("x.npy", npy("<f4", (2, 4), struct.pack("<8f", *range(8))))
 write("x_f64.npy", npy("<f8", (2, 4), struct.pack("<8d", *range(8))))
 write("x_wide.npy", npy("<f4", (2, 5), struct.pack("<10f", *range(10))))
 write("x_truncated.npy", npy("<f4", (2, 4), struct.pack("<8f", *range(8)))[:-6])
+# A header claiming 16 GiB over 32 bytes of data.
+write("x_huge.npy", npy("<f4", (1 << 30, 4), struct.pack("<8f", *range(8))))
 write("header_only.csv", b"a,b,c,d\n")
 
 # --- checkpoints (ir/kiln.proto: Checkpoint; format 2 checksums) ---
-def entry(name, values):
+def entry(name, values, elements=None):  # claiming `elements` if given
+    elements = elements or len(values)
     data = struct.pack(f"<{len(values)}f", *values)
-    shape = struct.pack("<q", len(values))
+    shape = struct.pack("<q", elements)
     crc = zlib.crc32(data, zlib.crc32(shape, zlib.crc32(struct.pack("<i", 1),
                                                         zlib.crc32(name + b"\0"))))
-    tensor = varint(1 << 3) + varint(1) + field(2, varint(len(values))) + field(3, data)
+    tensor = varint(1 << 3) + varint(1) + field(2, varint(elements)) + field(3, data)
     return field(1, name) + field(2, tensor) + varint(3 << 3 | 5) + struct.pack("<I", crc)
 
 def checkpoint(entries):
@@ -101,6 +104,24 @@ swapped[0] = swapped[0].replace(field(1, b"w"), field(1, b"v"), 1)
 swapped[1] = swapped[1].replace(field(1, b"v"), field(1, b"w"), 1)
 write("swapped.ckpt", checkpoint(swapped))
 write("wrong_shape.ckpt", checkpoint([entry(b"w", [1, 2, 3]), v]))
+# Sizes claimed past the bytes present: an entry of 2^30 elements holding 4,
+# and a length prefix of 1 GiB over a few bytes.
+write("huge_entry.ckpt", checkpoint([entry(b"w", [1, 2, 3, 4], 1 << 30), v]))
+write("lying_length.ckpt", varint(1 << 3) + varint(2) + varint(2 << 3 | 2) + varint(1 << 30) + w)
+
+# --- binary models claiming more than they hold (format 2: checksummed) ---
+def binary_graph(nodes):
+    body = varint(1 << 3) + varint(2) + nodes
+    return body + bytes([15 << 3 | 5]) + struct.pack("<I", zlib.crc32(body))
+
+def attr(key, value):
+    return field(1, key) + field(2, value)
+
+huge = varint(1 << 3) + varint(1) + field(2, varint(1 << 30)) + field(3, bias)
+write("huge_constant.kiln",
+      binary_graph(field(2, field(1, b"c") + field(2, b"constant") +
+                                field(4, attr(b"value", field(8, huge))))))
+write("lying_length.kiln", binary_graph(varint(2 << 3 | 2) + varint(1 << 30) + field(1, b"c")))
 
 # --- a text model nested deeper than the parser's limit (it segfaulted) ---
 levels = 450  # 4 protobuf messages each: 1,800 levels
