@@ -93,6 +93,7 @@ template <> MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
 // left to right: the order every rank and every run uses.
 template <typename T>
 void mean_in_rank_order(const std::byte *pieces, int parts, size_t count, std::byte *out) {
+  if (count == 0) return; // a rank's chunk is empty when the buffer is shorter than the job
   const T *piece = reinterpret_cast<const T *>(pieces);
   T *sum = reinterpret_cast<T *>(out);
   std::memcpy(sum, piece, count * sizeof(T));
@@ -209,16 +210,22 @@ void Exchange::start_gather() {
         "MPI_Iallgatherv", rank_);
 }
 
+// Nothing to exchange alone or for an empty buffer (empty on every rank).
+template <typename T>
+PendingAllreduce start_exchange(const Communicator::Impl *impl, int rank, int size,
+                                std::span<T> values) {
+  if (size == 1 || values.empty()) return {};
+  return PendingAllreduce(std::make_unique<Exchange>(impl->comm, rank, size, values));
+}
+
 } // namespace
 
 PendingAllreduce Communicator::start_allreduce_mean(std::span<float> values) {
-  if (size_ == 1) return {};
-  return PendingAllreduce(std::make_unique<Exchange>(impl_->comm, rank_, size_, values));
+  return start_exchange(impl_.get(), rank_, size_, values);
 }
 
 PendingAllreduce Communicator::start_allreduce_mean(std::span<double> values) {
-  if (size_ == 1) return {};
-  return PendingAllreduce(std::make_unique<Exchange>(impl_->comm, rank_, size_, values));
+  return start_exchange(impl_.get(), rank_, size_, values);
 }
 
 void Communicator::barrier() {
