@@ -106,6 +106,19 @@ void mean_in_rank_order(const std::byte *pieces, int parts, size_t count, std::b
 
 struct Communicator::Impl {
   MPI_Comm comm = MPI_COMM_NULL;
+  // Receive buffers of finished allreduces, for the next ones: a fresh one
+  // each time costs its page faults, several times the exchange itself.
+  std::vector<std::vector<std::byte>> spare_buffers;
+
+  std::vector<std::byte> take_buffer(size_t bytes) {
+    std::vector<std::byte> buffer;
+    if (!spare_buffers.empty()) {
+      buffer = std::move(spare_buffers.back());
+      spare_buffers.pop_back();
+    }
+    buffer.resize(bytes);
+    return buffer;
+  }
 };
 
 Communicator::Communicator(CommunicatorOptions options) {
@@ -139,7 +152,8 @@ namespace {
 // One allreduce_mean under way: exchanging the chunks, then gathering the means.
 class Exchange : public PendingAllreduce::State {
 public:
-  template <typename T> Exchange(MPI_Comm comm, int rank, int size, std::span<T> values);
+  template <typename T>
+  Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values);
   bool test() override { return advance(/*block=*/false); }
   void wait() override { advance(/*block=*/true); }
 
@@ -147,7 +161,7 @@ private:
   bool advance(bool block);
   void start_gather();
 
-  MPI_Comm comm_;
+  Communicator::Impl &impl_;
   int rank_, size_;
   MPI_Datatype type_;
   size_t element_bytes_;
@@ -161,8 +175,8 @@ private:
 };
 
 template <typename T>
-Exchange::Exchange(MPI_Comm comm, int rank, int size, std::span<T> values)
-    : comm_(comm), rank_(rank), size_(size), type_(mpi_type<T>()), element_bytes_(sizeof(T)),
+Exchange::Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values)
+    : impl_(impl), rank_(rank), size_(size), type_(mpi_type<T>()), element_bytes_(sizeof(T)),
       mean_(mean_in_rank_order<T>), values_(reinterpret_cast<std::byte *>(values.data())),
       counts_(size_t(size)), offsets_(size_t(size)), piece_counts_(size_t(size)),
       piece_offsets_(size_t(size)) {
@@ -179,9 +193,9 @@ Exchange::Exchange(MPI_Comm comm, int rank, int size, std::span<T> values)
     piece_counts_[size_t(r)] = mine;
     piece_offsets_[size_t(r)] = mine * r;
   }
-  pieces_.resize(size_t(mine) * size_t(size) * sizeof(T));
+  pieces_ = impl_.take_buffer(size_t(mine) * size_t(size) * sizeof(T));
   check(MPI_Ialltoallv(values_, counts_.data(), offsets_.data(), type_, pieces_.data(),
-                       piece_counts_.data(), piece_offsets_.data(), type_, comm_, &request_),
+                       piece_counts_.data(), piece_offsets_.data(), type_, impl_.comm, &request_),
         "MPI_Ialltoallv", rank_);
 }
 
@@ -203,19 +217,19 @@ bool Exchange::advance(bool block) {
 void Exchange::start_gather() {
   size_t mine = size_t(counts_[size_t(rank_)]);
   mean_(pieces_.data(), size_, mine, values_ + size_t(offsets_[size_t(rank_)]) * element_bytes_);
-  pieces_ = {};
+  impl_.spare_buffers.push_back(std::move(pieces_));
   gathering_ = true;
   check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values_, counts_.data(),
-                        offsets_.data(), type_, comm_, &request_),
+                        offsets_.data(), type_, impl_.comm, &request_),
         "MPI_Iallgatherv", rank_);
 }
 
 // Nothing to exchange alone or for an empty buffer (empty on every rank).
 template <typename T>
-PendingAllreduce start_exchange(const Communicator::Impl *impl, int rank, int size,
+PendingAllreduce start_exchange(Communicator::Impl *impl, int rank, int size,
                                 std::span<T> values) {
   if (size == 1 || values.empty()) return {};
-  return PendingAllreduce(std::make_unique<Exchange>(impl->comm, rank, size, values));
+  return PendingAllreduce(std::make_unique<Exchange>(*impl, rank, size, values));
 }
 
 } // namespace
