@@ -21,7 +21,8 @@ int main(int argc, char **argv) {
   app.add_option("--calls", calls, "calls per block (7 blocks, after 200 warm-up calls)");
   CLI11_PARSE(app, argc, argv);
 
-  kiln::Communicator comm(kiln::CommunicatorOptions{.join = kiln::CommunicatorOptions::Join::always});
+  kiln::Communicator comm(
+      kiln::CommunicatorOptions{.join = kiln::CommunicatorOptions::Join::always});
   std::vector<float> values(size_t(mib * (1 << 20) / sizeof(float)), 1.0f);
   auto kiln_mean = [&] { comm.allreduce_mean(std::span(values)); };
   auto mpi_mean = [&] {

@@ -41,13 +41,9 @@ void PendingAllreduce::wait() {
   state_.reset();
 }
 
-void Communicator::allreduce_mean(std::span<float> values) {
-  start_allreduce_mean(values).wait();
-}
+void Communicator::allreduce_mean(std::span<float> values) { start_allreduce_mean(values).wait(); }
 
-void Communicator::allreduce_mean(std::span<double> values) {
-  start_allreduce_mean(values).wait();
-}
+void Communicator::allreduce_mean(std::span<double> values) { start_allreduce_mean(values).wait(); }
 
 void Communicator::allreduce_mean(Tensor &values) { start_allreduce_mean(values).wait(); }
 
@@ -55,8 +51,7 @@ PendingAllreduce Communicator::start_allreduce_mean(Tensor &values) {
   switch (values.dtype()) {
   case DType::f32: return start_allreduce_mean(values.data<float>());
   case DType::f64: return start_allreduce_mean(values.data<double>());
-  default:
-    fail("rank {}: allreduce_mean of {}: expected f32 or f64", rank_, values.summary());
+  default: fail("rank {}: allreduce_mean of {}: expected f32 or f64", rank_, values.summary());
   }
 }
 

@@ -64,8 +64,8 @@ struct MpiLifetime {
     if (!initialized) {
       // Serialized: any thread may call, one at a time (Communicator's contract).
       int provided = 0;
-      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided),
-            "MPI_Init_thread", launched_rank());
+      check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread",
+            launched_rank());
       started_here = true;
     }
     ++communicators;
@@ -152,8 +152,7 @@ namespace {
 // One allreduce_mean under way: exchanging the chunks, then gathering the means.
 class Exchange : public PendingAllreduce::State {
 public:
-  template <typename T>
-  Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values);
+  template <typename T> Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values);
   bool test() override { return advance(/*block=*/false); }
   void wait() override { advance(/*block=*/true); }
 
@@ -226,8 +225,7 @@ void Exchange::start_gather() {
 
 // Nothing to exchange alone or for an empty buffer (empty on every rank).
 template <typename T>
-PendingAllreduce start_exchange(Communicator::Impl *impl, int rank, int size,
-                                std::span<T> values) {
+PendingAllreduce start_exchange(Communicator::Impl *impl, int rank, int size, std::span<T> values) {
   if (size == 1 || values.empty()) return {};
   return PendingAllreduce(std::make_unique<Exchange>(*impl, rank, size, values));
 }
