@@ -60,8 +60,7 @@ public:
   class Epoch {
   public:
     Epoch(Dataset data, const BatchOptions &options, int64_t batches, std::vector<int64_t> order)
-        : data_(std::move(data)), options_(options), batches_(batches),
-          order_(std::move(order)) {}
+        : data_(std::move(data)), options_(options), batches_(batches), order_(std::move(order)) {}
 
     int64_t size() const { return batches_; }
     // Batch i: the rows order[i * batch_size, ...] copied out of the dataset

@@ -153,8 +153,8 @@ TEST_CASE("dataset: the ranks' shards partition every global batch", "[dataset]"
       std::vector<Batches> shards;
       for (int r = 0; r < ranks; ++r)
         shards.emplace_back(
-            d, BatchOptions{.batch_size = b, .seed = 7, .drop_last = drop_last, .rank = r,
-                            .ranks = ranks});
+            d, BatchOptions{
+                   .batch_size = b, .seed = 7, .drop_last = drop_last, .rank = r, .ranks = ranks});
       for (int64_t e = 0; e < 2; ++e) {
         Batches::Epoch whole = global.epoch(e);
         for (const Batches &shard : shards) REQUIRE(shard.size() == whole.size());
@@ -181,8 +181,7 @@ TEST_CASE("dataset: the ranks' shards partition every global batch", "[dataset]"
   }
 }
 
-TEST_CASE("dataset: a last global batch too small for every rank is dropped on all",
-          "[dataset]") {
+TEST_CASE("dataset: a last global batch too small for every rank is dropped on all", "[dataset]") {
   // 31 items, 3 ranks at batch 5: global batches of 15, 15 and 1; the 1
   // cannot be shared, so every rank runs two steps.
   Dataset d = numbered(31);
