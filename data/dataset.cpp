@@ -66,14 +66,20 @@ Dataset load_fashion_mnist(std::string_view split, int64_t limit, const Shape &i
 
 Batch Batches::Epoch::operator[](int64_t i) const {
   if (i < 0 || i >= batches_) fail("batch {} of an epoch of {} batches", i, batches_);
-  int64_t begin = i * batch_size_;
-  int64_t end = std::min(begin + batch_size_, int64_t(order_.size()));
-  std::span<const int64_t> rows(order_.data() + begin, size_t(end - begin));
+  int64_t global = options_.batch_size * options_.ranks;
+  int64_t begin = i * global;
+  int64_t items = std::min(global, int64_t(order_.size()) - begin);
+  int64_t rank = options_.rank, ranks = options_.ranks;
+  // Rank r's shard: [items * r / ranks, items * (r + 1) / ranks).
+  std::span<const int64_t> rows(order_.data() + begin + items * rank / ranks,
+                                size_t(items * (rank + 1) / ranks - items * rank / ranks));
   return {gather_rows(data_.inputs, rows), gather_rows(data_.labels, rows)};
 }
 
 Batches::Batches(Dataset data, BatchOptions options) : data_(std::move(data)), options_(options) {
   if (options.batch_size < 1) fail("batch size must be >= 1, got {}", options.batch_size);
+  if (options.ranks < 1 || options.rank < 0 || options.rank >= options.ranks)
+    fail("batches: rank {} of {} ranks: expected 0 <= rank < ranks", options.rank, options.ranks);
   const Tensor &x = data_.inputs, &y = data_.labels;
   if (x.rank() == 0 || y.rank() == 0 || x.shape()[0] != y.shape()[0])
     fail("dataset: inputs {} and labels {} must have the same first dim (the items)", x.summary(),
@@ -81,8 +87,10 @@ Batches::Batches(Dataset data, BatchOptions options) : data_(std::move(data)), o
 }
 
 int64_t Batches::size() const {
-  int64_t n = data_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  int64_t n = data_.size(), global = options_.batch_size * options_.ranks;
+  // A last batch too small to give each rank an item is dropped (dataset.h).
+  bool keep_last = !options_.drop_last && n % global >= options_.ranks;
+  return n / global + (keep_last ? 1 : 0);
 }
 
 std::vector<int64_t> Batches::order(int64_t epoch) const {
@@ -96,7 +104,7 @@ std::vector<int64_t> Batches::order(int64_t epoch) const {
 }
 
 Batches::Epoch Batches::epoch(int64_t epoch) const {
-  return Epoch(data_, options_.batch_size, size(), order(epoch));
+  return Epoch(data_, options_, size(), order(epoch));
 }
 
 } // namespace kiln

@@ -38,6 +38,16 @@ struct BatchOptions {
   bool shuffle = true;
   uint64_t seed = 0;
   bool drop_last = false; // drop a last batch smaller than batch_size
+  // Data-parallel training (Communicator::rank(), size()): each epoch is cut
+  // into global batches of batch_size * ranks items, in the one order the
+  // seed gives every rank, and this process gets its shard of each: rows
+  // [rank * batch_size, (rank + 1) * batch_size) of a full batch; a shorter
+  // last batch is split as evenly as it goes (sizes one apart), or dropped
+  // on every rank when it has fewer items than ranks, so that all ranks run
+  // the same number of steps. N ranks at batch_size B see together exactly
+  // the batches of one process at batch_size N * B.
+  int rank = 0;
+  int ranks = 1;
 };
 
 // for (int64_t e = 0; e < epochs; ++e)
@@ -49,12 +59,12 @@ public:
   // The batches of one epoch, in order; holds its own handles to the data.
   class Epoch {
   public:
-    Epoch(Dataset data, int64_t batch_size, int64_t batches, std::vector<int64_t> order)
-        : data_(std::move(data)), batch_size_(batch_size), batches_(batches),
-          order_(std::move(order)) {}
+    Epoch(Dataset data, const BatchOptions &options, int64_t batches, std::vector<int64_t> order)
+        : data_(std::move(data)), options_(options), batches_(batches), order_(std::move(order)) {}
 
     int64_t size() const { return batches_; }
-    // Batch i: the rows order[i * batch_size, ...] copied out of the dataset.
+    // Batch i: the rows order[i * batch_size, ...] copied out of the dataset
+    // (this rank's shard of them when there are several ranks).
     Batch operator[](int64_t i) const;
 
     class iterator {
@@ -76,11 +86,13 @@ public:
 
   private:
     Dataset data_;
-    int64_t batch_size_, batches_;
+    BatchOptions options_;
+    int64_t batches_;
     std::vector<int64_t> order_;
   };
 
-  // Batches per epoch, for progress bars.
+  // Batches per epoch (global batches: the same on every rank), for
+  // progress bars.
   int64_t size() const;
   const Dataset &data() const { return data_; }
   // The items of `epoch` (0, 1, ...) in batch order: a permutation that

@@ -2,8 +2,9 @@
 # The one place that says what kiln needs installed (Debian 12, as root).
 # Build: LLVM 19 + clang 19 (bitcode kernels) + lld 19, protobuf, oneTBB, Catch2 v2,
 # CLI11, fmt, zlib, nlohmann-json (profile traces, HTML pages), libpng (the VAE example's
-# images). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo), fortunes (the text
-# of the char LSTM).
+# images), Open MPI (data-parallel training: libopenmpi-dev to build, openmpi-bin's mpirun
+# to launch and test). Run time: graphviz (dump --format svg), Fashion-MNIST (the demo),
+# fortunes (the text of the char LSTM).
 # Tests: chromium (the HTML pages in a headless browser); python3-torch, python3-torchvision,
 # python3-onnx and python3-numpy (ONNX models exported by PyTorch, tests/onnx/).
 # npm packages (viewer/package.json, versions pinned in its package-lock.json): the
@@ -31,7 +32,7 @@ packages=(
   llvm-19-dev libzstd-dev clang-19 lld-19
   libprotobuf-dev protobuf-compiler
   libtbb-dev catch2 libcli11-dev libfmt-dev zlib1g-dev nlohmann-json3-dev
-  libpng-dev graphviz dataset-fashion-mnist fortunes clang-format
+  libpng-dev openmpi-bin libopenmpi-dev graphviz dataset-fashion-mnist fortunes clang-format
   nodejs chromium python3-torch python3-torchvision python3-onnx python3-numpy
   libclang-rt-19-dev
 )

@@ -140,8 +140,68 @@ TEST_CASE("dataset: a partial last batch holds exactly the items the full ones l
   for (size_t i = 0; i < 20; ++i) CHECK(dropped[i] == order[i]);
 }
 
+TEST_CASE("dataset: the ranks' shards partition every global batch", "[dataset]") {
+  // Ranks simulated in one process: N ranks at batch B, each with the same
+  // seed, against one process at batch N*B. 103 items leave a last global
+  // batch of 3 (N = 2: shards of 1 and 2) or 13 (N = 3: 4 + 4 + 5).
+  Dataset d = numbered(103);
+  for (int ranks : {1, 2, 3}) {
+    for (bool drop_last : {false, true}) {
+      INFO(ranks << " ranks, drop_last " << drop_last);
+      int64_t b = 5;
+      Batches global(d, {.batch_size = b * ranks, .seed = 7, .drop_last = drop_last});
+      std::vector<Batches> shards;
+      for (int r = 0; r < ranks; ++r)
+        shards.emplace_back(
+            d, BatchOptions{
+                   .batch_size = b, .seed = 7, .drop_last = drop_last, .rank = r, .ranks = ranks});
+      for (int64_t e = 0; e < 2; ++e) {
+        Batches::Epoch whole = global.epoch(e);
+        for (const Batches &shard : shards) REQUIRE(shard.size() == whole.size());
+        for (int64_t i = 0; i < whole.size(); ++i) {
+          std::vector<int32_t> joined;
+          std::vector<int64_t> sizes;
+          for (const Batches &shard : shards) {
+            Batch part = shard.epoch(e)[i];
+            sizes.push_back(part.labels.size());
+            std::span<const int32_t> ids = part.labels.data<int32_t>();
+            joined.insert(joined.end(), ids.begin(), ids.end());
+          }
+          Batch batch = whole[i];
+          std::span<const int32_t> expected = batch.labels.data<int32_t>();
+          CHECK(joined == std::vector<int32_t>(expected.begin(), expected.end()));
+          auto [smallest, largest] = std::ranges::minmax(sizes);
+          CHECK(largest - smallest <= 1);
+          if (int64_t(expected.size()) == b * ranks) CHECK(smallest == b);
+        }
+      }
+      // Each shard's rows are the dataset's rows of its ids.
+      for (const Batches &shard : shards) epoch_ids(shard, 1);
+    }
+  }
+}
+
+TEST_CASE("dataset: a last global batch too small for every rank is dropped on all", "[dataset]") {
+  // 31 items, 3 ranks at batch 5: global batches of 15, 15 and 1; the 1
+  // cannot be shared, so every rank runs two steps.
+  Dataset d = numbered(31);
+  for (int r = 0; r < 3; ++r) {
+    Batches shard(d, {.batch_size = 5, .seed = 2, .rank = r, .ranks = 3});
+    CHECK(shard.size() == 2);
+    CHECK(epoch_ids(shard, 0).size() == 10);
+  }
+  // 33 items leave 3, one for each rank.
+  Batches shard(numbered(33), {.batch_size = 5, .seed = 2, .rank = 2, .ranks = 3});
+  CHECK(shard.size() == 3);
+  CHECK(shard.epoch(0)[2].labels.size() == 1);
+}
+
 TEST_CASE("dataset: bad batch options and datasets are reported", "[dataset]") {
   CHECK_THROWS_WITH(Batches(numbered(4), {.batch_size = 0}), "batch size must be >= 1, got 0");
+  CHECK_THROWS_WITH(Batches(numbered(4), {.rank = 2, .ranks = 2}),
+                    "batches: rank 2 of 2 ranks: expected 0 <= rank < ranks");
+  CHECK_THROWS_WITH(Batches(numbered(4), {.ranks = 0}),
+                    "batches: rank 0 of 0 ranks: expected 0 <= rank < ranks");
   Dataset d = numbered(4);
   d.labels = Tensor(i32, {3});
   CHECK_THROWS_WITH(Batches(d, {}), "dataset: inputs f32[4, 2, 3] and labels i32[3] must have "
