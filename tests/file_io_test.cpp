@@ -6,6 +6,7 @@
 #include "ir/error.h"
 #include "ir/file_io.h"
 #include "temp_dir.h"
+#include "test_util.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -29,14 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 // A child process that opens the FIFO `path` and writes `bytes` to it
 // `times` times (-1: until it is killed or the reader goes), then exits.

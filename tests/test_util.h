@@ -2,9 +2,10 @@
 // tolerance.
 #pragma once
 
+#include "data/dataset.h"
+#include "ir/error.h"
 #include "ir/tensor.h"
 #include "ops/builder.h"
-#include "data/dataset.h"
 
 #include <catch2/catch.hpp>
 
@@ -15,6 +16,16 @@
 #include <string>
 
 namespace kiln::test {
+
+// The message of the kiln::Error that `f` throws, or "no error".
+inline std::string error_of(const std::function<void()> &f) {
+  try {
+    f();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 // A fused node (ops/fusion.h) over `inputs` whose body computes
 // `members(parameters)`: what the fusion pass makes, built by hand.
