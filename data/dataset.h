@@ -3,8 +3,8 @@
 // same way every run for a given seed.
 #pragma once
 
-#include "ir/tensor.h"
 #include "data/idx.h"
+#include "ir/tensor.h"
 
 #include <cstdint>
 #include <filesystem>

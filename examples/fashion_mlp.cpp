@@ -5,12 +5,12 @@
 //
 //   fashion_mlp [--optimizer adam|momentum] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
 //       [--profile [TRACE.json]] [--run-log RUN.jsonl]
+#include "data/npy.h"
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
 #include "models.h"
-#include "data/npy.h"
 #include "session/checkpoint.h"
 #include "session/trainer.h"
 #include "training_cli.h"

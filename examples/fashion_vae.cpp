@@ -9,12 +9,12 @@
 // --min-elbo.
 //
 //   fashion_vae [--epochs 10] [--limit N] [--threads 0] [--out out] [--min-elbo 0]
+#include "data/dataset.h"
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "frontends/sampling.h"
 #include "png_grid.h"
-#include "data/dataset.h"
 #include "session/session.h"
 
 #include <CLI/CLI.hpp>

@@ -3,10 +3,10 @@
 // feed for it (the CLI tests).
 #pragma once
 
+#include "data/npy.h"
 #include "frontends/nn.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
-#include "data/npy.h"
 #include "temp_dir.h"
 #include "test_util.h"
 

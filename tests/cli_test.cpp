@@ -3,13 +3,13 @@
 // help texts, and a clear error (exit status 1, "kiln: error: ...") for every
 // bad model, feed and fetch.
 #include "cli_fixture.h"
+#include "data/npy.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/listing_parser.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
 #include "passes/pass.h"
-#include "data/npy.h"
 #include "session/checkpoint.h"
 #include "session/session.h"
 #include "test_util.h"

@@ -4,11 +4,11 @@
 // wrong-format entries are rejected and recompiled; two processes filling one
 // empty cache at once both succeed and agree.
 #include "compiler/code_cache.h"
+#include "data/npy.h"
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"
-#include "data/npy.h"
 #include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"

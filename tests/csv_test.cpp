@@ -3,10 +3,10 @@
 // feeding CSV files with the placeholders' dtypes and item shapes.
 #include "data/csv.h"
 
+#include "data/npy.h"
 #include "frontends/nn.h"
 #include "ir/error.h"
 #include "ir/serialize.h"
-#include "data/npy.h"
 #include "session/session.h"
 #include "temp_dir.h"
 #include "test_util.h"

@@ -3,11 +3,11 @@
 // --repeat, times more runs; with --profile, prints where the time went.
 #include "tools/commands.h"
 
+#include "data/csv.h"
+#include "data/npy.h"
 #include "ir/error.h"
 #include "ir/serialize.h"
 #include "ops/builder.h"
-#include "data/csv.h"
-#include "data/npy.h"
 #include "session/checkpoint.h"
 #include "session/profile.h"
 #include "session/session.h"

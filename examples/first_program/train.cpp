@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
   kiln::Session session(g, {.threads = 2}); // variables initialized
   kiln::Batches batches(kiln::load_fashion_mnist("train"), {.batch_size = 64});
   for (int epoch = 0; epoch < epochs; ++epoch)
-    for (auto [images, labels] : batches.epoch(epoch))   // reshuffled each epoch
+    for (auto [images, labels] : batches.epoch(epoch))      // reshuffled each epoch
       session.run({{x, images}, {y, labels}}, {}, {train}); // one compiled step
 
   kiln::Dataset test = kiln::load_fashion_mnist("test");

@@ -2,8 +2,8 @@
 // and DIR/lenet.kiln, for kiln_add_model to compile, and 13 random images
 // (two batches of 8, the second short) to DIR/images.npy.
 #include "aot_models.h"
-#include "ir/serialize.h"
 #include "data/npy.h"
+#include "ir/serialize.h"
 
 #include <cstdio>
 #include <filesystem>

@@ -2,14 +2,14 @@
 // form), checkpoints, .npy, CSV and IDX. What parses must also round-trip.
 #include "targets.h"
 
+#include "data/csv.h"
+#include "data/idx.h"
+#include "data/npy.h"
 #include "ir/error.h"
 #include "ir/listing.h"
 #include "ir/listing_parser.h"
 #include "ir/serialize.h"
 #include "runtime/checkpoint_file.h"
-#include "data/csv.h"
-#include "data/idx.h"
-#include "data/npy.h"
 
 #include <cstdio>
 #include <cstdlib>

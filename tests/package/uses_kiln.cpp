@@ -1,7 +1,7 @@
 // Links kiln::runtime from a project that added kiln as a subdirectory: a
 // C++20 header and the C API resolve, and a call answers.
-#include "runtime/aot_abi.h"
 #include "data/npy.h"
+#include "runtime/aot_abi.h"
 
 #include <cstdio>
 #include <string>
