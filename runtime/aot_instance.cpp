@@ -59,12 +59,6 @@ template <typename F> int guarded(F &&body) {
   }
 }
 
-std::vector<VariableSpec> specs(const aot::Model &m) {
-  std::vector<VariableSpec> out;
-  for (const TensorSpec &v : m.variables) out.push_back({v.name, v.dtype, v.shape});
-  return out;
-}
-
 } // namespace
 
 struct kiln_aot_instance {
@@ -83,7 +77,7 @@ struct kiln_aot_instance {
 
   // Values for every variable from a checkpoint's bytes, all checked first.
   std::vector<Tensor> decode_weights(std::string_view bytes, const std::string &origin) const {
-    return decode_checkpoint(specs(model), bytes, origin);
+    return decode_checkpoint(model.variables, bytes, origin);
   }
 
   void set_weights(std::vector<Tensor> values) {
@@ -224,7 +218,7 @@ int kiln_aot_save_checkpoint(const kiln_aot_instance *instance, const char *path
     require(path, "the checkpoint path");
     std::string origin = fmt::format("checkpoint '{}'", path);
     std::string bytes = encode_checkpoint(
-        specs(instance->model), [&](size_t i) { return instance->variables[i]; }, origin);
+        instance->model.variables, [&](size_t i) { return instance->variables[i]; }, origin);
     try {
       write_file_atomically(path, bytes);
     } catch (const Error &e) {

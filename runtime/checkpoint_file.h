@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "runtime/plan.h"
 
 #include <filesystem>
 #include <functional>
@@ -16,12 +17,9 @@
 
 namespace kiln {
 
-// A variable as a checkpoint stores it: by name, with its dtype and shape.
-struct VariableSpec {
-  std::string name;
-  DType dtype = DType::f32;
-  Shape shape;
-};
+// A variable as a checkpoint stores it: by name, with its dtype and shape
+// (as an ahead-of-time model lists its variables).
+using VariableSpec = TensorSpec;
 
 struct CheckpointReadOptions {
   // Entries the model lacks (an inference graph restoring a training

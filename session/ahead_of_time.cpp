@@ -101,10 +101,8 @@ std::string initial_weights(const Graph &g, const AheadOfTimeOptions &o,
         values[n.id] = std::move(value);
       }
   }
-  std::vector<VariableSpec> specs;
-  for (const TensorSpec &v : variables) specs.push_back({v.name, v.dtype, v.shape});
   return encode_checkpoint(
-      specs, [&](size_t i) { return values.at(g.at(variables[i].name)); }, "the weights");
+      variables, [&](size_t i) { return values.at(g.at(variables[i].name)); }, "the weights");
 }
 
 } // namespace
