@@ -58,7 +58,7 @@ PassTimes time_passes(const Chain &c, bool fusion, bool print) {
   for (const kiln::Pass &p : kiln::pipeline()) {
     if (p.fusion && !fusion) continue;
     auto start = Clock::now();
-    g = p.run(g);
+    g = p.run(g, {});
     double ms = ms_since(start);
     t.total_ms += ms;
     if (ms > t.slowest_ms) t.slowest = p.name, t.slowest_ms = ms;

@@ -8,6 +8,7 @@
 
 #include "ir/graph.h"
 #include "kernels/kernel_abi.h"
+#include "ops/collective.h"
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,8 @@ namespace kiln::compiler {
 // buffers the kernel uses (Kernel::buffers says which).
 using KernelFn = kiln_kernel_fn;
 
+// Compiled code, or a collective step (fn null, no symbol; ops/collective.h)
+// over its two buffers.
 struct Kernel {
   KernelFn fn = nullptr;
   std::string symbol;
@@ -28,6 +31,7 @@ struct Kernel {
   int64_t num_tasks = 0;
   double task_cost = 0;         // rough work per task (flops or elements)
   std::vector<int32_t> buffers; // the buffer of each of its args, by index in Program::buffers
+  CollectiveStep collective = CollectiveStep::none;
 };
 
 struct BufferInfo {

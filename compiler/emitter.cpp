@@ -45,6 +45,7 @@ public:
   void copy(DType, const Shape &, const View &, const View &) override { not_one_call(); }
   void fill(DType, const Shape &, const View &, double) override { not_one_call(); }
   void fused_loop(const Graph &) override { not_one_call(); }
+  void collective(CollectiveStep, Buffer, Buffer) override { not_one_call(); }
 
   LoweredAnchor lowered;
 
@@ -85,6 +86,10 @@ void ModuleEmitter::call(std::string_view function, std::vector<KernelArg> args,
   llvm::Function *fn = begin_kernel(b, num_tasks, task_cost);
   emit_call(b, fn, function, args, fn->getArg(1), fn->getArg(2));
   b.CreateRetVoid();
+}
+
+void ModuleEmitter::collective(CollectiveStep step, Buffer in, Buffer out) {
+  out_.kernels.push_back({nullptr, "", node_.id, 1, 0, {in.index, out.index}, step});
 }
 
 void ModuleEmitter::copy(DType type, const Shape &shape, const View &dst, const View &src) {

@@ -47,6 +47,7 @@ public:
   void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
             double task_cost) override;
   void task_box(TaskBox) override {} // only an anchor's matters (lower_anchor)
+  void collective(CollectiveStep step, Buffer in, Buffer out) override;
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override;
   void fill(DType type, const Shape &shape, const View &dst, double value) override;
   void fused_loop(const Graph &body) override;

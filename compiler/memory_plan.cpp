@@ -17,7 +17,9 @@ size_t align_up(size_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment *
 
 // Each output element comes from the same index of each input of its shape,
 // read before it is written: such an input may lend the output its memory.
-bool elementwise(const Node &n) { return n.op->scalar || ops::is_loop_fusion(n); }
+bool elementwise(const Node &n) {
+  return n.op->scalar || ops::is_loop_fusion(n) || n.op->output_reuses_input;
+}
 
 // Buffer i is node i's output (the compiler's layout); scratch follows.
 void set_lifetimes(const Graph &g, const Program &p, std::vector<PlannedBuffer> &out) {

@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <span>
+#include <vector>
 
 namespace kiln {
 
@@ -82,6 +83,9 @@ public:
   PendingAllreduce start_allreduce_mean(Tensor &values);
 
   void barrier();
+
+  // Every rank's `values` (of one length on every rank), rank after rank.
+  std::vector<uint64_t> allgather(std::span<const uint64_t> values);
 
   // Whether the environment says an MPI launcher started this process.
   static bool launched_by_mpirun();

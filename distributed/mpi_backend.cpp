@@ -14,9 +14,11 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -102,13 +104,25 @@ void mean_in_rank_order(const std::byte *pieces, int parts, size_t count, std::b
   for (size_t i = 0; i < count; ++i) sum[i] /= T(parts);
 }
 
+class Exchange;
+
 } // namespace
 
 struct Communicator::Impl {
-  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Comm comm = MPI_COMM_NULL;        // exchanges' first phase, and the rest
+  MPI_Comm gather_comm = MPI_COMM_NULL; // exchanges' second phase
   // Receive buffers of finished allreduces, for the next ones: a fresh one
   // each time costs its page faults, several times the exchange itself.
   std::vector<std::vector<std::byte>> spare_buffers;
+  // Exchanges in their first phase, in the order they started. MPI matches
+  // a communicator's collectives by the order they start in, the same on
+  // every rank, but first phases may end in any order: so second phases
+  // start in this order, on a communicator of their own.
+  std::deque<Exchange *> exchanging;
+
+  // Starts the second phase of each exchange at the front whose first phase
+  // is done; with `block`, waits until `needed`'s has started.
+  void advance_exchanges(const Exchange *needed, bool block);
 
   std::vector<std::byte> take_buffer(size_t bytes) {
     std::vector<std::byte> buffer;
@@ -130,11 +144,14 @@ Communicator::Communicator(CommunicatorOptions options) {
   // Its own communicator: the program's other MPI traffic cannot mix with
   // kiln's, and errors come back as codes, reported with the rank.
   int code = MPI_Comm_dup(MPI_COMM_WORLD, &impl->comm);
+  if (code == MPI_SUCCESS) code = MPI_Comm_dup(MPI_COMM_WORLD, &impl->gather_comm);
   if (code == MPI_SUCCESS) code = MPI_Comm_set_errhandler(impl->comm, MPI_ERRORS_RETURN);
+  if (code == MPI_SUCCESS) code = MPI_Comm_set_errhandler(impl->gather_comm, MPI_ERRORS_RETURN);
   if (code == MPI_SUCCESS) code = MPI_Comm_rank(impl->comm, &rank_);
   if (code == MPI_SUCCESS) code = MPI_Comm_size(impl->comm, &size_);
   if (code != MPI_SUCCESS) {
     if (impl->comm != MPI_COMM_NULL) MPI_Comm_free(&impl->comm);
+    if (impl->gather_comm != MPI_COMM_NULL) MPI_Comm_free(&impl->gather_comm);
     mpi_lifetime().leave();
     check(code, "MPI_Comm_dup", launched_rank());
   }
@@ -144,6 +161,7 @@ Communicator::Communicator(CommunicatorOptions options) {
 Communicator::~Communicator() {
   if (!impl_) return;
   MPI_Comm_free(&impl_->comm);
+  MPI_Comm_free(&impl_->gather_comm);
   mpi_lifetime().leave();
 }
 
@@ -156,9 +174,12 @@ public:
   bool test() override { return advance(/*block=*/false); }
   void wait() override { advance(/*block=*/true); }
 
+  // Whether the first phase is done (with `block`, once it is).
+  bool exchanged(bool block);
+  void start_gather();
+
 private:
   bool advance(bool block);
-  void start_gather();
 
   Communicator::Impl &impl_;
   int rank_, size_;
@@ -196,21 +217,25 @@ Exchange::Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> va
   check(MPI_Ialltoallv(values_, counts_.data(), offsets_.data(), type_, pieces_.data(),
                        piece_counts_.data(), piece_offsets_.data(), type_, impl_.comm, &request_),
         "MPI_Ialltoallv", rank_);
+  impl_.exchanging.push_back(this);
 }
 
-bool Exchange::advance(bool block) {
-  while (true) {
-    const char *call = gathering_ ? "MPI_Iallgatherv" : "MPI_Ialltoallv";
-    if (block) {
-      check(MPI_Wait(&request_, MPI_STATUS_IGNORE), call, rank_);
-    } else {
-      int done = 0;
-      check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), call, rank_);
-      if (!done) return false;
-    }
-    if (gathering_) return true;
-    start_gather();
+// The current phase's request: done, or (with `block`) once it is.
+bool finished(MPI_Request &request, bool block, const char *call, int rank) {
+  if (block) {
+    check(MPI_Wait(&request, MPI_STATUS_IGNORE), call, rank);
+    return true;
   }
+  int done = 0;
+  check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), call, rank);
+  return done != 0;
+}
+
+bool Exchange::exchanged(bool block) { return finished(request_, block, "MPI_Ialltoallv", rank_); }
+
+bool Exchange::advance(bool block) {
+  if (!gathering_) impl_.advance_exchanges(this, block);
+  return gathering_ && finished(request_, block, "MPI_Iallgatherv", rank_);
 }
 
 void Exchange::start_gather() {
@@ -219,9 +244,23 @@ void Exchange::start_gather() {
   impl_.spare_buffers.push_back(std::move(pieces_));
   gathering_ = true;
   check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values_, counts_.data(),
-                        offsets_.data(), type_, impl_.comm, &request_),
+                        offsets_.data(), type_, impl_.gather_comm, &request_),
         "MPI_Iallgatherv", rank_);
 }
+
+} // namespace
+
+void Communicator::Impl::advance_exchanges(const Exchange *needed, bool block) {
+  while (!exchanging.empty()) {
+    Exchange *first = exchanging.front();
+    bool must = block && std::find(exchanging.begin(), exchanging.end(), needed) != exchanging.end();
+    if (!first->exchanged(must)) return;
+    exchanging.pop_front();
+    first->start_gather();
+  }
+}
+
+namespace {
 
 // Nothing to exchange alone or for an empty buffer (empty on every rank).
 template <typename T>
@@ -242,6 +281,19 @@ PendingAllreduce Communicator::start_allreduce_mean(std::span<double> values) {
 
 void Communicator::barrier() {
   if (impl_) check(MPI_Barrier(impl_->comm), "MPI_Barrier", rank_);
+}
+
+std::vector<uint64_t> Communicator::allgather(std::span<const uint64_t> values) {
+  std::vector<uint64_t> all(values.size() * size_t(size_));
+  if (!impl_) {
+    std::copy(values.begin(), values.end(), all.begin());
+    return all;
+  }
+  if (values.size() > INT_MAX) fail("rank {}: allgather of {} values: more than MPI's limit", rank_, values.size());
+  check(MPI_Allgather(values.data(), int(values.size()), MPI_UINT64_T, all.data(),
+                      int(values.size()), MPI_UINT64_T, impl_->comm),
+        "MPI_Allgather", rank_);
+  return all;
 }
 
 bool Communicator::built_with_mpi() { return true; }

@@ -45,15 +45,17 @@ int main(int argc, char **argv) try {
   int64_t parameters = 0;
   for (const kiln::Node &n : g.nodes())
     if (kiln::is_trainable(n)) parameters += kiln::num_elements(n.type.shape);
-  fmt::print("{} ({} parameters), Adam lr {} on {} training images, batch {}, {} epochs\n", model,
+  if (cli.lead())
+    fmt::print("{} ({} parameters), Adam lr {} on {} training images, batch {}, {} epochs\n", model,
              parameters, lr, train_set.size(), cli.fit.batch_size, cli.fit.epochs);
   kiln::Session session(g, cli.session);
   kiln::Classifier classifier{x, y, loss, accuracy, train, training};
   classifier.learning_rate = learning_rate(g, "adam");
   auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 
-  print_summary(session, results);
+  print_summary(cli, session, results);
   report_profile(cli, session);
+  if (!cli.lead()) return 0; // rank 0 saves
   std::filesystem::path dir(cli.out);
   std::filesystem::create_directories(dir);
   kiln::save_graph(g, dir / (model + ".kiln"));

@@ -2,6 +2,7 @@
 // their closing summary line (bench/train.sh reads it) and the profile.
 #pragma once
 
+#include "distributed/communicator.h"
 #include "session/profile.h"
 #include "session/session.h"
 #include "session/trainer.h"
@@ -18,10 +19,17 @@ struct TrainingCli {
   std::string out = "out";
   kiln::SessionOptions session{.threads = 0};
   std::string trace; // --profile FILE
+  // Under mpirun, the job this process trains in, data-parallel (each rank
+  // `--batch` items a step); started alone, a job of one.
+  kiln::Communicator communicator;
+
+  // Rank 0 prints and saves; the others train in silence.
+  bool lead() const { return communicator.rank() == 0; }
 
   void add_to(CLI::App &app) {
+    session.communicator = &communicator;
     app.add_option("--epochs", fit.epochs, "passes over the training set");
-    app.add_option("--batch", fit.batch_size, "mini-batch size");
+    app.add_option("--batch", fit.batch_size, "mini-batch size (per rank under mpirun)");
     app.add_flag("--drop-last", fit.drop_last,
                  "skip each epoch's last batch when it is smaller (PyTorch's drop_last)");
     app.add_option("--seed", fit.seed, "seeds the initializers, dropout and the shuffling");
@@ -56,18 +64,23 @@ inline std::optional<kiln::Value> learning_rate(kiln::Graph &g, const std::strin
 
 // With --profile: the table, and the trace if a file was named.
 inline void report_profile(const TrainingCli &cli, const kiln::Session &s) {
-  if (!cli.session.profile) return;
+  if (!cli.session.profile || !cli.lead()) return;
   fmt::print("{}", kiln::profile_table(s.profile()));
   if (cli.trace.empty()) return;
   kiln::write_chrome_trace(s.profile(), cli.trace);
   fmt::print("trace -> {} (chrome://tracing or ui.perfetto.dev)\n", cli.trace);
 }
 
-inline void print_summary(const kiln::Session &s, const std::vector<kiln::EpochResult> &results) {
+inline void print_summary(const TrainingCli &cli, const kiln::Session &s,
+                          const std::vector<kiln::EpochResult> &results) {
+  if (!cli.lead()) return;
   double seconds = 0;
   for (const kiln::EpochResult &r : results) seconds += r.train_seconds;
+  std::string ranks = cli.communicator.size() > 1
+                          ? fmt::format(" on each of {} ranks", cli.communicator.size())
+                          : "";
   fmt::print("test accuracy {:.2f}% after {} epochs, {:.1f} s of training ({} programs "
-             "compiled in {:.1f} s)\n",
+             "compiled in {:.1f} s{})\n",
              100 * results.back().test_accuracy, results.size(), seconds, s.stats().compilations,
-             s.stats().total_compile_ms / 1000);
+             s.stats().total_compile_ms / 1000, ranks);
 }

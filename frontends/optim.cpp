@@ -71,7 +71,10 @@ Value minimize_with(std::string_view optimizer, Value loss, std::vector<Value> v
     auto slot = [&](const char *name) {
       return variable(g, name, var.dtype(), var.shape(), Init::zeros(), /*trainable=*/false);
     };
-    updates.push_back(rule({var, grads[i], lr_var, count_var, slot}));
+    // Data-parallel, every rank steps with the mean of the ranks' gradients;
+    // alone, the mean is the gradient (passes/data_parallel.cpp).
+    Value grad = allreduce_mean(grads[i], "mean_over_ranks");
+    updates.push_back(rule({var, grad, lr_var, count_var, slot}));
   }
   updates.push_back(assign_add(step, int64_t{1}, "increment_step"));
   return group(g, updates, "train");

@@ -4,6 +4,9 @@
 //
 //   auto train = kiln::optim::Adam{.lr = 1e-3}.minimize(loss);
 //
+// Each variable steps with the mean of its gradient over the ranks of a
+// data-parallel job (allreduce_mean; alone, the gradient itself), as
+// Horovod's DistributedOptimizer and PyTorch's DDP do.
 // Update rules follow torch.optim's, so a recipe means the same in both;
 // weight decay is decoupled (AdamW-style). Slots (momentum, Adam moments)
 // are non-trainable variables named "<optimizer>/<variable>/<slot>", and

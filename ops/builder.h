@@ -233,6 +233,13 @@ Value moving_average(Value var, Value x, double decay, bool squared = false, std
 // A training target that runs all of `updates`.
 Value group(Graph &g, const std::vector<Value> &updates, std::string name = {});
 
+// ---- Data parallelism ---------------------------------------------------------
+
+// The mean of x (f32 or f64, no batch dim) over the ranks of the job the
+// graph runs in (a Session's Communicator); in a job of one, x itself. The
+// optimizers average their gradients with it.
+Value allreduce_mean(Value x, std::string name = {});
+
 // ---- Random, indexing and padding -------------------------------------------
 
 // Counter-based random tensors: element i is a pure function of (seed,

@@ -204,6 +204,10 @@ Value group(Graph &g, const std::vector<Value> &updates, std::string name) {
   return apply(g, "group", updates, {}, std::move(name));
 }
 
+Value allreduce_mean(Value x, std::string name) {
+  return unary("allreduce_mean", x, std::move(name));
+}
+
 namespace {
 
 // Pads imply explicit padding.

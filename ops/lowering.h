@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "ops/collective.h"
 
 #include <cstdint>
 #include <string>
@@ -72,6 +73,9 @@ public:
   // (ops/fusion.h) element by element: the node's inputs broadcast into the
   // output; members that update a variable store into it as they go.
   virtual void fused_loop(const Graph &body) = 0;
+  // A step that calls the job's communicator instead of compiled code, over
+  // `in` and `out` (ops/collective.h).
+  virtual void collective(CollectiveStep step, Buffer in, Buffer out) = 0;
   // Declares how the tasks of the call just made split the output (ops
   // whose OpDef::takes_epilogue holds).
   virtual void task_box(TaskBox box) = 0;

@@ -2,6 +2,7 @@
 // OpRegistry::get(), which ir/op.h declares.
 #include "ir/op.h"
 #include "ops/activations.h"
+#include "ops/collectives.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/fusion.h"
@@ -31,6 +32,7 @@ const OpRegistry &OpRegistry::get() {
     ops::register_conv_ops(r);
     ops::register_pool_ops(r);
     ops::register_fusion_ops(r);
+    ops::register_collective_ops(r);
     return r;
   }();
   return registry;

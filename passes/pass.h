@@ -20,10 +20,12 @@ struct RootedGraph {
   std::vector<NodeId> roots; // fetches and targets, as ids of `graph`
 };
 
+struct PipelineOptions;
+
 struct Pass {
   std::string name;    // what `kiln dump --after=NAME` names
   std::string summary; // one line for `kiln dump --passes`
-  std::function<RootedGraph(const RootedGraph &)> run;
+  std::function<RootedGraph(const RootedGraph &, const PipelineOptions &)> run;
   bool fusion = false; // skipped when fusion is off (--no-fusion)
 };
 
@@ -33,8 +35,18 @@ struct Pass {
 using PassObserver = std::function<void(const Pass &pass, const RootedGraph &before,
                                         const RootedGraph &after, double seconds)>;
 
+// How the allreduce_mean nodes (the gradients' mean over a job's ranks)
+// compile (passes/data_parallel.cpp).
+struct DataParallelOptions {
+  // Off, for a job of one: each is its input. On (a Session does it when its
+  // communicator has several ranks): they are averaged in buckets.
+  bool on = false;
+  size_t bucket_bytes = size_t(4) << 20; // the most a bucket takes, unless one gradient is more
+};
+
 struct PipelineOptions {
   bool fusion = true;
+  DataParallelOptions data_parallel = {};
   // Checks each pass's output with verify_pass_output and fails naming the
   // pass (`kiln dump --verify-each`).
   bool verify_each = false;

@@ -23,6 +23,11 @@ RootedGraph retarget_shape_inputs(const RootedGraph &in);
 // Drops every node the roots do not need.
 RootedGraph eliminate_dead_code(const RootedGraph &in);
 
+// The allreduce_mean nodes in a job of one become their input; otherwise
+// they are averaged in buckets, each one collective that overlaps the rest
+// of the backward pass (options.data_parallel).
+RootedGraph data_parallel(const RootedGraph &in, const PipelineOptions &options);
+
 // Groups of elementwise nodes (optimizer updates included) become one fused
 // node each, compiled as one loop (ops/fusion.h).
 RootedGraph fuse_loops(const RootedGraph &in);

@@ -8,24 +8,38 @@
 
 namespace kiln {
 
+namespace {
+
+// A pass that needs nothing but the graph.
+template <RootedGraph (*pass)(const RootedGraph &)>
+RootedGraph graph_only(const RootedGraph &in, const PipelineOptions &) {
+  return pass(in);
+}
+
+} // namespace
+
 const std::vector<Pass> &pipeline() {
   static const std::vector<Pass> kPasses = {
-      {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
+      {"fold-constants", "evaluate nodes whose inputs are all constants",
+       graph_only<fold_constants>},
       {"simplify", "algebraic identities: x * 1, x + 0, double transposes, no-op reshapes",
-       simplify_algebra},
+       graph_only<simplify_algebra>},
       {"cse", "common subexpressions: merge nodes that compute the same value",
-       eliminate_common_subexpressions},
+       graph_only<eliminate_common_subexpressions>},
       {"retarget-shapes", "inputs read only for their shape take a value kept anyway",
-       retarget_shape_inputs},
-      {"dce", "dead-code elimination: drop what no root needs", eliminate_dead_code},
-      {"fuse-loops", "elementwise chains and optimizer updates become one loop each", fuse_loops,
-       /*fusion=*/true},
+       graph_only<retarget_shape_inputs>},
+      {"dce", "dead-code elimination: drop what no root needs", graph_only<eliminate_dead_code>},
+      {"data-parallel", "the gradients' means over the ranks: none alone, else in buckets",
+       data_parallel},
+      {"fuse-loops", "elementwise chains and optimizer updates become one loop each",
+       graph_only<fuse_loops>, /*fusion=*/true},
       {"fuse-epilogues", "matmul and conv2d absorb their elementwise user (bias, activation)",
-       fuse_epilogues, /*fusion=*/true},
+       graph_only<fuse_epilogues>, /*fusion=*/true},
       {"fuse-reductions",
-       "sum, mean, max and min absorb the elementwise node computing their input", fuse_reductions,
-       /*fusion=*/true},
-      {"schedule", "order the nodes to keep live memory low (state order kept)", schedule},
+       "sum, mean, max and min absorb the elementwise node computing their input",
+       graph_only<fuse_reductions>, /*fusion=*/true},
+      {"schedule", "order the nodes to keep live memory low (state order kept)",
+       graph_only<schedule>},
   };
   return kPasses;
 }
@@ -34,7 +48,7 @@ namespace {
 
 RootedGraph run_pass(const Pass &p, const RootedGraph &in, const PipelineOptions &options) {
   auto start = std::chrono::steady_clock::now();
-  RootedGraph out = p.run(in);
+  RootedGraph out = p.run(in, options);
   std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
   if (options.verify_each) {
     try {

@@ -1,7 +1,9 @@
 // Scheduling: re-emits the graph in a topological order that keeps live
 // memory low, by greedy list scheduling. Among the nodes whose inputs are
 // all placed, it takes the one that frees the most bytes net of what its
-// output allocates (a tie keeps graph order). Graph order carries the state
+// output allocates (a tie keeps graph order); but a collective starts as
+// soon as it can and finishes as late as it can, so that the kernels in
+// between hide its communication. Graph order carries the state
 // semantics (docs/decisions.md, "Training"), so the order between updates of
 // a variable and every reader of it, and between random ops, becomes extra
 // dependency edges that the new order keeps.
@@ -90,6 +92,12 @@ struct Scheduler {
     return inputs;
   }
 
+  // Collectives starting first, those finishing last, the rest between.
+  static int urgency(const Node &n) {
+    if (n.op->name == "allreduce_mean_start") return 2;
+    return n.op->name == "allreduce_mean_finish" ? 0 : 1;
+  }
+
   // Bytes freed minus bytes allocated if `n` ran next.
   int64_t gain(const Node &n) const {
     int64_t freed = 0;
@@ -128,9 +136,12 @@ RootedGraph schedule(const RootedGraph &in) {
   while (!ready.empty()) {
     // ready stays sorted by id, so the first best is the earliest in graph order.
     auto best = ready.begin();
-    int64_t best_gain = std::numeric_limits<int64_t>::min();
-    for (auto it = ready.begin(); it != ready.end(); ++it)
-      if (int64_t gain = s.gain(g.node(*it)); gain > best_gain) best = it, best_gain = gain;
+    std::pair<int, int64_t> best_rank = {-1, std::numeric_limits<int64_t>::min()};
+    for (auto it = ready.begin(); it != ready.end(); ++it) {
+      const Node &n = g.node(*it);
+      if (std::pair rank{Scheduler::urgency(n), s.gain(n)}; rank > best_rank)
+        best = it, best_rank = rank;
+    }
     const Node &n = g.node(*best);
     ready.erase(best);
     s.place(n);

@@ -7,6 +7,7 @@
 #include <tbb/partitioner.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <xmmintrin.h>
 
@@ -54,6 +55,23 @@ void run_kernel(kiln_kernel_fn fn, int64_t num_tasks, double task_cost, void *co
       tbb::simple_partitioner());
 }
 
+// A collective step over its input and output (ops/collective.h).
+void run_collective(CollectiveStep step, void *const *args, const PlanBuffer &out,
+                    PlanCollectives *collectives) {
+  void *in = args[0], *to = args[1];
+  switch (step) {
+  case CollectiveStep::start_allreduce_mean:
+    if (in != to) std::memcpy(to, in, out.bytes());
+    if (collectives) collectives->start_allreduce_mean(to, out.dtype, out.elements);
+    break;
+  case CollectiveStep::finish_allreduce_mean:
+    if (collectives) collectives->finish_allreduce_mean(in);
+    if (in != to) std::memcpy(to, in, out.bytes());
+    break;
+  case CollectiveStep::none: break;
+  }
+}
+
 } // namespace
 
 BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan) {
@@ -77,7 +95,8 @@ BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan
   }
   for (const KernelCall &k : plan.kernels) {
     first_arg_.push_back(args_.size());
-    functions_.push_back(storage.functions[k.function]);
+    functions_.push_back(k.collective == CollectiveStep::none ? storage.functions[k.function]
+                                                              : nullptr);
     for (int32_t buffer : k.buffers) {
       const PlanBuffer &b = plan.buffers[size_t(buffer)];
       if (b.place == Place::input) fed_args_.emplace_back(args_.size(), b.where);
@@ -93,9 +112,17 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   unsigned csr = kernel_csr(options.flush_denormals);
   ScopedCsr state(csr);
   if (!clock.empty()) clock[0] = Clock::now();
+  int under_way = 0; // collectives started and not finished
   for (size_t i = 0; i < kernels.size(); ++i) {
-    run_kernel(functions_[i], kernels[i].num_tasks, kernels[i].task_cost,
-               args_.data() + first_arg_[i], csr);
+    const KernelCall &k = kernels[i];
+    void *const *args = args_.data() + first_arg_[i];
+    if (k.collective == CollectiveStep::none) {
+      run_kernel(functions_[i], k.num_tasks, k.task_cost, args, csr);
+      if (under_way && options.collectives) options.collectives->progress();
+    } else {
+      run_collective(k.collective, args, plan_->buffers[size_t(k.buffers[1])], options.collectives);
+      under_way += k.collective == CollectiveStep::start_allreduce_mean ? 1 : -1;
+    }
     if (!clock.empty()) clock[i + 1] = Clock::now();
   }
 }

@@ -31,6 +31,20 @@ struct PlanStorage {
   std::function<std::string(size_t buffer)> describe_own;
 };
 
+// How a plan's collective steps reach the other ranks of its job (a Session
+// adapts its Communicator). None: a job of one, where the mean over the
+// ranks is the values themselves.
+class PlanCollectives {
+public:
+  virtual ~PlanCollectives() = default;
+  // Starts the mean over the ranks of `values`, in place; they stay put
+  // until finish_allreduce_mean(values).
+  virtual void start_allreduce_mean(void *values, DType dtype, int64_t elements) = 0;
+  // Lets the started means advance: MPI moves them only inside its calls.
+  virtual void progress() = 0;
+  virtual void finish_allreduce_mean(void *values) = 0;
+};
+
 class BoundPlan {
 public:
   using Clock = std::chrono::steady_clock;
@@ -42,9 +56,13 @@ public:
     bool flush_denormals = true; // flush-to-zero and denormals-are-zero
     // With kernels + 1 readings: kernel i runs between readings i and i + 1.
     std::span<Clock::time_point> clock = {};
+    // Runs the collective steps, which are given a progress() call after
+    // every kernel while one is under way (the communication then runs
+    // under the kernels).
+    PlanCollectives *collectives = nullptr;
   };
 
-  // Runs the kernels in order with the plan's inputs at `inputs` (an input
+  // Runs the kernels (and collective steps) in order with the plan's inputs at `inputs` (an input
   // no kernel reads may be null).
   void run(const void *const *inputs, const RunOptions &options);
 

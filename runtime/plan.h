@@ -8,6 +8,7 @@
 
 #include "ir/dtype.h"
 #include "ir/shape.h"
+#include "ops/collective.h"
 
 #include <cstdint>
 #include <string>
@@ -41,11 +42,15 @@ struct PlanBuffer {
   size_t bytes() const { return size_t(elements) * byte_size(dtype); }
 };
 
+// Compiled code, or a collective step (ops/collective.h: `function` unused,
+// `buffers` its input and output) that the executor runs through the job's
+// communicator.
 struct KernelCall {
   uint32_t function = 0; // in the function table the plan is bound with
   int64_t num_tasks = 0;
   double task_cost = 0;         // rough work per task, for the split (kernels/kernel_abi.h)
   std::vector<int32_t> buffers; // its args, by buffer index
+  CollectiveStep collective = CollectiveStep::none;
 };
 
 struct Plan {

@@ -58,8 +58,9 @@ Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
   }
   for (size_t k = 0; k < c.program.kernels.size(); ++k) {
     const compiler::Kernel &kernel = c.program.kernels[k];
+    uint32_t function = kernel.collective == CollectiveStep::none ? numbering.function(k) : 0;
     plan.kernels.push_back(
-        {numbering.function(k), kernel.num_tasks, kernel.task_cost, kernel.buffers});
+        {function, kernel.num_tasks, kernel.task_cost, kernel.buffers, kernel.collective});
   }
   for (size_t f = 0; f < outputs; ++f) {
     NodeId id = c.graph.roots[f];

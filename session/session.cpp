@@ -4,6 +4,7 @@
 #include "runtime/executor.h"
 #include "runtime/plan.h"
 #include "session/compiled_graph.h"
+#include "session/data_parallel.h"
 #include "session/profile.h"
 
 #include <tbb/global_control.h>
@@ -32,7 +33,7 @@ struct Session::Executable {
   Plan plan;                             // variables by the session graph's ids
   std::vector<kiln_kernel_fn> functions; // by kernel
   std::vector<NodeId> input_nodes;       // by plan input: the session graph's placeholder
-  bool writes_variables = false;         // a target updates a variable
+  bool runs_alone = false;               // it updates a variable, or talks to the other ranks
   int profile_program = -1;              // its number in the session's Profile, when profiling
   uint64_t last_use = 0;                 // under the cache's mutex
 
@@ -53,9 +54,11 @@ struct Session::Runtime {
   // Held while looking up or compiling a program: each is compiled once,
   // however many threads ask for it at once.
   std::mutex cache_mutex;
+  std::optional<CommunicatorCollectives> collectives; // with a communicator
 
   explicit Runtime(const SessionOptions &o)
       : compiler(o.compile), arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
+    if (o.communicator) collectives.emplace(*o.communicator);
     if (o.threads > tbb::info::default_concurrency())
       more_threads = std::make_unique<tbb::global_control>(
           tbb::global_control::max_allowed_parallelism, size_t(o.threads));
@@ -66,6 +69,8 @@ Session::Session(Graph graph, SessionOptions options)
     : graph_(std::move(graph)), options_(options), runtime_(std::make_unique<Runtime>(options)),
       profile_(std::make_unique<Profile>()) {
   variables_.resize(graph_.size());
+  if (options_.communicator && options_.communicator->size() > 1)
+    options_.passes.data_parallel.on = true;
 }
 
 namespace {
@@ -174,7 +179,12 @@ std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
                        .function = [](size_t k) { return uint32_t(k); }});
   for (const compiler::Kernel &k : program.kernels) e->functions.push_back(k.fn);
   for (const TensorSpec &input : e->plan.inputs) e->input_nodes.push_back(graph_.at(input.name));
-  for (const Node &n : g.nodes()) e->writes_variables |= n.op->updates_variable;
+  for (const Node &n : g.nodes()) e->runs_alone |= n.op->updates_variable;
+  if (has_collectives(e->plan)) {
+    // Collectives go in the same order on every rank: one run at a time.
+    e->runs_alone = true;
+    if (options_.communicator) check_same_collectives(e->plan, *options_.communicator);
+  }
   ++stats_.compilations;
   stats_.last_compile_ms = program.stats.total_ms;
   stats_.total_compile_ms += program.stats.total_ms;
@@ -249,7 +259,7 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
   // share the profile) run alone; runs that only read them, side by side.
   std::shared_lock<std::shared_mutex> reading(variables_mutex_, std::defer_lock);
   std::unique_lock<std::shared_mutex> writing(variables_mutex_, std::defer_lock);
-  if (e->writes_variables || options_.profile)
+  if (e->runs_alone || options_.profile)
     writing.lock();
   else
     reading.lock();
@@ -264,7 +274,8 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
     b->bound->run(inputs.data(),
                   {.flush_denormals = options_.flush_denormals,
                    .clock = options_.profile ? profile_->kernel_clock(e->profile_program)
-                                             : std::span<Profile::Clock::time_point>()});
+                                             : std::span<Profile::Clock::time_point>(),
+                   .collectives = runtime_->collectives ? &*runtime_->collectives : nullptr});
   });
 
   std::vector<Tensor> results;

@@ -23,6 +23,7 @@
 
 namespace kiln {
 
+class Communicator;
 class Profile;
 
 struct SessionOptions {
@@ -53,6 +54,12 @@ struct SessionOptions {
   // message naming it, instead of thrashing.
   size_t max_arena_bytes = 0;
   size_t max_buffer_bytes = 0;
+  // The job this process trains in, data-parallel (distributed/communicator.h);
+  // none, or one of one rank: alone. With several ranks the gradients'
+  // allreduce_mean nodes (the optimizers') average over them, in buckets of
+  // passes.data_parallel.bucket_bytes, and every rank must run the same
+  // training steps in the same order. It must outlive the Session.
+  Communicator *communicator = nullptr;
 };
 
 struct SessionStats {
@@ -84,6 +91,8 @@ public:
   Tensor variable(const NodeRef &v) const;
   void set_variable(const NodeRef &v, const Tensor &value);
   const SessionStats &stats() const { return stats_; }
+  // SessionOptions::communicator: the job this session trains in, or null.
+  Communicator *communicator() const { return options_.communicator; }
   // What SessionOptions::profile recorded; empty when it is off.
   const Profile &profile() const { return *profile_; }
 

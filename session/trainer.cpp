@@ -1,5 +1,6 @@
 #include "session/trainer.h"
 
+#include "distributed/communicator.h"
 #include "ir/error.h"
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <span>
 #include <string>
 #include <unistd.h>
 
@@ -232,6 +234,7 @@ public:
     return out;
   }
 
+  Session &session() const { return s_; }
   double compile_seconds() const { return compile_seconds_; }
   int64_t compiled_runs() const { return compiled_runs_; }
 
@@ -243,17 +246,33 @@ private:
   int64_t compiled_runs_ = 0;
 };
 
+// The sums of `values` over the ranks of the session's job (`values` alone without one).
+void sum_over_ranks(const Session &s, std::span<double> values) {
+  if (Communicator *c = s.communicator()) {
+    c->allreduce_mean(values);
+    for (double &v : values) v *= c->size();
+  }
+}
+
+// Data-parallel, each rank evaluates its shard of the items and the ranks
+// add up their counts.
 double evaluate(Runner &runner, const Classifier &model, const Dataset &data, int64_t batch_size) {
   // Every item once: the last batch may be smaller.
-  Batches batches(data, {.batch_size = batch_size, .shuffle = false});
-  double correct = 0;
+  Communicator *c = runner.session().communicator();
+  Batches batches(data, {.batch_size = batch_size,
+                         .shuffle = false,
+                         .rank = c ? c->rank() : 0,
+                         .ranks = c ? c->size() : 1});
+  double counts[2] = {0, 0}; // correct, seen
   for (const Batch &b : batches.epoch(0)) {
     int64_t n = b.labels.shape()[0];
     Tensor acc = runner.run("the evaluation", n, batch_feeds(model, b.inputs, b.labels, false),
                             {model.accuracy})[0];
-    correct += acc.get(0) * double(n);
+    counts[0] += acc.get(0) * double(n);
+    counts[1] += double(n);
   }
-  return data.size() ? correct / double(data.size()) : 0;
+  sum_over_ranks(runner.session(), counts);
+  return counts[1] > 0 ? counts[0] / counts[1] : 0;
 }
 
 } // namespace
@@ -266,12 +285,16 @@ double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_
 
 std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset &train,
                              const Dataset &test, const FitOptions &options) {
-  Batches batches(
-      train,
-      {.batch_size = options.batch_size, .seed = options.seed, .drop_last = options.drop_last});
-  Progress progress(options.progress);
+  Communicator *c = s.communicator();
+  bool rank0 = !c || c->rank() == 0;
+  Batches batches(train, {.batch_size = options.batch_size,
+                          .seed = options.seed,
+                          .drop_last = options.drop_last,
+                          .rank = c ? c->rank() : 0,
+                          .ranks = c ? c->size() : 1});
+  Progress progress(options.progress && rank0);
   Runner runner(s, progress);
-  RunLog log(options.run_log);
+  RunLog log(rank0 ? options.run_log : std::string());
   log.write({{"type", "run"},
              {"epochs", options.epochs},
              {"batch_size", options.batch_size},
@@ -310,7 +333,10 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     }
     r.train_seconds = seconds_since(start);
     r.compile_seconds = runner.compile_seconds() - compile_start;
-    r.mean_loss = r.items ? loss_sum / double(r.items) : 0;
+    double totals[2] = {loss_sum, double(r.items)}; // this rank's progress showed its own
+    sum_over_ranks(s, totals);
+    r.mean_loss = totals[1] > 0 ? totals[0] / totals[1] : 0;
+    r.items = int64_t(totals[1]);
     r.steps_per_second = steps_per_second(state);
     progress.status(fmt::format("epoch {}/{}: evaluating on {} test images", epoch + 1,
                                 options.epochs, test.size()));

@@ -24,9 +24,14 @@ struct Classifier {
   std::optional<Value> learning_rate = {}; // a scalar, fetched each step for the run log
 };
 
+// Data-parallel when the Session has a communicator of several ranks: each
+// rank trains on its shard of every global batch (batch_size items per
+// rank, as with PyTorch's DDP), the test set is split among the ranks for
+// evaluation, and only rank 0 shows progress and writes the run log; the
+// results (mean loss, accuracy) are the whole job's, the same on every rank.
 struct FitOptions {
   int epochs = 1;
-  int64_t batch_size = 64;
+  int64_t batch_size = 64; // per rank
   uint64_t seed = 0; // the shuffling seed
   // Progress on stderr: on a terminal one line redrawn in place; otherwise
   // (a log) plain lines: a note per compilation and each epoch's final state.
@@ -49,7 +54,7 @@ struct FitOptions {
 struct EpochResult {
   double mean_loss = 0;        // over the epoch's items (each batch's loss weighted by its size)
   int64_t steps = 0;           // training steps (batches) run
-  int64_t items = 0;           // items trained on
+  int64_t items = 0;           // items trained on (by all ranks)
   double train_seconds = 0;    // the epoch's training loop, compilation included
   double compile_seconds = 0;  // of which runs that compiled a program (Session::stats)
   double steps_per_second = 0; // over the steps that did not compile (0: none did not)

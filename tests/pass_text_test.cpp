@@ -5,6 +5,8 @@
 //
 //   === a product of constants becomes a constant
 //   --- roots: %y, %u          (optional; the graph's sinks by default)
+//   --- data-parallel: 64      (optional: PipelineOptions::data_parallel on,
+//                               buckets of at most 64 bytes)
 //   %x = placeholder() {dtype=f32, shape=[-1, 3]}
 //   ...
 //   --- expected               (or "--- unchanged": the pass leaves it as it is)
@@ -36,6 +38,7 @@ struct Case {
   std::string title;
   size_t line = 0;        // of the title, from 1
   std::string roots = {}; // "%y, %u", or empty: the sinks
+  std::string data_parallel = {}; // bucket bytes, or empty: off
   size_t input_line = 0;  // of the input's first line
   std::string input = {};
   bool unchanged = false;
@@ -70,12 +73,17 @@ CaseFile read_cases(const std::filesystem::path &file) {
                out.cases.back().input.empty()) {
       out.cases.back().roots = line.substr(11);
       out.cases.back().input_line = number + 1;
+    } else if (line.starts_with("--- data-parallel: ") && section == input &&
+               out.cases.back().input.empty()) {
+      out.cases.back().data_parallel = line.substr(19);
+      out.cases.back().input_line = number + 1;
     } else if ((line == "--- expected" || line == "--- unchanged") && section == input) {
       out.cases.back().unchanged = line == "--- unchanged";
       section = expected;
     } else if (line.starts_with("---")) {
-      fail("{}: '{}' is out of place (a case is '=== TITLE', an optional '--- roots: %a, %b', "
-           "its input, then '--- expected' and the output, or '--- unchanged')",
+      fail("{}: '{}' is out of place (a case is '=== TITLE', an optional '--- roots: %a, %b' "
+           "and '--- data-parallel: BYTES', its input, then '--- expected' and the output, or "
+           "'--- unchanged')",
            where(), line);
     } else {
       (section == input ? out.cases.back().input : out.cases.back().expected) += line + "\n";
@@ -92,6 +100,7 @@ std::string write_cases(const CaseFile &f) {
   for (const Case &c : f.cases) {
     out += "=== " + c.title + "\n";
     if (!c.roots.empty()) out += "--- roots: " + c.roots + "\n";
+    if (!c.data_parallel.empty()) out += "--- data-parallel: " + c.data_parallel + "\n";
     out += c.input + (c.unchanged ? "--- unchanged\n" : "--- expected\n" + c.expected);
   }
   return out;
@@ -116,7 +125,10 @@ void run_case(const Pass &pass, const std::string &file, Case &c, bool update) {
   // Blank lines before the input make the parser's line numbers the file's.
   Graph g = parse_listing(std::string(c.input_line - 1, '\n') + c.input, file);
   RootedGraph in{g, roots_of(g, c.roots)};
-  RootedGraph out = pass.run(in);
+  PipelineOptions options;
+  if (!c.data_parallel.empty())
+    options.data_parallel = {.on = true, .bucket_bytes = std::stoul(c.data_parallel)};
+  RootedGraph out = pass.run(in, options);
   std::string got = to_listing(out.graph), input = to_listing(in.graph);
   if (update) {
     c.unchanged = got == input;

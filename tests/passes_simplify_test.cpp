@@ -66,7 +66,7 @@ TEST_CASE("the pipeline tidies a gradient graph", "[passes]") {
   RootedGraph in = load_with_sinks("gradients");
   for (const Pass &p : pipeline()) {
     INFO(p.name);
-    check_same_values(in, p.run(in));
+    check_same_values(in, p.run(in, {}));
   }
   RootedGraph out = optimize(in, {}, "dce");
   check_listing(out, "gradients.after-dce.txt");
@@ -169,7 +169,7 @@ TEST_CASE("the pipeline keeps a training step's loss and updates", "[passes]") {
   RootedGraph in{t->g, {t->loss.id, t->train.id}};
   for (const Pass &p : pipeline()) {
     INFO(p.name);
-    check_same_values(in, p.run(in), t->variables);
+    check_same_values(in, p.run(in, {}), t->variables);
   }
   check_same_values(in, optimize(in), t->variables);
 }

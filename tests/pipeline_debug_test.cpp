@@ -22,7 +22,11 @@ RootedGraph small_graph() {
 // Fails verify_each with the message of the pipeline that runs `broken`
 // after dce.
 std::string error_of(std::function<RootedGraph(const RootedGraph &)> broken) {
-  std::vector<Pass> passes = {{"dce", "", eliminate_dead_code}, {"broken", "", std::move(broken)}};
+  auto graph_only = [](std::function<RootedGraph(const RootedGraph &)> pass) {
+    return [pass](const RootedGraph &in, const PipelineOptions &) { return pass(in); };
+  };
+  std::vector<Pass> passes = {{"dce", "", graph_only(eliminate_dead_code)},
+                              {"broken", "", graph_only(std::move(broken))}};
   try {
     run_passes(passes, small_graph(), {.verify_each = true});
   } catch (const Error &e) {
@@ -55,7 +59,7 @@ TEST_CASE("verify-each names the pass that made an invalid graph", "[passes]") {
           return out;
         }) == "pass 'broken' made an invalid graph: root 0 is node id 7, the graph has 3 nodes");
   // Without verification the broken graph goes through.
-  std::vector<Pass> passes = {{"broken", "", [](const RootedGraph &in) {
+  std::vector<Pass> passes = {{"broken", "", [](const RootedGraph &in, const PipelineOptions &) {
                                  RootedGraph out = in;
                                  out.roots.clear();
                                  return out;
