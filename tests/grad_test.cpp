@@ -153,6 +153,11 @@ std::vector<GradCase> cases() {
              return concat({v[0], v[1], v[0]}, 1);
            },
            {{{B, 2}}, {{B, 3}}}),
+      // In a job of one (the Session has no communicator); its rule,
+      // allreduce_mean(dy), is the mean over ranks of what each rank's
+      // output sends back.
+      with("allreduce_mean", "allreduce_mean",
+           [](auto &v) { return allreduce_mean(v[0] * v[0]); }, {{{3, 2}}}),
       with("slice", "slice",
            [](auto &v) {
              return slice(v[0], {1, -4}, {to_end, -1}, {2, 1});
@@ -290,8 +295,10 @@ const std::set<std::string> kNoGradient = {
     // State changes are effects, not functions to differentiate.
     "assign", "assign_add", "assign_sub", "moving_average", "momentum_accumulate", "sgd_update",
     "momentum_update", "rmsprop_update", "adam_update", "group", "max_pool2d_grad",
-    // Fused nodes are made by the optimizing passes, which run after autodiff.
-    "parameter", "fusion", "fused_update"};
+    // Fused nodes and gradient buckets are made by the optimizing passes,
+    // which run after autodiff.
+    "parameter", "fusion", "fused_update", "gradient_bucket", "bucket_part",
+    "allreduce_mean_start", "allreduce_mean_finish"};
 
 Tensor random_input(const Input &in, std::mt19937 &rng) {
   Tensor t = test::random_tensor(f64, bind_batch(in.shape, kBatch), rng, in.lo, in.hi);

@@ -253,6 +253,24 @@ std::vector<OpCase> cases() {
                [](const std::vector<Value> &v) { return concat(v, 0); },
                {{{2, 3}, {4, 3}}, {{5}, {7}}},
                {f64}});
+  // The data-parallel ops in a job of one (the Session has no communicator):
+  // a fetched mean over the ranks runs as a collective of its own; a bucket
+  // as the data-parallel pass builds one.
+  c.push_back({"allreduce_mean",
+               [](const std::vector<Value> &v) { return allreduce_mean(v[0]); },
+               {{{4, 3}}, {{0}}, {{5000}}},
+               {f32, f64}});
+  for (const char *op : {"gradient_bucket", "allreduce_mean_start", "allreduce_mean_finish",
+                         "bucket_part"})
+    c.push_back({op,
+                 [](const std::vector<Value> &v) {
+                   Value b = kiln::apply("gradient_bucket", v);
+                   Value reduced = kiln::apply("allreduce_mean_finish", {kiln::apply("allreduce_mean_start", {b})});
+                   return kiln::apply("bucket_part", {reduced}, {{"offset", int64_t{3}}, {"shape", Shape{2, 2}}}) +
+                          kiln::apply("bucket_part", {reduced}, {{"offset", int64_t{0}}, {"shape", Shape{2, 2}}});
+                 },
+                 {{{2, 3}, {5}}, {{7}, {0}}},
+                 {f32, f64}});
   c.push_back({"slice",
                [](const std::vector<Value> &v) {
                  return slice(v[0], {1, -4}, {to_end, -1}, {2, 1});

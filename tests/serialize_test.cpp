@@ -63,6 +63,11 @@ Graph every_op_graph() {
   optim::RMSProp{}.minimize(loss, {w});
   optim::Adam{}.minimize(loss, {w});
   assign_sub(assign(w, w * 0.5f), 1.0f);
+  // The optimizers wrote allreduce_mean; a gradient bucket, as the
+  // data-parallel pass makes one.
+  Value reduced = apply("allreduce_mean_finish",
+                        {apply("allreduce_mean_start", {apply("gradient_bucket", {w, dw})})});
+  apply("bucket_part", {reduced}, {{"offset", int64_t{1}}, {"shape", Shape{2}}});
   // Fused nodes, as the fusion pass makes them (with their bodies' parameters).
   Value f = test::fused({x, c}, [](const std::vector<Value> &p) { return relu(p[0] * p[1]); });
   test::fused(

@@ -1,0 +1,94 @@
+// Data-parallel training steps: examples/s of the job (every rank's items),
+// and how much of the gradients' exchange the backward pass hides. Run alone
+// (one process, --batch items a step) or under mpirun (each rank --batch
+// items of every global batch); rank 0 prints RESULT lines (bench/timing.h):
+//   - NAME_items_per_s: 7 blocks of --steps steps after 5 warm-up steps;
+//   - NAME_exposed_us: per step, the time the finish steps waited for
+//     their buckets (the profile's allreduce_mean_finish kernels);
+//   - NAME_blocking_us: per step, the same buckets averaged one after the
+//     other with nothing to hide under (Communicator::allreduce_mean).
+// The hidden fraction is 1 - exposed / blocking (bench/data_parallel.sh).
+//
+//   mpirun --allow-run-as-root -np 2 build/data_parallel_bench --model mlp --batch 64 --threads 1
+#include "distributed/communicator.h"
+#include "frontends/losses.h"
+#include "frontends/optim.h"
+#include "models.h"
+#include "passes/passes.h"
+#include "session/profile.h"
+#include "session/session.h"
+#include "timing.h"
+
+#include <CLI/CLI.hpp>
+
+#include <random>
+
+using namespace kiln;
+
+int main(int argc, char **argv) try {
+  CLI::App app("Data-parallel training steps: throughput and the exchange left exposed");
+  std::string model = "mlp";
+  int64_t batch_size = 64;
+  int threads = 1, steps = 20;
+  size_t bucket_mib = 4;
+  app.add_option("--model", model, "mlp (784-512-10) or lenet (LeNet-5)")
+      ->check(CLI::IsMember({"mlp", "lenet"}));
+  app.add_option("--batch", batch_size, "items a step per rank");
+  app.add_option("--threads", threads, "threads per rank");
+  app.add_option("--steps", steps, "steps per timed block");
+  app.add_option("--bucket-mib", bucket_mib, "the gradient buckets' size");
+  CLI11_PARSE(app, argc, argv);
+
+  Communicator comm;
+  Graph g;
+  Shape image = model == "mlp" ? Shape{batch, 784} : Shape{batch, 1, 28, 28};
+  Value x = placeholder(g, "x", f32, image);
+  Value y = placeholder(g, "y", i32, {batch});
+  Value logits = model == "mlp" ? models::mlp(g, x, 0) : models::lenet(g, x, 0);
+  Value loss = mean(nn::softmax_cross_entropy(logits, y));
+  Value train = optim::Adam{.lr = 1e-3}.minimize(loss);
+
+  std::mt19937 rng(uint32_t(comm.rank()));
+  std::uniform_real_distribution<float> pixel(0, 1);
+  Shape shape = image;
+  shape[0] = batch_size;
+  Tensor inputs(f32, shape), labels(i32, {batch_size});
+  for (float &v : inputs.data<float>()) v = pixel(rng);
+  for (int64_t i = 0; i < batch_size; ++i) labels.set(i, double(rng() % 10));
+  Feeds feeds = {{x, inputs}, {y, labels}};
+
+  SessionOptions options{.threads = threads, .profile = true, .communicator = &comm};
+  options.passes.data_parallel.bucket_bytes = bucket_mib << 20;
+  Session s(g, options);
+  std::vector<double> rates = bench::throughput_blocks(
+      [&] { s.run(feeds, {loss}, {train}); }, batch_size * comm.size(), steps);
+  std::string name = fmt::format("{}_{}x{}", model, comm.size(), threads);
+
+  // The exposed wait, per step, from the profile; the buckets' sizes from
+  // the pass.
+  const Profile &profile = s.profile();
+  double exposed_ms = 0;
+  for (const Profile::Program &p : profile.programs())
+    for (const Profile::KernelTotals &k : p.kernels)
+      if (k.op == "allreduce_mean_finish") exposed_ms += k.total_ms;
+  double per_step_us = exposed_ms * 1000 / double(profile.runs());
+  RootedGraph optimized = optimize({g, {loss.id, train.id}}, options.passes);
+  std::vector<Tensor> buckets;
+  for (const Node &n : optimized.graph.nodes())
+    if (n.op->name == "gradient_bucket") buckets.emplace_back(f32, n.type.shape);
+  std::vector<double> blocking = bench::latency_blocks(
+      [&] {
+        for (Tensor &b : buckets) comm.allreduce_mean(b);
+      },
+      steps);
+  if (comm.rank() == 0) {
+    bench::result(name + "_items_per_s", rates, "items/s");
+    if (comm.size() > 1) {
+      bench::result(name + "_exposed_us", {per_step_us}, "us");
+      bench::result(name + "_blocking_us", blocking, "us");
+    }
+  }
+} catch (const std::exception &e) {
+  fmt::print(stderr, "data_parallel_bench: error: {}\n", e.what());
+  return 1;
+}
