@@ -30,13 +30,15 @@ int main(int argc, char **argv) try {
   std::string model = "mlp";
   int64_t batch_size = 64;
   int threads = 1, steps = 20;
-  size_t bucket_mib = 4;
+  size_t bucket_kib = 0;
   app.add_option("--model", model, "mlp (784-512-10) or lenet (LeNet-5)")
       ->check(CLI::IsMember({"mlp", "lenet"}));
   app.add_option("--batch", batch_size, "items a step per rank");
   app.add_option("--threads", threads, "threads per rank");
   app.add_option("--steps", steps, "steps per timed block");
-  app.add_option("--bucket-mib", bucket_mib, "the gradient buckets' size");
+  app.add_option("--bucket-kib", bucket_kib, "the gradient buckets' size in KiB (0: the pass's default)");
+  bool table = false;
+  app.add_flag("--profile", table, "print rank 0's profile table");
   CLI11_PARSE(app, argc, argv);
 
   Communicator comm;
@@ -58,7 +60,7 @@ int main(int argc, char **argv) try {
   Feeds feeds = {{x, inputs}, {y, labels}};
 
   SessionOptions options{.threads = threads, .profile = true, .communicator = &comm};
-  options.passes.data_parallel.bucket_bytes = bucket_mib << 20;
+  options.passes.data_parallel = {.on = comm.size() > 1, .bucket_bytes = bucket_kib << 10};
   Session s(g, options);
   std::vector<double> rates = bench::throughput_blocks(
       [&] { s.run(feeds, {loss}, {train}); }, batch_size * comm.size(), steps);
@@ -81,6 +83,7 @@ int main(int argc, char **argv) try {
         for (Tensor &b : buckets) comm.allreduce_mean(b);
       },
       steps);
+  if (comm.rank() == 0 && table) fmt::print("{}", profile_table(profile));
   if (comm.rank() == 0) {
     bench::result(name + "_items_per_s", rates, "items/s");
     if (comm.size() > 1) {

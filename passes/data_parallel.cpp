@@ -42,6 +42,11 @@ std::vector<Bucket> form_buckets(const RootedGraph &in, size_t bucket_bytes) {
   std::stable_sort(means.begin(), means.end(), [&](NodeId a, NodeId b) {
     return g.node(a).inputs[0] < g.node(b).inputs[0];
   });
+  if (bucket_bytes == 0) {
+    size_t total = 0;
+    for (NodeId m : means) total += size_t(num_elements(g.node(m).type.shape)) * byte_size(g.node(m).type.dtype);
+    bucket_bytes = std::clamp(total / 4, size_t(64) << 10, size_t(4) << 20);
+  }
   std::vector<Bucket> buckets;
   std::map<DType, size_t> open; // the bucket each dtype fills
   for (NodeId m : means) {

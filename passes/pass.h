@@ -41,7 +41,10 @@ struct DataParallelOptions {
   // Off, for a job of one: each is its input. On (a Session does it when its
   // communicator has several ranks): they are averaged in buckets.
   bool on = false;
-  size_t bucket_bytes = size_t(4) << 20; // the most a bucket takes, unless one gradient is more
+  // The most a bucket takes, unless one gradient is more. 0: a quarter of
+  // all the gradients, within [64 KiB, 4 MiB], so that a small model's
+  // first buckets have a backward pass left to hide under.
+  size_t bucket_bytes = 0;
 };
 
 struct PipelineOptions {

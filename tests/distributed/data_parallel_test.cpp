@@ -71,7 +71,7 @@ struct Trace {
 
 // kSteps steps, as rank `communicator`'s share of the job, or alone on the
 // whole batches when `communicator` is null.
-Trace train(DType dtype, Communicator *communicator, size_t bucket_bytes = size_t(4) << 20,
+Trace train(DType dtype, Communicator *communicator, size_t bucket_bytes = 0,
             int threads = 1) {
   auto m = classifier(dtype, 10);
   int rank = communicator ? communicator->rank() : 0, ranks = communicator ? communicator->size() : 1;
