@@ -69,10 +69,10 @@ Batch Batches::Epoch::operator[](int64_t i) const {
   int64_t global = options_.batch_size * options_.ranks;
   int64_t begin = i * global;
   int64_t items = std::min(global, int64_t(order_.size()) - begin);
-  int64_t rank = options_.rank, ranks = options_.ranks;
-  // Rank r's shard: [items * r / ranks, items * (r + 1) / ranks).
-  std::span<const int64_t> rows(order_.data() + begin + items * rank / ranks,
-                                size_t(items * (rank + 1) / ranks - items * rank / ranks));
+  // Rank r's shard: [share * r, share * (r + 1)), the same size on every
+  // rank (dataset.h).
+  int64_t share = items / options_.ranks;
+  std::span<const int64_t> rows(order_.data() + begin + share * options_.rank, size_t(share));
   return {gather_rows(data_.inputs, rows), gather_rows(data_.labels, rows)};
 }
 

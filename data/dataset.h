@@ -41,11 +41,13 @@ struct BatchOptions {
   // Data-parallel training (Communicator::rank(), size()): each epoch is cut
   // into global batches of batch_size * ranks items, in the one order the
   // seed gives every rank, and this process gets its shard of each: rows
-  // [rank * batch_size, (rank + 1) * batch_size) of a full batch; a shorter
-  // last batch is split as evenly as it goes (sizes one apart), or dropped
-  // on every rank when it has fewer items than ranks, so that all ranks run
-  // the same number of steps. N ranks at batch_size B see together exactly
-  // the batches of one process at batch_size N * B.
+  // [rank * batch_size, (rank + 1) * batch_size) of a full batch. A shorter
+  // last batch gives every rank the same share, leaving out the fewer than
+  // `ranks` items left over (all of it when it has fewer items than ranks):
+  // every rank runs the same steps at the same batch sizes, so they compile
+  // the same programs at the same steps, and the mean of their losses (and
+  // gradients) is the whole batch's. N ranks at batch_size B see together
+  // the batches of one process at batch_size N * B, but for those items.
   int rank = 0;
   int ranks = 1;
 };

@@ -23,9 +23,12 @@ Value batch_norm(Graph &g, Value x, Value training, BatchNormOptions options) {
   Value running_mean = variable(g, "running_mean", t, {channels}, Init::zeros(), false);
   Value running_var = variable(g, "running_var", t, {channels}, Init::ones(), false);
 
-  Value batch_mean = mean(x, axes, false, "batch_mean");
+  // Synchronized, each rank's share of the moments is averaged: equal
+  // shards make that the whole batch's (the variance about the whole mean).
+  auto over_ranks = [&](Value v) { return options.synchronized ? allreduce_mean(v) : v; };
+  Value batch_mean = over_ranks(mean(x, axes, false, "batch_mean"));
   Value centered = x - reshape(batch_mean, per_channel);
-  Value batch_var = mean(square(centered), axes, false, "batch_var");
+  Value batch_var = over_ranks(mean(square(centered), axes, false, "batch_var"));
   // In training the statistics are the batch's; only these [C] vectors are
   // selected, so one normalization serves both modes.
   Value m = reshape(select(training, batch_mean, running_mean), per_channel);
@@ -33,6 +36,8 @@ Value batch_norm(Graph &g, Value x, Value training, BatchNormOptions options) {
   Value y = (x - m) * rsqrt(v + options.epsilon) * reshape(gamma, per_channel) +
             reshape(beta, per_channel);
 
+  // The rank's own item count, synchronized too: N*n/(N*n - 1) would need
+  // the rank count in the graph (docs/decisions.md).
   Value n = size(x, axes, t);
   Value unbiased = batch_var * (n / maximum(n - 1.0, 1.0));
   double decay = 1 - options.momentum;

@@ -9,6 +9,10 @@ namespace kiln::nn {
 struct BatchNormOptions {
   double momentum = 0.1; // running = (1 - momentum) * running + momentum * batch, as in PyTorch
   double epsilon = 1e-5;
+  // Data-parallel: the batch's statistics over every rank's items (PyTorch's
+  // SyncBatchNorm: two means over the ranks per layer and step), not each
+  // rank's own (DDP's default). Alone, the same either way.
+  bool synchronized = false;
   std::string scope = "batch_norm";
 };
 

@@ -9,12 +9,17 @@
 #include "distributed/communicator.h"
 #include "frontends/losses.h"
 #include "frontends/nn.h"
+#include "frontends/normalization.h"
+#include "frontends/sequence.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
 #include "session/session.h"
+#include "session/trainer.h"
+#include "test_util.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -31,17 +36,37 @@ constexpr int kSteps = 6;
 
 struct Model {
   Graph g;
-  Value x, y, loss, train;
+  Value x, y, training, loss, train;
 };
 
-// A two-layer classifier trained with Adam; `hidden` may differ by rank to
-// build mismatched graphs.
-std::unique_ptr<Model> classifier(DType dtype, int64_t hidden) {
+enum class Kind { mlp, conv_bn, conv_sync_bn, lstm };
+
+// Small classifiers trained with Adam: an MLP (whose `hidden` may differ by
+// rank, to build mismatched graphs), a conv net with batch norm (each
+// rank's statistics, or synchronized), an LSTM over 5 steps.
+std::unique_ptr<Model> classifier(Kind kind, DType dtype, int64_t hidden = 10) {
   auto m = std::make_unique<Model>();
-  m->x = placeholder(m->g, "x", dtype, {batch, 6});
-  m->y = placeholder(m->g, "y", i64, {batch});
-  Value h = nn::dense(m->g, m->x, hidden, nn::relu, {.seed = 1});
-  Value logits = nn::dense(m->g, h, 3, {}, {.seed = 2});
+  Graph &g = m->g;
+  Shape item = kind == Kind::mlp ? Shape{6} : kind == Kind::lstm ? Shape{5, 2} : Shape{1, 4, 4};
+  Shape shape = {batch};
+  shape.insert(shape.end(), item.begin(), item.end());
+  m->x = placeholder(g, "x", dtype, shape);
+  m->y = placeholder(g, "y", i64, {batch});
+  m->training = placeholder(g, "training", boolean, {});
+  Value h;
+  switch (kind) {
+  case Kind::mlp: h = nn::dense(g, m->x, hidden, nn::relu, {.seed = 1}); break;
+  case Kind::conv_bn:
+  case Kind::conv_sync_bn:
+    // No bias before batch norm: its gradient is rounding noise, which Adam
+    // would scale up to whole steps.
+    h = nn::conv2d(g, m->x, 3, 3, {}, {.padding = "same", .use_bias = false, .seed = 1});
+    h = flatten(relu(nn::batch_norm(g, h, m->training,
+                                    {.synchronized = kind == Kind::conv_sync_bn})));
+    break;
+  case Kind::lstm: h = nn::lstm(g, m->x, 6, {.seed = 1}); break;
+  }
+  Value logits = nn::dense(g, h, 3, {}, {.seed = 2});
   m->loss = mean(nn::softmax_cross_entropy(logits, m->y));
   m->train = optim::Adam{.lr = 0.02}.minimize(m->loss);
   return m;
@@ -50,30 +75,33 @@ std::unique_ptr<Model> classifier(DType dtype, int64_t hidden) {
 // Rows [begin, end) of step `step`'s global batch: features spread over a
 // few binades, labels a function of them (so that the model learns).
 Feeds batch_rows(const Model &m, DType dtype, int step, int64_t begin, int64_t end) {
-  Tensor x(dtype, {end - begin, 6});
+  Shape shape = m.x.shape();
+  shape[0] = end - begin;
+  int64_t width = num_elements(shape) / (end - begin);
+  Tensor x(dtype, shape);
   Tensor y(i64, {end - begin});
   for (int64_t r = begin; r < end; ++r) {
     double sum = 0;
-    for (int64_t c = 0; c < 6; ++c) {
+    for (int64_t c = 0; c < width; ++c) {
       double v = std::sin(double(step * 131 + r * 17 + c * 7)) * std::ldexp(1.0, int(c % 3) - 1);
-      x.set((r - begin) * 6 + c, v);
+      x.set((r - begin) * width + c, v);
       sum += v;
     }
     y.set(r - begin, double(sum > 0.5 ? 2 : sum > -0.5 ? 1 : 0));
   }
-  return {{m.x, x}, {m.y, y}};
+  return {{m.x, x}, {m.y, y}, {m.training, Tensor::scalar(uint8_t{1})}};
 }
 
 struct Trace {
-  std::vector<double> losses; // the global batch's, each step
-  std::vector<Tensor> weights;
+  std::vector<double> losses;                  // the global batch's, each step
+  std::vector<std::pair<std::string, Tensor>> variables; // weights, slots, statistics
 };
 
-// kSteps steps, as rank `communicator`'s share of the job, or alone on the
-// whole batches when `communicator` is null.
-Trace train(DType dtype, Communicator *communicator, size_t bucket_bytes = 0,
+// kSteps steps, as this rank's share of the job, or alone on the whole
+// batches when `communicator` is null.
+Trace train(Kind kind, DType dtype, Communicator *communicator, size_t bucket_bytes = 0,
             int threads = 1) {
-  auto m = classifier(dtype, 10);
+  auto m = classifier(kind, dtype);
   int rank = communicator ? communicator->rank() : 0, ranks = communicator ? communicator->size() : 1;
   Session s(m->g, {.threads = threads,
                    .passes = {.data_parallel = {.bucket_bytes = bucket_bytes}},
@@ -86,9 +114,15 @@ Trace train(DType dtype, Communicator *communicator, size_t bucket_bytes = 0,
     if (communicator) communicator->allreduce_mean(loss); // equal shards: the batch's mean
     t.losses.push_back(loss.get(0));
   }
-  for (const char *name : {"dense/W", "dense/b", "dense_1/W", "dense_1/b"})
-    t.weights.push_back(s.variable(name));
+  for (const Node &n : m->g.nodes())
+    if (n.op->source == Source::variable) t.variables.emplace_back(n.name, s.variable(n.name));
   return t;
+}
+
+Dataset to_f64(const Dataset &d) {
+  Tensor inputs(f64, d.inputs.shape());
+  for (int64_t i = 0; i < inputs.size(); ++i) inputs.set(i, d.inputs.get(i));
+  return {inputs, d.labels};
 }
 
 bool same_bits(const Tensor &a, const Tensor &b) {
@@ -96,20 +130,38 @@ bool same_bits(const Tensor &a, const Tensor &b) {
          std::memcmp(a.raw(), b.raw(), a.bytes()) == 0;
 }
 
-void check_close(const Trace &got, const Trace &want, double tolerance) {
+// Losses and every variable but those named in `skip`, within `tolerance`
+// relative to 1 + |value|.
+void check_close(const Trace &got, const Trace &want, double tolerance,
+                 const std::vector<std::string> &skip = {}) {
   for (int step = 0; step < kSteps; ++step) {
     INFO("step " << step);
     CHECK(std::abs(got.losses[size_t(step)] - want.losses[size_t(step)]) <=
           tolerance * (1 + std::abs(want.losses[size_t(step)])));
   }
-  for (size_t w = 0; w < want.weights.size(); ++w) {
-    INFO("weight " << w);
+  REQUIRE(got.variables.size() == want.variables.size());
+  for (size_t v = 0; v < want.variables.size(); ++v) {
+    const auto &[name, value] = want.variables[v];
+    if (std::any_of(skip.begin(), skip.end(), [&](const std::string &s) { return name.ends_with(s); }))
+      continue;
+    INFO("variable " << name);
     double worst = 0;
-    for (int64_t i = 0; i < want.weights[w].size(); ++i)
-      worst = std::max(worst, std::abs(got.weights[w].get(i) - want.weights[w].get(i)) /
-                                  (1 + std::abs(want.weights[w].get(i))));
+    for (int64_t i = 0; i < value.size(); ++i)
+      worst = std::max(worst, std::abs(got.variables[v].second.get(i) - value.get(i)) /
+                                  (1 + std::abs(value.get(i))));
     CHECK(worst <= tolerance);
   }
+}
+
+// Whether every rank holds the same bits of `t`.
+bool same_on_every_rank(const Tensor &t) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const std::byte *b = static_cast<const std::byte *>(t.raw()),
+                       *end = b + t.bytes();
+       b != end; ++b)
+    hash = (hash ^ uint64_t(*b)) * 1099511628211ull;
+  std::vector<uint64_t> all = world->allgather(std::span(&hash, 1));
+  return std::all_of(all.begin(), all.end(), [&](uint64_t h) { return h == hash; });
 }
 
 } // namespace
@@ -120,19 +172,79 @@ TEST_CASE("ranks training on shards of each batch follow one process on the whol
   // f64: only the order of the sums over the batch differs; f32 rounds
   // those sums and Adam divides by the gradients' magnitude, so a few ulps
   // in a gradient reach the weights (measured: below 2e-6).
-  check_close(train(f64, world), train(f64, nullptr), 1e-12);
-  check_close(train(f32, world), train(f32, nullptr), 1e-5);
+  for (Kind kind : {Kind::mlp, Kind::lstm}) {
+    INFO((kind == Kind::mlp ? "MLP" : "LSTM"));
+    check_close(train(kind, f64, world), train(kind, f64, nullptr), 1e-12);
+    check_close(train(kind, f32, world), train(kind, f32, nullptr), 1e-5);
+  }
   // And the job did learn.
-  Trace t = train(f32, world);
+  Trace t = train(Kind::mlp, f32, world);
   CHECK(t.losses.back() < t.losses.front());
 }
 
+TEST_CASE("batch norm: synchronized it is one process's; per rank the weights stay in step",
+          "[distributed]") {
+  INFO("rank " << world->rank() << " of " << world->size());
+  // Synchronized statistics are the whole batch's, but for the running
+  // variance's unbiased correction, which counts the rank's own items
+  // (frontends/normalization.cpp).
+  check_close(train(Kind::conv_sync_bn, f64, world), train(Kind::conv_sync_bn, f64, nullptr),
+              1e-12, {"running_var"});
+  // Each rank's own statistics (DDP's default): the ranks' running
+  // statistics differ, every other variable is the same on every rank.
+  Trace per_rank = train(Kind::conv_bn, f64, world);
+  for (const auto &[name, value] : per_rank.variables) {
+    INFO(name);
+    bool statistic = name.find("running_") != std::string::npos;
+    if (!statistic) CHECK(same_on_every_rank(value));
+  }
+  if (world->size() > 1) { // shards of different items: their statistics differ
+    const Tensor &mean = std::find_if(per_rank.variables.begin(), per_rank.variables.end(),
+                                      [](const auto &v) { return v.first.ends_with("running_mean"); })
+                             ->second;
+    CHECK_FALSE(same_on_every_rank(mean));
+  }
+}
+
+TEST_CASE("fit() data-parallel: the job's loss and accuracy are one process's at the whole batch",
+          "[distributed]") {
+  auto run = [](Communicator *communicator) {
+    std::mt19937 rng(5); // the same data on every rank
+    Dataset train_set = test::sign_dataset(120, rng), test_set = test::sign_dataset(60, rng);
+    Graph g;
+    Value x = placeholder(g, "x", f64, {batch, 3});
+    Value y = placeholder(g, "y", i32, {batch});
+    Value logits = nn::dense(g, x, 2, {}, {.seed = 3});
+    Value loss = mean(nn::softmax_cross_entropy(logits, y));
+    Classifier model{x, y, loss, nn::accuracy(logits, y), optim::Adam{.lr = 0.05}.minimize(loss)};
+    Session s(g, {.threads = 1, .communicator = communicator});
+    // 4 items a rank: the one process takes each global batch whole.
+    std::vector<EpochResult> results =
+        fit(s, model, to_f64(train_set), to_f64(test_set),
+            {.epochs = 2, .batch_size = communicator ? 4 : 4 * world->size(), .seed = 9,
+             .progress = false, .eval_batch = 5});
+    return std::pair{results, s.variable("dense/W")};
+  };
+  auto [job, job_w] = run(world);
+  auto [alone, alone_w] = run(nullptr);
+  for (size_t e = 0; e < alone.size(); ++e) {
+    INFO("epoch " << e);
+    CHECK(job[e].items == 120);
+    CHECK(job[e].steps == alone[e].steps);
+    CHECK(std::abs(job[e].mean_loss - alone[e].mean_loss) <= 1e-12);
+    CHECK(job[e].test_accuracy == alone[e].test_accuracy);
+  }
+  CHECK(test::compare(job_w, alone_w, 1e-12) == "");
+  CHECK(same_on_every_rank(job_w));
+}
+
 TEST_CASE("bucket sizes, thread counts and repeated runs give the same bits", "[distributed]") {
-  Trace reference = train(f32, world);
+  Trace reference = train(Kind::mlp, f32, world);
   for (auto [bytes, threads] : {std::pair<size_t, int>{1, 1}, {256, 2}, {size_t(1) << 30, 2}}) {
     INFO(bytes << "-byte buckets, " << threads << " threads");
-    Trace t = train(f32, world, bytes, threads);
-    for (size_t w = 0; w < t.weights.size(); ++w) CHECK(same_bits(t.weights[w], reference.weights[w]));
+    Trace t = train(Kind::mlp, f32, world, bytes, threads);
+    for (size_t v = 0; v < t.variables.size(); ++v)
+      CHECK(same_bits(t.variables[v].second, reference.variables[v].second));
     CHECK(t.losses == reference.losses);
   }
 }
@@ -140,7 +252,7 @@ TEST_CASE("bucket sizes, thread counts and repeated runs give the same bits", "[
 TEST_CASE("ranks that built different graphs all fail before training, naming the difference",
           "[distributed]") {
   if (world->size() == 1) return; // nothing can differ
-  auto m = classifier(f32, 10 + world->rank());
+  auto m = classifier(Kind::mlp, f32, 10 + world->rank());
   Session s(m->g, {.threads = 1, .communicator = world});
   Feeds feeds = batch_rows(*m, f32, 0, 0, 4);
   REQUIRE_THROWS_WITH(s.run(feeds, {m->loss}, {m->train}),
