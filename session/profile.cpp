@@ -132,6 +132,11 @@ void add_runs(Json &events, const Profile &p, int program) {
       events.push_back(complete_event(
           prog.kernels[k].node, "kernel", tid, p.us_since_start(r.kernels[k]),
           p.us_since_start(r.kernels[k + 1]), {{"op", prog.kernels[k].op}, {"program", program}}));
+    for (auto [start, finish] : prog.collectives)
+      events.push_back(complete_event(prog.kernels[start].node, "collective", tid + 1,
+                                      p.us_since_start(r.kernels[start]),
+                                      p.us_since_start(r.kernels[finish + 1]),
+                                      {{"program", program}}));
   }
 }
 
@@ -154,6 +159,14 @@ int Profile::add_program(const CompiledGraph &c, int64_t batch_size, const Compi
     std::string name = n.name;
     if (int i = seen[k.node]++; count[k.node] > 1) name += fmt::format(" #{}", i);
     p.kernels.push_back({std::move(name), op_label(n)});
+  }
+  std::map<int32_t, size_t> started; // by the buffer they reduce
+  for (size_t k = 0; k < c.program.kernels.size(); ++k) {
+    const compiler::Kernel &kernel = c.program.kernels[k];
+    if (kernel.collective == CollectiveStep::start_allreduce_mean)
+      started[kernel.buffers[1]] = k;
+    else if (kernel.collective == CollectiveStep::finish_allreduce_mean)
+      p.collectives.emplace_back(started.at(kernel.buffers[0]), k);
   }
   p.clock.resize(c.program.kernels.size() + 1);
   programs_.push_back(std::move(p));
@@ -242,6 +255,7 @@ std::string chrome_trace(const Profile &p) {
       {{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "kiln session"}}}});
   events.push_back(thread_name(1, "compile"));
   events.push_back(thread_name(2, "run"));
+  events.push_back(thread_name(3, "collectives"));
   for (size_t i = 0; i < p.programs().size(); ++i) {
     add_compilation(events, int(i), p.programs()[i].compilation);
     add_runs(events, p, int(i));

@@ -53,6 +53,9 @@ public:
   struct Program {
     Compilation compilation;
     std::vector<KernelTotals> kernels; // in execution order
+    // Each collective in flight: from the kernel that starts it to the one
+    // that finishes it (the trace shows it as a span beside the kernels).
+    std::vector<std::pair<size_t, size_t>> collectives;
     uint64_t runs = 0;
     double run_ms = 0;                    // Session::run wall time, compilation left out
     std::deque<Run> traced;               // the last kTracedRuns runs
@@ -85,7 +88,8 @@ private:
 // µs, % of run time), then each compilation's phases.
 std::string profile_table(const Profile &p);
 // The Trace Event Format: compilations and their phases on thread 1, the
-// traced runs and their kernels on thread 2, times in µs.
+// traced runs and their kernels on thread 2, collectives in flight on
+// thread 3, times in µs.
 std::string chrome_trace(const Profile &p);
 void write_chrome_trace(const Profile &p, const std::filesystem::path &path);
 

@@ -121,6 +121,19 @@ TEST_CASE_METHOD(CliFixture, "cli: kiln dump shows the pipeline and the graph af
   Result unknown = kiln({"dump", "@mlp.kiln", "--after=fusion"});
   CHECK(unknown.status == 1);
   CHECK_THAT(unknown.err, Contains("no pass named 'fusion'; the passes are: fold-constants"));
+
+  // A training graph: alone the gradients' means go; --data-parallel buckets them.
+  Graph training = graph;
+  Value logits{&training, training.at("dense_1/add")};
+  optim::SGD{}.minimize(mean(logits * logits));
+  save_graph(training, path("train.kiln"));
+  Result alone = kiln({"dump", "@train.kiln", "--after=data-parallel"});
+  REQUIRE(alone.status == 0);
+  CHECK_THAT(alone.out, !Contains("allreduce_mean"));
+  Result ranks = kiln({"dump", "@train.kiln", "--after=data-parallel", "--data-parallel"});
+  REQUIRE(ranks.status == 0);
+  CHECK_THAT(ranks.out, Contains("%data_parallel/bucket_0/start = allreduce_mean_start("));
+  CHECK_THAT(ranks.out, Contains("= bucket_part(%data_parallel/bucket_0/finish) {offset=0"));
 }
 
 TEST_CASE_METHOD(CliFixture, "cli: kiln dump verifies, prints and times each pass", "[cli]") {

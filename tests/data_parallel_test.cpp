@@ -7,8 +7,11 @@
 #include "frontends/optim.h"
 #include "passes/passes.h"
 #include "session/ahead_of_time.h"
+#include "session/profile.h"
 #include "session/session.h"
 #include "test_util.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <random>
@@ -125,4 +128,46 @@ TEST_CASE("a fetched mean over the ranks is a collective of its own", "[session]
   }
   CHECK_THAT(test::error_of([&] { allreduce_mean(placeholder(g, "b", f32, {batch, 2})); }),
              Contains("without the batch dim"));
+}
+
+TEST_CASE("the profile's trace shows each bucket's mean in flight beside the kernels",
+          "[session][distributed][profile]") {
+  auto m = classifier();
+  Session s(m->g, {.threads = 1,
+                   .passes = {.data_parallel = {.on = true, .bucket_bytes = 1}},
+                   .profile = true});
+  s.run(feeds(*m, 0), {m->loss}, {m->train});
+  const Profile::Program &p = s.profile().programs().at(0);
+  REQUIRE(p.collectives.size() == 4); // a bucket a gradient
+  int overlapped = 0;
+  for (auto [start, finish] : p.collectives) {
+    CHECK(p.kernels[start].op == "allreduce_mean_start");
+    CHECK(p.kernels[finish].op == "allreduce_mean_finish");
+    overlapped += finish > start + 1; // kernels ran in between
+  }
+  CHECK(overlapped >= 3); // all but the last gradient's, which nothing follows
+  nlohmann::json trace = nlohmann::json::parse(chrome_trace(s.profile()));
+  int spans = 0;
+  for (const nlohmann::json &e : trace["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "collective") {
+      ++spans;
+      CHECK(e["tid"] == 3);
+      CHECK(e["dur"].get<double>() >= 0);
+    }
+  CHECK(spans == 4);
+}
+
+TEST_CASE("an ahead-of-time train step refuses data parallelism, and alone drops the means",
+          "[aot][distributed]") {
+  auto m = classifier();
+  AheadOfTimeOptions options{.fetches = {m->loss},
+                             .targets = {m->train},
+                             .train_fetches = {m->loss},
+                             .batch_size = 8};
+  CHECK(compile_ahead_of_time(m->g, options).model.entries.size() == 2);
+  options.passes.data_parallel.on = true;
+  CHECK_THAT(test::error_of([&] { compile_ahead_of_time(m->g, options); }),
+             Contains("entry 'train_step'") &&
+                 Contains("averages over the ranks of a job (data-parallel), which ahead-of-time "
+                          "entries cannot yet"));
 }

@@ -31,6 +31,7 @@ struct DumpOptions {
   std::string after;  // a pass name: dump the graph the pipeline made up to it
   bool list_passes = false;
   bool no_fusion = false;
+  bool data_parallel = false;
   // Run the pipeline (to --after, or to its end) and report each pass on stderr.
   bool verify_each = false;
   bool print_after_all = false;
@@ -79,7 +80,9 @@ Graph load(const DumpOptions &o) {
   Graph g = load_graph(o.model);
   if (!runs_pipeline(o)) return g;
   PassTimes times;
-  PipelineOptions options{.fusion = !o.no_fusion, .verify_each = o.verify_each};
+  PipelineOptions options{.fusion = !o.no_fusion,
+                          .data_parallel = {.on = o.data_parallel},
+                          .verify_each = o.verify_each};
   options.after_pass = [&](const Pass &p, const RootedGraph &before, const RootedGraph &after,
                            double seconds) {
     if (o.print_after_all)
@@ -146,6 +149,8 @@ void add_dump_command(CLI::App &app) {
   cmd->add_flag("--no-fusion", options->no_fusion,
                 "When the pipeline runs (--after and the flags below) or with --memory: skip the "
                 "fusion passes");
+  cmd->add_flag("--data-parallel", options->data_parallel,
+                "Run the passes as for a job of several ranks: the gradients' means in buckets");
   cmd->add_flag("--verify-each", options->verify_each,
                 "Run the pipeline (to --after PASS, or to its end) and check the graph after "
                 "every pass; an invalid graph fails naming the pass");

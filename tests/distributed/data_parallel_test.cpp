@@ -13,6 +13,7 @@
 #include "frontends/sequence.h"
 #include "frontends/optim.h"
 #include "ir/error.h"
+#include "session/checkpoint.h"
 #include "session/session.h"
 #include "session/trainer.h"
 #include "test_util.h"
@@ -22,6 +23,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <unistd.h>
 #include <limits>
 
 using namespace kiln;
@@ -236,6 +239,46 @@ TEST_CASE("fit() data-parallel: the job's loss and accuracy are one process's at
   }
   CHECK(test::compare(job_w, alone_w, 1e-12) == "");
   CHECK(same_on_every_rank(job_w));
+}
+
+TEST_CASE("a checkpoint rank 0 saves restores on any rank count and the training goes on",
+          "[distributed]") {
+  // Rank 0's process id names the job's one directory, on every rank.
+  uint64_t pid = uint64_t(getpid());
+  auto dir = std::filesystem::temp_directory_path() /
+             fmt::format("kiln_dp_checkpoint_{}", world->allgather(std::span(&pid, 1))[0]);
+  std::filesystem::path path = dir / "step3.ckpt";
+  int rank = world->rank(), ranks = world->size();
+  auto steps = [&](Session &s, const Model &m, int from, Communicator *communicator) {
+    std::vector<double> losses;
+    int r = communicator ? rank : 0, n = communicator ? ranks : 1;
+    for (int step = from; step < from + 3; ++step) {
+      Feeds feeds = batch_rows(m, f64, step, kGlobalBatch * r / n, kGlobalBatch * (r + 1) / n);
+      Tensor loss = s.run(feeds, {m.loss}, {m.train})[0];
+      if (communicator) communicator->allreduce_mean(loss);
+      losses.push_back(loss.get(0));
+    }
+    return losses;
+  };
+  auto m = classifier(Kind::mlp, f64);
+  Session job(m->g, {.threads = 1, .communicator = world});
+  steps(job, *m, 0, world);
+  if (rank == 0) {
+    std::filesystem::create_directories(dir);
+    save_checkpoint(job, path);
+  }
+  world->barrier();
+  std::vector<double> went_on = steps(job, *m, 3, world);
+  // The job again on every rank, and one process at the whole batch.
+  Session again(m->g, {.threads = 1, .communicator = world});
+  restore_checkpoint(again, path);
+  CHECK(steps(again, *m, 3, world) == went_on);
+  Session alone(m->g, {.threads = 1});
+  restore_checkpoint(alone, path);
+  std::vector<double> alone_losses = steps(alone, *m, 3, nullptr);
+  for (size_t i = 0; i < went_on.size(); ++i) CHECK(std::abs(alone_losses[i] - went_on[i]) <= 1e-12);
+  world->barrier();
+  if (rank == 0) std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("bucket sizes, thread counts and repeated runs give the same bits", "[distributed]") {
