@@ -36,7 +36,8 @@ int main(int argc, char **argv) try {
   app.add_option("--batch", batch_size, "items a step per rank");
   app.add_option("--threads", threads, "threads per rank");
   app.add_option("--steps", steps, "steps per timed block");
-  app.add_option("--bucket-kib", bucket_kib, "the gradient buckets' size in KiB (0: the pass's default)");
+  app.add_option("--bucket-kib", bucket_kib,
+                 "the gradient buckets' size in KiB (0: the pass's default)");
   bool table = false;
   app.add_flag("--profile", table, "print rank 0's profile table");
   CLI11_PARSE(app, argc, argv);
@@ -74,8 +75,8 @@ int main(int argc, char **argv) try {
   // Not the first run's: a rank that compiles faster waits there for the others.
   s.run(feeds, {loss}, {train});
   auto [compiled_ms, compiled_runs] = exposed();
-  std::vector<double> rates = bench::throughput_blocks(
-      [&] { s.run(feeds, {loss}, {train}); }, batch_size * comm.size(), steps);
+  std::vector<double> rates = bench::throughput_blocks([&] { s.run(feeds, {loss}, {train}); },
+                                                       batch_size * comm.size(), steps);
   std::string name = fmt::format("{}_{}x{}", model, comm.size(), threads);
   auto [exposed_ms, runs] = exposed();
   double per_step_us = (exposed_ms - compiled_ms) * 1000 / double(runs - compiled_runs);

@@ -253,7 +253,8 @@ void Exchange::start_gather() {
 void Communicator::Impl::advance_exchanges(const Exchange *needed, bool block) {
   while (!exchanging.empty()) {
     Exchange *first = exchanging.front();
-    bool must = block && std::find(exchanging.begin(), exchanging.end(), needed) != exchanging.end();
+    bool must =
+        block && std::find(exchanging.begin(), exchanging.end(), needed) != exchanging.end();
     if (!first->exchanged(must)) return;
     exchanging.pop_front();
     first->start_gather();
@@ -289,7 +290,8 @@ std::vector<uint64_t> Communicator::allgather(std::span<const uint64_t> values) 
     std::copy(values.begin(), values.end(), all.begin());
     return all;
   }
-  if (values.size() > INT_MAX) fail("rank {}: allgather of {} values: more than MPI's limit", rank_, values.size());
+  if (values.size() > INT_MAX)
+    fail("rank {}: allgather of {} values: more than MPI's limit", rank_, values.size());
   check(MPI_Allgather(values.data(), int(values.size()), MPI_UINT64_T, all.data(),
                       int(values.size()), MPI_UINT64_T, impl_->comm),
         "MPI_Allgather", rank_);

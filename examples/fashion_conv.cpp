@@ -47,7 +47,7 @@ int main(int argc, char **argv) try {
     if (kiln::is_trainable(n)) parameters += kiln::num_elements(n.type.shape);
   if (cli.lead())
     fmt::print("{} ({} parameters), Adam lr {} on {} training images, batch {}, {} epochs\n", model,
-             parameters, lr, train_set.size(), cli.fit.batch_size, cli.fit.epochs);
+               parameters, lr, train_set.size(), cli.batch_text(), cli.fit.epochs);
   kiln::Session session(g, cli.session);
   kiln::Classifier classifier{x, y, loss, accuracy, train, training};
   classifier.learning_rate = learning_rate(g, "adam");

@@ -50,7 +50,7 @@ int main(int argc, char **argv) try {
   kiln::Dataset test_set = kiln::load_fashion_mnist("test");
   if (cli.lead())
     fmt::print("MLP 784-512-10, {} on {} training images, batch {}, {} epochs\n", optimizer,
-             train_set.size(), cli.fit.batch_size, cli.fit.epochs);
+               train_set.size(), cli.batch_text(), cli.fit.epochs);
   kiln::Session session(g, cli.session);
   kiln::Classifier classifier{x, y, loss, accuracy, train};
   classifier.learning_rate = learning_rate(g, optimizer);

@@ -25,6 +25,11 @@ struct TrainingCli {
 
   // Rank 0 prints and saves; the others train in silence.
   bool lead() const { return communicator.rank() == 0; }
+  // "64", or "64 a rank x 2 ranks".
+  std::string batch_text() const {
+    if (communicator.size() == 1) return std::to_string(fit.batch_size);
+    return fmt::format("{} a rank x {} ranks", fit.batch_size, communicator.size());
+  }
 
   void add_to(CLI::App &app) {
     session.communicator = &communicator;

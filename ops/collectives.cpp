@@ -77,7 +77,8 @@ OpDef gradient_bucket_op() {
   };
   def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
     auto *at = static_cast<std::byte *>(out.raw());
-    for (const Tensor &x : in) at = static_cast<std::byte *>(std::memcpy(at, x.raw(), x.bytes())) + x.bytes();
+    for (const Tensor &x : in)
+      at = static_cast<std::byte *>(std::memcpy(at, x.raw(), x.bytes())) + x.bytes();
   };
   def.lower = [](compiler::Lowering &l) {
     const TensorType &out = l.output_type();
@@ -93,8 +94,9 @@ OpDef gradient_bucket_op() {
 
 // Elements [offset, offset + size) of a bucket, as a tensor of `shape`.
 OpDef bucket_part_op() {
-  OpDef def = base("bucket_part", 1,
-                   {{"offset", AttrKind::i, std::nullopt}, {"shape", AttrKind::ints, std::nullopt}});
+  OpDef def =
+      base("bucket_part", 1,
+           {{"offset", AttrKind::i, std::nullopt}, {"shape", AttrKind::ints, std::nullopt}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     if (in[0].shape.size() != 1) fail("expected a bucket (rank 1), got {}", to_string(in[0].shape));
     Shape shape = node.attr_ints("shape");

@@ -39,12 +39,12 @@ std::vector<Bucket> form_buckets(const RootedGraph &in, size_t bucket_bytes) {
   std::vector<NodeId> means;
   for (const Node &n : g.nodes())
     if (n.op->name == "allreduce_mean" && !is_root[size_t(n.id)]) means.push_back(n.id);
-  std::stable_sort(means.begin(), means.end(), [&](NodeId a, NodeId b) {
-    return g.node(a).inputs[0] < g.node(b).inputs[0];
-  });
+  std::stable_sort(means.begin(), means.end(),
+                   [&](NodeId a, NodeId b) { return g.node(a).inputs[0] < g.node(b).inputs[0]; });
   if (bucket_bytes == 0) {
     size_t total = 0;
-    for (NodeId m : means) total += size_t(num_elements(g.node(m).type.shape)) * byte_size(g.node(m).type.dtype);
+    for (NodeId m : means)
+      total += size_t(num_elements(g.node(m).type.shape)) * byte_size(g.node(m).type.dtype);
     bucket_bytes = std::clamp(total / 4, size_t(64) << 10, size_t(4) << 20);
   }
   std::vector<Bucket> buckets;

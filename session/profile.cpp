@@ -133,10 +133,9 @@ void add_runs(Json &events, const Profile &p, int program) {
           prog.kernels[k].node, "kernel", tid, p.us_since_start(r.kernels[k]),
           p.us_since_start(r.kernels[k + 1]), {{"op", prog.kernels[k].op}, {"program", program}}));
     for (auto [start, finish] : prog.collectives)
-      events.push_back(complete_event(prog.kernels[start].node, "collective", tid + 1,
-                                      p.us_since_start(r.kernels[start]),
-                                      p.us_since_start(r.kernels[finish + 1]),
-                                      {{"program", program}}));
+      events.push_back(complete_event(
+          prog.kernels[start].node, "collective", tid + 1, p.us_since_start(r.kernels[start]),
+          p.us_since_start(r.kernels[finish + 1]), {{"program", program}}));
   }
 }
 

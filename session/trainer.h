@@ -32,7 +32,7 @@ struct Classifier {
 struct FitOptions {
   int epochs = 1;
   int64_t batch_size = 64; // per rank
-  uint64_t seed = 0; // the shuffling seed
+  uint64_t seed = 0;       // the shuffling seed
   // Progress on stderr: on a terminal one line redrawn in place; otherwise
   // (a log) plain lines: a note per compilation and each epoch's final state.
   bool progress = true;

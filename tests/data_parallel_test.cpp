@@ -126,7 +126,9 @@ TEST_CASE("a fetched mean over the ranks is a collective of its own", "[session]
     Session s(g, {.passes = {.data_parallel = {.on = on}}});
     CHECK(test::compare(s.run({{x, in}}, {m})[0], Tensor::from<double>({3}, {2, -4, 1}), 0) == "");
   }
-  CHECK_THAT(test::error_of([&] { allreduce_mean(placeholder(g, "b", f32, {batch, 2})); }),
+  CHECK_THAT(test::error_of([&] {
+               allreduce_mean(placeholder(g, "b", f32, {batch, 2}));
+             }),
              Contains("without the batch dim"));
 }
 
@@ -160,10 +162,8 @@ TEST_CASE("the profile's trace shows each bucket's mean in flight beside the ker
 TEST_CASE("an ahead-of-time train step refuses data parallelism, and alone drops the means",
           "[aot][distributed]") {
   auto m = classifier();
-  AheadOfTimeOptions options{.fetches = {m->loss},
-                             .targets = {m->train},
-                             .train_fetches = {m->loss},
-                             .batch_size = 8};
+  AheadOfTimeOptions options{
+      .fetches = {m->loss}, .targets = {m->train}, .train_fetches = {m->loss}, .batch_size = 8};
   CHECK(compile_ahead_of_time(m->g, options).model.entries.size() == 2);
   options.passes.data_parallel.on = true;
   CHECK_THAT(test::error_of([&] { compile_ahead_of_time(m->g, options); }),

@@ -156,8 +156,8 @@ std::vector<GradCase> cases() {
       // In a job of one (the Session has no communicator); its rule,
       // allreduce_mean(dy), is the mean over ranks of what each rank's
       // output sends back.
-      with("allreduce_mean", "allreduce_mean",
-           [](auto &v) { return allreduce_mean(v[0] * v[0]); }, {{{3, 2}}}),
+      with("allreduce_mean", "allreduce_mean", [](auto &v) { return allreduce_mean(v[0] * v[0]); },
+           {{{3, 2}}}),
       with("slice", "slice",
            [](auto &v) {
              return slice(v[0], {1, -4}, {to_end, -1}, {2, 1});
@@ -297,8 +297,8 @@ const std::set<std::string> kNoGradient = {
     "momentum_update", "rmsprop_update", "adam_update", "group", "max_pool2d_grad",
     // Fused nodes and gradient buckets are made by the optimizing passes,
     // which run after autodiff.
-    "parameter", "fusion", "fused_update", "gradient_bucket", "bucket_part",
-    "allreduce_mean_start", "allreduce_mean_finish"};
+    "parameter", "fusion", "fused_update", "gradient_bucket", "bucket_part", "allreduce_mean_start",
+    "allreduce_mean_finish"};
 
 Tensor random_input(const Input &in, std::mt19937 &rng) {
   Tensor t = test::random_tensor(f64, bind_batch(in.shape, kBatch), rng, in.lo, in.hi);

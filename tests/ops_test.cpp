@@ -260,14 +260,17 @@ std::vector<OpCase> cases() {
                [](const std::vector<Value> &v) { return allreduce_mean(v[0]); },
                {{{4, 3}}, {{0}}, {{5000}}},
                {f32, f64}});
-  for (const char *op : {"gradient_bucket", "allreduce_mean_start", "allreduce_mean_finish",
-                         "bucket_part"})
+  for (const char *op :
+       {"gradient_bucket", "allreduce_mean_start", "allreduce_mean_finish", "bucket_part"})
     c.push_back({op,
                  [](const std::vector<Value> &v) {
                    Value b = kiln::apply("gradient_bucket", v);
-                   Value reduced = kiln::apply("allreduce_mean_finish", {kiln::apply("allreduce_mean_start", {b})});
-                   return kiln::apply("bucket_part", {reduced}, {{"offset", int64_t{3}}, {"shape", Shape{2, 2}}}) +
-                          kiln::apply("bucket_part", {reduced}, {{"offset", int64_t{0}}, {"shape", Shape{2, 2}}});
+                   Value reduced = kiln::apply("allreduce_mean_finish",
+                                               {kiln::apply("allreduce_mean_start", {b})});
+                   return kiln::apply("bucket_part", {reduced},
+                                      {{"offset", int64_t{3}}, {"shape", Shape{2, 2}}}) +
+                          kiln::apply("bucket_part", {reduced},
+                                      {{"offset", int64_t{0}}, {"shape", Shape{2, 2}}});
                  },
                  {{{2, 3}, {5}}, {{7}, {0}}},
                  {f32, f64}});

@@ -36,10 +36,10 @@ const std::filesystem::path kCaseDir = std::filesystem::path(KILN_TEST_SOURCE_DI
 
 struct Case {
   std::string title;
-  size_t line = 0;        // of the title, from 1
-  std::string roots = {}; // "%y, %u", or empty: the sinks
+  size_t line = 0;                // of the title, from 1
+  std::string roots = {};         // "%y, %u", or empty: the sinks
   std::string data_parallel = {}; // bucket bytes, or empty: off
-  size_t input_line = 0;  // of the input's first line
+  size_t input_line = 0;          // of the input's first line
   std::string input = {};
   bool unchanged = false;
   std::string expected = {};

@@ -10,8 +10,8 @@
 #include "frontends/losses.h"
 #include "frontends/nn.h"
 #include "frontends/normalization.h"
-#include "frontends/sequence.h"
 #include "frontends/optim.h"
+#include "frontends/sequence.h"
 #include "ir/error.h"
 #include "session/checkpoint.h"
 #include "session/session.h"
@@ -24,8 +24,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <unistd.h>
 #include <limits>
+#include <unistd.h>
 
 using namespace kiln;
 using Catch::Matchers::Contains;
@@ -64,8 +64,8 @@ std::unique_ptr<Model> classifier(Kind kind, DType dtype, int64_t hidden = 10) {
     // No bias before batch norm: its gradient is rounding noise, which Adam
     // would scale up to whole steps.
     h = nn::conv2d(g, m->x, 3, 3, {}, {.padding = "same", .use_bias = false, .seed = 1});
-    h = flatten(relu(nn::batch_norm(g, h, m->training,
-                                    {.synchronized = kind == Kind::conv_sync_bn})));
+    h = flatten(
+        relu(nn::batch_norm(g, h, m->training, {.synchronized = kind == Kind::conv_sync_bn})));
     break;
   case Kind::lstm: h = nn::lstm(g, m->x, 6, {.seed = 1}); break;
   }
@@ -96,7 +96,7 @@ Feeds batch_rows(const Model &m, DType dtype, int step, int64_t begin, int64_t e
 }
 
 struct Trace {
-  std::vector<double> losses;                  // the global batch's, each step
+  std::vector<double> losses;                            // the global batch's, each step
   std::vector<std::pair<std::string, Tensor>> variables; // weights, slots, statistics
 };
 
@@ -105,14 +105,15 @@ struct Trace {
 Trace train(Kind kind, DType dtype, Communicator *communicator, size_t bucket_bytes = 0,
             int threads = 1) {
   auto m = classifier(kind, dtype);
-  int rank = communicator ? communicator->rank() : 0, ranks = communicator ? communicator->size() : 1;
+  int rank = communicator ? communicator->rank() : 0,
+      ranks = communicator ? communicator->size() : 1;
   Session s(m->g, {.threads = threads,
                    .passes = {.data_parallel = {.bucket_bytes = bucket_bytes}},
                    .communicator = communicator});
   Trace t;
   for (int step = 0; step < kSteps; ++step) {
-    Feeds feeds = batch_rows(*m, dtype, step, kGlobalBatch * rank / ranks,
-                             kGlobalBatch * (rank + 1) / ranks);
+    Feeds feeds =
+        batch_rows(*m, dtype, step, kGlobalBatch * rank / ranks, kGlobalBatch * (rank + 1) / ranks);
     Tensor loss = s.run(feeds, {m->loss}, {m->train})[0];
     if (communicator) communicator->allreduce_mean(loss); // equal shards: the batch's mean
     t.losses.push_back(loss.get(0));
@@ -145,7 +146,8 @@ void check_close(const Trace &got, const Trace &want, double tolerance,
   REQUIRE(got.variables.size() == want.variables.size());
   for (size_t v = 0; v < want.variables.size(); ++v) {
     const auto &[name, value] = want.variables[v];
-    if (std::any_of(skip.begin(), skip.end(), [&](const std::string &s) { return name.ends_with(s); }))
+    if (std::any_of(skip.begin(), skip.end(),
+                    [&](const std::string &s) { return name.ends_with(s); }))
       continue;
     INFO("variable " << name);
     double worst = 0;
@@ -159,9 +161,8 @@ void check_close(const Trace &got, const Trace &want, double tolerance,
 // Whether every rank holds the same bits of `t`.
 bool same_on_every_rank(const Tensor &t) {
   uint64_t hash = 14695981039346656037ull;
-  for (const std::byte *b = static_cast<const std::byte *>(t.raw()),
-                       *end = b + t.bytes();
-       b != end; ++b)
+  for (const std::byte *b = static_cast<const std::byte *>(t.raw()), *end = b + t.bytes(); b != end;
+       ++b)
     hash = (hash ^ uint64_t(*b)) * 1099511628211ull;
   std::vector<uint64_t> all = world->allgather(std::span(&hash, 1));
   return std::all_of(all.begin(), all.end(), [&](uint64_t h) { return h == hash; });
@@ -191,8 +192,8 @@ TEST_CASE("batch norm: synchronized it is one process's; per rank the weights st
   // Synchronized statistics are the whole batch's, but for the running
   // variance's unbiased correction, which counts the rank's own items
   // (frontends/normalization.cpp).
-  check_close(train(Kind::conv_sync_bn, f64, world), train(Kind::conv_sync_bn, f64, nullptr),
-              1e-12, {"running_var"});
+  check_close(train(Kind::conv_sync_bn, f64, world), train(Kind::conv_sync_bn, f64, nullptr), 1e-12,
+              {"running_var"});
   // Each rank's own statistics (DDP's default): the ranks' running
   // statistics differ, every other variable is the same on every rank.
   Trace per_rank = train(Kind::conv_bn, f64, world);
@@ -202,9 +203,10 @@ TEST_CASE("batch norm: synchronized it is one process's; per rank the weights st
     if (!statistic) CHECK(same_on_every_rank(value));
   }
   if (world->size() > 1) { // shards of different items: their statistics differ
-    const Tensor &mean = std::find_if(per_rank.variables.begin(), per_rank.variables.end(),
-                                      [](const auto &v) { return v.first.ends_with("running_mean"); })
-                             ->second;
+    const Tensor &mean =
+        std::find_if(per_rank.variables.begin(), per_rank.variables.end(), [](const auto &v) {
+          return v.first.ends_with("running_mean");
+        })->second;
     CHECK_FALSE(same_on_every_rank(mean));
   }
 }
@@ -222,10 +224,12 @@ TEST_CASE("fit() data-parallel: the job's loss and accuracy are one process's at
     Classifier model{x, y, loss, nn::accuracy(logits, y), optim::Adam{.lr = 0.05}.minimize(loss)};
     Session s(g, {.threads = 1, .communicator = communicator});
     // 4 items a rank: the one process takes each global batch whole.
-    std::vector<EpochResult> results =
-        fit(s, model, to_f64(train_set), to_f64(test_set),
-            {.epochs = 2, .batch_size = communicator ? 4 : 4 * world->size(), .seed = 9,
-             .progress = false, .eval_batch = 5});
+    std::vector<EpochResult> results = fit(s, model, to_f64(train_set), to_f64(test_set),
+                                           {.epochs = 2,
+                                            .batch_size = communicator ? 4 : 4 * world->size(),
+                                            .seed = 9,
+                                            .progress = false,
+                                            .eval_batch = 5});
     return std::pair{results, s.variable("dense/W")};
   };
   auto [job, job_w] = run(world);
@@ -276,7 +280,8 @@ TEST_CASE("a checkpoint rank 0 saves restores on any rank count and the training
   Session alone(m->g, {.threads = 1});
   restore_checkpoint(alone, path);
   std::vector<double> alone_losses = steps(alone, *m, 3, nullptr);
-  for (size_t i = 0; i < went_on.size(); ++i) CHECK(std::abs(alone_losses[i] - went_on[i]) <= 1e-12);
+  for (size_t i = 0; i < went_on.size(); ++i)
+    CHECK(std::abs(alone_losses[i] - went_on[i]) <= 1e-12);
   world->barrier();
   if (rank == 0) std::filesystem::remove_all(dir);
 }

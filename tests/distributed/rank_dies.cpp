@@ -15,8 +15,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 
 using namespace kiln;
