@@ -8,7 +8,7 @@
 
 #include "ir/graph.h"
 #include "kernels/kernel_abi.h"
-#include "ops/collective.h"
+#include "ops/collective_step.h"
 
 #include <cstdint>
 #include <memory>
@@ -22,7 +22,7 @@ namespace kiln::compiler {
 // buffers the kernel uses (Kernel::buffers says which).
 using KernelFn = kiln_kernel_fn;
 
-// Compiled code, or a collective step (fn null, no symbol; ops/collective.h)
+// Compiled code, or a collective step (fn null, no symbol; ops/collective_step.h)
 // over its two buffers.
 struct Kernel {
   KernelFn fn = nullptr;

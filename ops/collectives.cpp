@@ -12,7 +12,7 @@
 #include "ops/collectives.h"
 
 #include "ir/error.h"
-#include "ops/collective.h"
+#include "ops/collective_step.h"
 #include "ops/grad.h"
 #include "ops/lowering.h"
 #include "ops/op_util.h"
@@ -122,9 +122,8 @@ OpDef bucket_part_op() {
   return def;
 }
 
-// One half of a bucket's collective: stateful, so never merged or folded,
-// and kept in graph order with each other (passes/schedule.cpp); the output
-// may take over the input's storage, so the mean runs in place.
+// One half of a bucket's collective: stateful, so never merged or folded;
+// the output may take over the input's storage, so the mean runs in place.
 OpDef collective_op(std::string name, CollectiveStep step) {
   OpDef def = base(std::move(name), 1);
   def.stateful = true;

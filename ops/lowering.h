@@ -8,7 +8,7 @@
 #pragma once
 
 #include "ir/graph.h"
-#include "ops/collective.h"
+#include "ops/collective_step.h"
 
 #include <cstdint>
 #include <string>
@@ -74,7 +74,7 @@ public:
   // output; members that update a variable store into it as they go.
   virtual void fused_loop(const Graph &body) = 0;
   // A step that calls the job's communicator instead of compiled code, over
-  // `in` and `out` (ops/collective.h).
+  // `in` and `out` (ops/collective_step.h).
   virtual void collective(CollectiveStep step, Buffer in, Buffer out) = 0;
   // Declares how the tasks of the call just made split the output (ops
   // whose OpDef::takes_epilogue holds).

@@ -15,6 +15,7 @@
 // allreduce_mean nodes (roots keep their names) stay as they are: each is
 // then a collective of its own.
 #include "ir/error.h"
+#include "ops/builder.h"
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 
@@ -33,25 +34,34 @@ struct Bucket {
   NodeId finished = -1; // allreduce_mean_finish, once added to the output
 };
 
-std::vector<Bucket> form_buckets(const RootedGraph &in, size_t bucket_bytes) {
-  const Graph &g = in.graph;
+size_t bytes_of(const Node &n) {
+  return size_t(num_elements(n.type.shape)) * byte_size(n.type.dtype);
+}
+
+// The means the pass replaces: every allreduce_mean but the roots.
+std::vector<NodeId> replaced_means(const RootedGraph &in) {
   std::vector<bool> is_root = root_mask(in);
   std::vector<NodeId> means;
-  for (const Node &n : g.nodes())
+  for (const Node &n : in.graph.nodes())
     if (n.op->name == "allreduce_mean" && !is_root[size_t(n.id)]) means.push_back(n.id);
+  return means;
+}
+
+std::vector<Bucket> form_buckets(const RootedGraph &in, size_t bucket_bytes) {
+  const Graph &g = in.graph;
+  std::vector<NodeId> means = replaced_means(in);
   std::stable_sort(means.begin(), means.end(),
                    [&](NodeId a, NodeId b) { return g.node(a).inputs[0] < g.node(b).inputs[0]; });
   if (bucket_bytes == 0) {
     size_t total = 0;
-    for (NodeId m : means)
-      total += size_t(num_elements(g.node(m).type.shape)) * byte_size(g.node(m).type.dtype);
+    for (NodeId m : means) total += bytes_of(g.node(m));
     bucket_bytes = std::clamp(total / 4, size_t(64) << 10, size_t(4) << 20);
   }
   std::vector<Bucket> buckets;
   std::map<DType, size_t> open; // the bucket each dtype fills
   for (NodeId m : means) {
     const Node &n = g.node(m);
-    size_t bytes = size_t(num_elements(n.type.shape)) * byte_size(n.type.dtype);
+    size_t bytes = bytes_of(n);
     auto found = open.find(n.type.dtype);
     if (found != open.end()) {
       Bucket &b = buckets[found->second];
@@ -77,9 +87,10 @@ RootedGraph data_parallel(const RootedGraph &in, const PipelineOptions &options)
   const Graph &g = in.graph;
   Rewriter r(in);
   if (!options.data_parallel.on) {
-    std::vector<bool> is_root = root_mask(in);
+    std::vector<bool> replaced(g.size(), false);
+    for (NodeId m : replaced_means(in)) replaced[size_t(m)] = true;
     for (const Node &n : g.nodes())
-      if (n.op->name == "allreduce_mean" && !is_root[size_t(n.id)])
+      if (replaced[size_t(n.id)])
         r.replace(n.id, r[n.inputs[0]]);
       else
         r.copy(n);
@@ -99,7 +110,8 @@ RootedGraph data_parallel(const RootedGraph &in, const PipelineOptions &options)
     }
   }
   Graph &out = r.output();
-  auto bucket_name = [](size_t i) { return fmt::format("data_parallel/bucket_{}", i); };
+  std::string scope = unique_scope(g, "data_parallel");
+  auto bucket_name = [&](size_t i) { return fmt::format("{}/bucket_{}", scope, i); };
   for (const Node &n : g.nodes()) {
     if (int64_t i = bucket_of[size_t(n.id)]; i >= 0) {
       Bucket &b = buckets[size_t(i)];

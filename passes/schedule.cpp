@@ -24,10 +24,16 @@ constexpr int64_t kNominalBatch = 64;
 
 using Edges = std::vector<std::vector<NodeId>>; // deps[i]: what node i must follow
 
+bool collective(const Node &n) {
+  return n.op->name == "allreduce_mean_start" || n.op->name == "allreduce_mean_finish";
+}
+
 // Every node that reads a variable (directly or through one of its updates)
 // stays between the nodes that write it before and after it in graph order
 // (updates, and fused updates for each variable their members write); the
-// writers of a variable stay in graph order; so do random ops.
+// writers of a variable stay in graph order; so do random ops. (Collectives
+// are stateful too, but need no order beyond their inputs': every rank
+// schedules the same graph the same way.)
 void add_state_edges(const Graph &g, Edges &deps) {
   std::vector<NodeId> storage = variable_storage(g);
   std::vector<std::vector<NodeId>> writers(g.size()); // by variable, in graph order
@@ -35,7 +41,8 @@ void add_state_edges(const Graph &g, Edges &deps) {
     for (NodeId v : variables_written(n, storage)) writers[size_t(v)].push_back(n.id);
   NodeId last_random = -1;
   for (const Node &n : g.nodes()) {
-    if (n.op->stateful && !n.op->updates_variable && n.op->source == Source::none) {
+    if (n.op->stateful && !n.op->updates_variable && n.op->source == Source::none &&
+        !collective(n)) {
       if (last_random >= 0) deps[size_t(n.id)].push_back(last_random);
       last_random = n.id;
     }
@@ -92,9 +99,10 @@ struct Scheduler {
     return inputs;
   }
 
-  // Collectives starting first, those finishing last, the rest between.
+  // Collectives starting first (with the copy into their bucket), those
+  // finishing last, the rest between.
   static int urgency(const Node &n) {
-    if (n.op->name == "allreduce_mean_start") return 2;
+    if (n.op->name == "gradient_bucket" || n.op->name == "allreduce_mean_start") return 2;
     return n.op->name == "allreduce_mean_finish" ? 0 : 1;
   }
 

@@ -55,17 +55,19 @@ void run_kernel(kiln_kernel_fn fn, int64_t num_tasks, double task_cost, void *co
       tbb::simple_partitioner());
 }
 
-// A collective step over its input and output (ops/collective.h).
-void run_collective(CollectiveStep step, void *const *args, const PlanBuffer &out,
+// A collective step over its input and output (ops/collective_step.h); a
+// mean is named by the buffer it reduces, the start's output and the
+// finish's input.
+void run_collective(const KernelCall &k, void *const *args, const PlanBuffer &out,
                     PlanCollectives *collectives) {
   void *in = args[0], *to = args[1];
-  switch (step) {
+  switch (k.collective) {
   case CollectiveStep::start_allreduce_mean:
     if (in != to) std::memcpy(to, in, out.bytes());
-    if (collectives) collectives->start_allreduce_mean(to, out.dtype, out.elements);
+    if (collectives) collectives->start_allreduce_mean(k.buffers[1], to, out.dtype, out.elements);
     break;
   case CollectiveStep::finish_allreduce_mean:
-    if (collectives) collectives->finish_allreduce_mean(in);
+    if (collectives) collectives->finish_allreduce_mean(k.buffers[0]);
     if (in != to) std::memcpy(to, in, out.bytes());
     break;
   case CollectiveStep::none: break;
@@ -113,17 +115,28 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   ScopedCsr state(csr);
   if (!clock.empty()) clock[0] = Clock::now();
   int under_way = 0; // collectives started and not finished
-  for (size_t i = 0; i < kernels.size(); ++i) {
-    const KernelCall &k = kernels[i];
-    void *const *args = args_.data() + first_arg_[i];
-    if (k.collective == CollectiveStep::none) {
-      run_kernel(functions_[i], k.num_tasks, k.task_cost, args, csr);
-      if (under_way && options.collectives) options.collectives->progress();
-    } else {
-      run_collective(k.collective, args, plan_->buffers[size_t(k.buffers[1])], options.collectives);
-      under_way += k.collective == CollectiveStep::start_allreduce_mean ? 1 : -1;
+  try {
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const KernelCall &k = kernels[i];
+      void *const *args = args_.data() + first_arg_[i];
+      if (k.collective == CollectiveStep::none) {
+        run_kernel(functions_[i], k.num_tasks, k.task_cost, args, csr);
+        if (under_way && options.collectives) options.collectives->progress();
+      } else {
+        run_collective(k, args, plan_->buffers[size_t(k.buffers[1])], options.collectives);
+        under_way += k.collective == CollectiveStep::start_allreduce_mean ? 1 : -1;
+      }
+      if (!clock.empty()) clock[i + 1] = Clock::now();
     }
-    if (!clock.empty()) clock[i + 1] = Clock::now();
+  } catch (...) {
+    if (under_way && options.collectives) options.collectives->finish_all();
+    throw;
+  }
+  if (under_way != 0) {
+    if (options.collectives) options.collectives->finish_all();
+    fail("plan '{}': its means over the ranks do not pair up ({} more started than "
+         "finished): each allreduce_mean_start needs one allreduce_mean_finish",
+         plan_->name, under_way);
   }
 }
 

@@ -38,11 +38,15 @@ class PlanCollectives {
 public:
   virtual ~PlanCollectives() = default;
   // Starts the mean over the ranks of `values`, in place; they stay put
-  // until finish_allreduce_mean(values).
-  virtual void start_allreduce_mean(void *values, DType dtype, int64_t elements) = 0;
+  // until finish_allreduce_mean(key). `key` names it until then (the
+  // plan's buffer it reduces).
+  virtual void start_allreduce_mean(int64_t key, void *values, DType dtype, int64_t elements) = 0;
   // Lets the started means advance: MPI moves them only inside its calls.
   virtual void progress() = 0;
-  virtual void finish_allreduce_mean(void *values) = 0;
+  virtual void finish_allreduce_mean(int64_t key) = 0;
+  // Waits for every mean under way: a run that fails midway must not leave
+  // the communicator writing into buffers it gives back.
+  virtual void finish_all() noexcept = 0;
 };
 
 class BoundPlan {

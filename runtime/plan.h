@@ -8,7 +8,7 @@
 
 #include "ir/dtype.h"
 #include "ir/shape.h"
-#include "ops/collective.h"
+#include "ops/collective_step.h"
 
 #include <cstdint>
 #include <string>
@@ -42,7 +42,7 @@ struct PlanBuffer {
   size_t bytes() const { return size_t(elements) * byte_size(dtype); }
 };
 
-// Compiled code, or a collective step (ops/collective.h: `function` unused,
+// Compiled code, or a collective step (ops/collective_step.h: `function` unused,
 // `buffers` its input and output) that the executor runs through the job's
 // communicator.
 struct KernelCall {

@@ -68,7 +68,8 @@ struct ModelBuilder {
     for (const compiler::Kernel &k : c.program.kernels)
       if (k.collective != CollectiveStep::none)
         fail("entry '{}': {} averages over the ranks of a job (data-parallel), which ahead-of-time "
-             "entries cannot yet: compile it without data_parallel",
+             "entries cannot yet: fetch no allreduce_mean and leave "
+             "PipelineOptions::data_parallel off",
              name, c.graph.graph.node(k.node).describe());
     kernels += c.program.kernels.size();
     // Variables by the original graph's ids until number_variables().

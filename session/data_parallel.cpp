@@ -1,6 +1,8 @@
 #include "session/data_parallel.h"
 
 #include "ir/error.h"
+#include "ops/builder.h"
+#include "passes/rewrite.h"
 
 #include <fmt/ranges.h>
 
@@ -8,7 +10,8 @@
 
 namespace kiln {
 
-void CommunicatorCollectives::start_allreduce_mean(void *values, DType dtype, int64_t elements) {
+void CommunicatorCollectives::start_allreduce_mean(int64_t key, void *values, DType dtype,
+                                                   int64_t elements) {
   PendingAllreduce started;
   switch (dtype) {
   case DType::f32:
@@ -19,25 +22,44 @@ void CommunicatorCollectives::start_allreduce_mean(void *values, DType dtype, in
     break;
   default: fail("a collective over {} values: expected f32 or f64", to_string(dtype));
   }
-  under_way_.emplace_back(values, std::move(started));
+  under_way_.emplace_back(key, std::move(started));
 }
 
 // Each one's test() moves it on to its next phase (ours take two).
 void CommunicatorCollectives::progress() {
-  for (auto &[values, pending] : under_way_) pending.test();
+  for (auto &[key, pending] : under_way_) pending.test();
 }
 
-void CommunicatorCollectives::finish_allreduce_mean(void *values) {
+void CommunicatorCollectives::finish_allreduce_mean(int64_t key) {
   auto found = std::find_if(under_way_.begin(), under_way_.end(),
-                            [&](const auto &u) { return u.first == values; });
-  if (found == under_way_.end()) fail("internal error: a collective finishes that never started");
+                            [&](const auto &u) { return u.first == key; });
+  if (found == under_way_.end())
+    fail("a mean over the ranks finishes (buffer {}) that never started: an "
+         "allreduce_mean_finish whose input is not an allreduce_mean_start",
+         key);
   found->second.wait();
   under_way_.erase(found);
 }
 
+// PendingAllreduce's destructor waits (and aborts if MPI fails: it can
+// neither cancel a collective nor let its buffers go under it).
+void CommunicatorCollectives::finish_all() noexcept { under_way_.clear(); }
+
 bool has_collectives(const Plan &plan) {
   return std::any_of(plan.kernels.begin(), plan.kernels.end(),
                      [](const KernelCall &k) { return k.collective != CollectiveStep::none; });
+}
+
+void check_averages_what_it_trains(const Graph &g, int ranks) {
+  std::vector<NodeId> storage = variable_storage(g);
+  for (const Node &n : g.nodes())
+    for (NodeId v : variables_written(n, storage))
+      if (is_trainable(g.node(v)))
+        fail("node '{}' updates the trainable variable '{}' but the program averages "
+             "nothing over the job's {} ranks, so each would train alone: build its updates "
+             "with an optimizer of kiln::optim (they average the gradients; a graph saved "
+             "before they did must be built again)",
+             n.name, g.node(v).name, ranks);
 }
 
 namespace {

@@ -34,6 +34,8 @@ struct Session::Executable {
   std::vector<kiln_kernel_fn> functions; // by kernel
   std::vector<NodeId> input_nodes;       // by plan input: the session graph's placeholder
   bool runs_alone = false;               // it updates a variable, or talks to the other ranks
+  bool collectives = false;              // it has collective steps
+  bool collectives_checked = false;      // against the other ranks' (under the writing lock)
   int profile_program = -1;              // its number in the session's Profile, when profiling
   uint64_t last_use = 0;                 // under the cache's mutex
 
@@ -180,11 +182,11 @@ std::shared_ptr<Session::Executable> Session::executable(int64_t batch_size,
   for (const compiler::Kernel &k : program.kernels) e->functions.push_back(k.fn);
   for (const TensorSpec &input : e->plan.inputs) e->input_nodes.push_back(graph_.at(input.name));
   for (const Node &n : g.nodes()) e->runs_alone |= n.op->updates_variable;
-  if (has_collectives(e->plan)) {
-    // Collectives go in the same order on every rank: one run at a time.
-    e->runs_alone = true;
-    if (options_.communicator) check_same_collectives(e->plan, *options_.communicator);
-  }
+  // Collectives go in the same order on every rank: one run at a time.
+  e->collectives = has_collectives(e->plan);
+  e->runs_alone |= e->collectives;
+  if (Communicator *c = options_.communicator; c && c->size() > 1 && !e->collectives)
+    check_averages_what_it_trains(g, c->size());
   ++stats_.compilations;
   stats_.last_compile_ms = program.stats.total_ms;
   stats_.total_compile_ms += program.stats.total_ms;
@@ -263,6 +265,11 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
     writing.lock();
   else
     reading.lock();
+  // Under the writing lock: no other run's collectives are under way.
+  if (e->collectives && options_.communicator && !e->collectives_checked) {
+    check_same_collectives(e->plan, *options_.communicator);
+    e->collectives_checked = true;
+  }
   // A profiled run's time starts after any compilation it did.
   if (options_.profile && compiled_now) begin = Profile::Clock::now();
   std::unique_ptr<RunBuffers> b = acquire_buffers(*e);

@@ -58,7 +58,9 @@ struct SessionOptions {
   // none, or one of one rank: alone. With several ranks the gradients'
   // allreduce_mean nodes (the optimizers') average over them, in buckets of
   // passes.data_parallel.bucket_bytes, and every rank must run the same
-  // training steps in the same order. It must outlive the Session.
+  // training steps in the same order, at the same batch sizes (a program
+  // with collectives checks, when compiled, that every rank compiled the
+  // same one), as fit() does. It must outlive the Session.
   Communicator *communicator = nullptr;
 };
 

@@ -257,7 +257,8 @@ void sum_over_ranks(const Session &s, std::span<double> values) {
 // Data-parallel, each rank evaluates its shard of the items and the ranks
 // add up their counts.
 double evaluate(Runner &runner, const Classifier &model, const Dataset &data, int64_t batch_size) {
-  // Every item once: the last batch may be smaller.
+  // Every item once (but for the fewer than `ranks` an equal split leaves
+  // out): the last batch may be smaller.
   Communicator *c = runner.session().communicator();
   Batches batches(data, {.batch_size = batch_size,
                          .shuffle = false,
@@ -303,7 +304,9 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
   auto fit_start = Clock::now();
   int64_t step = 0;
   std::vector<NodeRef> fetches = {model.loss};
-  if (model.learning_rate && log.enabled()) fetches.push_back(*model.learning_rate);
+  // On every rank when there is a log, though only rank 0 writes it: the
+  // ranks must compile the same programs (session/session.h).
+  if (model.learning_rate && !options.run_log.empty()) fetches.push_back(*model.learning_rate);
   std::vector<EpochResult> results;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     Batches::Epoch steps = batches.epoch(epoch);
@@ -336,7 +339,7 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     double totals[2] = {loss_sum, double(r.items)}; // this rank's progress showed its own
     sum_over_ranks(s, totals);
     r.mean_loss = totals[1] > 0 ? totals[0] / totals[1] : 0;
-    r.items = int64_t(totals[1]);
+    r.items = std::llround(totals[1]); // a mean times the rank count: not always whole
     r.steps_per_second = steps_per_second(state);
     progress.status(fmt::format("epoch {}/{}: evaluating on {} test images", epoch + 1,
                                 options.epochs, test.size()));

@@ -36,7 +36,8 @@ struct FitOptions {
   // Progress on stderr: on a terminal one line redrawn in place; otherwise
   // (a log) plain lines: a note per compilation and each epoch's final state.
   bool progress = true;
-  int64_t eval_batch = 1000; // batch size for evaluation (all of the test set is evaluated)
+  int64_t eval_batch = 1000; // batch size for evaluation, per rank (all of the test set is
+                             // evaluated, but for the fewer than `ranks` items left over)
   // Skip an epoch's last batch when it is smaller than batch_size (PyTorch's
   // DataLoader(drop_last=True)). By default every item trains once per
   // epoch, as with PyTorch's default; the smaller batch costs one more
@@ -65,7 +66,9 @@ struct EpochResult {
 std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset &train,
                              const Dataset &test, const FitOptions &options);
 
-// Accuracy over all of `data` in batches of batch_size (the last one may be smaller).
+// Accuracy over all of `data` in batches of batch_size (the last one may be
+// smaller). With a Session of several ranks, every rank must call it: each
+// evaluates its share of every batch and the ranks add up their counts.
 double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size);
 
 } // namespace kiln

@@ -171,3 +171,15 @@ TEST_CASE("an ahead-of-time train step refuses data parallelism, and alone drops
                  Contains("averages over the ranks of a job (data-parallel), which ahead-of-time "
                           "entries cannot yet"));
 }
+
+TEST_CASE("a plan whose means over the ranks do not pair up fails naming it",
+          "[session][distributed]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {4});
+  Value started = apply("allreduce_mean_start", {apply("gradient_bucket", {x * 2.0f})});
+  Session s(g);
+  CHECK(test::error_of([&] {
+          s.run({{x, Tensor(f32, {4})}}, {started});
+        }) == "plan 'batch 1': its means over the ranks do not pair up (1 more started than "
+              "finished): each allreduce_mean_start needs one allreduce_mean_finish");
+}

@@ -297,6 +297,20 @@ TEST_CASE("bucket sizes, thread counts and repeated runs give the same bits", "[
   }
 }
 
+TEST_CASE("a job of several ranks refuses updates that average nothing", "[distributed]") {
+  if (world->size() == 1) return; // alone, nothing needs averaging
+  Graph g;
+  Value w = variable(g, "w", f32, {3}, Init::ones());
+  Value step = assign_sub(w, w * 0.5f, "by_hand");
+  Session s(g, {.threads = 1, .communicator = world});
+  CHECK(test::error_of([&] { s.run({}, {}, {step}); }) ==
+        fmt::format("node 'by_hand' updates the trainable variable 'w' but the program "
+                    "averages nothing over the job's {} ranks, so each would train alone: build "
+                    "its updates with an optimizer of kiln::optim (they average the gradients; a "
+                    "graph saved before they did must be built again)",
+                    world->size()));
+}
+
 TEST_CASE("ranks that built different graphs all fail before training, naming the difference",
           "[distributed]") {
   if (world->size() == 1) return; // nothing can differ
