@@ -2,9 +2,9 @@
 // and how much of the gradients' exchange the backward pass hides. Run alone
 // (one process, --batch items a step) or under mpirun (each rank --batch
 // items of every global batch); rank 0 prints RESULT lines (bench/timing.h):
-//   - NAME_items_per_s: 7 blocks of --steps steps after 21 warm-up steps;
+//   - NAME_items_per_s: 7 blocks of --steps steps after 20 warm-up steps;
 //   - NAME_exposed_us: per step, the time the finish steps waited for
-//     their buckets (the profile's allreduce_mean_finish kernels);
+//     their buckets, in each of the last 8 steps (the profile's traced runs);
 //   - NAME_blocking_us: per step, the same buckets averaged one after the
 //     other with nothing to hide under (Communicator::allreduce_mean).
 // The hidden fraction is 1 - exposed / blocking (bench/data_parallel.sh).
@@ -21,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <random>
 
 using namespace kiln;
@@ -63,23 +64,22 @@ int main(int argc, char **argv) try {
   SessionOptions options{.threads = threads, .profile = true, .communicator = &comm};
   options.passes.data_parallel = {.on = comm.size() > 1, .bucket_bytes = bucket_kib << 10};
   Session s(g, options);
-  // The finish steps' wait so far, from the profile, and the runs it took.
-  const Profile &profile = s.profile();
-  auto exposed = [&] {
-    double ms = 0;
-    for (const Profile::Program &p : profile.programs())
-      for (const Profile::KernelTotals &k : p.kernels)
-        if (k.op == "allreduce_mean_finish") ms += k.total_ms;
-    return std::pair{ms, profile.runs()};
-  };
-  // Not the first run's: a rank that compiles faster waits there for the others.
-  s.run(feeds, {loss}, {train});
-  auto [compiled_ms, compiled_runs] = exposed();
   std::vector<double> rates = bench::throughput_blocks([&] { s.run(feeds, {loss}, {train}); },
                                                        batch_size * comm.size(), steps);
   std::string name = fmt::format("{}_{}x{}", model, comm.size(), threads);
-  auto [exposed_ms, runs] = exposed();
-  double per_step_us = (exposed_ms - compiled_ms) * 1000 / double(runs - compiled_runs);
+  // Per step, the finish steps' wait, in each of the profile's last runs
+  // (Profile::kTracedRuns): a median shrugs off a step where one rank was
+  // descheduled.
+  std::vector<double> exposed_us;
+  const Profile &profile = s.profile();
+  for (const Profile::Program &p : profile.programs())
+    for (const Profile::Run &r : p.traced) {
+      double us = 0;
+      for (size_t k = 0; k < p.kernels.size(); ++k)
+        if (p.kernels[k].op == "allreduce_mean_finish")
+          us += std::chrono::duration<double, std::micro>(r.kernels[k + 1] - r.kernels[k]).count();
+      exposed_us.push_back(us);
+    }
 
   // The buckets' sizes, from the pass.
   RootedGraph optimized = optimize({g, {loss.id, train.id}}, options.passes);
@@ -95,7 +95,7 @@ int main(int argc, char **argv) try {
   if (comm.rank() == 0) {
     bench::result(name + "_items_per_s", rates, "items/s");
     if (comm.size() > 1) {
-      bench::result(name + "_exposed_us", {per_step_us}, "us");
+      bench::result(name + "_exposed_us", exposed_us, "us");
       bench::result(name + "_blocking_us", blocking, "us");
     }
   }
