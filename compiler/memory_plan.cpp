@@ -69,8 +69,47 @@ void choose_in_place(const Graph &g, std::span<const TensorType> types, const Pr
   }
 }
 
+// A data-parallel bucket (ops/collectives.cpp) holds, where it can, the
+// gradients it gathers and the parts it hands back, so that their copies
+// (kernels/copy.cpp) find their bytes in place: a gradient whose last reader
+// is the bucket, and each part of the finished mean. A member must be in the
+// arena and in no in-place chain (nothing writes over it), and overlap no
+// other member (parts of a hand-built graph may); it is aligned to its
+// element, not 64 bytes.
+void place_in_buckets(const Graph &g, const Program &p, std::vector<PlannedBuffer> &out) {
+  std::vector<bool> chained(out.size(), false);
+  for (size_t b = 0; b < out.size(); ++b)
+    if (out[b].reuses >= 0) chained[b] = chained[size_t(out[b].reuses)] = true;
+  std::map<NodeId, std::vector<std::pair<size_t, size_t>>> taken; // by container: byte ranges
+  auto place = [&](NodeId member, NodeId container, size_t offset) {
+    PlannedBuffer &m = out[size_t(member)];
+    if (!m.in_arena || chained[size_t(member)] || m.within >= 0 || m.first > m.last) return;
+    size_t end = offset + p.buffers[size_t(member)].bytes();
+    std::vector<std::pair<size_t, size_t>> &ranges = taken[container];
+    for (auto [b, e] : ranges)
+      if (offset < e && b < end) return;
+    ranges.emplace_back(offset, end);
+    m.within = container;
+    m.within_offset = offset;
+  };
+  std::vector<int64_t> last_kernel(g.size(), -1); // of each node's own kernels
+  for (size_t k = 0; k < p.kernels.size(); ++k) last_kernel[size_t(p.kernels[k].node)] = int64_t(k);
+  for (const Node &n : g.nodes()) {
+    if (!out[size_t(n.id)].in_arena) continue;
+    if (n.op->name == "gradient_bucket") {
+      size_t offset = 0;
+      for (NodeId in : n.inputs) {
+        if (out[size_t(in)].last == last_kernel[size_t(n.id)]) place(in, n.id, offset);
+        offset += p.buffers[size_t(in)].bytes();
+      }
+    } else if (n.op->name == "bucket_part" && out[size_t(n.inputs[0])].in_arena) {
+      place(n.id, n.inputs[0], size_t(n.attr_int("offset")) * byte_size(n.type.dtype));
+    }
+  }
+}
+
 // Each in-place chain is one block, live from its first member's birth to
-// its last member's death.
+// its last member's death; so is a bucket with what it holds.
 struct Block {
   size_t bytes;
   int64_t first, last;
@@ -154,7 +193,7 @@ size_t place(const Program &p, std::vector<PlannedBuffer> &out) {
   std::vector<Block> blocks;
   for (size_t b = 0; b < out.size(); ++b) {
     PlannedBuffer &pb = out[b];
-    if (!pb.in_arena) continue;
+    if (!pb.in_arena || pb.within >= 0) continue;
     if (pb.reuses >= 0) {
       block_of[b] = block_of[size_t(pb.reuses)];
       blocks[block_of[b]].last = std::max(blocks[block_of[b]].last, pb.last);
@@ -162,6 +201,13 @@ size_t place(const Program &p, std::vector<PlannedBuffer> &out) {
     }
     block_of[b] = blocks.size();
     blocks.push_back({p.buffers[b].bytes(), pb.first, pb.last});
+  }
+  for (size_t b = 0; b < out.size(); ++b) {
+    const PlannedBuffer &pb = out[b];
+    if (!pb.in_arena || pb.within < 0) continue;
+    Block &block = blocks[block_of[b] = block_of[size_t(pb.within)]];
+    block.first = std::min(block.first, pb.first);
+    block.last = std::max(block.last, pb.last);
   }
   auto area = [&](size_t i) {
     return double(blocks[i].bytes) * double(blocks[i].last - blocks[i].first + 1);
@@ -189,7 +235,8 @@ size_t place(const Program &p, std::vector<PlannedBuffer> &out) {
   }
   pack(blocks, order, kernels);
   for (size_t b = 0; b < out.size(); ++b)
-    if (out[b].in_arena) out[b].offset = blocks[block_of[b]].offset;
+    if (out[b].in_arena)
+      out[b].offset = blocks[block_of[b]].offset + (out[b].within >= 0 ? out[b].within_offset : 0);
   return arena;
 }
 
@@ -215,12 +262,13 @@ MemoryPlan plan_memory(const Graph &g, std::span<const TensorType> types,
   }
   set_lifetimes(g, program, plan.buffers);
   choose_in_place(g, types, program, plan.buffers);
+  place_in_buckets(g, program, plan.buffers);
   plan.arena_bytes = place(program, plan.buffers);
 
   std::vector<int64_t> change(program.kernels.size() + 1, 0); // live bytes, by kernel, differenced
   for (size_t b = 0; b < plan.buffers.size(); ++b) {
     const PlannedBuffer &pb = plan.buffers[b];
-    if (!pb.in_arena) continue;
+    if (!pb.in_arena || pb.within >= 0) continue; // inside a bucket: its bytes are the bucket's
     plan.total_bytes += program.buffers[b].bytes();
     if (pb.first > pb.last) continue;
     change[size_t(pb.first)] += int64_t(program.buffers[b].bytes());
@@ -243,9 +291,9 @@ void verify(const MemoryPlan &plan, const Program &program) {
     const PlannedBuffer &pb = plan.buffers[b];
     size_t bytes = program.buffers[b].bytes();
     if (!pb.in_arena || bytes == 0 || pb.first > pb.last) continue;
-    if (pb.offset % kArenaAlignment != 0)
-      fail("{} is at offset {}, not {}-byte aligned", describe(program, b), pb.offset,
-           kArenaAlignment);
+    size_t alignment = pb.within >= 0 ? byte_size(program.buffers[b].dtype) : kArenaAlignment;
+    if (pb.offset % alignment != 0)
+      fail("{} is at offset {}, not {}-byte aligned", describe(program, b), pb.offset, alignment);
     if (pb.offset + bytes > plan.arena_bytes)
       fail("{} ends at byte {}, past the arena's {}", describe(program, b), pb.offset + bytes,
            plan.arena_bytes);
@@ -256,10 +304,17 @@ void verify(const MemoryPlan &plan, const Program &program) {
     return b.reuses == int32_t(from) && a.last == b.first && a.offset == b.offset &&
            program.buffers[from].bytes() == program.buffers[to].bytes();
   };
+  // `inner` lies inside `outer`'s bytes, as the plan records it.
+  auto inside = [&](size_t outer, size_t inner) {
+    const PlannedBuffer &o = plan.buffers[outer], &i = plan.buffers[inner];
+    return i.within == int32_t(outer) && i.offset == o.offset + i.within_offset &&
+           i.within_offset + program.buffers[inner].bytes() <= program.buffers[outer].bytes();
+  };
   auto conflict = [&](size_t a, size_t b) {
     const PlannedBuffer &pa = plan.buffers[a], &pb = plan.buffers[b];
     return pa.offset < pb.offset + program.buffers[b].bytes() &&
-           pb.offset < pa.offset + program.buffers[a].bytes() && !handover(a, b) && !handover(b, a);
+           pb.offset < pa.offset + program.buffers[a].bytes() && !handover(a, b) &&
+           !handover(b, a) && !inside(a, b) && !inside(b, a);
   };
   // A sweep over kernels: `active` holds the buffers live at the current
   // one by offset. They were checked against each other, so they are

@@ -4,7 +4,9 @@
 // the lowest 64-byte-aligned offset that no buffer live at the same time
 // holds (greedy-by-size, as TFLite's arena planner and XLA's heap
 // simulator do), and an elementwise node may write over an input of its
-// shape that dies at it. Variables, placeholders, constants, variable
+// shape that dies at it. A data-parallel bucket holds the gradients it
+// gathers and the parts it hands back, so their copies find their bytes in
+// place. Variables, placeholders, constants, variable
 // updates (which write their variable) and the roots (copied out, or run
 // for effect) keep storage of their own.
 #pragma once
@@ -27,6 +29,11 @@ struct PlannedBuffer {
   // In place: the buffer whose memory this one takes over; it dies at this
   // one's first kernel. -1: none.
   int32_t reuses = -1;
+  // Inside another buffer: a gradient in the bucket that gathers it, a
+  // bucket part in the finished mean (ops/collectives.cpp), at byte
+  // `within_offset` of buffer `within`, which lives for as long. -1: none.
+  int32_t within = -1;
+  size_t within_offset = 0;
 };
 
 struct MemoryPlan {
@@ -45,7 +52,8 @@ MemoryPlan plan_memory(const Graph &g, std::span<const TensorType> types,
 
 // Checks that every arena buffer is aligned and fits, and that no two live at
 // the same kernel share bytes, unless the plan records them as an in-place
-// pair handing over at that kernel. Fails naming both buffers' nodes.
+// pair handing over at that kernel, or one inside the other. Fails naming
+// both buffers' nodes.
 void verify(const MemoryPlan &plan, const Program &program);
 
 } // namespace kiln::compiler

@@ -83,9 +83,16 @@
   void kiln_one_hot_bool_##is(const I *indices, uint8_t *out, int64_t n, int64_t depth,            \
                               int64_t on_bits, int64_t off_bits, KILN_KERNEL_TASKS);
 
+// The bytes a task of kiln_copy_bytes copies (copy.cpp).
+#define KILN_COPY_CHUNK 65536
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+// dst[dst_offset, + bytes) = src[src_offset, + bytes), unless they are the
+// same bytes; task t copies chunk t of KILN_COPY_CHUNK bytes.
+void kiln_copy_bytes(const uint8_t *src, uint8_t *dst, int64_t src_offset, int64_t dst_offset,
+                     int64_t bytes, KILN_KERNEL_TASKS);
 KILN_DECLARE_FLOAT_KERNELS(float, f32)
 KILN_DECLARE_FLOAT_KERNELS(double, f64)
 KILN_DECLARE_ORDERED_KERNELS(float, f32)

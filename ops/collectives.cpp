@@ -12,6 +12,7 @@
 #include "ops/collectives.h"
 
 #include "ir/error.h"
+#include "kernels/kernels.h"
 #include "ops/collective_step.h"
 #include "ops/grad.h"
 #include "ops/lowering.h"
@@ -29,6 +30,17 @@ OpDef base(std::string name, int inputs, std::vector<AttrSpec> attrs = {}) {
   def.min_inputs = def.max_inputs = inputs;
   def.attrs = std::move(attrs);
   return def;
+}
+
+// dst[dst_offset, + bytes) = src[src_offset, + bytes), skipped at run time
+// where the memory plan put both in the same bytes (kernels/copy.cpp).
+void copy_bytes(compiler::Lowering &l, compiler::Buffer src, int64_t src_offset,
+                compiler::Buffer dst, int64_t dst_offset, int64_t bytes) {
+  using compiler::KernelArg;
+  l.call("kiln_copy_bytes",
+         {KernelArg::buf(src), KernelArg::buf(dst), KernelArg::int64(src_offset),
+          KernelArg::int64(dst_offset), KernelArg::int64(bytes)},
+         (bytes + KILN_COPY_CHUNK - 1) / KILN_COPY_CHUNK, KILN_COPY_CHUNK);
 }
 
 void copy_reference(const Node &, std::span<const Tensor> in, Tensor &out) {
@@ -81,12 +93,11 @@ OpDef gradient_bucket_op() {
       at = static_cast<std::byte *>(std::memcpy(at, x.raw(), x.bytes())) + x.bytes();
   };
   def.lower = [](compiler::Lowering &l) {
-    const TensorType &out = l.output_type();
-    compiler::View dst = compiler::contiguous(l.output(), out.shape);
+    int64_t offset = 0, element = int64_t(byte_size(l.output_type().dtype));
     for (size_t i = 0; i < l.node().inputs.size(); ++i) {
-      Shape flat = {num_elements(l.input_type(i).shape)};
-      l.copy(out.dtype, flat, dst, compiler::contiguous(l.input(i), flat));
-      dst.offset += flat[0];
+      int64_t bytes = num_elements(l.input_type(i).shape) * element;
+      copy_bytes(l, l.input(i), 0, l.output(), offset, bytes);
+      offset += bytes;
     }
   };
   return def;
@@ -114,10 +125,9 @@ OpDef bucket_part_op() {
   };
   def.lower = [](compiler::Lowering &l) {
     const TensorType &t = l.output_type();
-    Shape flat = {num_elements(t.shape)};
-    compiler::View src = compiler::contiguous(l.input(0), flat);
-    src.offset = l.node().attr_int("offset");
-    l.copy(t.dtype, flat, compiler::contiguous(l.output(), flat), src);
+    int64_t element = int64_t(byte_size(t.dtype));
+    copy_bytes(l, l.input(0), l.node().attr_int("offset") * element, l.output(), 0,
+               num_elements(t.shape) * element);
   };
   return def;
 }

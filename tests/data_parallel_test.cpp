@@ -7,6 +7,7 @@
 #include "frontends/optim.h"
 #include "passes/passes.h"
 #include "session/ahead_of_time.h"
+#include "session/compiled_graph.h"
 #include "session/profile.h"
 #include "session/session.h"
 #include "test_util.h"
@@ -182,4 +183,33 @@ TEST_CASE("a plan whose means over the ranks do not pair up fails naming it",
           s.run({{x, Tensor(f32, {4})}}, {started});
         }) == "plan 'batch 1': its means over the ranks do not pair up (1 more started than "
               "finished): each allreduce_mean_start needs one allreduce_mean_finish");
+}
+
+TEST_CASE("the memory plan puts gradients and parts inside their buckets",
+          "[memory][distributed]") {
+  auto m = classifier();
+  compiler::Compiler compiler({.cache = false});
+  CompiledGraph c = compile_graph(compiler,
+                                  optimize({m->g, {m->loss.id, m->train.id}},
+                                           {.data_parallel = {.on = true, .bucket_bytes = 100}}),
+                                  8, /*plan_memory=*/true);
+  const Graph &g = c.graph.graph;
+  const compiler::MemoryPlan &plan = *c.memory;
+  int inside = 0, members = 0;
+  for (const Node &n : g.nodes()) {
+    std::vector<NodeId> held = n.op->name == "gradient_bucket" ? n.inputs : std::vector<NodeId>{};
+    if (n.op->name == "allreduce_mean_finish")
+      for (const Node &user : g.nodes())
+        if (user.op->name == "bucket_part" && user.inputs[0] == n.id) held.push_back(user.id);
+    for (NodeId member : held) {
+      ++members;
+      const compiler::PlannedBuffer &b = plan.buffers[size_t(member)];
+      if (b.within < 0) continue;
+      ++inside;
+      // At its place in the bucket, which the mean's chain shares.
+      CHECK(b.offset == plan.buffers[size_t(b.within)].offset + b.within_offset);
+    }
+  }
+  CHECK(members == 8); // four gradients, four parts
+  CHECK(inside == members);
 }
