@@ -1,7 +1,7 @@
 # kiln_add_model(<target> MODEL <file.kiln>
 #                [NAME <c identifier>] [FETCH <node>...] [TARGETS <node>...]
 #                [TRAIN_FETCH <node>...] [BATCH <n>] [CHECKPOINT <file>]
-#                [ALLOW_EXTRA_VARIABLES] [EMBED_WEIGHTS] [TARGET_CPU <cpu>])
+#                [ALLOW_EXTRA_VARIABLES] [EMBED_WEIGHTS] [DATA_PARALLEL] [TARGET_CPU <cpu>])
 #
 # Runs `kiln compile` at build time (again whenever the model or checkpoint
 # changes) and makes <target> a static library of the compiled model that
@@ -10,7 +10,7 @@
 # in the build folder. NAME defaults to <target>. As tfcompile's tf_library.
 # The compile is quiet in build logs; its memory report is NAME.memory.txt.
 function(kiln_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "ALLOW_EXTRA_VARIABLES;EMBED_WEIGHTS"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "ALLOW_EXTRA_VARIABLES;EMBED_WEIGHTS;DATA_PARALLEL"
                         "MODEL;NAME;BATCH;CHECKPOINT;TARGET_CPU" "FETCH;TARGETS;TRAIN_FETCH")
   if(NOT arg_MODEL)
     message(FATAL_ERROR "kiln_add_model(${target}): MODEL is required")
@@ -41,6 +41,9 @@ function(kiln_add_model target)
   endif()
   if(arg_ALLOW_EXTRA_VARIABLES)
     list(APPEND args --allow-extra-variables)
+  endif()
+  if(arg_DATA_PARALLEL)
+    list(APPEND args --data-parallel)
   endif()
   if(arg_TARGET_CPU)
     list(APPEND args --target-cpu ${arg_TARGET_CPU})

@@ -18,7 +18,8 @@
 extern "C" {
 #endif
 
-#define KILN_AOT_ABI_VERSION 1
+/* 2: kernel calls may be collective steps (data-parallel train steps). */
+#define KILN_AOT_ABI_VERSION 2
 
 /* Laid out by compiler/aot.cpp: change both together, and the version. */
 struct kiln_aot_model {
@@ -62,6 +63,14 @@ int kiln_aot_run(kiln_aot_instance *instance, int entry, const void *const *inpu
  * them. Either way the kernels run under a fixed floating-point state and
  * the caller's own is restored after each run. */
 int kiln_aot_flush_denormals(kiln_aot_instance *instance, int flush);
+
+/* Joins a data-parallel job: entries compiled with `kiln compile
+ * --data-parallel` average their gradients over the ranks of `communicator`,
+ * a kiln::Communicator * (distributed/communicator.h) that must outlive the
+ * instance; null leaves the job (a job of one). Every rank runs the same
+ * entries in the same order; an entry's first run checks that every rank
+ * compiled the same collective schedule. */
+int kiln_aot_set_communicator(kiln_aot_instance *instance, void *communicator);
 
 /* Every variable back to the weights the instance was created with. */
 int kiln_aot_init(kiln_aot_instance *instance);

@@ -6,6 +6,7 @@
 #include "ir/tensor.h"
 #include "runtime/aot_model.h"
 #include "runtime/checkpoint_file.h"
+#include "runtime/communicator_collectives.h"
 #include "runtime/executor.h"
 
 #include <fmt/format.h>
@@ -70,6 +71,8 @@ struct kiln_aot_instance {
   std::vector<BoundPlan> entries; // bound to the arena, variables and constants
   tbb::task_arena threads;
   bool flush_denormals = true;
+  std::optional<CommunicatorCollectives> collectives; // in a data-parallel job
+  std::vector<bool> checked; // by entry: its collectives against the other ranks'
 
   explicit kiln_aot_instance(int n) : threads(n > 0 ? n : tbb::task_arena::automatic) {}
 
@@ -119,7 +122,14 @@ struct kiln_aot_instance {
       if (!inputs[i]) invalid("{} {}: input '{}' is null", origin(), e.name, e.inputs[i].name);
     for (size_t o = 0; o < e.outputs.size(); ++o)
       if (!outputs[o]) invalid("{} {}: output '{}' is null", origin(), e.name, e.outputs[o].name);
-    threads.execute([&] { b.run(inputs, {.flush_denormals = flush_denormals}); });
+    if (collectives && !checked[size_t(index)] && has_collectives(e)) {
+      check_same_collectives(e, collectives->communicator());
+      checked[size_t(index)] = true;
+    }
+    threads.execute([&] {
+      b.run(inputs, {.flush_denormals = flush_denormals,
+                     .collectives = collectives ? &*collectives : nullptr});
+    });
     for (size_t o = 0; o < e.outputs.size(); ++o)
       std::memcpy(outputs[o], b.output(o, inputs), e.outputs[o].bytes());
   }
@@ -184,6 +194,15 @@ int kiln_aot_flush_denormals(kiln_aot_instance *instance, int flush) {
   return guarded([&] {
     require(instance, "the instance");
     instance->flush_denormals = flush != 0;
+  });
+}
+
+int kiln_aot_set_communicator(kiln_aot_instance *instance, void *communicator) {
+  return guarded([&] {
+    require(instance, "the instance");
+    instance->collectives.reset();
+    if (communicator) instance->collectives.emplace(*static_cast<Communicator *>(communicator));
+    instance->checked.assign(instance->entries.size(), false);
   });
 }
 

@@ -41,6 +41,7 @@ public:
     put(k.num_tasks);
     put(k.task_cost);
     put(k.buffers);
+    put(k.collective);
   }
   void put(const Plan &e) {
     put(e.name);
@@ -98,6 +99,10 @@ public:
     get(k.num_tasks);
     get(k.task_cost);
     get(k.buffers);
+    get(k.collective);
+    if (k.collective > CollectiveStep::finish_allreduce_mean ||
+        (k.collective != CollectiveStep::none && k.buffers.size() != 2))
+      bad("a collective step out of range");
   }
   void get(Plan &e) {
     get(e.name);
@@ -156,7 +161,8 @@ void check(const Model &m, uint32_t num_kernels, uint64_t constants_bytes) {
       if (!ok) Reader::bad("a buffer out of place");
     }
     for (const KernelCall &k : e.kernels) {
-      if (k.function >= num_kernels) Reader::bad("a kernel past the table");
+      if (k.collective == CollectiveStep::none && k.function >= num_kernels)
+        Reader::bad("a kernel past the table");
       for (int32_t b : k.buffers)
         if (!buffer_ok(b)) Reader::bad("a kernel argument out of range");
     }

@@ -65,12 +65,6 @@ struct ModelBuilder {
     roots.insert(roots.end(), targets.begin(), targets.end());
     CompiledGraph c = compile_graph(compiler, optimize({graph, roots}, o.passes), o.batch_size,
                                     /*plan_memory=*/true);
-    for (const compiler::Kernel &k : c.program.kernels)
-      if (k.collective != CollectiveStep::none)
-        fail("entry '{}': {} averages over the ranks of a job (data-parallel), which ahead-of-time "
-             "entries cannot yet: fetch no allreduce_mean and leave "
-             "PipelineOptions::data_parallel off",
-             name, c.graph.graph.node(k.node).describe());
     kernels += c.program.kernels.size();
     // Variables by the original graph's ids until number_variables().
     return make_plan(

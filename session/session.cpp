@@ -1,6 +1,7 @@
 #include "session/session.h"
 
 #include "ir/error.h"
+#include "runtime/communicator_collectives.h"
 #include "runtime/executor.h"
 #include "runtime/plan.h"
 #include "session/compiled_graph.h"

@@ -26,6 +26,7 @@ struct CompileCommand {
   bool embed_weights = false;
   std::string cpu = "host";
   bool no_fusion = false;
+  bool data_parallel = false;
   bool quiet = false;
 };
 
@@ -50,17 +51,17 @@ std::string memory_report(const AheadOfTimeModel &m, int64_t batch) {
 void compile(const CompileCommand &c) {
   auto start = std::chrono::steady_clock::now();
   Graph g = load_graph(c.model);
-  AheadOfTimeOptions o{.name = fs::path(c.output).filename().string(),
-                       .fetches = {c.fetches.begin(), c.fetches.end()},
-                       .targets = {c.targets.begin(), c.targets.end()},
-                       .train_fetches = {c.train_fetches.begin(), c.train_fetches.end()},
-                       .batch_size = c.batch,
-                       .checkpoint = c.checkpoint.empty() ? std::nullopt
-                                                          : std::optional<fs::path>(c.checkpoint),
-                       .checkpoint_options = {.allow_extra = c.allow_extra},
-                       .embed_weights = c.embed_weights,
-                       .target_cpu = c.cpu,
-                       .passes = {.fusion = !c.no_fusion}};
+  AheadOfTimeOptions o{
+      .name = fs::path(c.output).filename().string(),
+      .fetches = {c.fetches.begin(), c.fetches.end()},
+      .targets = {c.targets.begin(), c.targets.end()},
+      .train_fetches = {c.train_fetches.begin(), c.train_fetches.end()},
+      .batch_size = c.batch,
+      .checkpoint = c.checkpoint.empty() ? std::nullopt : std::optional<fs::path>(c.checkpoint),
+      .checkpoint_options = {.allow_extra = c.allow_extra},
+      .embed_weights = c.embed_weights,
+      .target_cpu = c.cpu,
+      .passes = {.fusion = !c.no_fusion, .data_parallel = {.on = c.data_parallel}}};
   AheadOfTimeModel m = compile_ahead_of_time(g, o);
   fs::path dir = fs::path(c.output).parent_path();
   if (!dir.empty()) {
@@ -116,6 +117,9 @@ void add_compile_command(CLI::App &app) {
                   "skylake-avx512); the kernel library is the one kiln was built with")
       ->capture_default_str();
   cmd->add_flag("--no-fusion", c->no_fusion, "Skip the fusion passes");
+  cmd->add_flag("--data-parallel", c->data_parallel,
+                "Train steps average their gradients over the ranks of the communicator the "
+                "host program gives (NAME_set_communicator)");
   cmd->add_flag("-q,--quiet", c->quiet,
                 "Print only errors and the note on missing weights (builds use it); the report "
                 "is still in NAME.memory.txt");
