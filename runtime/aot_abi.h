@@ -65,12 +65,13 @@ int kiln_aot_run(kiln_aot_instance *instance, int entry, const void *const *inpu
 int kiln_aot_flush_denormals(kiln_aot_instance *instance, int flush);
 
 /* Joins a data-parallel job: entries compiled with `kiln compile
- * --data-parallel` average their gradients over the ranks of `communicator`,
- * a kiln::Communicator * (distributed/communicator.h) that must outlive the
+ * --data-parallel` average their gradients through `collectives`, a
+ * kiln::PlanCollectives * (a kiln::CommunicatorCollectives over the job's
+ * Communicator: distributed/plan_collectives.h) that must outlive the
  * instance; null leaves the job (a job of one). Every rank runs the same
  * entries in the same order; an entry's first run checks that every rank
  * compiled the same collective schedule. */
-int kiln_aot_set_communicator(kiln_aot_instance *instance, void *communicator);
+int kiln_aot_set_collectives(kiln_aot_instance *instance, void *collectives);
 
 /* Every variable back to the weights the instance was created with. */
 int kiln_aot_init(kiln_aot_instance *instance);

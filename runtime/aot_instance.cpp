@@ -6,7 +6,6 @@
 #include "ir/tensor.h"
 #include "runtime/aot_model.h"
 #include "runtime/checkpoint_file.h"
-#include "runtime/communicator_collectives.h"
 #include "runtime/executor.h"
 
 #include <fmt/format.h>
@@ -71,8 +70,8 @@ struct kiln_aot_instance {
   std::vector<BoundPlan> entries; // bound to the arena, variables and constants
   tbb::task_arena threads;
   bool flush_denormals = true;
-  std::optional<CommunicatorCollectives> collectives; // in a data-parallel job
-  std::vector<bool> checked; // by entry: its collectives against the other ranks'
+  PlanCollectives *collectives = nullptr; // in a data-parallel job
+  std::vector<bool> checked;              // by entry: its collectives against the other ranks'
 
   explicit kiln_aot_instance(int n) : threads(n > 0 ? n : tbb::task_arena::automatic) {}
 
@@ -123,13 +122,11 @@ struct kiln_aot_instance {
     for (size_t o = 0; o < e.outputs.size(); ++o)
       if (!outputs[o]) invalid("{} {}: output '{}' is null", origin(), e.name, e.outputs[o].name);
     if (collectives && !checked[size_t(index)] && has_collectives(e)) {
-      check_same_collectives(e, collectives->communicator());
+      collectives->check_same_schedule(e);
       checked[size_t(index)] = true;
     }
-    threads.execute([&] {
-      b.run(inputs, {.flush_denormals = flush_denormals,
-                     .collectives = collectives ? &*collectives : nullptr});
-    });
+    threads.execute(
+        [&] { b.run(inputs, {.flush_denormals = flush_denormals, .collectives = collectives}); });
     for (size_t o = 0; o < e.outputs.size(); ++o)
       std::memcpy(outputs[o], b.output(o, inputs), e.outputs[o].bytes());
   }
@@ -197,11 +194,10 @@ int kiln_aot_flush_denormals(kiln_aot_instance *instance, int flush) {
   });
 }
 
-int kiln_aot_set_communicator(kiln_aot_instance *instance, void *communicator) {
+int kiln_aot_set_collectives(kiln_aot_instance *instance, void *collectives) {
   return guarded([&] {
     require(instance, "the instance");
-    instance->collectives.reset();
-    if (communicator) instance->collectives.emplace(*static_cast<Communicator *>(communicator));
+    instance->collectives = static_cast<PlanCollectives *>(collectives);
     instance->checked.assign(instance->entries.size(), false);
   });
 }

@@ -76,6 +76,11 @@ void run_collective(const KernelCall &k, void *const *args, const PlanBuffer &ou
 
 } // namespace
 
+bool has_collectives(const Plan &plan) {
+  return std::any_of(plan.kernels.begin(), plan.kernels.end(),
+                     [](const KernelCall &k) { return k.collective != CollectiveStep::none; });
+}
+
 BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan) {
   table_.assign(plan.buffers.size(), nullptr);
   for (size_t i = 0; i < plan.buffers.size(); ++i) {

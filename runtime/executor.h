@@ -47,6 +47,11 @@ public:
   // Waits for every mean under way: a run that fails midway must not leave
   // the communicator writing into buffers it gives back.
   virtual void finish_all() noexcept = 0;
+  // Called by every rank before `plan` first runs (a collective itself):
+  // fails on every rank at once unless all compiled the same collective
+  // schedule, since a rank that would reduce different buckets would hang
+  // the job or average garbage.
+  virtual void check_same_schedule(const Plan &plan) = 0;
 };
 
 class BoundPlan {

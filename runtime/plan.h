@@ -62,4 +62,7 @@ struct Plan {
   uint64_t arena_bytes = 0;
 };
 
+// Whether `plan` has collective steps.
+bool has_collectives(const Plan &plan);
+
 } // namespace kiln

@@ -104,9 +104,9 @@ std::string aot_header(const aot::Model &m, const AotHeaderOptions &o) {
   out("static inline int {0}_set_variable({0}_instance *m, const char *name, const void *data, "
       "size_t bytes) {{\n  return kiln_aot_set_variable(m, name, data, bytes);\n}}\n",
       n);
-  out("/* A kiln::Communicator * (data-parallel entries average over its ranks), or null. */\n"
-      "static inline int {0}_set_communicator({0}_instance *m, void *communicator) {{\n"
-      "  return kiln_aot_set_communicator(m, communicator);\n}}\n",
+  out("/* A kiln::PlanCollectives * (data-parallel entries average through it), or null. */\n"
+      "static inline int {0}_set_collectives({0}_instance *m, void *collectives) {{\n"
+      "  return kiln_aot_set_collectives(m, collectives);\n}}\n",
       n);
 
   std::string cpp_methods;
@@ -175,8 +175,8 @@ std::string aot_header(const aot::Model &m, const AotHeaderOptions &o) {
   out("  template <typename T> void set_variable(const char *name, const T *data, size_t count) "
       "{{\n    check({}_set_variable(m_, name, data, count * sizeof(T)));\n  }}\n",
       n);
-  out("  void set_communicator(void *communicator) {{\n"
-      "    check({}_set_communicator(m_, communicator));\n  }}\n",
+  out("  void set_collectives(void *collectives) {{\n"
+      "    check({}_set_collectives(m_, collectives));\n  }}\n",
       n);
   out("  {0}_instance *get() const {{ return m_; }}\n\nprivate:\n", n);
   out("  static void check(int status) {{\n"

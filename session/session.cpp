@@ -1,7 +1,7 @@
 #include "session/session.h"
 
+#include "distributed/plan_collectives.h"
 #include "ir/error.h"
-#include "runtime/communicator_collectives.h"
 #include "runtime/executor.h"
 #include "runtime/plan.h"
 #include "session/compiled_graph.h"
@@ -268,7 +268,7 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
     reading.lock();
   // Under the writing lock: no other run's collectives are under way.
   if (e->collectives && options_.communicator && !e->collectives_checked) {
-    check_same_collectives(e->plan, *options_.communicator);
+    runtime_->collectives->check_same_schedule(e->plan);
     e->collectives_checked = true;
   }
   // A profiled run's time starts after any compilation it did.

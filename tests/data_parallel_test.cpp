@@ -6,7 +6,7 @@
 #include "frontends/nn.h"
 #include "frontends/optim.h"
 #include "passes/passes.h"
-#include "runtime/communicator_collectives.h"
+#include "runtime/plan.h"
 #include "session/ahead_of_time.h"
 #include "session/compiled_graph.h"
 #include "session/profile.h"

@@ -119,7 +119,7 @@ void add_compile_command(CLI::App &app) {
   cmd->add_flag("--no-fusion", c->no_fusion, "Skip the fusion passes");
   cmd->add_flag("--data-parallel", c->data_parallel,
                 "Train steps average their gradients over the ranks of the communicator the "
-                "host program gives (NAME_set_communicator)");
+                "host program gives (NAME_set_collectives)");
   cmd->add_flag("-q,--quiet", c->quiet,
                 "Print only errors and the note on missing weights (builds use it); the report "
                 "is still in NAME.memory.txt");

@@ -8,6 +8,7 @@
 #include "aot_models.h"
 
 #include "distributed/communicator.h"
+#include "distributed/plan_collectives.h"
 #include "session/session.h"
 
 #include <catch2/catch.hpp>
@@ -34,7 +35,8 @@ Tensor uniform(Shape shape, uint32_t seed) {
 TEST_CASE("aot: a data-parallel train step equals the JIT's, bit for bit", "[distributed][aot]") {
   Session jit(aot_test::mlp_graph(), {.threads = 1, .communicator = world});
   aot_mlp16dp::Model aot(AOT_MLP16DP_WEIGHTS, 1);
-  aot.set_communicator(world);
+  CommunicatorCollectives collectives(*world);
+  aot.set_collectives(&collectives);
   for (uint32_t step = 0; step < 5; ++step) {
     uint32_t seed = step * 97 + uint32_t(world->rank());
     Tensor x = uniform({16, 784}, seed), y(i32, {16});

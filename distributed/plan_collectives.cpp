@@ -1,4 +1,4 @@
-#include "runtime/communicator_collectives.h"
+#include "distributed/plan_collectives.h"
 
 #include "ir/error.h"
 
@@ -42,11 +42,6 @@ void CommunicatorCollectives::finish_allreduce_mean(int64_t key) {
 // PendingAllreduce's destructor waits (and aborts if MPI fails: it can
 // neither cancel a collective nor let its buffers go under it).
 void CommunicatorCollectives::finish_all() noexcept { under_way_.clear(); }
-
-bool has_collectives(const Plan &plan) {
-  return std::any_of(plan.kernels.begin(), plan.kernels.end(),
-                     [](const KernelCall &k) { return k.collective != CollectiveStep::none; });
-}
 
 namespace {
 
@@ -93,14 +88,14 @@ std::vector<uint64_t> fingerprint(const Plan &plan) {
 
 } // namespace
 
-void check_same_collectives(const Plan &plan, Communicator &communicator) {
+void CommunicatorCollectives::check_same_schedule(const Plan &plan) {
   std::vector<uint64_t> mine = fingerprint(plan);
-  std::vector<uint64_t> all = communicator.allgather(mine);
+  std::vector<uint64_t> all = communicator_.allgather(mine);
   auto of = [&](int rank) {
     return std::span<const uint64_t>(all).subspan(size_t(rank) * mine.size(), mine.size());
   };
   std::vector<int> differ;
-  for (int r = 1; r < communicator.size(); ++r)
+  for (int r = 1; r < communicator_.size(); ++r)
     if (!std::ranges::equal(of(r), of(0))) differ.push_back(r);
   if (differ.empty()) return;
   std::span<const uint64_t> first = of(0), other = of(differ[0]);
