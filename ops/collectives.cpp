@@ -112,10 +112,9 @@ OpDef bucket_part_op() {
     if (in[0].shape.size() != 1) fail("expected a bucket (rank 1), got {}", to_string(in[0].shape));
     Shape shape = node.attr_ints("shape");
     int64_t offset = node.attr_int("offset");
-    for (int64_t d : shape)
-      if (d < 0) fail("shape {} has a negative dim", int_list(shape));
+    check_dims(shape, /*allow_batch=*/false);
     if (offset < 0 || offset > in[0].shape[0] || num_elements(shape) > in[0].shape[0] - offset)
-      fail("elements [{}, {}) lie outside the bucket's {}", offset, offset + num_elements(shape),
+      fail("{} elements from offset {} lie outside the bucket's {}", num_elements(shape), offset,
            in[0].shape[0]);
     return TensorType{in[0].dtype, shape};
   };

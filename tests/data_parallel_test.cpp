@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <limits>
 #include <random>
 
 using namespace kiln;
@@ -132,6 +133,14 @@ TEST_CASE("a fetched mean over the ranks is a collective of its own", "[session]
                allreduce_mean(placeholder(g, "b", f32, {batch, 2}));
              }),
              Contains("without the batch dim"));
+  // A part past its bucket, however far (the fuzzer found an overflow here).
+  Value bucket = apply("gradient_bucket", {x});
+  for (int64_t offset : {int64_t{2}, std::numeric_limits<int64_t>::max()})
+    CHECK_THAT(
+        test::error_of([&] {
+          apply("bucket_part", {bucket}, {{"offset", offset}, {"shape", Shape{2}}}, "p");
+        }),
+        Contains(fmt::format("2 elements from offset {} lie outside the bucket's 3", offset)));
 }
 
 TEST_CASE("the profile's trace shows each bucket's mean in flight beside the kernels",
