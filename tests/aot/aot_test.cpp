@@ -198,6 +198,17 @@ TEST_CASE("aot: bad calls return an error code and a message, never crash") {
   REQUIRE(aot_mlp32_create(&m, missing.c_str(), 1) == KILN_BAD_FILE);
   REQUIRE_THAT(kiln_last_error(), Catch::Contains("cannot open '" + missing + "'"));
   REQUIRE(m == nullptr);
+  // A special file as weights: refused at once, not read until memory runs out.
+  REQUIRE(aot_mlp32_create(&m, "/dev/zero", 1) == KILN_BAD_FILE);
+  REQUIRE(std::string(kiln_last_error()) ==
+          "cannot read '/dev/zero': it is a character device, not a regular file or a pipe");
+  REQUIRE(m == nullptr);
+  REQUIRE(aot_mlp32_create(&m, AOT_MLP32_WEIGHTS, 1) == KILN_OK);
+  REQUIRE(kiln_aot_load_checkpoint(m, "/dev/zero") == KILN_BAD_FILE);
+  REQUIRE(std::string(kiln_last_error()) ==
+          "cannot read '/dev/zero': it is a character device, not a regular file or a pipe");
+  aot_mlp32_destroy(m);
+  m = nullptr;
 
   REQUIRE(aot_mlp32_create(&m, AOT_MLP32_WEIGHTS, 1) == KILN_OK);
   REQUIRE(std::string(kiln_last_error()).empty());
