@@ -77,7 +77,10 @@ public:
   void allreduce_mean(std::span<float> values);
   void allreduce_mean(std::span<double> values);
   void allreduce_mean(Tensor &values);
-  // The same, started: the values must stay put until it is done.
+  // The element-wise sum over the ranks, in place, in the same fixed order
+  // (counts and totals; every rank passes a buffer of the same length).
+  void allreduce_sum(std::span<double> values);
+  // allreduce_mean, started: the values must stay put until it is done.
   PendingAllreduce start_allreduce_mean(std::span<float> values);
   PendingAllreduce start_allreduce_mean(std::span<double> values);
   PendingAllreduce start_allreduce_mean(Tensor &values);

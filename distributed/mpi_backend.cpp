@@ -91,17 +91,18 @@ template <typename T> MPI_Datatype mpi_type();
 template <> MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
 template <> MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
 
-// out = (pieces[0] + pieces[1] + ... + pieces[parts-1]) / parts, element-wise,
-// left to right: the order every rank and every run uses.
-template <typename T>
-void mean_in_rank_order(const std::byte *pieces, int parts, size_t count, std::byte *out) {
+// out = pieces[0] + pieces[1] + ... + pieces[parts-1], element-wise, left
+// to right: the order every rank and every run uses; divided by parts for a mean.
+template <typename T, bool mean>
+void reduce_in_rank_order(const std::byte *pieces, int parts, size_t count, std::byte *out) {
   if (count == 0) return; // a rank's chunk is empty when the buffer is shorter than the job
   const T *piece = reinterpret_cast<const T *>(pieces);
   T *sum = reinterpret_cast<T *>(out);
   std::memcpy(sum, piece, count * sizeof(T));
   for (int r = 1; r < parts; ++r)
     for (size_t i = 0; i < count; ++i) sum[i] += piece[size_t(r) * count + i];
-  for (size_t i = 0; i < count; ++i) sum[i] /= T(parts);
+  if (mean)
+    for (size_t i = 0; i < count; ++i) sum[i] /= T(parts);
 }
 
 class Exchange;
@@ -170,7 +171,8 @@ namespace {
 // One allreduce_mean under way: exchanging the chunks, then gathering the means.
 class Exchange : public PendingAllreduce::State {
 public:
-  template <typename T> Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values);
+  template <typename T>
+  Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values, bool mean);
   bool test() override { return advance(/*block=*/false); }
   void wait() override { advance(/*block=*/true); }
 
@@ -185,7 +187,7 @@ private:
   int rank_, size_;
   MPI_Datatype type_;
   size_t element_bytes_;
-  void (*mean_)(const std::byte *, int, size_t, std::byte *);
+  void (*reduce_)(const std::byte *, int, size_t, std::byte *);
   std::byte *values_;
   std::vector<int> counts_, offsets_;             // each rank's chunk
   std::vector<int> piece_counts_, piece_offsets_; // this rank's chunk from each rank
@@ -195,11 +197,11 @@ private:
 };
 
 template <typename T>
-Exchange::Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values)
+Exchange::Exchange(Communicator::Impl &impl, int rank, int size, std::span<T> values, bool mean)
     : impl_(impl), rank_(rank), size_(size), type_(mpi_type<T>()), element_bytes_(sizeof(T)),
-      mean_(mean_in_rank_order<T>), values_(reinterpret_cast<std::byte *>(values.data())),
-      counts_(size_t(size)), offsets_(size_t(size)), piece_counts_(size_t(size)),
-      piece_offsets_(size_t(size)) {
+      reduce_(mean ? reduce_in_rank_order<T, true> : reduce_in_rank_order<T, false>),
+      values_(reinterpret_cast<std::byte *>(values.data())), counts_(size_t(size)),
+      offsets_(size_t(size)), piece_counts_(size_t(size)), piece_offsets_(size_t(size)) {
   auto n = int64_t(values.size());
   if (n > INT_MAX) // MPI counts and offsets are ints
     fail("rank {}: allreduce_mean of {} elements: more than MPI's limit of {}; split the buffer",
@@ -240,7 +242,7 @@ bool Exchange::advance(bool block) {
 
 void Exchange::start_gather() {
   size_t mine = size_t(counts_[size_t(rank_)]);
-  mean_(pieces_.data(), size_, mine, values_ + size_t(offsets_[size_t(rank_)]) * element_bytes_);
+  reduce_(pieces_.data(), size_, mine, values_ + size_t(offsets_[size_t(rank_)]) * element_bytes_);
   impl_.spare_buffers.push_back(std::move(pieces_));
   gathering_ = true;
   check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values_, counts_.data(),
@@ -265,19 +267,24 @@ namespace {
 
 // Nothing to exchange alone or for an empty buffer (empty on every rank).
 template <typename T>
-PendingAllreduce start_exchange(Communicator::Impl *impl, int rank, int size, std::span<T> values) {
+PendingAllreduce start_exchange(Communicator::Impl *impl, int rank, int size, std::span<T> values,
+                                bool mean) {
   if (size == 1 || values.empty()) return {};
-  return PendingAllreduce(std::make_unique<Exchange>(*impl, rank, size, values));
+  return PendingAllreduce(std::make_unique<Exchange>(*impl, rank, size, values, mean));
 }
 
 } // namespace
 
 PendingAllreduce Communicator::start_allreduce_mean(std::span<float> values) {
-  return start_exchange(impl_.get(), rank_, size_, values);
+  return start_exchange(impl_.get(), rank_, size_, values, /*mean=*/true);
 }
 
 PendingAllreduce Communicator::start_allreduce_mean(std::span<double> values) {
-  return start_exchange(impl_.get(), rank_, size_, values);
+  return start_exchange(impl_.get(), rank_, size_, values, /*mean=*/true);
+}
+
+void Communicator::allreduce_sum(std::span<double> values) {
+  start_exchange(impl_.get(), rank_, size_, values, /*mean=*/false).wait();
 }
 
 void Communicator::barrier() {

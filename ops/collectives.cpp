@@ -24,14 +24,6 @@ namespace kiln::ops {
 
 namespace {
 
-OpDef base(std::string name, int inputs, std::vector<AttrSpec> attrs = {}) {
-  OpDef def;
-  def.name = std::move(name);
-  def.min_inputs = def.max_inputs = inputs;
-  def.attrs = std::move(attrs);
-  return def;
-}
-
 // dst[dst_offset, + bytes) = src[src_offset, + bytes), skipped at run time
 // where the memory plan put both in the same bytes (kernels/copy.cpp).
 void copy_bytes(compiler::Lowering &l, compiler::Buffer src, int64_t src_offset,
@@ -56,7 +48,7 @@ TensorType infer_float_same(const Node &, std::span<const TensorType> in) {
 // optimizers; the data-parallel pass removes it in a job of one and buckets
 // it otherwise. Lowered alone, it is a collective of its own.
 OpDef allreduce_mean_op() {
-  OpDef def = base("allreduce_mean", 1);
+  OpDef def = fixed_arity_op("allreduce_mean", 1);
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     TensorType t = infer_float_same(node, in);
     for (int64_t d : t.shape)
@@ -75,7 +67,7 @@ OpDef allreduce_mean_op() {
 
 // The inputs, flattened and laid end to end: one buffer for one collective.
 OpDef gradient_bucket_op() {
-  OpDef def = base("gradient_bucket", 1);
+  OpDef def = fixed_arity_op("gradient_bucket", 1);
   def.max_inputs = -1;
   def.infer = [](const Node &, std::span<const TensorType> in) {
     DType t = check_same_dtype(in, DTypes::floats);
@@ -105,9 +97,9 @@ OpDef gradient_bucket_op() {
 
 // Elements [offset, offset + size) of a bucket, as a tensor of `shape`.
 OpDef bucket_part_op() {
-  OpDef def =
-      base("bucket_part", 1,
-           {{"offset", AttrKind::i, std::nullopt}, {"shape", AttrKind::ints, std::nullopt}});
+  OpDef def = fixed_arity_op(
+      "bucket_part", 1,
+      {{"offset", AttrKind::i, std::nullopt}, {"shape", AttrKind::ints, std::nullopt}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     if (in[0].shape.size() != 1) fail("expected a bucket (rank 1), got {}", to_string(in[0].shape));
     Shape shape = node.attr_ints("shape");
@@ -134,7 +126,7 @@ OpDef bucket_part_op() {
 // One half of a bucket's collective: stateful, so never merged or folded;
 // the output may take over the input's storage, so the mean runs in place.
 OpDef collective_op(std::string name, CollectiveStep step) {
-  OpDef def = base(std::move(name), 1);
+  OpDef def = fixed_arity_op(std::move(name), 1);
   def.stateful = true;
   def.output_reuses_input = true;
   def.infer = [](const Node &node, std::span<const TensorType> in) {

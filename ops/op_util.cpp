@@ -8,6 +8,14 @@
 
 namespace kiln::ops {
 
+OpDef fixed_arity_op(std::string name, int inputs, std::vector<AttrSpec> attrs) {
+  OpDef def;
+  def.name = std::move(name);
+  def.min_inputs = def.max_inputs = inputs;
+  def.attrs = std::move(attrs);
+  return def;
+}
+
 Shape broadcast_shapes(const Shape &a, const Shape &b) {
   size_t rank = std::max(a.size(), b.size());
   Shape out(rank);

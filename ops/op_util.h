@@ -8,6 +8,10 @@
 
 namespace kiln::ops {
 
+// The start of an op's definition: its name, its number of inputs (at
+// least and at most), its attributes.
+OpDef fixed_arity_op(std::string name, int inputs, std::vector<AttrSpec> attrs = {});
+
 // NumPy broadcasting; the symbolic batch dim broadcasts with itself and 1.
 Shape broadcast_shapes(const Shape &a, const Shape &b);
 

@@ -18,14 +18,6 @@ namespace {
 
 using compiler::View;
 
-OpDef base(std::string name, int inputs, std::vector<AttrSpec> attrs) {
-  OpDef def;
-  def.name = std::move(name);
-  def.min_inputs = def.max_inputs = inputs;
-  def.attrs = std::move(attrs);
-  return def;
-}
-
 // Same elements, new shape: reference and lowering are plain copies.
 void set_contiguous_copy(OpDef &def) {
   def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
@@ -73,7 +65,7 @@ Shape reshape_shape(const Shape &in, const std::vector<int64_t> &target) {
 }
 
 OpDef reshape_op() {
-  OpDef def = base("reshape", 1, {{"shape", AttrKind::ints, std::nullopt}});
+  OpDef def = fixed_arity_op("reshape", 1, {{"shape", AttrKind::ints, std::nullopt}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     return TensorType{in[0].dtype, reshape_shape(in[0].shape, node.attr_ints("shape"))};
   };
@@ -83,7 +75,7 @@ OpDef reshape_op() {
 
 // flatten: dims before `axis` stay, the rest become one.
 OpDef flatten_op() {
-  OpDef def = base("flatten", 1, {{"axis", AttrKind::i, int64_t{1}}});
+  OpDef def = fixed_arity_op("flatten", 1, {{"axis", AttrKind::i, int64_t{1}}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     const Shape &s = in[0].shape;
     int64_t rank = static_cast<int64_t>(s.size());
@@ -117,7 +109,7 @@ std::vector<int64_t> transpose_perm(const Node &node, size_t rank) {
 }
 
 OpDef transpose_op() {
-  OpDef def = base("transpose", 1, {{"perm", AttrKind::ints, std::vector<int64_t>{}}});
+  OpDef def = fixed_arity_op("transpose", 1, {{"perm", AttrKind::ints, std::vector<int64_t>{}}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     Shape out;
     for (int64_t p : transpose_perm(node, in[0].shape.size()))
@@ -151,7 +143,7 @@ OpDef transpose_op() {
 }
 
 OpDef concat_op() {
-  OpDef def = base("concat", 1, {{"axis", AttrKind::i, int64_t{0}}});
+  OpDef def = fixed_arity_op("concat", 1, {{"axis", AttrKind::i, int64_t{0}}});
   def.max_inputs = -1;
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     DType t = check_same_dtype(in, DTypes::any);
@@ -253,10 +245,10 @@ View slice_source(const Node &node, compiler::Buffer buffer, const Shape &in) {
 }
 
 OpDef slice_op() {
-  OpDef def = base("slice", 1,
-                   {{"begin", AttrKind::ints, std::nullopt},
-                    {"end", AttrKind::ints, std::nullopt},
-                    {"steps", AttrKind::ints, std::vector<int64_t>{}}});
+  OpDef def = fixed_arity_op("slice", 1,
+                             {{"begin", AttrKind::ints, std::nullopt},
+                              {"end", AttrKind::ints, std::nullopt},
+                              {"steps", AttrKind::ints, std::vector<int64_t>{}}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     Shape out;
     for (const SliceDim &d : slice_dims(node, in[0].shape)) out.push_back(d.size);
@@ -285,10 +277,10 @@ OpDef slice_op() {
 // slice_grad(dy, like): zeros shaped like `like`, with dy placed where
 // slice(like, begin, end, steps) reads: the gradient of slice.
 OpDef slice_grad_op() {
-  OpDef def = base("slice_grad", 2,
-                   {{"begin", AttrKind::ints, std::nullopt},
-                    {"end", AttrKind::ints, std::nullopt},
-                    {"steps", AttrKind::ints, std::vector<int64_t>{}}});
+  OpDef def = fixed_arity_op("slice_grad", 2,
+                             {{"begin", AttrKind::ints, std::nullopt},
+                              {"end", AttrKind::ints, std::nullopt},
+                              {"steps", AttrKind::ints, std::vector<int64_t>{}}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     Shape sliced;
     for (const SliceDim &d : slice_dims(node, in[1].shape)) sliced.push_back(d.size);
@@ -323,7 +315,7 @@ OpDef slice_grad_op() {
 }
 
 OpDef broadcast_to_op() {
-  OpDef def = base("broadcast_to", 1, {{"shape", AttrKind::ints, std::nullopt}});
+  OpDef def = fixed_arity_op("broadcast_to", 1, {{"shape", AttrKind::ints, std::nullopt}});
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     const Shape &target = node.attr_ints("shape");
     check_dims(target, /*allow_batch=*/true);
@@ -353,7 +345,7 @@ OpDef broadcast_to_op() {
 // broadcast_like(x, like): x broadcast to like's shape, which may hold the
 // batch dim where x has 1 (broadcast_to cannot name a shape it does not know).
 OpDef broadcast_like_op() {
-  OpDef def = base("broadcast_like", 2, {});
+  OpDef def = fixed_arity_op("broadcast_like", 2, {});
   def.shape_only_inputs = {1};
   def.infer = [](const Node &, std::span<const TensorType> in) {
     if (broadcast_shapes(in[0].shape, in[1].shape) != in[1].shape)

@@ -68,11 +68,13 @@ struct Scheduler {
   std::vector<int64_t> bytes; // what a node's output takes while live; 0: not a buffer
   std::vector<int> unplaced;  // per node: users not yet placed (once per user)
   std::vector<bool> is_root;
+  std::vector<int> urgency; // per node: ranks above any gain (urgency_of)
 
   explicit Scheduler(const RootedGraph &in) : g(in.graph), is_root(root_mask(in)) {
     bytes.assign(g.size(), 0);
     unplaced.assign(g.size(), 0);
     for (const Node &n : g.nodes()) {
+      urgency.push_back(urgency_of(n));
       // Sources and updates use storage that exists anyway.
       if (n.op->source == Source::none && !n.op->updates_variable)
         bytes[size_t(n.id)] = nominal_bytes(n.type);
@@ -101,7 +103,7 @@ struct Scheduler {
 
   // Collectives starting first (with the copy into their bucket), those
   // finishing last, the rest between.
-  static int urgency(const Node &n) {
+  static int urgency_of(const Node &n) {
     if (n.op->name == "gradient_bucket" || n.op->name == "allreduce_mean_start") return 2;
     return n.op->name == "allreduce_mean_finish" ? 0 : 1;
   }
@@ -147,7 +149,7 @@ RootedGraph schedule(const RootedGraph &in) {
     std::pair<int, int64_t> best_rank = {-1, std::numeric_limits<int64_t>::min()};
     for (auto it = ready.begin(); it != ready.end(); ++it) {
       const Node &n = g.node(*it);
-      if (std::pair rank{Scheduler::urgency(n), s.gain(n)}; rank > best_rank)
+      if (std::pair rank{s.urgency[size_t(n.id)], s.gain(n)}; rank > best_rank)
         best = it, best_rank = rank;
     }
     const Node &n = g.node(*best);

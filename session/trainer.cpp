@@ -248,10 +248,7 @@ private:
 
 // The sums of `values` over the ranks of the session's job (`values` alone without one).
 void sum_over_ranks(const Session &s, std::span<double> values) {
-  if (Communicator *c = s.communicator()) {
-    c->allreduce_mean(values);
-    for (double &v : values) v *= c->size();
-  }
+  if (Communicator *c = s.communicator()) c->allreduce_sum(values);
 }
 
 // Data-parallel, each rank evaluates its shard of the items and the ranks
@@ -339,7 +336,7 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     double totals[2] = {loss_sum, double(r.items)}; // this rank's progress showed its own
     sum_over_ranks(s, totals);
     r.mean_loss = totals[1] > 0 ? totals[0] / totals[1] : 0;
-    r.items = std::llround(totals[1]); // a mean times the rank count: not always whole
+    r.items = int64_t(totals[1]);
     r.steps_per_second = steps_per_second(state);
     progress.status(fmt::format("epoch {}/{}: evaluating on {} test images", epoch + 1,
                                 options.epochs, test.size()));

@@ -7,6 +7,7 @@
 #include "aot_mlp16dp.h"
 #include "aot_models.h"
 
+#include "../test_util.h"
 #include "distributed/communicator.h"
 #include "distributed/plan_collectives.h"
 #include "session/session.h"
@@ -22,14 +23,6 @@ namespace {
 
 Communicator *world = nullptr; // main's, for the whole run
 
-Tensor uniform(Shape shape, uint32_t seed) {
-  Tensor t(f32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0, 1);
-  for (float &v : t.data<float>()) v = u(rng);
-  return t;
-}
-
 } // namespace
 
 TEST_CASE("aot: a data-parallel train step equals the JIT's, bit for bit", "[distributed][aot]") {
@@ -39,7 +32,8 @@ TEST_CASE("aot: a data-parallel train step equals the JIT's, bit for bit", "[dis
   aot.set_collectives(&collectives);
   for (uint32_t step = 0; step < 5; ++step) {
     uint32_t seed = step * 97 + uint32_t(world->rank());
-    Tensor x = uniform({16, 784}, seed), y(i32, {16});
+    std::mt19937 rng(seed);
+    Tensor x = test::random_tensor(f32, {16, 784}, rng, 0, 1), y(i32, {16});
     for (int64_t i = 0; i < 16; ++i) y.set(i, double((seed + uint32_t(i)) % 10));
     float loss = 0;
     aot.train_step(x.data<float>().data(), y.data<int32_t>().data(), &loss);

@@ -88,6 +88,20 @@ TEMPLATE_TEST_CASE("mpi: allreduce_mean is the serial mean in rank order, to the
   }
 }
 
+TEST_CASE("mpi: allreduce_sum is the serial sum in rank order, to the bit", "[mpi]") {
+  for (size_t n : {size_t(0), size_t(1), size_t(7), size_t(4099)}) {
+    CAPTURE(n);
+    std::vector<double> values = values_of<double>(world->rank(), n);
+    world->allreduce_sum(std::span(values));
+    std::vector<double> sum = values_of<double>(0, n);
+    for (int r = 1; r < world->size(); ++r) {
+      std::vector<double> v = values_of<double>(r, n);
+      for (size_t i = 0; i < n; ++i) sum[i] += v[i];
+    }
+    CHECK(bitwise_equal(values, sum));
+  }
+}
+
 TEST_CASE("mpi: the data makes the order of the sum show", "[mpi]") {
   // Two terms add the same either way; from three on, another order would
   // change some bits, so the test above would catch an unordered reduction.
