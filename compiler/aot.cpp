@@ -112,11 +112,13 @@ Program ObjectCompiler::compile(const Graph &g, std::span<const TensorType> type
   Impl &impl = *impl_;
   llvm::Triple triple(impl.triple);
   EmittedProgram emitted =
-      emit_program(g, types, schedule, impl.machine->createDataLayout(), triple);
+      emit_program(g, types, schedule, impl.machine->createDataLayout(), triple, true);
   Program program{std::move(emitted.kernels), std::move(emitted.buffers), {}, {}};
+  std::vector<CacheKey> keys; // by unit
   for (EmittedUnit &unit : emitted.units) {
     ++impl.emitted_units;
-    CacheKey key = unit_key(*unit.module);
+    CacheKey key = unit.same_as ? keys[*unit.same_as] : unit_key(*unit.module);
+    keys.push_back(key);
     std::string prefix = "kiln_" + key.hex() + "_k";
     for (size_t k = 0; k < unit.kernels.size(); ++k)
       program.kernels[unit.kernels[k]].symbol = prefix + std::to_string(k);
@@ -185,7 +187,7 @@ std::string ObjectCompiler::finish(const Model &model, CompileStats &stats) {
   };
   auto *model_type = llvm::StructType::get(context, {i32, i32, ptr, ptr, i64, ptr, i64, ptr, i64});
   llvm::Constant *fields[] = {
-      llvm::ConstantInt::get(i32, 2), // KILN_AOT_ABI_VERSION (runtime/aot_abi.h)
+      llvm::ConstantInt::get(i32, 3), // KILN_AOT_ABI_VERSION (runtime/aot_abi.h)
       llvm::ConstantInt::get(i32, kernels.size()),
       table,
       blob(model.description, "description"),

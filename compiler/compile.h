@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,14 @@ namespace kiln::compiler {
 // Every kernel has this signature (kernels/kernel_abi.h): `args` holds the
 // buffers the kernel uses (Kernel::buffers says which).
 using KernelFn = kiln_kernel_fn;
+
+// Indices a kernel checks (Lowering::check_indices): it reports the first
+// position of its node's input `input` outside [0, limit) in buffer `record`.
+struct KernelIndexCheck {
+  int32_t record = -1;
+  size_t input = 0;
+  int64_t limit = 0;
+};
 
 // Compiled code, or a collective step (fn null, no symbol; ops/collective_step.h)
 // over its two buffers.
@@ -32,6 +41,7 @@ struct Kernel {
   double task_cost = 0;         // rough work per task (flops or elements)
   std::vector<int32_t> buffers; // the buffer of each of its args, by index in Program::buffers
   CollectiveStep collective = CollectiveStep::none;
+  std::optional<KernelIndexCheck> index_check;
 };
 
 struct BufferInfo {
@@ -51,7 +61,8 @@ struct CompileStats {
   double machine_code_ms = 0;        // instruction selection to object code, summed over threads
   double link_ms = 0;                // loading objects into the JIT, resolving kernels
   size_t kernels = 0;                // in the program
-  size_t units = 0;                  // modules (one per node with kernels)
+  size_t units = 0;                  // one per node with kernels
+  size_t emitted_units = 0;          // of which emitted as IR (others lower like an earlier node)
   size_t unique_units = 0;           // after deduplication within the program
   size_t reused_units = 0;           // already in the JIT from an earlier program
   size_t cached_units = 0;           // loaded from the disk cache

@@ -115,7 +115,8 @@ struct Compilation {
 void Compiler::Impl::resolve(Compilation &c, CompileStats &stats) {
   c.code.resize(c.units.size());
   for (size_t u = 0; u < c.units.size(); ++u) {
-    c.keys.push_back(unit_key(*c.units[u].module, salt));
+    const EmittedUnit &unit = c.units[u];
+    c.keys.push_back(unit.same_as ? c.keys[*unit.same_as] : unit_key(*unit.module, salt));
     if (!c.first.emplace(c.keys[u], u).second && c.deduplicate) continue;
     ++stats.unique_units;
     auto found = in_jit.find(c.keys[u]);
@@ -182,7 +183,8 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
   Impl &impl = *impl_;
   auto start = Clock::now();
   EmittedProgram emitted =
-      emit_program(g, types, schedule, impl.jit.data_layout(), impl.jit.triple());
+      emit_program(g, types, schedule, impl.jit.data_layout(), impl.jit.triple(),
+                   /*share_alike=*/impl.options.deduplicate);
   Program program{std::move(emitted.kernels), std::move(emitted.buffers), {}, {}};
   CompileStats &stats = program.stats;
   Compilation c{.units = std::move(emitted.units),
@@ -190,6 +192,8 @@ Program Compiler::compile(const Graph &g, std::span<const TensorType> types,
                 .deduplicate = impl.options.deduplicate};
   stats.kernels = program.kernels.size();
   stats.units = c.units.size();
+  stats.emitted_units = size_t(std::count_if(
+      c.units.begin(), c.units.end(), [](const EmittedUnit &u) { return u.module != nullptr; }));
   impl.resolve(c, stats);
   stats.codegen_ms = ms_since(start);
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace kiln::compiler {
 
 namespace {
@@ -40,6 +42,9 @@ public:
             double task_cost) override {
     if (lowered.call) not_one_call();
     lowered.call = {std::string(function), std::move(args), num_tasks, task_cost};
+  }
+  Buffer check_indices(size_t, int64_t) override {
+    fail("internal error: {} checks indices, a fused anchor cannot", anchor_.describe());
   }
   void task_box(TaskBox box) override { lowered.box = box; }
   void copy(DType, const Shape &, const View &, const View &) override { not_one_call(); }
@@ -79,9 +84,18 @@ Buffer ModuleEmitter::scratch(DType type, int64_t elements) {
   return {static_cast<int32_t>(out_.buffers.size() - 1)};
 }
 
+Buffer ModuleEmitter::check_indices(size_t input, int64_t limit) {
+  Buffer record = scratch(DType::i64, 1);
+  next_check_ = KernelIndexCheck{record.index, input, limit};
+  return record;
+}
+
 void ModuleEmitter::call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
                          double task_cost) {
-  if (num_tasks == 0) return;
+  if (num_tasks == 0) { // no kernel, nothing to check
+    next_check_.reset();
+    return;
+  }
   llvm::IRBuilder<> b(c_);
   llvm::Function *fn = begin_kernel(b, num_tasks, task_cost);
   emit_call(b, fn, function, args, fn->getArg(1), fn->getArg(2));
@@ -89,7 +103,7 @@ void ModuleEmitter::call(std::string_view function, std::vector<KernelArg> args,
 }
 
 void ModuleEmitter::collective(CollectiveStep step, Buffer in, Buffer out) {
-  out_.kernels.push_back({nullptr, "", node_.id, 1, 0, {in.index, out.index}, step});
+  out_.kernels.push_back({nullptr, "", node_.id, 1, 0, {in.index, out.index}, step, {}});
 }
 
 void ModuleEmitter::copy(DType type, const Shape &shape, const View &dst, const View &src) {
@@ -171,7 +185,14 @@ llvm::Function *ModuleEmitter::begin_kernel(llvm::IRBuilder<> &b, int64_t num_ta
   fn->getArg(2)->setName("task_end");
   b.SetInsertPoint(llvm::BasicBlock::Create(c_, "entry", fn));
   unit_.kernels.push_back(out_.kernels.size());
-  out_.kernels.push_back({nullptr, symbol, node_.id, num_tasks, task_cost, {}});
+  out_.kernels.push_back({nullptr,
+                          symbol,
+                          node_.id,
+                          num_tasks,
+                          task_cost,
+                          {},
+                          CollectiveStep::none,
+                          std::exchange(next_check_, std::nullopt)});
   return fn;
 }
 

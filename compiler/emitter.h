@@ -46,6 +46,7 @@ public:
   Buffer scratch(DType type, int64_t elements) override;
   void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
             double task_cost) override;
+  Buffer check_indices(size_t input, int64_t limit) override;
   void task_box(TaskBox) override {} // only an anchor's matters (lower_anchor)
   void collective(CollectiveStep step, Buffer in, Buffer out) override;
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override;
@@ -95,6 +96,7 @@ private:
   std::span<const TensorType> types_;
   EmittedProgram &out_;
   const Node &node_;
+  std::optional<KernelIndexCheck> next_check_; // for the next kernel begun
 };
 
 } // namespace kiln::compiler

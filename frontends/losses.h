@@ -8,8 +8,8 @@
 
 namespace kiln::nn {
 
-// -log softmax(logits)[label] for logits [N, C] and integer labels [N].
-// Labels outside [0, C) select nothing: the loss is 0 for them.
+// -log softmax(logits)[label] for logits [N, C] and integer labels [N]; a
+// label outside [0, C) fails the run, naming its row and value.
 Value softmax_cross_entropy(Value logits, Value labels, std::string name = {});
 // -sum(targets * log_softmax(logits)) over the last axis, targets [N, C]
 // (one-hot or any distribution).

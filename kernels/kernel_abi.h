@@ -120,7 +120,11 @@ inline constexpr int64_t kiln_block_tasks(int64_t n) {
 }
 
 // Gather and one_hot have one task per index (one output row of `width`
-// elements); the task count is the number of indices.
+// elements); the task count is the number of indices. They check each index
+// against [0, rows) and write the smallest position of one outside it to
+// their last buffer, an i64 that holds kNoBadIndex before the call (the
+// runtime sets it, reads it after and fails the run naming the position).
+inline constexpr int64_t kNoBadIndex = INT64_MAX;
 
 // ---------------------------------------------------------------------------
 // Scatter-add (gather's gradient): out [rows, width] += rows of dy picked by

@@ -67,21 +67,26 @@
 
 #define KILN_DECLARE_INDEX_KERNELS(I, is)                                                          \
   void kiln_gather_##is(const uint8_t *params, const I *indices, uint8_t *out, int64_t rows,       \
-                        int64_t row_bytes, int64_t n, KILN_KERNEL_TASKS);                          \
+                        int64_t row_bytes, int64_t n, int64_t *first_bad, KILN_KERNEL_TASKS);      \
   void kiln_scatter_add_f32_##is(const float *dy, const I *indices, float *out, int64_t rows,      \
                                  int64_t width, int64_t n, KILN_KERNEL_TASKS);                     \
   void kiln_scatter_add_f64_##is(const double *dy, const I *indices, double *out, int64_t rows,    \
                                  int64_t width, int64_t n, KILN_KERNEL_TASKS);                     \
   void kiln_one_hot_f32_##is(const I *indices, float *out, int64_t n, int64_t depth,               \
-                             int64_t on_bits, int64_t off_bits, KILN_KERNEL_TASKS);                \
+                             int64_t on_bits, int64_t off_bits, int64_t *first_bad,                \
+                             KILN_KERNEL_TASKS);                                                   \
   void kiln_one_hot_f64_##is(const I *indices, double *out, int64_t n, int64_t depth,              \
-                             int64_t on_bits, int64_t off_bits, KILN_KERNEL_TASKS);                \
+                             int64_t on_bits, int64_t off_bits, int64_t *first_bad,                \
+                             KILN_KERNEL_TASKS);                                                   \
   void kiln_one_hot_i32_##is(const I *indices, int32_t *out, int64_t n, int64_t depth,             \
-                             int64_t on_bits, int64_t off_bits, KILN_KERNEL_TASKS);                \
+                             int64_t on_bits, int64_t off_bits, int64_t *first_bad,                \
+                             KILN_KERNEL_TASKS);                                                   \
   void kiln_one_hot_i64_##is(const I *indices, int64_t *out, int64_t n, int64_t depth,             \
-                             int64_t on_bits, int64_t off_bits, KILN_KERNEL_TASKS);                \
+                             int64_t on_bits, int64_t off_bits, int64_t *first_bad,                \
+                             KILN_KERNEL_TASKS);                                                   \
   void kiln_one_hot_bool_##is(const I *indices, uint8_t *out, int64_t n, int64_t depth,            \
-                              int64_t on_bits, int64_t off_bits, KILN_KERNEL_TASKS);
+                              int64_t on_bits, int64_t off_bits, int64_t *first_bad,               \
+                              KILN_KERNEL_TASKS);
 
 // The bytes a task of kiln_copy_bytes copies (copy.cpp).
 #define KILN_COPY_CHUNK 65536

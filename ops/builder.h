@@ -261,10 +261,11 @@ Value random_normal_like(Value x, double mean, double stddev, int64_t seed,
                          std::optional<Value> counter = {}, std::string name = {});
 
 // Rows of params [V, ...] picked by integer indices of any shape:
-// indices.shape + params.shape[1:]. An index outside [0, V) gives a zero row.
+// indices.shape + params.shape[1:]. An index outside [0, V) fails the run,
+// naming its position and value.
 Value gather(Value params, Value indices, std::string name = {});
-// indices.shape + [depth]: `on` at each index, `off` elsewhere (everywhere for
-// an index outside [0, depth)).
+// indices.shape + [depth]: `on` at each index, `off` elsewhere. An index
+// outside [0, depth) fails the run, naming its position and value.
 Value one_hot(Value indices, int64_t depth, DType dtype = f32, double on = 1, double off = 0,
               std::string name = {});
 // Constant padding: `pads` holds (before, after) for every dim, none

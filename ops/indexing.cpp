@@ -1,8 +1,9 @@
 // Ops that place values by index or offset: gather (embeddings) and its
 // gradient gather_grad, one_hot, and constant padding. Indices are i32 or
-// i64; an index out of range selects nothing (a zero row, a dropped
-// gradient row, an all-off one-hot row): a kernel cannot report an error,
-// and the alternatives (clamping, reading out of bounds) hide bugs or crash.
+// i64; an index outside its range fails the run of gather and one_hot (a
+// typo in a label file must not train a wrong model quietly), naming the
+// node, the position and the value. gather_grad drops such a row: its
+// indices are its gather's, checked there.
 #include "ops/indexing.h"
 
 #include "ir/error.h"
@@ -44,6 +45,15 @@ int64_t index_at(const Tensor &indices, int64_t k) {
                                        : indices.data<int64_t>()[size_t(k)];
 }
 
+// Fails for the first index of `indices` outside [0, limit), as the
+// compiled kernels report it.
+void check_range(const Node &node, const Tensor &indices, int64_t limit) {
+  for (int64_t k = 0; k < indices.size(); ++k)
+    if (int64_t index = index_at(indices, k); index < 0 || index >= limit)
+      fail("{}: {}", node.describe(),
+           bad_index_message(index, k, indices.shape(), "its indices", limit));
+}
+
 // params [rows, ...] seen as rows of `width` elements.
 struct Rows {
   int64_t rows, width;
@@ -68,25 +78,27 @@ OpDef gather_op() {
     check_indices(in[1]);
     return TensorType{in[0].dtype, gathered_shape(in[1].shape, in[0].shape)};
   };
-  def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
+  def.reference = [](const Node &node, std::span<const Tensor> in, Tensor &out) {
     auto [rows, width] = rows_of(in[0].shape());
+    check_range(node, in[1], rows);
     size_t row_bytes = size_t(width) * byte_size(out.dtype());
     auto *dst = static_cast<std::byte *>(out.raw());
     const auto *src = static_cast<const std::byte *>(in[0].raw());
     for (int64_t k = 0; k < in[1].size(); ++k) {
       int64_t index = index_at(in[1], k);
-      if (index >= 0 && index < rows) // others stay zero
-        std::memcpy(dst + size_t(k) * row_bytes, src + size_t(index) * row_bytes, row_bytes);
+      std::memcpy(dst + size_t(k) * row_bytes, src + size_t(index) * row_bytes, row_bytes);
     }
   };
   def.lower = [](compiler::Lowering &l) {
     auto [rows, width] = rows_of(l.input_type(0).shape);
     int64_t n = num_elements(l.input_type(1).shape);
     int64_t row_bytes = width * int64_t(byte_size(l.output_type().dtype));
+    compiler::Buffer first_bad = l.check_indices(1, rows);
     l.call("kiln_gather_" + compiler::kernel_suffix(l.input_type(1).dtype),
            {KernelArg::buf(l.input(0)), KernelArg::buf(l.input(1)), KernelArg::buf(l.output()),
-            KernelArg::int64(rows), KernelArg::int64(row_bytes), KernelArg::int64(n)},
-           width == 0 ? 0 : n, double(width));
+            KernelArg::int64(rows), KernelArg::int64(row_bytes), KernelArg::int64(n),
+            KernelArg::buf(first_bad)},
+           n, double(width)); // every index checked, even of empty rows
   };
   def.grad = [](const GradContext &c, size_t i) {
     return i == 0 ? apply("gather_grad", {c.dy, c.x(1), c.x(0)}) : Value{};
@@ -155,6 +167,7 @@ OpDef one_hot_op() {
   def.reference = [](const Node &node, std::span<const Tensor> in, Tensor &out) {
     int64_t depth = node.attr_int("depth");
     double on = node.attr_float("on"), off = node.attr_float("off");
+    check_range(node, in[0], depth);
     for (int64_t k = 0; k < in[0].size(); ++k)
       for (int64_t d = 0; d < depth; ++d)
         out.set(k * depth + d, d == index_at(in[0], k) ? on : off);
@@ -162,15 +175,33 @@ OpDef one_hot_op() {
   def.lower = [](compiler::Lowering &l) {
     const Node &node = l.node();
     int64_t depth = node.attr_int("depth"), n = num_elements(l.input_type(0).shape);
+    compiler::Buffer first_bad = l.check_indices(0, depth);
     l.call("kiln_one_hot_" + compiler::kernel_suffix(l.output_type().dtype) + "_" +
                compiler::kernel_suffix(l.input_type(0).dtype),
            {KernelArg::buf(l.input(0)), KernelArg::buf(l.output()), KernelArg::int64(n),
             KernelArg::int64(depth), KernelArg::int64(abi::kiln_f64_bits(node.attr_float("on"))),
-            KernelArg::int64(abi::kiln_f64_bits(node.attr_float("off")))},
-           depth == 0 ? 0 : n, double(depth));
+            KernelArg::int64(abi::kiln_f64_bits(node.attr_float("off"))),
+            KernelArg::buf(first_bad)},
+           n, double(depth));
   };
   return def;
 }
+
+} // namespace
+
+std::string bad_index_message(int64_t value, int64_t position, const Shape &shape,
+                              std::string_view input, int64_t limit) {
+  std::string at;
+  if (shape.size() == 1) at = fmt::format(" at row {}", position);
+  if (shape.size() > 1) {
+    Shape index(shape.size());
+    for (size_t d = shape.size(); d-- > 0; position /= shape[d]) index[d] = position % shape[d];
+    at = fmt::format(" at {}", int_list(index));
+  }
+  return fmt::format("index {}{} of {} is outside [0, {})", value, at, input, limit);
+}
+
+namespace {
 
 // pad: `pads` holds (before, after) per dim, none negative; the batch dim
 // cannot grow, so its pads are 0.

@@ -76,6 +76,11 @@ public:
   // A step that calls the job's communicator instead of compiled code, over
   // `in` and `out` (ops/collective_step.h).
   virtual void collective(CollectiveStep step, Buffer in, Buffer out) = 0;
+  // A buffer (one i64) for the next call's kernel to report the first
+  // position of input `input`, indices, holding a value outside [0, limit)
+  // (kernels/kernel_abi.h, kNoBadIndex); the run then fails with a message
+  // naming the node, the position and the value.
+  virtual Buffer check_indices(size_t input, int64_t limit) = 0;
   // Declares how the tasks of the call just made split the output (ops
   // whose OpDef::takes_epilogue holds).
   virtual void task_box(TaskBox box) = 0;

@@ -18,8 +18,9 @@
 extern "C" {
 #endif
 
-/* 2: kernel calls may be collective steps (data-parallel train steps). */
-#define KILN_AOT_ABI_VERSION 2
+/* 2: kernel calls may be collective steps (data-parallel train steps).
+ * 3: kernel calls may check indices (gather, one_hot). */
+#define KILN_AOT_ABI_VERSION 3
 
 /* Laid out by compiler/aot.cpp: change both together, and the version. */
 struct kiln_aot_model {
@@ -36,7 +37,7 @@ struct kiln_aot_model {
 
 enum kiln_status {
   KILN_OK = 0,
-  KILN_INVALID_ARGUMENT = 1, /* a null pointer, a wrong size, an unknown name */
+  KILN_INVALID_ARGUMENT = 1, /* a null pointer, a wrong size, an unknown name, a bad index */
   KILN_BAD_FILE = 2,         /* a checkpoint that cannot be read or does not fit the model */
   KILN_OUT_OF_MEMORY = 3,
   KILN_INTERNAL = 4,

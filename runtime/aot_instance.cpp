@@ -47,6 +47,9 @@ template <typename F> int guarded(F &&body) {
   } catch (const InvalidArgument &e) {
     last_error = e.what();
     return KILN_INVALID_ARGUMENT;
+  } catch (const BadRunInput &e) {
+    last_error = e.what();
+    return KILN_INVALID_ARGUMENT;
   } catch (const Error &e) {
     last_error = e.what();
     return KILN_BAD_FILE;

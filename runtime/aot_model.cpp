@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -36,12 +37,22 @@ public:
     put(b.elements);
     put(b.where);
   }
+  void put(const IndexCheck &c) {
+    put(c.record);
+    put(c.indices);
+    put(c.limit);
+    put(c.shape);
+    put(c.node);
+    put(c.input);
+  }
   void put(const KernelCall &k) {
     put(k.function);
     put(k.num_tasks);
     put(k.task_cost);
     put(k.buffers);
     put(k.collective);
+    put(uint8_t(k.index_check.has_value()));
+    if (k.index_check) put(*k.index_check);
   }
   void put(const Plan &e) {
     put(e.name);
@@ -94,6 +105,14 @@ public:
     check_dtype(b.dtype);
     if (b.place > Place::own || b.elements < 0 || b.where < 0) bad("a buffer out of range");
   }
+  void get(IndexCheck &c) {
+    get(c.record);
+    get(c.indices);
+    get(c.limit);
+    get(c.shape);
+    get(c.node);
+    get(c.input);
+  }
   void get(KernelCall &k) {
     get(k.function);
     get(k.num_tasks);
@@ -103,6 +122,10 @@ public:
     if (k.collective > CollectiveStep::finish_allreduce_mean ||
         (k.collective != CollectiveStep::none && k.buffers.size() != 2))
       bad("a collective step out of range");
+    uint8_t checked = 0;
+    get(checked);
+    if (checked > 1) bad("an index check flag out of range");
+    if (checked) get(k.index_check.emplace());
   }
   void get(Plan &e) {
     get(e.name);
@@ -138,6 +161,19 @@ private:
   std::string_view in_;
 };
 
+// The executor reads an i64 at the check's record and, when it names a
+// position, that element of the indices.
+bool index_check_ok(const Plan &e, const IndexCheck &c) {
+  auto buffer = [&](int32_t b) {
+    return b >= 0 && size_t(b) < e.buffers.size() ? &e.buffers[size_t(b)] : nullptr;
+  };
+  const PlanBuffer *record = buffer(c.record), *indices = buffer(c.indices);
+  return record && record->dtype == DType::i64 && record->elements >= 1 && indices &&
+         (indices->dtype == DType::i32 || indices->dtype == DType::i64) &&
+         std::all_of(c.shape.begin(), c.shape.end(), [](int64_t d) { return d >= 0; }) &&
+         num_elements(c.shape) == indices->elements;
+}
+
 void check(const Model &m, uint32_t num_kernels, uint64_t constants_bytes) {
   for (const Plan &e : m.entries) {
     auto buffer_ok = [&](int64_t b) { return b >= 0 && size_t(b) < e.buffers.size(); };
@@ -165,6 +201,8 @@ void check(const Model &m, uint32_t num_kernels, uint64_t constants_bytes) {
         Reader::bad("a kernel past the table");
       for (int32_t b : k.buffers)
         if (!buffer_ok(b)) Reader::bad("a kernel argument out of range");
+      if (const auto &c = k.index_check; c && !index_check_ok(e, *c))
+        Reader::bad("an index check out of range");
     }
     if (e.output_buffers.size() != e.outputs.size()) Reader::bad("outputs without buffers");
     for (size_t o = 0; o < e.outputs.size(); ++o)

@@ -1,6 +1,7 @@
 #include "runtime/executor.h"
 
 #include "ir/error.h"
+#include "ops/indexing.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -74,6 +75,12 @@ void run_collective(const KernelCall &k, void *const *args, const PlanBuffer &ou
   }
 }
 
+// The element at flat `position` of the i32 or i64 `indices`.
+int64_t index_at(const void *indices, DType dtype, int64_t position) {
+  return dtype == DType::i32 ? static_cast<const int32_t *>(indices)[position]
+                             : static_cast<const int64_t *>(indices)[position];
+}
+
 } // namespace
 
 bool has_collectives(const Plan &plan) {
@@ -101,6 +108,8 @@ BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan
     }
   }
   for (const KernelCall &k : plan.kernels) {
+    if (k.index_check && plan.buffers[size_t(k.index_check->indices)].place == Place::input)
+      fed_checks_.push_back(&*k.index_check);
     first_arg_.push_back(args_.size());
     functions_.push_back(k.collective == CollectiveStep::none ? storage.functions[k.function]
                                                               : nullptr);
@@ -114,6 +123,15 @@ BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan
 
 void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   for (auto [arg, input] : fed_args_) args_[arg] = const_cast<void *>(inputs[input]);
+  // Indices fed to the run are checked before anything runs, so a bad label
+  // changes no variable, the step counter included; computed ones are
+  // checked as their kernels run.
+  for (const IndexCheck *check : fed_checks_) {
+    const PlanBuffer &b = plan_->buffers[size_t(check->indices)];
+    for (int64_t k = 0; k < b.elements; ++k)
+      if (int64_t index = index_at(inputs[b.where], b.dtype, k); index < 0 || index >= check->limit)
+        fail_index(*check, index, k);
+  }
   const std::vector<KernelCall> &kernels = plan_->kernels;
   std::span<Clock::time_point> clock = options.clock;
   unsigned csr = kernel_csr(options.flush_denormals);
@@ -125,7 +143,10 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
       const KernelCall &k = kernels[i];
       void *const *args = args_.data() + first_arg_[i];
       if (k.collective == CollectiveStep::none) {
+        if (k.index_check)
+          *static_cast<int64_t *>(table_[size_t(k.index_check->record)]) = abi::kNoBadIndex;
         run_kernel(functions_[i], k.num_tasks, k.task_cost, args, csr);
+        if (k.index_check) check_indices(*k.index_check, inputs);
         if (under_way && options.collectives) options.collectives->progress();
       } else {
         run_collective(k, args, plan_->buffers[size_t(k.buffers[1])], options.collectives);
@@ -143,6 +164,21 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
          "finished): each allreduce_mean_start needs one allreduce_mean_finish",
          plan_->name, under_way);
   }
+}
+
+void BoundPlan::check_indices(const IndexCheck &check, const void *const *inputs) const {
+  int64_t position = *static_cast<const int64_t *>(table_[size_t(check.record)]);
+  if (position == abi::kNoBadIndex) return;
+  const PlanBuffer &b = plan_->buffers[size_t(check.indices)];
+  const void *indices = b.place == Place::input ? inputs[b.where] : table_[size_t(check.indices)];
+  fail_index(check, index_at(indices, b.dtype, position), position);
+}
+
+void BoundPlan::fail_index(const IndexCheck &check, int64_t index, int64_t position) {
+  throw BadRunInput(
+      fmt::format("{}: {}", check.node,
+                  ops::bad_index_message(index, position, check.shape,
+                                         fmt::format("'{}'", check.input), check.limit)));
 }
 
 const void *BoundPlan::output(size_t o, const void *const *inputs) const {

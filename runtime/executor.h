@@ -10,6 +10,7 @@
 // training 2x slower). The calling thread's own state is restored after.
 #pragma once
 
+#include "ir/error.h"
 #include "ir/tensor.h"
 #include "kernels/kernel_abi.h"
 #include "runtime/plan.h"
@@ -20,6 +21,12 @@
 #include <vector>
 
 namespace kiln {
+
+// A run's data that a kernel refuses (an index out of range): the caller's
+// input, not the plan or its storage, is at fault.
+struct BadRunInput : Error {
+  using Error::Error;
+};
 
 // What a plan's places refer to outside it.
 struct PlanStorage {
@@ -81,12 +88,17 @@ public:
   const Plan &plan() const { return *plan_; }
 
 private:
+  // Fails if the kernel just run found an index outside its range.
+  void check_indices(const IndexCheck &check, const void *const *inputs) const;
+  [[noreturn]] static void fail_index(const IndexCheck &check, int64_t index, int64_t position);
+
   const Plan *plan_;
   std::vector<Tensor> own_;
   std::vector<void *> table_;                        // by buffer
   std::vector<void *> args_;                         // the kernels' args, kernel after kernel
   std::vector<size_t> first_arg_;                    // by kernel
   std::vector<std::pair<size_t, int64_t>> fed_args_; // (arg, input)
+  std::vector<const IndexCheck *> fed_checks_;       // of indices that are inputs
   std::vector<kiln_kernel_fn> functions_;            // by kernel
 };
 

@@ -11,6 +11,7 @@
 #include "ops/collective_step.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,19 @@ struct PlanBuffer {
   size_t bytes() const { return size_t(elements) * byte_size(dtype); }
 };
 
+// Indices a kernel checks against [0, limit): it writes the first position
+// of one outside into `record` (an i64 that holds abi::kNoBadIndex before
+// the kernel runs), and the run fails with a message naming the node, the
+// position and the value.
+struct IndexCheck {
+  int32_t record = -1;  // buffer
+  int32_t indices = -1; // buffer, i32 or i64
+  int64_t limit = 0;
+  Shape shape;       // of the indices, for the position
+  std::string node;  // the checking node, described: "node 'n' (gather)"
+  std::string input; // the indices' node, by name
+};
+
 // Compiled code, or a collective step (ops/collective_step.h: `function` unused,
 // `buffers` its input and output) that the executor runs through the job's
 // communicator.
@@ -51,6 +65,7 @@ struct KernelCall {
   double task_cost = 0;         // rough work per task, for the split (kernels/kernel_abi.h)
   std::vector<int32_t> buffers; // its args, by buffer index
   CollectiveStep collective = CollectiveStep::none;
+  std::optional<IndexCheck> index_check;
 };
 
 struct Plan {

@@ -59,8 +59,18 @@ Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
   for (size_t k = 0; k < c.program.kernels.size(); ++k) {
     const compiler::Kernel &kernel = c.program.kernels[k];
     uint32_t function = kernel.collective == CollectiveStep::none ? numbering.function(k) : 0;
-    plan.kernels.push_back(
-        {function, kernel.num_tasks, kernel.task_cost, kernel.buffers, kernel.collective});
+    std::optional<IndexCheck> index_check;
+    if (const auto &check = kernel.index_check) {
+      NodeId indices = g.node(kernel.node).inputs.at(check->input);
+      index_check = {check->record,
+                     indices,
+                     check->limit,
+                     c.types[size_t(indices)].shape,
+                     g.node(kernel.node).describe(),
+                     g.node(indices).name};
+    }
+    plan.kernels.push_back({function, kernel.num_tasks, kernel.task_cost, kernel.buffers,
+                            kernel.collective, std::move(index_check)});
   }
   for (size_t f = 0; f < outputs; ++f) {
     NodeId id = c.graph.roots[f];

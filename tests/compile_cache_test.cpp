@@ -124,8 +124,10 @@ TEST_CASE("equal layers compile once and match a compilation without deduplicati
   INFO("units " << train.units << ", unique " << train.unique_units);
   CHECK(train.units > train.unique_units);
   CHECK(train.compiled_units == train.unique_units);
-  // Each hidden layer has the same kernels, so adding layers adds no unit.
+  // Each hidden layer has the same kernels, so adding layers adds no unit,
+  // nor IR to emit (its nodes lower alike: compiler/codegen.cpp).
   CHECK(train.unique_units + 12 <= train.units);
+  CHECK(train.emitted_units + 12 <= train.units);
 
   // The forward program after the training step: all its units exist already.
   fresh.run(feeds(*t), {t->logits});
@@ -136,6 +138,29 @@ TEST_CASE("equal layers compile once and match a compilation without deduplicati
 
   const compiler::CompileStats &undeduplicated = separate.stats().last_compile;
   CHECK(undeduplicated.compiled_units == undeduplicated.units);
+}
+
+TEST_CASE("nodes that lower alike are emitted once and run as with code of their own",
+          "[compile]") {
+  // 300 unfused nodes of four kinds: add(x, x), then add(previous, x), relu
+  // and softmax over and over.
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 8});
+  Value y = x;
+  for (int i = 0; i < 100; ++i) y = softmax(relu(y + x));
+  SessionOptions shared{.passes = {.fusion = false}, .compile = {.cache = false}};
+  SessionOptions own = shared;
+  own.compile.deduplicate = false;
+  Session a(g, shared), b(g, own);
+  std::mt19937 rng(3);
+  Feeds feeds = {{x, test::random_tensor(f32, {4, 8}, rng)}};
+  CHECK(test::compare(a.run(feeds, {y})[0], b.run(feeds, {y})[0], 0) == "");
+  const compiler::CompileStats &alike = a.stats().last_compile, &apart = b.stats().last_compile;
+  CHECK(alike.units == 300);
+  CHECK(alike.emitted_units == 4);
+  CHECK(alike.unique_units == 4);
+  CHECK(apart.emitted_units == 300);
+  CHECK(apart.compiled_units == 300);
 }
 
 TEST_CASE("a second session loads every unit from the disk cache", "[compile][cache]") {

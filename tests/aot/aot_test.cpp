@@ -108,6 +108,19 @@ TEST_CASE("aot: 100 training steps of the MLP equal 100 Session steps") {
   require_same_variables(s, m.get());
 }
 
+TEST_CASE("aot: a label outside the classes fails train_step, naming it, and trains nothing") {
+  Session s(mlp_graph(), {.threads = 1});
+  aot_mlp32::Model m(AOT_MLP32_WEIGHTS, 1);
+  Tensor x = uniform({32, 784}, 1), y = labels(32, 1);
+  y.set(5, 10);
+  float loss = 0;
+  REQUIRE(aot_mlp32_train_step(m.get(), x.data<float>().data(), y.data<int32_t>().data(), &loss) ==
+          KILN_INVALID_ARGUMENT);
+  REQUIRE_THAT(kiln_last_error(),
+               Catch::EndsWith("(one_hot): index 10 at row 5 of 'y' is outside [0, 10)"));
+  require_same_variables(s, m.get()); // both still at the initializers
+}
+
 TEST_CASE("aot: a checkpoint goes AOT -> Session -> AOT unchanged") {
   test::TempDir dir;
   aot_mlp32::Model m(AOT_MLP32_WEIGHTS, 1);
