@@ -2,8 +2,10 @@
 #include "tools/commands.h"
 
 #include "ir/suggest.h"
+#include "kernels/kernel_variants.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <exception>
 #include <string>
@@ -25,6 +27,16 @@ bool reject_unknown_command(CLI::App &app, int argc, char **argv) {
   return true;
 }
 
+// "kiln 0.1 (kernels: avx2 of baseline, avx2, avx512)": which variant of the
+// native kernels this process runs (kernels/kernel_variants.h).
+std::string version() {
+  std::vector<std::string_view> built;
+  for (const kiln::kernels::BuiltVariant &v : kiln::kernels::built_kernel_variants())
+    built.push_back(v.name);
+  return fmt::format("kiln 0.1 (kernels: {} of {})", kiln::kernels::kernel_variant().name,
+                     fmt::join(built, ", "));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -44,7 +56,7 @@ int main(int argc, char **argv) {
              "  kiln export mlp.kiln --checkpoint mlp.ckpt --fetch predicted -o mlp.onnx\n"
              "  kiln cache info\n"
              "Run 'kiln COMMAND --help' for a command's options.");
-  app.set_version_flag("--version", "kiln 0.1");
+  app.set_version_flag("--version", version());
   app.require_subcommand(1);
   kiln::tools::add_dump_command(app);
   kiln::tools::add_run_command(app);
