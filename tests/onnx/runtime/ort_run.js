@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Runs an ONNX model in ONNX Runtime (onnxruntime-node, CPU) on .npy feeds and
 // writes each output as OUTDIR/NAME.npy: how the test checks that the models
-// kiln exports run elsewhere, with the same outputs.
+// kiln exports run elsewhere, with the same outputs. With --repeat N it then
+// times N more runs, each on its own, and prints their min/median/max in ms
+// as bench/onnx_zoo.sh reads them (ORT at its best: --threads intra-op
+// threads, graph optimizations all, spin-waiting unless --no-spin).
 //
-//   node ort_run.js MODEL.onnx OUTDIR NAME=FEED.npy...
+//   node ort_run.js [--threads T] [--repeat N] [--no-spin] MODEL.onnx OUTDIR NAME=FEED.npy...
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -39,14 +42,35 @@ function writeNpy(file, tensor) {
 }
 
 async function main() {
-  const [model, outDir, ...feedArgs] = process.argv.slice(2);
+  const args = process.argv.slice(2), options = { threads: 0, repeat: 0, spin: true };
+  while (args[0] && args[0].startsWith('--')) {
+    const flag = args.shift();
+    if (flag === '--no-spin') options.spin = false;
+    else if (flag === '--threads' || flag === '--repeat') options[flag.slice(2)] = Number(args.shift());
+    else throw new Error(`unknown option ${flag}`);
+  }
+  const [model, outDir, ...feedArgs] = args;
   const feeds = {};
   for (const arg of feedArgs) {
     const eq = arg.indexOf('=');
     feeds[arg.slice(0, eq)] = readNpy(arg.slice(eq + 1));
   }
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential',
+    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    ...(options.spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  });
   const results = await session.run(feeds);
+  if (options.repeat) {
+    const ms = [];
+    for (let i = 0; i < options.repeat; i++) {
+      const start = process.hrtime.bigint();
+      await session.run(feeds);
+      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    ms.sort((a, b) => a - b);
+    console.log(`ms min=${ms[0]} median=${ms[ms.length >> 1]} max=${ms[ms.length - 1]} n=${ms.length}`);
+  }
   fs.mkdirSync(outDir, { recursive: true });
   // Named as kiln run names them: a "/" of a scope becomes "_".
   for (const [name, tensor] of Object.entries(results)) writeNpy(path.join(outDir, `${name.replace(/\//g, "_")}.npy`), tensor);
