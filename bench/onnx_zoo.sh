@@ -4,9 +4,9 @@
 # (onnxruntime-node, spinning and not) and PyTorch 1.13 (eager and
 # TorchScript, OMP_WAIT_POLICY=PASSIVE, 1 and THREADS threads), in one
 # sitting: ms per run at batch 1 and 32 (min/median/max of REPEAT runs after
-# warm-up), kiln's import time and first run (compilation included), and
-# each output against PyTorch's (kiln with its disk cache off, so the first run compiles). Peers at their best: the faster of their
-# settings is the one compared.
+# warm-up), kiln's import time and first run (compilation included, the
+# disk cache off), and each output against PyTorch's. Peers at their best:
+# the faster of their settings is the one compared.
 #
 #   bash bench/onnx_zoo.sh [THREADS=2] [REPEAT=10]
 # after building; onnxruntime-node comes from tests/onnx/runtime (npm ci).
