@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /* 2: kernel calls may be collective steps (data-parallel train steps).
- * 3: kernel calls may check indices (gather, one_hot). */
+ * 3: kernel calls may check indices (gather, one_hot) and say what they write. */
 #define KILN_AOT_ABI_VERSION 3
 
 /* Laid out by compiler/aot.cpp: change both together, and the version. */

@@ -50,6 +50,7 @@ public:
     put(k.num_tasks);
     put(k.task_cost);
     put(k.buffers);
+    put(k.writes);
     put(k.collective);
     put(uint8_t(k.index_check.has_value()));
     if (k.index_check) put(*k.index_check);
@@ -118,6 +119,7 @@ public:
     get(k.num_tasks);
     get(k.task_cost);
     get(k.buffers);
+    get(k.writes);
     get(k.collective);
     if (k.collective > CollectiveStep::finish_allreduce_mean ||
         (k.collective != CollectiveStep::none && k.buffers.size() != 2))

@@ -6,9 +6,14 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <functional>
+#include <memory>
 
 #include <xmmintrin.h>
 
@@ -119,6 +124,44 @@ BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan
       args_.push_back(table_[size_t(buffer)]);
     }
   }
+  if (!has_collectives(plan)) graph_ = kernel_graph(plan);
+}
+
+void BoundPlan::run_call(size_t i, const void *const *inputs, unsigned csr) {
+  const KernelCall &k = plan_->kernels[i];
+  if (k.index_check)
+    *static_cast<int64_t *>(table_[size_t(k.index_check->record)]) = abi::kNoBadIndex;
+  run_kernel(functions_[i], k.num_tasks, k.task_cost, args_.data() + first_arg_[i], csr);
+  if (k.index_check) check_indices(*k.index_check, inputs);
+}
+
+// Each task runs a kernel, then goes on with one successor it made ready
+// and spawns the others; the first error cancels what has not started.
+void BoundPlan::run_concurrently(const void *const *inputs, unsigned csr) {
+  size_t n = plan_->kernels.size();
+  auto waiting = std::make_unique<std::atomic<uint32_t>[]>(n);
+  for (size_t i = 0; i < n; ++i)
+    waiting[i].store(graph_.predecessors[i], std::memory_order_relaxed);
+  tbb::task_group group;
+  std::function<void(size_t)> run_from = [&](size_t i) {
+    ScopedCsr state(csr);
+    for (;;) {
+      run_call(i, inputs, csr);
+      size_t next = SIZE_MAX;
+      for (uint32_t s : graph_.successors[i]) {
+        if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+        if (next == SIZE_MAX)
+          next = s;
+        else
+          group.run([&run_from, s] { run_from(s); });
+      }
+      if (next == SIZE_MAX) return;
+      i = next;
+    }
+  };
+  for (size_t i = 0; i < n; ++i)
+    if (graph_.predecessors[i] == 0) group.run([&run_from, i] { run_from(i); });
+  group.wait();
 }
 
 void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
@@ -136,6 +179,11 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   std::span<Clock::time_point> clock = options.clock;
   unsigned csr = kernel_csr(options.flush_denormals);
   ScopedCsr state(csr);
+  if (options.inter_op && clock.empty() && graph_.has_parallelism &&
+      tbb::this_task_arena::max_concurrency() > 1) {
+    run_concurrently(inputs, csr);
+    return;
+  }
   if (!clock.empty()) clock[0] = Clock::now();
   int under_way = 0; // collectives started and not finished
   try {
@@ -143,10 +191,7 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
       const KernelCall &k = kernels[i];
       void *const *args = args_.data() + first_arg_[i];
       if (k.collective == CollectiveStep::none) {
-        if (k.index_check)
-          *static_cast<int64_t *>(table_[size_t(k.index_check->record)]) = abi::kNoBadIndex;
-        run_kernel(functions_[i], k.num_tasks, k.task_cost, args, csr);
-        if (k.index_check) check_indices(*k.index_check, inputs);
+        run_call(i, inputs, csr);
         if (under_way && options.collectives) options.collectives->progress();
       } else {
         run_collective(k, args, plan_->buffers[size_t(k.buffers[1])], options.collectives);

@@ -13,6 +13,7 @@
 #include "ir/error.h"
 #include "ir/tensor.h"
 #include "kernels/kernel_abi.h"
+#include "runtime/kernel_graph.h"
 #include "runtime/plan.h"
 
 #include <chrono>
@@ -76,6 +77,11 @@ public:
     // every kernel while one is under way (the communication then runs
     // under the kernels).
     PlanCollectives *collectives = nullptr;
+    // Kernels that do not depend on each other (runtime/kernel_graph.h) run
+    // side by side on the arena's threads, each still splitting its own
+    // tasks; results are those of the plan's order, bit for bit. Plans with
+    // collective steps, and runs with a clock, run in order.
+    bool inter_op = true;
   };
 
   // Runs the kernels (and collective steps) in order with the plan's inputs at `inputs` (an input
@@ -88,6 +94,10 @@ public:
   const Plan &plan() const { return *plan_; }
 
 private:
+  // Runs kernel call i (not a collective step) on the calling thread's arena.
+  void run_call(size_t i, const void *const *inputs, unsigned csr);
+  // Runs every kernel once its predecessors in graph_ have run.
+  void run_concurrently(const void *const *inputs, unsigned csr);
   // Fails if the kernel just run found an index outside its range.
   void check_indices(const IndexCheck &check, const void *const *inputs) const;
   [[noreturn]] static void fail_index(const IndexCheck &check, int64_t index, int64_t position);
@@ -100,6 +110,7 @@ private:
   std::vector<std::pair<size_t, int64_t>> fed_args_; // (arg, input)
   std::vector<const IndexCheck *> fed_checks_;       // of indices that are inputs
   std::vector<kiln_kernel_fn> functions_;            // by kernel
+  KernelGraph graph_;                                // empty for plans with collective steps
 };
 
 } // namespace kiln

@@ -69,7 +69,14 @@ Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
                      g.node(kernel.node).describe(),
                      g.node(indices).name};
     }
-    plan.kernels.push_back({function, kernel.num_tasks, kernel.task_cost, kernel.buffers,
+    uint32_t writes = 0;
+    for (size_t a = 0; a < kernel.buffers.size() && a < 32; ++a) {
+      const compiler::BufferInfo &info = c.program.buffers[size_t(kernel.buffers[a])];
+      if (info.node == kernel.node || (info.node < 0 && info.owner == kernel.node))
+        writes |= 1u << a;
+    }
+    if (kernel.buffers.size() > 32) writes = ~0u; // all, conservatively
+    plan.kernels.push_back({function, kernel.num_tasks, kernel.task_cost, kernel.buffers, writes,
                             kernel.collective, std::move(index_check)});
   }
   for (size_t f = 0; f < outputs; ++f) {
