@@ -159,13 +159,15 @@ TEST_CASE("augment: random_crop and random_flip match a reference written out pl
   CHECK(flips > 0);
   CHECK(flips < 16);
 
-  // One case in full, so that a change of the streams shows.
-  ops::Random rng = example_random(0, 0, 0);
-  Tensor cropped = random_crop(1).apply(Tensor::from<float>({3, 4}, image), rng);
-  rng = example_random(0, 0, 0);
-  auto top = int64_t(uniform_below(rng, 3)), left = int64_t(uniform_below(rng, 3));
-  CAPTURE(top, left, cropped.data<float>());
-  CHECK(cropped.shape() == Shape{3, 4});
+  // Two cases written out, so that a change of the streams shows: seed 0,
+  // epoch 0, items 1 and 3 draw (top 2, left 1, flip) and (2, 2, flip).
+  Tensor hand_made[] = {Tensor::from<float>({3, 4}, {8, 7, 6, 5, 12, 11, 10, 9, 0, 0, 0, 0}),
+                        Tensor::from<float>({3, 4}, {0, 8, 7, 6, 0, 12, 11, 10, 0, 0, 0, 0})};
+  for (int64_t item : {1, 3}) {
+    ops::Random rng = example_random(0, 0, item);
+    Tensor cropped = random_crop(1).apply(Tensor::from<float>({3, 4}, image), rng);
+    CHECK(random_flip().apply(cropped, rng).identical(hand_made[item / 2]));
+  }
 }
 
 TEST_CASE("augment: crops to a smaller window, flat items as squares, normalization",
@@ -264,6 +266,7 @@ TEST_CASE("fit gives the same losses with prefetching as without", "[pipeline][t
     Value y = placeholder(g, "y", i32, {batch});
     Value logits = nn::dense(g, x, 2, {}, {.seed = 1});
     Value loss = mean(nn::softmax_cross_entropy(logits, y));
+    Value accuracy = nn::accuracy(logits, y);
     Value train_op = optim::SGD{.lr = 0.1}.minimize(loss);
     Session s(g);
     FitOptions options{.epochs = 3, .batch_size = 7, .seed = 9, .progress = false, .eval_batch = 5};
@@ -271,8 +274,7 @@ TEST_CASE("fit gives the same losses with prefetching as without", "[pipeline][t
     if (augment) options.augment = {random_crop(1), random_flip()};
     options.transform = {normalize({0.5f}, {0.25f})};
     std::vector<double> out;
-    for (const EpochResult &r :
-         fit(s, {x, y, loss, nn::accuracy(logits, y), train_op}, train, train, options)) {
+    for (const EpochResult &r : fit(s, {x, y, loss, accuracy, train_op}, train, train, options)) {
       CHECK(r.data_wait_seconds >= 0);
       CHECK(r.data_wait_seconds <= r.train_seconds);
       out.push_back(r.mean_loss);
