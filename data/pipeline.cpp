@@ -101,6 +101,14 @@ void DataPipelineEpoch::stop_threads() {
   threads_.clear();
 }
 
+DataPipelineEpoch::Prepared DataPipelineEpoch::prepare(int64_t i) const {
+  try {
+    return pipeline_.batch(epoch_, epoch_number_, i);
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 void DataPipelineEpoch::prepare_batches() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -111,12 +119,7 @@ void DataPipelineEpoch::prepare_batches() {
     if (stopping_ || started_ == size()) return;
     int64_t i = started_++;
     lock.unlock();
-    Prepared prepared;
-    try {
-      prepared = pipeline_.batch(epoch_, epoch_number_, i);
-    } catch (...) {
-      prepared = std::current_exception();
-    }
+    Prepared prepared = prepare(i);
     lock.lock();
     ready_.emplace(i, std::move(prepared));
     changed_.notify_all();
@@ -126,14 +129,20 @@ void DataPipelineEpoch::prepare_batches() {
 std::optional<Batch> DataPipelineEpoch::next() {
   if (next_ == size()) return std::nullopt;
   int64_t i = next_;
-  if (threads_.empty()) {
-    ++next_;
-    return pipeline_.batch(epoch_, epoch_number_, i);
-  }
+  Prepared prepared;
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return ready_.contains(i); });
-  Prepared prepared = std::move(ready_.at(i));
-  ready_.erase(i);
+  if (started_ == i) {
+    // No thread has taken it on (none prefetches, or none has woken up yet):
+    // the caller would wait for it anyway, so it prepares it.
+    ++started_;
+    lock.unlock();
+    prepared = prepare(i);
+    lock.lock();
+  } else {
+    changed_.wait(lock, [&] { return ready_.contains(i); });
+    prepared = std::move(ready_.at(i));
+    ready_.erase(i);
+  }
   ++next_;
   lock.unlock();
   changed_.notify_all(); // room for one more batch ahead

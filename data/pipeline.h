@@ -74,8 +74,9 @@ private:
 };
 
 // One epoch's batches, in order. With prefetching, its threads start at
-// once and stop (finishing the batch in hand) when it is destroyed; an
-// exception thrown while preparing a batch is rethrown by the next() that
+// once and stop (finishing the batch in hand) when it is destroyed; a batch
+// no thread has started yet when it is asked for is prepared by the caller.
+// An exception thrown while preparing a batch is rethrown by the next() that
 // asks for that batch.
 class DataPipelineEpoch {
 public:
@@ -90,7 +91,8 @@ public:
 
 private:
   using Prepared = std::variant<Batch, std::exception_ptr>;
-  void prepare_batches(); // a thread's loop
+  Prepared prepare(int64_t i) const; // batch i, or what it threw
+  void prepare_batches();            // a thread's loop
   void stop_threads();
 
   const DataPipeline &pipeline_;

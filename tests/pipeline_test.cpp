@@ -241,6 +241,8 @@ TEST_CASE("pipeline: an exception in a map reaches the caller of that batch", "[
            }});
     DataPipelineEpoch epoch = p.epoch(0);
     for (int i = 0; i < 4; ++i) CHECK(ids(*epoch.next()).front() == 4 * i);
+    // Time for the threads to reach batch 4, so that its error crosses from one.
+    if (prefetch > 0) std::this_thread::sleep_for(20ms);
     CHECK_THROWS_WITH(epoch.next(), "item 17 is unreadable"); // batch 4: items 16..19
     CHECK(ids(*epoch.next()).front() == 20);                  // and on it goes
   }
