@@ -38,9 +38,10 @@ std::pair<std::vector<double>, std::vector<double>> train(const std::string &mod
   kiln::Value logits =
       model == "lenet" ? kiln::models::lenet(g, x, 0) : kiln::models::convnet(g, x, training, 0);
   auto loss = kiln::mean(kiln::nn::softmax_cross_entropy(logits, y));
+  auto accuracy = kiln::nn::accuracy(logits, y);
   auto step = kiln::optim::Adam{.lr = 1e-3}.minimize(loss);
   kiln::Session s(g, {.threads = threads});
-  kiln::Classifier classifier{x, y, loss, kiln::nn::accuracy(logits, y), step, training};
+  kiln::Classifier classifier{x, y, loss, accuracy, step, training};
   std::vector<double> rates, waits;
   for (const kiln::EpochResult &r : kiln::fit(s, classifier, train_set, test_set, options)) {
     rates.push_back(r.steps_per_second);
