@@ -19,8 +19,8 @@ struct TrainingCli {
   int64_t limit = 0;
   std::string out = "out";
   kiln::SessionOptions session{.threads = 0};
-  std::string trace;     // --profile FILE
-  int64_t crop_pad = -1; // --crop-pad P; -1: no random crops
+  std::string trace;               // --profile FILE
+  std::optional<int64_t> crop_pad; // --crop-pad P
   bool flip = false;
   bool augment = false; // --augment: --crop-pad 2 --flip
   bool normalize = false;
@@ -54,8 +54,7 @@ struct TrainingCli {
     app.add_flag("--augment", augment,
                  "augment the training images: --crop-pad 2 --flip (off by default)");
     app.add_option("--crop-pad", crop_pad,
-                   "random 28x28 crops of the training images padded with P zeros a side")
-        ->check(CLI::NonNegativeNumber);
+                   "random 28x28 crops of the training images padded with P zeros a side");
     app.add_flag("--flip", flip, "random horizontal flips of the training images");
     app.add_flag("--normalize", normalize,
                  "normalize train and test images with Fashion-MNIST's mean and deviation");
@@ -74,10 +73,10 @@ struct TrainingCli {
     app.parse_complete_callback([this, profile] {
       session.profile = profile->count() > 0;
       if (augment) {
-        if (crop_pad < 0) crop_pad = 2;
+        if (!crop_pad) crop_pad = 2;
         flip = true;
       }
-      if (crop_pad >= 0) fit.augment.push_back(kiln::random_crop(crop_pad));
+      if (crop_pad) fit.augment.push_back(kiln::random_crop(*crop_pad));
       if (flip) fit.augment.push_back(kiln::random_flip());
       // Fashion-MNIST's training images: mean 0.2860, deviation 0.3530.
       if (normalize) fit.transform.push_back(kiln::normalize({0.2860f}, {0.3530f}));
