@@ -9,9 +9,13 @@
 #include "frontends/optim.h"
 #include "ir/error.h"
 #include "session/trainer.h"
+#include "temp_dir.h"
 #include "test_util.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
+#include <fstream>
 #include <numeric>
 #include <thread>
 
@@ -280,13 +284,24 @@ TEST_CASE("fit gives the same losses with prefetching as without", "[pipeline][t
     options.prefetch = prefetch;
     if (augment) options.augment = {random_crop(1), random_flip()};
     options.transform = {normalize({0.5f}, {0.25f})};
+    test::TempDir dir;
+    options.run_log = (dir / "run.jsonl").string();
+    std::vector<EpochResult> results =
+        fit(s, {x, y, loss, accuracy, train_op}, train, train, options);
+    // The run log's epoch objects say how long each epoch waited for data.
+    std::ifstream log(options.run_log);
     std::vector<double> out;
-    for (const EpochResult &r : fit(s, {x, y, loss, accuracy, train_op}, train, train, options)) {
+    for (std::string line; std::getline(log, line);) {
+      auto record = nlohmann::json::parse(line);
+      if (record["type"] != "epoch") continue;
+      const EpochResult &r = results.at(out.size() / 2);
+      CHECK(record["data_wait_s"].get<double>() == r.data_wait_seconds);
       CHECK(r.data_wait_seconds >= 0);
       CHECK(r.data_wait_seconds <= r.train_seconds);
       out.push_back(r.mean_loss);
       out.push_back(r.test_accuracy);
     }
+    CHECK(out.size() == 6);
     return out;
   };
   std::vector<double> serial = losses(0, true);
