@@ -1,7 +1,7 @@
 #include "data/dataset.h"
 
+#include "data/random_stream.h"
 #include "ir/error.h"
-#include "ops/random.h"
 
 #include <algorithm>
 #include <numeric>
@@ -21,16 +21,6 @@ Tensor gather_rows(const Tensor &t, std::span<const int64_t> rows) {
   for (size_t i = 0; i < rows.size(); ++i)
     std::memcpy(dst + i * row_bytes, src + size_t(rows[i]) * row_bytes, row_bytes);
   return out;
-}
-
-// Uniform in [0, n), without modulo bias (Lemire's multiply-and-reject).
-uint64_t uniform_below(ops::Random &rng, uint64_t n) {
-  unsigned __int128 m = (unsigned __int128)rng.next() * n;
-  if (uint64_t(m) < n) {
-    uint64_t threshold = (0 - n) % n;
-    while (uint64_t(m) < threshold) m = (unsigned __int128)rng.next() * n;
-  }
-  return uint64_t(m >> 64);
 }
 
 std::filesystem::path fashion_mnist_file(const std::filesystem::path &dir, std::string_view split,
@@ -65,6 +55,11 @@ Dataset load_fashion_mnist(std::string_view split, int64_t limit, const Shape &i
 }
 
 Batch Batches::Epoch::operator[](int64_t i) const {
+  std::span<const int64_t> shard = rows(i);
+  return {gather_rows(data_.inputs, shard), gather_rows(data_.labels, shard)};
+}
+
+std::span<const int64_t> Batches::Epoch::rows(int64_t i) const {
   if (i < 0 || i >= batches_) fail("batch {} of an epoch of {} batches", i, batches_);
   int64_t global = options_.batch_size * options_.ranks;
   int64_t begin = i * global;
@@ -72,8 +67,7 @@ Batch Batches::Epoch::operator[](int64_t i) const {
   // Rank r's shard: [share * r, share * (r + 1)), the same size on every
   // rank (dataset.h).
   int64_t share = items / options_.ranks;
-  std::span<const int64_t> rows(order_.data() + begin + share * options_.rank, size_t(share));
-  return {gather_rows(data_.inputs, rows), gather_rows(data_.labels, rows)};
+  return {order_.data() + begin + share * options_.rank, size_t(share)};
 }
 
 Batches::Batches(Dataset data, BatchOptions options) : data_(std::move(data)), options_(options) {

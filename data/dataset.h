@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -68,6 +69,8 @@ public:
     // Batch i: the rows order[i * batch_size, ...] copied out of the dataset
     // (this rank's shard of them when there are several ranks).
     Batch operator[](int64_t i) const;
+    // The dataset rows batch i holds (this rank's shard of them).
+    std::span<const int64_t> rows(int64_t i) const;
 
     class iterator {
     public:

@@ -4,7 +4,8 @@
 // dropout, or a residual net (models.h).
 //
 //   fashion_conv [--model lenet|convnet|resnet] [--epochs 5] [--seed 0] [--limit N] [--out DIR]
-//       [--profile [TRACE.json]] [--run-log RUN.jsonl]
+//       [--profile [TRACE.json]] [--run-log RUN.jsonl] [--prefetch 2]
+//       [--augment | --crop-pad P --flip] [--normalize]
 #include "frontends/losses.h"
 #include "frontends/optim.h"
 #include "ir/serialize.h"

@@ -2,6 +2,7 @@
 // their closing summary line (bench/train.sh reads it) and the profile.
 #pragma once
 
+#include "data/augment.h"
 #include "distributed/communicator.h"
 #include "session/profile.h"
 #include "session/session.h"
@@ -18,7 +19,11 @@ struct TrainingCli {
   int64_t limit = 0;
   std::string out = "out";
   kiln::SessionOptions session{.threads = 0};
-  std::string trace; // --profile FILE
+  std::string trace;               // --profile FILE
+  std::optional<int64_t> crop_pad; // --crop-pad P
+  bool flip = false;
+  bool augment = false; // --augment: --crop-pad 2 --flip
+  bool normalize = false;
   // Under mpirun, the job this process trains in, data-parallel (each rank
   // `--batch` items a step); started alone, a job of one.
   kiln::Communicator communicator;
@@ -43,6 +48,16 @@ struct TrainingCli {
     app.add_flag("!--no-fusion", session.passes.fusion, "compile without the fusion passes");
     app.add_flag("!--no-memory-planning", session.memory_planning,
                  "one allocation per buffer instead of one planned arena");
+    app.add_option("--prefetch", fit.prefetch,
+                   "batches prepared ahead of the training step on a background thread (0: "
+                   "each between steps)");
+    app.add_flag("--augment", augment,
+                 "augment the training images: --crop-pad 2 --flip (off by default)");
+    app.add_option("--crop-pad", crop_pad,
+                   "random 28x28 crops of the training images padded with P zeros a side");
+    app.add_flag("--flip", flip, "random horizontal flips of the training images");
+    app.add_flag("--normalize", normalize,
+                 "normalize train and test images with Fashion-MNIST's mean and deviation");
     app.add_option("--out", out, "where to save the graph and the checkpoint");
     app.add_option("--run-log", fit.run_log,
                    "write a run log (JSON lines: loss per step, accuracy per epoch, steps/s, "
@@ -55,7 +70,17 @@ struct TrainingCli {
             ->type_name("[FILE]")
             ->expected(0, 1);
     // Captures `this`: a TrainingCli stays put once its options are added.
-    app.parse_complete_callback([this, profile] { session.profile = profile->count() > 0; });
+    app.parse_complete_callback([this, profile] {
+      session.profile = profile->count() > 0;
+      if (augment) {
+        if (!crop_pad) crop_pad = 2;
+        flip = true;
+      }
+      if (crop_pad) fit.augment.push_back(kiln::random_crop(*crop_pad));
+      if (flip) fit.augment.push_back(kiln::random_flip());
+      // Fashion-MNIST's training images: mean 0.2860, deviation 0.3530.
+      if (normalize) fit.transform.push_back(kiln::normalize({0.2860f}, {0.3530f}));
+    });
   }
 };
 

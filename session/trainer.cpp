@@ -42,6 +42,7 @@ struct EpochState {
   double loss = 0;             // the mean so far
   double elapsed = 0;          // seconds since the epoch began
   double compiling = 0;        // of which compiling programs
+  double waiting = 0;          // and waiting for the next batch
   int64_t compiled = 0;        // steps that compiled a program (not in steps/s)
 };
 
@@ -59,7 +60,7 @@ double steps_per_second(const EpochState &p) {
 // step has run without compiling; the final state says how much of the
 // epoch's time compilation took:
 //   epoch 2/5 [==============================] 938/938  2514 steps/s  loss 0.4101  3.1 s
-//   (2.7 s compiling)
+//   (2.7 s compiling, 0.0 s waiting for data)
 std::string render(const EpochState &p, bool last) {
   constexpr int kWidth = 30;
   int filled = int(kWidth * p.done / std::max<int64_t>(p.total, 1));
@@ -75,8 +76,9 @@ std::string render(const EpochState &p, bool last) {
     line += fmt::format("  {} elapsed", clock_time(p.elapsed));
     if (rate > 0) line += fmt::format(", eta {}", clock_time(double(p.total - p.done) / rate));
   } else {
-    line += fmt::format("  {:.1f} s", p.elapsed);
-    if (p.compiling > 0) line += fmt::format(" ({:.1f} s compiling)", p.compiling);
+    line += fmt::format("  {:.1f} s (", p.elapsed);
+    if (p.compiling > 0) line += fmt::format("{:.1f} s compiling, ", p.compiling);
+    line += fmt::format("{:.1f} s waiting for data)", p.waiting);
   }
   return line;
 }
@@ -251,20 +253,30 @@ void sum_over_ranks(const Session &s, std::span<double> values) {
   if (Communicator *c = s.communicator()) c->allreduce_sum(values);
 }
 
+// The batches of `data` for this session's rank, through `maps`.
+DataPipeline rank_pipeline(const Session &s, const Dataset &data, BatchOptions batches,
+                           int64_t prefetch, const std::vector<Map> &maps) {
+  Communicator *c = s.communicator();
+  batches.rank = c ? c->rank() : 0;
+  batches.ranks = c ? c->size() : 1;
+  DataPipeline pipeline(data, {.batches = batches, .prefetch = prefetch});
+  for (const Map &m : maps) pipeline.map(m);
+  return pipeline;
+}
+
 // Data-parallel, each rank evaluates its shard of the items and the ranks
 // add up their counts.
-double evaluate(Runner &runner, const Classifier &model, const Dataset &data, int64_t batch_size) {
+double evaluate(Runner &runner, const Classifier &model, const Dataset &data, int64_t batch_size,
+                const std::vector<Map> &transform, int64_t prefetch) {
   // Every item once (but for the fewer than `ranks` an equal split leaves
   // out): the last batch may be smaller.
-  Communicator *c = runner.session().communicator();
-  Batches batches(data, {.batch_size = batch_size,
-                         .shuffle = false,
-                         .rank = c ? c->rank() : 0,
-                         .ranks = c ? c->size() : 1});
+  DataPipeline pipeline = rank_pipeline(
+      runner.session(), data, {.batch_size = batch_size, .shuffle = false}, prefetch, transform);
+  DataPipelineEpoch batches = pipeline.epoch(0);
   double counts[2] = {0, 0}; // correct, seen
-  for (const Batch &b : batches.epoch(0)) {
-    int64_t n = b.labels.shape()[0];
-    Tensor acc = runner.run("the evaluation", n, batch_feeds(model, b.inputs, b.labels, false),
+  while (std::optional<Batch> b = batches.next()) {
+    int64_t n = b->labels.shape()[0];
+    Tensor acc = runner.run("the evaluation", n, batch_feeds(model, b->inputs, b->labels, false),
                             {model.accuracy})[0];
     counts[0] += acc.get(0) * double(n);
     counts[1] += double(n);
@@ -275,21 +287,23 @@ double evaluate(Runner &runner, const Classifier &model, const Dataset &data, in
 
 } // namespace
 
-double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size) {
+double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size,
+                const std::vector<Map> &transform) {
   Progress silent(false);
   Runner runner(s, silent);
-  return evaluate(runner, model, data, batch_size);
+  return evaluate(runner, model, data, batch_size, transform, DataPipelineOptions{}.prefetch);
 }
 
 std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset &train,
                              const Dataset &test, const FitOptions &options) {
   Communicator *c = s.communicator();
   bool rank0 = !c || c->rank() == 0;
-  Batches batches(train, {.batch_size = options.batch_size,
-                          .seed = options.seed,
-                          .drop_last = options.drop_last,
-                          .rank = c ? c->rank() : 0,
-                          .ranks = c ? c->size() : 1});
+  std::vector<Map> maps = options.augment;
+  maps.insert(maps.end(), options.transform.begin(), options.transform.end());
+  DataPipeline pipeline = rank_pipeline(
+      s, train,
+      {.batch_size = options.batch_size, .seed = options.seed, .drop_last = options.drop_last},
+      options.prefetch, maps);
   Progress progress(options.progress && rank0);
   Runner runner(s, progress);
   RunLog log(rank0 ? options.run_log : std::string());
@@ -306,18 +320,22 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
   if (model.learning_rate && !options.run_log.empty()) fetches.push_back(*model.learning_rate);
   std::vector<EpochResult> results;
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
-    Batches::Epoch steps = batches.epoch(epoch);
+    DataPipelineEpoch steps = pipeline.epoch(epoch);
     EpochState state{.epoch = epoch + 1, .epochs = options.epochs, .total = steps.size()};
     progress.status(render(state, false));
     auto start = Clock::now();
     double compile_start = runner.compile_seconds(), loss_sum = 0;
     int64_t compiled_start = runner.compiled_runs();
     EpochResult r;
-    for (const Batch &b : steps) {
-      int64_t n = b.labels.shape()[0];
+    for (;;) {
+      auto waited = Clock::now();
+      std::optional<Batch> b = steps.next();
+      state.waiting += seconds_since(waited);
+      if (!b) break;
+      int64_t n = b->labels.shape()[0];
       std::vector<Tensor> out =
-          runner.run("the training step", n, batch_feeds(model, b.inputs, b.labels, true), fetches,
-                     {model.train});
+          runner.run("the training step", n, batch_feeds(model, b->inputs, b->labels, true),
+                     fetches, {model.train});
       loss_sum += out[0].get(0) * double(n);
       r.items += n;
       state.done = ++r.steps;
@@ -333,6 +351,7 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     }
     r.train_seconds = seconds_since(start);
     r.compile_seconds = runner.compile_seconds() - compile_start;
+    r.data_wait_seconds = state.waiting;
     double totals[2] = {loss_sum, double(r.items)}; // this rank's progress showed its own
     sum_over_ranks(s, totals);
     r.mean_loss = totals[1] > 0 ? totals[0] / totals[1] : 0;
@@ -340,7 +359,8 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
     r.steps_per_second = steps_per_second(state);
     progress.status(fmt::format("epoch {}/{}: evaluating on {} test images", epoch + 1,
                                 options.epochs, test.size()));
-    r.test_accuracy = evaluate(runner, model, test, options.eval_batch);
+    r.test_accuracy =
+        evaluate(runner, model, test, options.eval_batch, options.transform, options.prefetch);
     progress.print(fmt::format("epoch {}/{}: loss {:.4f}, test accuracy {:.2f}%, {:.1f} s",
                                epoch + 1, options.epochs, r.mean_loss, 100 * r.test_accuracy,
                                r.train_seconds));
@@ -351,6 +371,7 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
                {"test_accuracy", r.test_accuracy},
                {"train_s", r.train_seconds},
                {"compile_s", r.compile_seconds},
+               {"data_wait_s", r.data_wait_seconds},
                {"steps_per_s", rate_json(r.steps_per_second)},
                {"wall_s", seconds_since(fit_start)}});
     log.flush();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "data/dataset.h"
+#include "data/pipeline.h"
 #include "ops/builder.h"
 #include "session/session.h"
 
@@ -43,22 +44,33 @@ struct FitOptions {
   // epoch, as with PyTorch's default; the smaller batch costs one more
   // compilation of the training step, in the first epoch.
   bool drop_last = false;
+  // Training batches prepared this many ahead of the step, on a background
+  // thread (data/pipeline.h), so that the next one is ready when a step
+  // ends; 0: each prepared between steps. The results are the same.
+  int64_t prefetch = 2;
+  // Per-example maps on the training items only, drawing from streams of
+  // (seed, epoch, item): random_crop, random_flip (data/augment.h).
+  std::vector<Map> augment = {};
+  // Per-example maps on training and test items alike, after `augment`:
+  // normalize (data/augment.h).
+  std::vector<Map> transform = {};
   // A run log in JSON lines, one object a line: {"type": "run"} first (epochs,
   // batch size, items), then {"type": "step"} per training step (epoch, step,
   // loss, lr, steps_per_s, eta_s, wall_s, compile_s) and {"type": "epoch"} per
-  // epoch (mean_loss, test_accuracy, train_s, compile_s, steps_per_s, wall_s).
+  // epoch (mean_loss, test_accuracy, train_s, compile_s, data_wait_s, steps_per_s, wall_s).
   // steps_per_s leaves out the runs that compiled a program, as the progress
   // line does (null until a step has run without compiling). Empty: none.
   std::string run_log = {};
 };
 
 struct EpochResult {
-  double mean_loss = 0;        // over the epoch's items (each batch's loss weighted by its size)
-  int64_t steps = 0;           // training steps (batches) run
-  int64_t items = 0;           // items trained on (by all ranks)
-  double train_seconds = 0;    // the epoch's training loop, compilation included
-  double compile_seconds = 0;  // of which runs that compiled a program (Session::stats)
-  double steps_per_second = 0; // over the steps that did not compile (0: none did not)
+  double mean_loss = 0;         // over the epoch's items (each batch's loss weighted by its size)
+  int64_t steps = 0;            // training steps (batches) run
+  int64_t items = 0;            // items trained on (by all ranks)
+  double train_seconds = 0;     // the epoch's training loop, compilation included
+  double compile_seconds = 0;   // of which runs that compiled a program (Session::stats)
+  double data_wait_seconds = 0; // of train_seconds, waiting for the next batch (prefetch hides it)
+  double steps_per_second = 0;  // over the steps that did not compile (0: none did not)
   double test_accuracy = 0;
 };
 
@@ -67,8 +79,10 @@ std::vector<EpochResult> fit(Session &s, const Classifier &model, const Dataset 
                              const Dataset &test, const FitOptions &options);
 
 // Accuracy over all of `data` in batches of batch_size (the last one may be
-// smaller). With a Session of several ranks, every rank must call it: each
-// evaluates its share of every batch and the ranks add up their counts.
-double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size);
+// smaller), each item through `transform` first. With a Session of several
+// ranks, every rank must call it: each evaluates its share of every batch and
+// the ranks add up their counts.
+double evaluate(Session &s, const Classifier &model, const Dataset &data, int64_t batch_size,
+                const std::vector<Map> &transform = {});
 
 } // namespace kiln
