@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
   int threads = 2, repeats = 7;
   int64_t steps = 32;
   std::string model = "lstm";
-  bool compile_only = false, profile = false;
+  bool compile_only = false, profile = false, inter_op = true;
   app.add_option("--threads", threads, "worker threads");
   app.add_option("--steps", steps, "sequence length");
   app.add_option("--model", model, "lstm or transformer")
@@ -50,6 +50,7 @@ int main(int argc, char **argv) {
   app.add_option("--repeats", repeats, "timed blocks of 100 steps");
   app.add_flag("--compile-only", compile_only, "stop after the first (compiling) step");
   app.add_flag("--profile", profile, "print each kernel's time and the compilation's phases");
+  app.add_flag("!--no-inter-op", inter_op, "run kernels one after another, never side by side");
   CLI11_PARSE(app, argc, argv);
 
   constexpr int64_t B = 32, D = 64, H = 128, C = 64;
@@ -72,10 +73,11 @@ int main(int argc, char **argv) {
   for (int32_t &v : yv.data<int32_t>()) v = int32_t(rng() % C);
   kiln::Feeds feeds = {{x, xv}, {y, yv}};
 
-  kiln::SessionOptions options{.threads = threads, .profile = profile};
+  kiln::SessionOptions options{.threads = threads, .profile = profile, .inter_op = inter_op};
   options.compile.cache = false; // cold: every unit compiled in this process
   kiln::Session session(g, options);
-  std::string name = fmt::format("kiln_{}_train.b{}.s{}.t{}", model, B, steps, threads);
+  std::string name = fmt::format("kiln_{}_train.b{}.s{}.t{}{}", model, B, steps, threads,
+                                 inter_op ? "" : ".sequential");
   auto start = Clock::now();
   session.run(feeds, {loss}, {train});
   double first_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();

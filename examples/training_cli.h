@@ -48,6 +48,8 @@ struct TrainingCli {
     app.add_flag("!--no-fusion", session.passes.fusion, "compile without the fusion passes");
     app.add_flag("!--no-memory-planning", session.memory_planning,
                  "one allocation per buffer instead of one planned arena");
+    app.add_flag("!--no-inter-op", session.inter_op,
+                 "run kernels one after another, never side by side");
     app.add_option("--prefetch", fit.prefetch,
                    "batches prepared ahead of the training step on a background thread (0: "
                    "each between steps)");

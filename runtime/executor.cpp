@@ -135,28 +135,35 @@ void BoundPlan::run_call(size_t i, const void *const *inputs, unsigned csr) {
   if (k.index_check) check_indices(*k.index_check, inputs);
 }
 
-// Each task runs a kernel, then goes on with one successor it made ready
-// and spawns the others; the first error cancels what has not started.
+// Each task runs a kernel, then the successors it made ready: it keeps the
+// first and any too small to be worth a task of their own (a spawn costs
+// about what that much work does) and spawns the rest. The first error
+// cancels what has not started.
 void BoundPlan::run_concurrently(const void *const *inputs, unsigned csr) {
+  constexpr double kSpawnWork = 32768; // in the kernels' cost units, as run_kernel's
   size_t n = plan_->kernels.size();
   auto waiting = std::make_unique<std::atomic<uint32_t>[]>(n);
   for (size_t i = 0; i < n; ++i)
     waiting[i].store(graph_.predecessors[i], std::memory_order_relaxed);
   tbb::task_group group;
-  std::function<void(size_t)> run_from = [&](size_t i) {
+  std::function<void(size_t)> run_from = [&](size_t first) {
     ScopedCsr state(csr);
-    for (;;) {
+    std::vector<size_t> mine = {first};
+    while (!mine.empty()) {
+      size_t i = mine.back();
+      mine.pop_back();
       run_call(i, inputs, csr);
-      size_t next = SIZE_MAX;
+      bool kept = false;
       for (uint32_t s : graph_.successors[i]) {
         if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
-        if (next == SIZE_MAX)
-          next = s;
-        else
+        const KernelCall &k = plan_->kernels[s];
+        if (kept && k.task_cost * double(k.num_tasks) >= kSpawnWork) {
           group.run([&run_from, s] { run_from(s); });
+        } else {
+          mine.push_back(s);
+          kept = true;
+        }
       }
-      if (next == SIZE_MAX) return;
-      i = next;
     }
   };
   for (size_t i = 0; i < n; ++i)

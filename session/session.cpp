@@ -283,7 +283,8 @@ std::vector<Tensor> Session::run(const Feeds &feeds, const std::vector<NodeRef> 
                   {.flush_denormals = options_.flush_denormals,
                    .clock = options_.profile ? profile_->kernel_clock(e->profile_program)
                                              : std::span<Profile::Clock::time_point>(),
-                   .collectives = runtime_->collectives ? &*runtime_->collectives : nullptr});
+                   .collectives = runtime_->collectives ? &*runtime_->collectives : nullptr,
+                   .inter_op = options_.inter_op});
   });
 
   std::vector<Tensor> results;

@@ -49,6 +49,10 @@ struct SessionOptions {
   // set_flush_denormal(True) do): tiny values then cost no more than others.
   // The caller's floating-point state is restored after each run.
   bool flush_denormals = true;
+  // Kernels that do not depend on each other run side by side on the
+  // session's threads (runtime/kernel_graph.h), results unchanged bit for
+  // bit; off, one after another in the program's order.
+  bool inter_op = true;
   // Limits checked before anything is allocated (0: none): a program whose
   // arena, or any single buffer or variable, would be larger fails with a
   // message naming it, instead of thrashing.
