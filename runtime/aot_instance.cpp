@@ -109,6 +109,7 @@ struct kiln_aot_instance {
         .variable = [&](int64_t i) { return variables[size_t(i)].raw(); },
         .constant = [&](int64_t offset) { return abi->constants + offset; },
         .functions = std::span(abi->kernels, abi->num_kernels),
+        .describe_own = nullptr, // "buffer N": an object names no nodes
     };
     for (const Plan &e : model.entries) entries.emplace_back(e, storage);
   }

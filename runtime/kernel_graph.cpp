@@ -45,14 +45,14 @@ private:
     if (next != segments_.end() && next->first == at) return;
     if (next == segments_.begin()) {
       int64_t end = next == segments_.end() ? INT64_MAX : next->first;
-      segments_.emplace(at, Segment{end});
+      segments_.emplace(at, Segment{end, kNone, {}});
       return;
     }
     auto prev = std::prev(next);
     if (prev->second.end <= at) {
       int64_t end = next == segments_.end() ? INT64_MAX : next->first;
-      if (prev->second.end < at) segments_.emplace(prev->second.end, Segment{at});
-      segments_.emplace(at, Segment{end});
+      if (prev->second.end < at) segments_.emplace(prev->second.end, Segment{at, kNone, {}});
+      segments_.emplace(at, Segment{end, kNone, {}});
       return;
     }
     Segment tail = prev->second;
