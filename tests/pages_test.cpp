@@ -52,12 +52,7 @@ std::vector<EpochResult> train_with_log(const std::filesystem::path &log, double
   std::mt19937 rng(3);
   Dataset train = test::sign_dataset(10, rng), test = test::sign_dataset(7, rng);
   Graph g;
-  Value x = placeholder(g, "x", f32, {batch, 3});
-  Value y = placeholder(g, "y", i32, {batch});
-  Value logits = nn::dense(g, x, 2, {}, {.seed = 1});
-  Value loss = mean(nn::softmax_cross_entropy(logits, y));
-  Value train_op = optim::SGD{.lr = lr}.minimize(loss);
-  Classifier model{x, y, loss, nn::accuracy(logits, y), train_op};
+  Classifier model = test::linear_classifier(g, 3, lr);
   model.learning_rate = Value{&g, g.at("sgd/lr")};
   Session s(g, {.threads = 1});
   return fit(

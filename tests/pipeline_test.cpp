@@ -273,12 +273,7 @@ TEST_CASE("fit gives the same losses with prefetching as without", "[pipeline][t
   }
   auto losses = [&](int64_t prefetch, bool augment) {
     Graph g;
-    Value x = placeholder(g, "x", f32, {batch, 16});
-    Value y = placeholder(g, "y", i32, {batch});
-    Value logits = nn::dense(g, x, 2, {}, {.seed = 1});
-    Value loss = mean(nn::softmax_cross_entropy(logits, y));
-    Value accuracy = nn::accuracy(logits, y);
-    Value train_op = optim::SGD{.lr = 0.1}.minimize(loss);
+    Classifier model = test::linear_classifier(g, 16);
     Session s(g);
     FitOptions options{.epochs = 3, .batch_size = 7, .seed = 9, .progress = false, .eval_batch = 5};
     options.prefetch = prefetch;
@@ -286,8 +281,7 @@ TEST_CASE("fit gives the same losses with prefetching as without", "[pipeline][t
     options.transform = {normalize({0.5f}, {0.25f})};
     test::TempDir dir;
     options.run_log = (dir / "run.jsonl").string();
-    std::vector<EpochResult> results =
-        fit(s, {x, y, loss, accuracy, train_op}, train, train, options);
+    std::vector<EpochResult> results = fit(s, model, train, train, options);
     // The run log's epoch objects say how long each epoch waited for data.
     std::ifstream log(options.run_log);
     std::vector<double> out;

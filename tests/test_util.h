@@ -1,11 +1,15 @@
 // Helpers shared by the tests: random tensors and comparisons with a stated
-// tolerance.
+// tolerance, small datasets and the classifier fit()'s tests train.
 #pragma once
 
 #include "data/dataset.h"
+#include "frontends/losses.h"
+#include "frontends/nn.h"
+#include "frontends/optim.h"
 #include "ir/error.h"
 #include "ir/tensor.h"
 #include "ops/builder.h"
+#include "session/trainer.h"
 
 #include <catch2/catch.hpp>
 
@@ -81,6 +85,17 @@ inline Dataset sign_dataset(int64_t n, std::mt19937 &rng) {
   Dataset d{random_tensor(f32, {n, 3}, rng), Tensor(i32, {n})};
   for (int64_t i = 0; i < n; ++i) d.labels.set(i, d.inputs.get(i * 3) > 0);
   return d;
+}
+
+// What fit()'s tests train: one dense layer from `features` inputs ("x") to 2
+// classes ("y"), SGD at `lr`.
+inline Classifier linear_classifier(Graph &g, int64_t features, double lr = 0.1) {
+  Value x = placeholder(g, "x", f32, {batch, features});
+  Value y = placeholder(g, "y", i32, {batch});
+  Value logits = nn::dense(g, x, 2, {}, {.seed = 1});
+  Value loss = mean(nn::softmax_cross_entropy(logits, y));
+  Value accuracy = nn::accuracy(logits, y);
+  return {x, y, loss, accuracy, optim::SGD{.lr = lr}.minimize(loss)};
 }
 
 } // namespace kiln::test

@@ -46,15 +46,10 @@ TEST_CASE("fit trains on every item, the last batch smaller, unless told to drop
   Dataset train = test::sign_dataset(10, rng), test = test::sign_dataset(7, rng);
   for (bool drop_last : {false, true}) {
     Graph g;
-    Value x = placeholder(g, "x", f32, {batch, 3});
-    Value y = placeholder(g, "y", i32, {batch});
-    Value logits = nn::dense(g, x, 2, {}, {.seed = 1});
-    Value loss = mean(nn::softmax_cross_entropy(logits, y));
-    Value accuracy = nn::accuracy(logits, y);
-    Value train_op = optim::SGD{.lr = 0.1}.minimize(loss);
+    Classifier model = test::linear_classifier(g, 3);
     Session s(g);
     auto r = fit(
-        s, {x, y, loss, accuracy, train_op}, train, test,
+        s, model, train, test,
         {.epochs = 2, .batch_size = 4, .progress = false, .eval_batch = 3, .drop_last = drop_last});
     INFO("drop_last " << drop_last);
     REQUIRE(r.size() == 2);
