@@ -36,11 +36,11 @@ bool attrs_alike(const Attrs &a, const Attrs &b) {
 }
 
 // What a node's lowering reads besides buffer numbers: its op and attributes
-// (a fused node's body among them, but for its names), its output and input types, which inputs
-// are the same buffer, and the values of one-element constants (emitted as
-// immediates, ModuleEmitter::operand). Two nodes alike in all of it lower to
-// the same IR, so only the first is emitted: a chain of 100,000 equal nodes
-// emits one unit, not 100,000 to print and key.
+// (a fused node's body among them, but for its names), its output and input
+// types, which inputs are the same buffer, and the values of one-element
+// constants (emitted as immediates, ModuleEmitter::operand). Two nodes alike
+// in all of it lower to the same IR, so only the first is emitted: a chain of
+// 100,000 equal nodes emits one unit, not 100,000 to print and key.
 struct LoweringInputs {
   const Graph &g;
   std::span<const TensorType> types;

@@ -3,7 +3,10 @@
 // buffers from an args array in the order it first asks for them, so equal
 // kernels of different nodes are equal code (the cache key is the IR).
 // Elementwise nodes and fused nodes are emitted through it by
-// elementwise.cpp, epilogue_fusion.cpp and reduction_fusion.cpp.
+// elementwise.cpp, epilogue_fusion.cpp and reduction_fusion.cpp. A node's
+// IR may depend only on what codegen.cpp's LoweringInputs compares (nodes
+// alike in it share the first one's IR): reading more of the graph here
+// needs it there too.
 #pragma once
 
 #include "compiler/codegen.h"
