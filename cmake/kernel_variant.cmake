@@ -3,22 +3,9 @@
 # and trampolines, cmake/kernel_symbols.cmake, pick among them), then checks
 # that no other global symbol could clash with another variant's: the rest
 # must carry the variant's namespace (compiled with -Dkiln=kiln_variant_VARIANT).
-function(defined_symbols object out)
-  execute_process(COMMAND ${NM} --defined-only --extern-only --format=posix ${object}
-                  OUTPUT_VARIABLE listing RESULT_VARIABLE status)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "${NM} failed on ${object}")
-  endif()
-  string(REGEX MATCHALL "[^\n ]+ [A-Za-z] " entries "${listing}")
-  set(names)
-  foreach(entry ${entries})
-    string(REGEX REPLACE " [A-Za-z] $" "" name "${entry}")
-    list(APPEND names ${name})
-  endforeach()
-  set(${out} ${names} PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/defined_symbols.cmake)
 
-defined_symbols(${INPUT} names)
+defined_symbols(${NM} ${INPUT} names)
 set(renames "")
 foreach(name ${names})
   if(name MATCHES "^kiln_[a-z0-9_]+$")
@@ -35,7 +22,7 @@ if(NOT status EQUAL 0)
   message(FATAL_ERROR "${OBJCOPY} failed on ${INPUT}")
 endif()
 
-defined_symbols(${OUTPUT} names)
+defined_symbols(${NM} ${OUTPUT} names)
 foreach(name ${names})
   if(NOT name MATCHES "__${VARIANT}$" AND NOT name MATCHES "kiln_variant_${VARIANT}")
     file(REMOVE ${OUTPUT})

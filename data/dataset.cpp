@@ -8,9 +8,6 @@
 
 namespace kiln {
 
-namespace {
-
-// Rows `rows` of `t` (first dim), one memcpy each.
 Tensor gather_rows(const Tensor &t, std::span<const int64_t> rows) {
   Shape shape = t.shape();
   shape[0] = int64_t(rows.size());
@@ -22,6 +19,8 @@ Tensor gather_rows(const Tensor &t, std::span<const int64_t> rows) {
     std::memcpy(dst + i * row_bytes, src + size_t(rows[i]) * row_bytes, row_bytes);
   return out;
 }
+
+namespace {
 
 std::filesystem::path fashion_mnist_file(const std::filesystem::path &dir, std::string_view split,
                                          std::string_view kind) {

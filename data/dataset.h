@@ -29,6 +29,9 @@ Dataset load_fashion_mnist(std::string_view split, int64_t limit = 0,
                            const Shape &item_shape = {784},
                            const std::filesystem::path &dir = kFashionMnistDir);
 
+// Rows `rows` of `t`'s first dim, in that order, one copy each.
+Tensor gather_rows(const Tensor &t, std::span<const int64_t> rows);
+
 struct Batch {
   Tensor inputs;
   Tensor labels;

@@ -11,7 +11,7 @@ namespace {
 
 Shape item_shape(const Tensor &batch) { return {batch.shape().begin() + 1, batch.shape().end()}; }
 
-// Row r of a batch, as a tensor of its own.
+// Row r of a dataset's tensor, as a tensor of its own.
 Tensor row(const Tensor &batch, int64_t r) {
   Tensor item(batch.dtype(), item_shape(batch));
   std::memcpy(item.raw(), static_cast<const std::byte *>(batch.raw()) + size_t(r) * item.bytes(),
@@ -58,14 +58,14 @@ DataPipelineEpoch DataPipeline::epoch(int64_t epoch) const {
 }
 
 Batch DataPipeline::batch(const Batches::Epoch &epoch, int64_t epoch_number, int64_t i) const {
-  Batch b = epoch[i];
-  if (maps_.empty()) return b;
+  if (maps_.empty()) return epoch[i];
   std::span<const int64_t> rows = epoch.rows(i);
+  const Dataset &data = batches_.data();
   std::vector<Tensor> expected;
   Tensor inputs;
   for (size_t r = 0; r < rows.size(); ++r) {
     ops::Random rng = example_random(options_.batches.seed, epoch_number, rows[r]);
-    Tensor item = apply_maps(maps_, row(b.inputs, int64_t(r)), rng, rows[r], expected);
+    Tensor item = apply_maps(maps_, row(data.inputs, rows[r]), rng, rows[r], expected);
     if (r == 0) {
       Shape shape = item.shape();
       shape.insert(shape.begin(), int64_t(rows.size()));
@@ -74,7 +74,7 @@ Batch DataPipeline::batch(const Batches::Epoch &epoch, int64_t epoch_number, int
     std::memcpy(static_cast<std::byte *>(inputs.raw()) + r * item.bytes(), item.raw(),
                 item.bytes());
   }
-  return {inputs, b.labels};
+  return {inputs, gather_rows(data.labels, rows)};
 }
 
 DataPipelineEpoch::DataPipelineEpoch(const DataPipeline &pipeline, int64_t epoch)

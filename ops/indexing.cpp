@@ -41,8 +41,7 @@ void check_representable(const char *what, double value, DType dtype) {
 
 // The element at flat index k of an integer tensor, exactly.
 int64_t index_at(const Tensor &indices, int64_t k) {
-  return indices.dtype() == DType::i32 ? indices.data<int32_t>()[size_t(k)]
-                                       : indices.data<int64_t>()[size_t(k)];
+  return ops::index_at(indices.raw(), indices.dtype(), k);
 }
 
 // Fails for the first index of `indices` outside [0, limit), as the
@@ -188,6 +187,11 @@ OpDef one_hot_op() {
 }
 
 } // namespace
+
+int64_t index_at(const void *indices, DType dtype, int64_t k) {
+  return dtype == DType::i32 ? static_cast<const int32_t *>(indices)[k]
+                             : static_cast<const int64_t *>(indices)[k];
+}
 
 std::string bad_index_message(int64_t value, int64_t position, const Shape &shape,
                               std::string_view input, int64_t limit) {

@@ -80,12 +80,6 @@ void run_collective(const KernelCall &k, void *const *args, const PlanBuffer &ou
   }
 }
 
-// The element at flat `position` of the i32 or i64 `indices`.
-int64_t index_at(const void *indices, DType dtype, int64_t position) {
-  return dtype == DType::i32 ? static_cast<const int32_t *>(indices)[position]
-                             : static_cast<const int64_t *>(indices)[position];
-}
-
 } // namespace
 
 bool has_collectives(const Plan &plan) {
@@ -113,8 +107,9 @@ BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan
     }
   }
   for (const KernelCall &k : plan.kernels) {
-    if (k.index_check && plan.buffers[size_t(k.index_check->indices)].place == Place::input)
-      fed_checks_.push_back(&*k.index_check);
+    bool fed = k.index_check && plan.buffers[size_t(k.index_check->indices)].place == Place::input;
+    if (fed) fed_checks_.push_back(&*k.index_check);
+    computed_checks_.push_back(k.index_check && !fed ? &*k.index_check : nullptr);
     first_arg_.push_back(args_.size());
     functions_.push_back(k.collective == CollectiveStep::none ? storage.functions[k.function]
                                                               : nullptr);
@@ -127,19 +122,19 @@ BoundPlan::BoundPlan(const Plan &plan, const PlanStorage &storage) : plan_(&plan
   if (!has_collectives(plan)) graph_ = kernel_graph(plan);
 }
 
-void BoundPlan::run_call(size_t i, const void *const *inputs, unsigned csr) {
+void BoundPlan::run_call(size_t i, unsigned csr) {
   const KernelCall &k = plan_->kernels[i];
-  if (k.index_check)
-    *static_cast<int64_t *>(table_[size_t(k.index_check->record)]) = abi::kNoBadIndex;
+  const IndexCheck *check = computed_checks_[i];
+  if (check) *static_cast<int64_t *>(table_[size_t(check->record)]) = abi::kNoBadIndex;
   run_kernel(functions_[i], k.num_tasks, k.task_cost, args_.data() + first_arg_[i], csr);
-  if (k.index_check) check_indices(*k.index_check, inputs);
+  if (check) check_indices(*check);
 }
 
 // Each task runs a kernel, then the successors it made ready: it keeps the
 // first and any too small to be worth a task of their own (a spawn costs
 // about what that much work does) and spawns the rest. The first error
 // cancels what has not started.
-void BoundPlan::run_concurrently(const void *const *inputs, unsigned csr) {
+void BoundPlan::run_concurrently(unsigned csr) {
   constexpr double kSpawnWork = 32768; // in the kernels' cost units, as run_kernel's
   size_t n = plan_->kernels.size();
   auto waiting = std::make_unique<std::atomic<uint32_t>[]>(n);
@@ -152,7 +147,7 @@ void BoundPlan::run_concurrently(const void *const *inputs, unsigned csr) {
     while (!mine.empty()) {
       size_t i = mine.back();
       mine.pop_back();
-      run_call(i, inputs, csr);
+      run_call(i, csr);
       bool kept = false;
       for (uint32_t s : graph_.successors[i]) {
         if (waiting[s].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
@@ -179,7 +174,8 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   for (const IndexCheck *check : fed_checks_) {
     const PlanBuffer &b = plan_->buffers[size_t(check->indices)];
     for (int64_t k = 0; k < b.elements; ++k)
-      if (int64_t index = index_at(inputs[b.where], b.dtype, k); index < 0 || index >= check->limit)
+      if (int64_t index = ops::index_at(inputs[b.where], b.dtype, k);
+          index < 0 || index >= check->limit)
         fail_index(*check, index, k);
   }
   const std::vector<KernelCall> &kernels = plan_->kernels;
@@ -188,7 +184,7 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   ScopedCsr state(csr);
   if (options.inter_op && clock.empty() && graph_.has_parallelism &&
       tbb::this_task_arena::max_concurrency() > 1) {
-    run_concurrently(inputs, csr);
+    run_concurrently(csr);
     return;
   }
   if (!clock.empty()) clock[0] = Clock::now();
@@ -198,7 +194,7 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
       const KernelCall &k = kernels[i];
       void *const *args = args_.data() + first_arg_[i];
       if (k.collective == CollectiveStep::none) {
-        run_call(i, inputs, csr);
+        run_call(i, csr);
         if (under_way && options.collectives) options.collectives->progress();
       } else {
         run_collective(k, args, plan_->buffers[size_t(k.buffers[1])], options.collectives);
@@ -218,12 +214,11 @@ void BoundPlan::run(const void *const *inputs, const RunOptions &options) {
   }
 }
 
-void BoundPlan::check_indices(const IndexCheck &check, const void *const *inputs) const {
+void BoundPlan::check_indices(const IndexCheck &check) const {
   int64_t position = *static_cast<const int64_t *>(table_[size_t(check.record)]);
   if (position == abi::kNoBadIndex) return;
-  const PlanBuffer &b = plan_->buffers[size_t(check.indices)];
-  const void *indices = b.place == Place::input ? inputs[b.where] : table_[size_t(check.indices)];
-  fail_index(check, index_at(indices, b.dtype, position), position);
+  DType dtype = plan_->buffers[size_t(check.indices)].dtype;
+  fail_index(check, ops::index_at(table_[size_t(check.indices)], dtype, position), position);
 }
 
 void BoundPlan::fail_index(const IndexCheck &check, int64_t index, int64_t position) {

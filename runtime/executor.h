@@ -95,11 +95,12 @@ public:
 
 private:
   // Runs kernel call i (not a collective step) on the calling thread's arena.
-  void run_call(size_t i, const void *const *inputs, unsigned csr);
+  void run_call(size_t i, unsigned csr);
   // Runs every kernel once its predecessors in graph_ have run.
-  void run_concurrently(const void *const *inputs, unsigned csr);
-  // Fails if the kernel just run found an index outside its range.
-  void check_indices(const IndexCheck &check, const void *const *inputs) const;
+  void run_concurrently(unsigned csr);
+  // Fails if the kernel just run found one of its computed indices outside
+  // their range.
+  void check_indices(const IndexCheck &check) const;
   [[noreturn]] static void fail_index(const IndexCheck &check, int64_t index, int64_t position);
 
   const Plan *plan_;
@@ -108,7 +109,8 @@ private:
   std::vector<void *> args_;                         // the kernels' args, kernel after kernel
   std::vector<size_t> first_arg_;                    // by kernel
   std::vector<std::pair<size_t, int64_t>> fed_args_; // (arg, input)
-  std::vector<const IndexCheck *> fed_checks_;       // of indices that are inputs
+  std::vector<const IndexCheck *> fed_checks_;       // of indices that are inputs: before a run
+  std::vector<const IndexCheck *> computed_checks_;  // by kernel: what its record says, or null
   std::vector<kiln_kernel_fn> functions_;            // by kernel
   KernelGraph graph_;                                // empty for plans with collective steps
 };

@@ -65,7 +65,7 @@ struct KernelCall {
   double task_cost = 0;         // rough work per task, for the split (kernels/kernel_abi.h)
   std::vector<int32_t> buffers; // its args, by buffer index
   uint32_t writes = 0;          // bit i: it writes buffers[i] (its node's output, scratch);
-                                // it may write a variable among the others too
+                                // args past the 32nd, and variables, may be written too
   CollectiveStep collective = CollectiveStep::none;
   std::optional<IndexCheck> index_check;
 };

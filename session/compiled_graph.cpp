@@ -75,7 +75,6 @@ Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
       if (info.node == kernel.node || (info.node < 0 && info.owner == kernel.node))
         writes |= 1u << a;
     }
-    if (kernel.buffers.size() > 32) writes = ~0u; // all, conservatively
     plan.kernels.push_back({function, kernel.num_tasks, kernel.task_cost, kernel.buffers, writes,
                             kernel.collective, std::move(index_check)});
   }
