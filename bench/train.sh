@@ -7,13 +7,19 @@
 #
 #   bash bench/train.sh [THREADS=2] [SEEDS="0 1 2"] [RECIPES="mlp-adam mlp-momentum lenet"]
 # Recipes: mlp-adam, mlp-momentum (5 epochs each), lenet (Adam, 5 epochs),
-# convnet (Adam, 10 epochs). Needs `bash scripts/setup.sh --bench` and a build.
+# convnet (Adam, 10 epochs), resnet (the README's recipe: AdamW 2e-3 with decay 0.05
+# and a cosine schedule, crops, flips and normalization; RESNET_EPOCHS=15 epochs,
+# RESNET_LIMIT=0 training images, 0 for all; peer bench/torch_resnet.py).
+# Needs `bash scripts/setup.sh --bench` and a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 seeds=${2:-"0 1 2"}
 recipes=${3:-"mlp-adam mlp-momentum lenet"}
+resnet_epochs=${RESNET_EPOCHS:-15}
+resnet_limit=${RESNET_LIMIT:-0}
 log=$(mktemp)
+accuracy_and_seconds='s/^test accuracy \([0-9.]*\)% after .* epochs, \([0-9.]*\) s of training.*/\1 \2/p'
 
 kiln_run() { # recipe seed
   case $1 in
@@ -21,10 +27,18 @@ kiln_run() { # recipe seed
   mlp-momentum) ./build/fashion_mlp --optimizer momentum --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
   lenet) ./build/fashion_conv --model lenet --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
   convnet) ./build/fashion_conv --model convnet --epochs 10 --seed "$2" --threads "$threads" --out /tmp/kiln-bench ;;
-  esac 2>/dev/null | sed -n 's/^test accuracy \([0-9.]*\)% after .* epochs, \([0-9.]*\) s of training.*/\1 \2/p'
+  resnet) ./build/fashion_conv --model resnet --epochs "$resnet_epochs" --limit "$resnet_limit" \
+    --augment --normalize --lr 2e-3 --cosine --weight-decay 0.05 --seed "$2" --threads "$threads" \
+    --out /tmp/kiln-bench ;;
+  esac 2>/dev/null | sed -n "$accuracy_and_seconds"
 }
 
 torch_run() { # recipe seed threads
+  if [[ $1 == resnet ]]; then
+    /usr/bin/python3 bench/torch_resnet.py --epochs "$resnet_epochs" --limit "$resnet_limit" \
+      --seed "$2" --threads "$3" | sed -n "$accuracy_and_seconds"
+    return
+  fi
   local model=${1%%-*} optimizer=adam epochs=5
   [[ $1 == mlp-momentum ]] && optimizer=momentum
   [[ $1 == convnet ]] && epochs=10

@@ -38,19 +38,23 @@ public:
   const TensorType &output_type() const override { return fused_.output_type(); }
   Buffer scratch(DType type, int64_t elements) override { return fused_.scratch(type, elements); }
 
+  // The last call takes the epilogue; earlier ones (a tiled convolution's
+  // im2col) run before it as kernels of their own.
   void call(std::string_view function, std::vector<KernelArg> args, int64_t num_tasks,
             double task_cost) override {
-    if (lowered.call) not_one_call();
+    if (lowered.call)
+      fused_.call(lowered.call->function, std::move(lowered.call->args), lowered.call->num_tasks,
+                  lowered.call->task_cost);
     lowered.call = {std::string(function), std::move(args), num_tasks, task_cost};
   }
   Buffer check_indices(size_t, int64_t) override {
     fail("internal error: {} checks indices, a fused anchor cannot", anchor_.describe());
   }
   void task_box(TaskBox box) override { lowered.box = box; }
-  void copy(DType, const Shape &, const View &, const View &) override { not_one_call(); }
-  void fill(DType, const Shape &, const View &, double) override { not_one_call(); }
-  void fused_loop(const Graph &) override { not_one_call(); }
-  void collective(CollectiveStep, Buffer, Buffer) override { not_one_call(); }
+  void copy(DType, const Shape &, const View &, const View &) override { not_calls_only(); }
+  void fill(DType, const Shape &, const View &, double) override { not_calls_only(); }
+  void fused_loop(const Graph &) override { not_calls_only(); }
+  void collective(CollectiveStep, Buffer, Buffer) override { not_calls_only(); }
 
   LoweredAnchor lowered;
 
@@ -61,8 +65,8 @@ private:
   size_t outer_input(size_t i) const {
     return size_t(body_.node(anchor_.inputs.at(i)).attr_int("index"));
   }
-  [[noreturn]] void not_one_call() const {
-    fail("internal error: {} lowers to more than one call, a fused anchor needs one",
+  [[noreturn]] void not_calls_only() const {
+    fail("internal error: {} lowers to more than kernel calls, a fused anchor must not",
          anchor_.describe());
   }
 

@@ -12,9 +12,29 @@ namespace {
 
 using V = llvm::Value *;
 
-// The box of the output of `shape` that task `task` of a call writes.
-std::vector<BoxDim> task_dims(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape,
-                              const std::vector<const View *> &views) {
+// Dims [from, rank) of the output whole, merged where every view allows.
+std::vector<BoxDim> whole_dims(llvm::IRBuilder<> &b, const Shape &shape, size_t from,
+                               const std::vector<const View *> &views) {
+  std::vector<View> tails;
+  for (const View *v : views)
+    tails.push_back({v->buffer, 0, {v->strides.begin() + long(from), v->strides.end()}});
+  std::vector<const View *> tail_views;
+  for (const View &t : tails) tail_views.push_back(&t);
+  MergedLoop rest = merge_dims(Shape(shape.begin() + long(from), shape.end()), tail_views);
+  std::vector<BoxDim> dims;
+  for (size_t d = 0; d < rest.dims.size(); ++d) {
+    std::vector<int64_t> s;
+    for (const auto &view_strides : rest.strides) s.push_back(view_strides[d]);
+    dims.push_back({b.getInt64(0), b.getInt64(uint64_t(rest.dims[d])), s});
+  }
+  return dims;
+}
+
+// Calls at(offsets) for every element of the output of `shape` that task
+// `task` of a call writes.
+void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape,
+                   const std::vector<const View *> &views,
+                   const std::function<void(const std::vector<V> &)> &at) {
   auto strides_of = [&](size_t d) {
     std::vector<int64_t> s;
     for (const View *v : views) s.push_back(v->strides[d]);
@@ -25,28 +45,61 @@ std::vector<BoxDim> task_dims(llvm::IRBuilder<> &b, V task, TaskBox box, const S
     return b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b.CreateAdd(lo, constant(step)),
                                    constant(end));
   };
-  if (box.kind == TaskBox::Kind::matmul_tiles) {
-    int64_t m = shape[0], n = shape[1], blocks = abi::kiln_matmul_m_blocks(m);
-    V m0 = b.CreateMul(b.CreateURem(task, constant(blocks)), constant(abi::kMatmulTileM));
-    V n0 = b.CreateMul(b.CreateUDiv(task, constant(blocks)), constant(abi::kMatmulTileN));
-    return {{m0, upto(m0, abi::kMatmulTileM, m), strides_of(0)},
-            {n0, upto(n0, abi::kMatmulTileN, n), strides_of(1)}};
+  auto one = [&](V i, size_t d) { return BoxDim{i, b.CreateAdd(i, constant(1)), strides_of(d)}; };
+  auto with_rest = [&](std::vector<BoxDim> dims, size_t from) {
+    for (BoxDim &d : whole_dims(b, shape, from, views)) dims.push_back(std::move(d));
+    return dims;
+  };
+  switch (box.kind) {
+  case TaskBox::Kind::leading_rows: {
+    V r0 = b.CreateMul(task, constant(box.rows));
+    return emit_box(b, with_rest({{r0, upto(r0, box.rows, shape[0]), strides_of(0)}}, 1), views,
+                    at);
   }
-  V r0 = b.CreateMul(task, constant(box.rows));
-  std::vector<BoxDim> dims = {{r0, upto(r0, box.rows, shape[0]), strides_of(0)}};
-  // The rest of each row whole, its dims merged where every view allows.
-  std::vector<View> tails;
-  for (const View *v : views)
-    tails.push_back({v->buffer, 0, {v->strides.begin() + 1, v->strides.end()}});
-  std::vector<const View *> tail_views;
-  for (const View &t : tails) tail_views.push_back(&t);
-  MergedLoop rest = merge_dims(Shape(shape.begin() + 1, shape.end()), tail_views);
-  for (size_t d = 0; d < rest.dims.size(); ++d) {
-    std::vector<int64_t> s;
-    for (const auto &view_strides : rest.strides) s.push_back(view_strides[d]);
-    dims.push_back({constant(0), constant(rest.dims[d]), s});
+  case TaskBox::Kind::planes: {
+    V planes = constant(shape[1]);
+    return emit_box(
+        b, with_rest({one(b.CreateUDiv(task, planes), 0), one(b.CreateURem(task, planes), 1)}, 2),
+        views, at);
   }
-  return dims;
+  case TaskBox::Kind::matmul_tiles:
+  case TaskBox::Kind::image_tiles: {
+    bool images = box.kind == TaskBox::Kind::image_tiles;
+    size_t row_dim = images ? 1 : 0;
+    int64_t m = shape[row_dim],
+            n = num_elements(Shape(shape.begin() + long(row_dim) + 1, shape.end()));
+    int64_t blocks = abi::kiln_matmul_m_blocks(m), tiles = blocks * abi::kiln_matmul_n_blocks(n);
+    V rest = images ? b.CreateURem(task, constant(tiles)) : task;
+    V m0 = b.CreateMul(b.CreateURem(rest, constant(blocks)), constant(abi::kMatmulTileM));
+    V n0 = b.CreateMul(b.CreateUDiv(rest, constant(blocks)), constant(abi::kMatmulTileN));
+    V n1 = upto(n0, abi::kMatmulTileN, n);
+    std::vector<BoxDim> dims;
+    if (images) dims.push_back(one(b.CreateUDiv(task, constant(tiles)), 0));
+    dims.push_back({m0, upto(m0, abi::kMatmulTileM, m), strides_of(row_dim)});
+    std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, views);
+    if (columns.size() == 1) { // one dim, or dims every view walks as one
+      dims.push_back({n0, n1, columns[0].strides});
+      return emit_box(b, dims, views, at);
+    }
+    // [N, M, H, W] with a view that does not walk H and W as one: the
+    // columns [n0, n1) row by row, each row's part of [0, W).
+    if (shape.size() != 4)
+      fail("internal error: tiles over {} columns that do not merge", to_string(shape));
+    V w = constant(shape[3]);
+    V last_row = b.CreateUDiv(b.CreateSub(n1, constant(1)), w);
+    emit_for(b, b.CreateUDiv(n0, w), b.CreateAdd(last_row, constant(1)), [&](V h) {
+      V row_start = b.CreateMul(h, w);
+      V lo =
+          b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, b.CreateSub(n0, row_start), constant(0));
+      V hi = b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b.CreateSub(n1, row_start), w);
+      std::vector<BoxDim> row = dims;
+      row.push_back(one(h, 2));
+      row.push_back({lo, hi, strides_of(3)});
+      emit_box(b, row, views, at);
+    });
+    return;
+  }
+  }
 }
 
 } // namespace
@@ -73,18 +126,17 @@ void emit_epilogue(ModuleEmitter &e, const Graph &body, const Node &anchor) {
   for (const View *v : views) bases.push_back(e.buffer_pointer(b, fn, v->buffer));
   emit_for(b, fn->getArg(1), fn->getArg(2), [&](V task) {
     e.emit_call(b, fn, call.function, call.args, task, b.CreateAdd(task, b.getInt64(1)));
-    emit_box(b, task_dims(b, task, *lowered.box, out.shape, views), views,
-             [&](const std::vector<V> &at) {
-               auto address = [&](size_t v, DType t) {
-                 return b.CreateInBoundsGEP(memory_type(c, t), bases[v], at[v]);
-               };
-               size_t v = 1;
-               std::vector<V> inputs = load_operands(
-                   b, operands, [&](size_t k) { return address(v++, operands[k].dtype); });
-               V anchor_value = b.CreateLoad(memory_type(c, out.dtype), address(0, out.dtype));
-               V result = evaluate(b, e.module(), body, inputs, anchor.id, anchor_value).back();
-               b.CreateStore(result, address(0, out.dtype));
-             });
+    emit_task_box(b, task, *lowered.box, out.shape, views, [&](const std::vector<V> &at) {
+      auto address = [&](size_t v, DType t) {
+        return b.CreateInBoundsGEP(memory_type(c, t), bases[v], at[v]);
+      };
+      size_t v = 1;
+      std::vector<V> inputs =
+          load_operands(b, operands, [&](size_t k) { return address(v++, operands[k].dtype); });
+      V anchor_value = b.CreateLoad(memory_type(c, out.dtype), address(0, out.dtype));
+      V result = evaluate(b, e.module(), body, inputs, anchor.id, anchor_value).back();
+      b.CreateStore(result, address(0, out.dtype));
+    });
   });
   b.CreateRetVoid();
 }

@@ -56,7 +56,7 @@ int main(int argc, char **argv) try {
   classifier.learning_rate = learning_rate(g, optimizer);
   auto results = kiln::fit(session, classifier, train_set, test_set, cli.fit);
 
-  print_summary(cli, session, results);
+  bool reached = print_summary(cli, session, results);
   report_profile(cli, session);
   if (!cli.lead()) return 0; // rank 0 saves
   std::filesystem::path dir(cli.out);
@@ -67,6 +67,7 @@ int main(int argc, char **argv) try {
   kiln::write_npy(dir / "images.npy", first.inputs);
   kiln::write_npy(dir / "labels.npy", first.labels);
   fmt::print("saved {0}/mlp.kiln, {0}/mlp.ckpt and 8 test images in {0}/images.npy\n", cli.out);
+  return reached ? 0 : 1;
 } catch (const std::exception &e) {
   fmt::print(stderr, "fashion_mlp: error: {}\n", e.what());
   return 1;

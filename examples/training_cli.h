@@ -24,6 +24,7 @@ struct TrainingCli {
   bool flip = false;
   bool augment = false; // --augment: --crop-pad 2 --flip
   bool normalize = false;
+  double min_accuracy = 0; // --min-accuracy, percent
   // Under mpirun, the job this process trains in, data-parallel (each rank
   // `--batch` items a step); started alone, a job of one.
   kiln::Communicator communicator;
@@ -61,6 +62,8 @@ struct TrainingCli {
     app.add_flag("--normalize", normalize,
                  "normalize train and test images with Fashion-MNIST's mean and deviation");
     app.add_option("--out", out, "where to save the graph and the checkpoint");
+    app.add_option("--min-accuracy", min_accuracy,
+                   "fail (exit 1) when the final test accuracy is below this percentage");
     app.add_option("--run-log", fit.run_log,
                    "write a run log (JSON lines: loss per step, accuracy per epoch, steps/s, "
                    "times) to FILE, for 'kiln plot'")
@@ -103,9 +106,10 @@ inline void report_profile(const TrainingCli &cli, const kiln::Session &s) {
   fmt::print("trace -> {} (chrome://tracing or ui.perfetto.dev)\n", cli.trace);
 }
 
-inline void print_summary(const TrainingCli &cli, const kiln::Session &s,
-                          const std::vector<kiln::EpochResult> &results) {
-  if (!cli.lead()) return;
+// Prints the closing line; false when the accuracy missed --min-accuracy.
+[[nodiscard]] inline bool print_summary(const TrainingCli &cli, const kiln::Session &s,
+                                        const std::vector<kiln::EpochResult> &results) {
+  if (!cli.lead()) return true;
   double seconds = 0;
   for (const kiln::EpochResult &r : results) seconds += r.train_seconds;
   std::string ranks = cli.communicator.size() > 1
@@ -115,4 +119,9 @@ inline void print_summary(const TrainingCli &cli, const kiln::Session &s,
              "compiled in {:.1f} s{})\n",
              100 * results.back().test_accuracy, results.size(), seconds, s.stats().compilations,
              s.stats().total_compile_ms / 1000, ranks);
+  double accuracy = 100 * results.back().test_accuracy;
+  if (accuracy >= cli.min_accuracy) return true;
+  fmt::print(stderr, "test accuracy {:.2f}% is below --min-accuracy {}\n", accuracy,
+             cli.min_accuracy);
+  return false;
 }

@@ -16,9 +16,16 @@
 // task (its images summed in order); the op's lowering then sums the partials
 // in task order (kiln_reduce_sum), so results do not depend on the split.
 //
+// A few images leave most threads idle: the lowering then runs im2col as
+// tasks of its own (kiln_im2col) and the GEMMs as one batched kiln_matmul
+// whose tasks are tiles (kernel_abi.h, kiln_conv2d_tiled). A depthwise
+// convolution is a task per plane instead (kiln_depthwise_conv2d).
+//
 // Entry points (T = float/f32 or double/f64; SHAPE = n, c, h, w, o, kh, kw,
 // oh, ow, sh, sw, dh, dw, pt, pl, groups as int64_t; then task_begin, task_end):
 //   kiln_conv2d_T(x, w, y, col, SHAPE, ...)
+//   kiln_im2col_T(x, col, SHAPE, ...)        col: n * C * KH * KW * P elements
+//   kiln_depthwise_conv2d_T(x, w, y, SHAPE, ...)
 //   kiln_conv2d_backprop_input_T(dy, w, dx, col, SHAPE, ...)
 //   kiln_conv2d_backprop_filter_T(x, dy, partial, col, tmp, SHAPE, ...)
 // col: tasks * C * KH * KW * P elements (unused when 1x1 stride 1 unpadded);
@@ -103,11 +110,12 @@ template <typename T> KILN_INLINE void zero_wrapped(T *row, const Conv &s, const
   }
 }
 
-// col[(c, kh, kw), p] = x[c, oh * sh + ih0, ow * sw + iw0], or 0 in the padding.
+// col[(c, kh, kw), p] = x[c, oh * sh + ih0, ow * sw + iw0], or 0 in the
+// padding, for the rows k in [k_begin, k_end).
 template <typename T>
-KILN_INLINE const T *im2col(const T *__restrict__ x, T *__restrict__ col, const Conv &s) {
-  const int64_t rows = opaque(s.c * s.kh * s.kw); // (c, kh, kw)
-  for (int64_t k = 0; k < rows; ++k) {
+KILN_INLINE void im2col_rows(const T *__restrict__ x, T *__restrict__ col, const Conv &s,
+                             int64_t k_begin, int64_t k_end) {
+  for (int64_t k = k_begin; k < k_end; ++k) {
     T *row = col + k * s.pixels();
     const T *plane = x + k / (s.kh * s.kw) * s.h * s.w;
     const Tap t = tap(s, k / s.kw % s.kh, k % s.kw);
@@ -131,7 +139,53 @@ KILN_INLINE const T *im2col(const T *__restrict__ x, T *__restrict__ col, const 
       zero(row + t.rows.hi * s.ow, (s.oh - t.rows.hi) * s.ow);
     }
   }
+}
+
+template <typename T>
+KILN_INLINE const T *im2col(const T *__restrict__ x, T *__restrict__ col, const Conv &s) {
+  im2col_rows(x, col, s, 0, opaque(s.c * s.kh * s.kw)); // rows (c, kh, kw)
   return col;
+}
+
+// The im2col matrices of every image, a task per image and channel (the KH *
+// KW rows of its taps): with one batched GEMM after it, the tiled forward
+// convolution of a few images (kernel_abi.h).
+template <typename T>
+KILN_INLINE void im2col_planes(const T *x, T *col, const Conv &s, int64_t task_begin,
+                               int64_t task_end) {
+  const int64_t taps = s.kh * s.kw;
+  task_end = abi::min_i64(task_end, abi::kiln_im2col_tasks(s.n, s.c));
+  for (int64_t t = task_begin; t < task_end; ++t) {
+    const int64_t image = t / s.c, k = t % s.c * taps;
+    im2col_rows(x + image * s.image(), col + image * s.col_size(), s, k, k + opaque(taps));
+  }
+}
+
+// A depthwise convolution (groups == c == o): each output plane is its input
+// plane convolved with the plane's own filter, a task per plane, the taps
+// added in order over whole rows (no im2col, no one-row GEMMs).
+template <typename T>
+KILN_INLINE void depthwise(const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y,
+                           const Conv &s, int64_t task_begin, int64_t task_end) {
+  task_end = abi::min_i64(task_end, abi::kiln_depthwise_tasks(s.n, s.c));
+  for (int64_t t = task_begin; t < task_end; ++t) {
+    const T *plane = x + t * s.h * s.w, *filter = w + t % s.c * s.kh * s.kw;
+    T *out = y + t * s.pixels();
+    zero(out, s.pixels());
+    for (int64_t kh = 0; kh < s.kh; ++kh)
+      for (int64_t kw = 0; kw < s.kw; ++kw) {
+        const Tap tp = tap(s, kh, kw);
+        const T weight = filter[kh * s.kw + kw];
+        for (int64_t oh = tp.rows.lo; oh < tp.rows.hi; ++oh) {
+          const T *src = plane + (oh * s.sh + tp.ih0) * s.w + tp.iw0;
+          T *dst = out + oh * s.ow;
+          if (s.sw == 1)
+            for (int64_t ow = tp.cols.lo; ow < tp.cols.hi; ++ow) dst[ow] += weight * src[ow];
+          else
+            for (int64_t ow = tp.cols.lo; ow < tp.cols.hi; ++ow) dst[ow] += weight * src[ow * s.sw];
+        }
+      }
+  }
 }
 
 // dx = the sum of col's entries over the taps that read each input
@@ -222,6 +276,14 @@ KILN_INLINE void backprop_filter(const T *x, const T *dy, T *partial, T *col, T 
   extern "C" void kiln_conv2d_##suffix(const T *x, const T *filter, T *y, T *col,                  \
                                        KILN_CONV_PARAMS, int64_t task_begin, int64_t task_end) {   \
     kiln::kernels::conv::forward(x, filter, y, col, KILN_CONV_SHAPE, task_begin, task_end);        \
+  }                                                                                                \
+  extern "C" void kiln_im2col_##suffix(const T *x, T *col, KILN_CONV_PARAMS, int64_t task_begin,   \
+                                       int64_t task_end) {                                         \
+    kiln::kernels::conv::im2col_planes(x, col, KILN_CONV_SHAPE, task_begin, task_end);             \
+  }                                                                                                \
+  extern "C" void kiln_depthwise_conv2d_##suffix(                                                  \
+      const T *x, const T *filter, T *y, KILN_CONV_PARAMS, int64_t task_begin, int64_t task_end) { \
+    kiln::kernels::conv::depthwise(x, filter, y, KILN_CONV_SHAPE, task_begin, task_end);           \
   }                                                                                                \
   extern "C" void kiln_conv2d_backprop_input_##suffix(const T *dy, const T *filter, T *dx,         \
                                                       T *dcol, KILN_CONV_PARAMS,                   \

@@ -271,6 +271,17 @@ inline constexpr int64_t kiln_conv2d_filter_tasks(int64_t n) {
   return kiln_conv_tasks(n, kConvFilterChunks);
 }
 
+// Below this many images a forward convolution (groups == 1) runs tiled:
+// im2col a task per image and channel, then one batched GEMM a task per
+// tile, so one image keeps every thread busy.
+inline constexpr int64_t kConvTiledBelow = 8;
+inline constexpr bool kiln_conv2d_tiled(int64_t n, int64_t groups) {
+  return n < kConvTiledBelow && groups == 1;
+}
+inline constexpr int64_t kiln_im2col_tasks(int64_t n, int64_t c) { return n > 0 ? n * c : 0; }
+// Depthwise (groups == c == o): a task per output plane.
+inline constexpr int64_t kiln_depthwise_tasks(int64_t n, int64_t c) { return n > 0 ? n * c : 0; }
+
 // Flops of one task of `images` images: an (O x K) x (K x P) product per
 // image, K = C / groups * KH * KW the taps per output, P = OH * OW.
 inline constexpr int64_t kiln_conv2d_task_cost(int64_t images, int64_t O, int64_t K, int64_t P) {

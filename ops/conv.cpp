@@ -5,7 +5,7 @@
 // sharing conv2d's attributes: strides [2] and dilations [2] (default 1, 1),
 // padding "valid" | "same" | "explicit" with pads [top, bottom, left, right]
 // (ops/window.h), groups. The like-inputs only give the result's shape.
-// Kernels: kernels/conv.cpp (im2col + GEMM).
+// Kernels: kernels/conv.cpp (im2col + GEMM; depthwise by planes).
 #include "ops/conv.h"
 
 #include "ir/error.h"
@@ -128,19 +128,55 @@ void reference_conv(Kind kind, const Node &node, std::span<const Tensor> in, Ten
   for (int64_t i = 0; i < out.size(); ++i) out.set(i, at(acc, i));
 }
 
-// The kernels' shape arguments (kernels/conv.cpp).
-std::vector<KernelArg> shape_args(const ConvGeometry &g) {
+// A conv kernel's arguments (kernels/conv.cpp): its buffers, then the shape.
+std::vector<KernelArg> conv_args(std::vector<compiler::Buffer> buffers, const ConvGeometry &g) {
   const WindowDim &H = g.win.h, &W = g.win.w;
   std::vector<KernelArg> args;
+  for (compiler::Buffer b : buffers) args.push_back(KernelArg::buf(b));
   for (int64_t v : {g.n, g.c, H.in, W.in, g.o, g.kh, g.kw, H.out, W.out, H.stride, W.stride,
                     H.dilation, W.dilation, H.pad_before, W.pad_before, g.groups})
     args.push_back(KernelArg::int64(v));
   return args;
 }
 
+// A forward convolution that image tasks would leave threads idle on, or
+// one of the faster kernels: tiled (im2col, then one batched GEMM a task per
+// tile) or depthwise (a task per plane). kernels/conv.cpp says why. False:
+// the image tasks below.
+bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry &g) {
+  DType t = l.output_type().dtype;
+  std::string suffix = compiler::kernel_suffix(t);
+  int64_t taps = g.kh * g.kw, pixels = g.pixels();
+  if (g.groups == g.c && g.o == g.c) {
+    l.call("kiln_depthwise_conv2d_" + suffix, conv_args({l.input(0), l.input(1), l.output()}, g),
+           abi::kiln_depthwise_tasks(g.n, g.c), double(2 * taps * pixels));
+    l.task_box({compiler::TaskBox::Kind::planes});
+    return true;
+  }
+  if (!abi::kiln_conv2d_tiled(g.n, g.groups)) return false;
+  compiler::Buffer col = l.input(0);
+  if (!g.direct()) {
+    col = l.scratch(t, g.n * g.c * taps * pixels);
+    l.call("kiln_im2col_" + suffix, conv_args({l.input(0), col}, g),
+           abi::kiln_im2col_tasks(g.n, g.c), double(taps * pixels));
+  }
+  // y[i] (O x P) = w (O x K) * col[i] (K x P), for every image i.
+  int64_t k = g.taps();
+  std::vector<KernelArg> args = {KernelArg::buf(l.input(1)), KernelArg::buf(col),
+                                 KernelArg::buf(l.output())};
+  for (int64_t v : {g.o, pixels, k, k, int64_t{1}, pixels, int64_t{1}, g.n, int64_t{0}, k * pixels,
+                    g.o * pixels})
+    args.push_back(KernelArg::int64(v));
+  l.call("kiln_matmul_" + suffix, std::move(args), abi::kiln_matmul_tasks(g.n, g.o, pixels),
+         double(abi::kiln_matmul_task_cost(g.o, pixels, k)));
+  l.task_box({compiler::TaskBox::Kind::image_tiles});
+  return true;
+}
+
 void lower_conv(Kind kind, compiler::Lowering &l) {
   Roles r = roles(kind);
   ConvGeometry g = conv_geometry(l.node(), l.input_type(r.x), l.input_type(r.w));
+  if (kind == Kind::forward && lower_forward_by_tiles_or_planes(l, g)) return;
   DType t = l.output_type().dtype;
   std::string suffix = compiler::kernel_suffix(t);
   bool filter = kind == Kind::filter;
@@ -149,12 +185,8 @@ void lower_conv(Kind kind, compiler::Lowering &l) {
   double cost = double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), g.pixels()));
   // One im2col matrix per task.
   compiler::Buffer col = l.scratch(t, g.direct() ? 0 : tasks * g.c * g.kh * g.kw * g.pixels());
-  std::vector<KernelArg> args = shape_args(g);
   auto call = [&](const char *name, std::vector<compiler::Buffer> buffers) {
-    std::vector<KernelArg> all;
-    for (compiler::Buffer b : buffers) all.push_back(KernelArg::buf(b));
-    all.insert(all.end(), args.begin(), args.end());
-    l.call(fmt::format("kiln_{}_{}", name, suffix), std::move(all), tasks, cost);
+    l.call(fmt::format("kiln_{}_{}", name, suffix), conv_args(std::move(buffers), g), tasks, cost);
   };
   if (kind == Kind::forward) {
     call("conv2d", {l.input(0), l.input(1), l.output(), col});

@@ -39,10 +39,12 @@ struct KernelArg {
 };
 
 // Which part of the output each task of a call writes, for fused epilogues:
-// the tiles of a 2-D matmul output in kernel_abi.h's numbering, or `rows`
-// consecutive indices of the leading dim per task.
+// the tiles of a 2-D matmul output in kernel_abi.h's numbering; those of an
+// [N, M, ...] output seen as N matrices M x (the product of the rest), one
+// batched matmul; `rows` consecutive indices of the leading dim per task; or
+// one index of the first two dims per task (planes of NCHW, in order).
 struct TaskBox {
-  enum class Kind { matmul_tiles, leading_rows } kind;
+  enum class Kind { matmul_tiles, image_tiles, leading_rows, planes } kind;
   int64_t rows = 0;
 };
 

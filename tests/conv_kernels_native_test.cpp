@@ -1,7 +1,8 @@
 // Native tests of the convolution and pooling kernels (kernels/conv.cpp,
 // pool.cpp) of the native library the runtime links: every task split gives
-// the same bits (the filter gradient's per-task partial sums included), and
-// results match double-precision loops.
+// the same bits (the filter gradient's per-task partial sums included), the
+// tiled forward path gives the image path's bits, and results match
+// double-precision loops.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -112,11 +113,17 @@ void for_each_product(const Conv &s, const std::function<void(int64_t, int64_t, 
 template <typename T> struct ConvFns;
 template <> struct ConvFns<float> {
   static constexpr auto forward = kiln_conv2d_f32;
+  static constexpr auto im2col = kiln_im2col_f32;
+  static constexpr auto depthwise = kiln_depthwise_conv2d_f32;
+  static constexpr auto matmul = kiln_matmul_f32;
   static constexpr auto input = kiln_conv2d_backprop_input_f32;
   static constexpr auto filter = kiln_conv2d_backprop_filter_f32;
 };
 template <> struct ConvFns<double> {
   static constexpr auto forward = kiln_conv2d_f64;
+  static constexpr auto im2col = kiln_im2col_f64;
+  static constexpr auto depthwise = kiln_depthwise_conv2d_f64;
+  static constexpr auto matmul = kiln_matmul_f64;
   static constexpr auto input = kiln_conv2d_backprop_input_f64;
   static constexpr auto filter = kiln_conv2d_backprop_filter_f64;
 };
@@ -149,6 +156,35 @@ template <typename T> void check_conv(const Conv &s, std::mt19937 &rng) {
   CHECK(same_bits(y));
   CHECK(mismatches(y[0], y_ref, tol) == 0);
 
+  // Tiled (as ops/conv.cpp lowers a few images): im2col per image and
+  // channel, then one batched GEMM; the same GEMM per image, the same bits.
+  if (s.groups == 1) {
+    using kiln::abi::kiln_im2col_tasks;
+    using kiln::abi::kiln_matmul_tasks;
+    const int64_t K = s.taps(), P = s.pixels();
+    auto cols = all_splits<T>(kiln_im2col_tasks(s.n, s.c), size_t(s.n * s.col_size()), rng,
+                              [&](T *out, int64_t tb, int64_t te) {
+                                ConvFns<T>::im2col(x.data(), out, KILN_CONV_SHAPE_ARGS(s), tb, te);
+                              });
+    CHECK(same_bits(cols));
+    const T *b = s.direct() ? x.data() : cols[0].data();
+    auto tiled =
+        all_splits<T>(kiln_matmul_tasks(s.n, s.o, P), ys, rng, [&](T *out, int64_t tb, int64_t te) {
+          ConvFns<T>::matmul(w.data(), b, out, s.o, P, K, K, 1, P, 1, s.n, 0, K * P, s.o * P, tb,
+                             te);
+        });
+    CHECK(same_bits(tiled));
+    CHECK(std::memcmp(tiled[0].data(), y[0].data(), ys * sizeof(T)) == 0);
+  }
+  if (s.groups == s.c && s.o == s.c) {
+    auto planes = all_splits<T>(
+        kiln::abi::kiln_depthwise_tasks(s.n, s.c), ys, rng, [&](T *out, int64_t tb, int64_t te) {
+          ConvFns<T>::depthwise(x.data(), w.data(), out, KILN_CONV_SHAPE_ARGS(s), tb, te);
+        });
+    CHECK(same_bits(planes));
+    CHECK(mismatches(planes[0], y_ref, tol) == 0);
+  }
+
   auto dx = all_splits<T>(tasks, xs, rng, [&](T *out, int64_t tb, int64_t te) {
     ConvFns<T>::input(dy.data(), w.data(), out, col.data(), KILN_CONV_SHAPE_ARGS(s), tb, te);
   });
@@ -179,6 +215,9 @@ const Conv kConvs[] = {
     geometry(1, 2, 7, 8, 2, 3, 2, 2, 1, 2, 3, 2, 2, 1, 2, 1),     // dilation
     geometry(2, 4, 5, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2),     // groups
     geometry(2, 3, 6, 6, 6, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 3),     // depthwise x2
+    geometry(3, 4, 7, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4),     // depthwise, same
+    geometry(2, 5, 9, 8, 5, 3, 2, 2, 2, 2, 1, 1, 0, 2, 1, 5),     // depthwise, stride, dilation
+    geometry(1, 3, 20, 30, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), // one image, 3 x 5 tiles
     geometry(3, 8, 4, 4, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // 1x1: no im2col
     geometry(2, 4, 5, 5, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1),     // 1x1 stride 2
     geometry(2, 1, 3, 3, 2, 3, 3, 1, 1, 1, 1, 4, 4, 0, 4, 1),     // taps entirely in the padding

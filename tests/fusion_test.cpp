@@ -122,22 +122,32 @@ TEST_CASE("matmul and conv2d run their bias and activation in their own kernel",
   Graph g;
   Value x = placeholder(g, "x", f32, {batch, 3, 9, 9});
   Value h = nn::conv2d(g, x, 8, 3, nn::relu);
-  Value y = nn::dense(g, flatten(h), 10, nn::relu, {.seed = 2});
+  // Depthwise (a task per plane), its bias and a residual add after it.
+  std::mt19937 rng(5);
+  Value depthwise = constant(g, test::random_tensor(f32, {8, 1, 3, 3}, rng));
+  Value bias = constant(g, test::random_tensor(f32, {8, 1, 1}, rng));
+  Value d = relu(conv2d(h, depthwise, {.padding = "same", .groups = 8}) + bias) + h;
+  // 130 filters: two tile rows of the tiled path, one of them partial.
+  Value wide = nn::conv2d(g, d, 130, 1, nn::relu, {.seed = 3});
+  Value y = nn::dense(g, flatten(wide), 10, nn::relu, {.seed = 2});
   RootedGraph in{g, {y.id}};
   RootedGraph fused = optimize(in);
   int outputs = 0;
   for (const Node &n : fused.graph.nodes())
     if (n.op->name == "fusion" && n.attr_string("kind") == "output") ++outputs;
-  CHECK(outputs == 2);
+  CHECK(outputs == 4);
   CHECK(count_op(fused.graph, "matmul") == 0);
   CHECK(count_op(fused.graph, "conv2d") == 0);
-  std::mt19937 rng(5);
-  // 37 images: the conv tasks' last chunk and the matmul's edge tiles are partial.
-  Feeds feeds = {{"x", test::random_tensor(f32, {37, 3, 9, 9}, rng)}};
-  Tensor a = Session(g).run(feeds, {y})[0];
-  Tensor b = Session(g, {.passes = {.fusion = false}}).run(feeds, {y})[0];
-  CHECK(test::compare(a, b, 0) == "");
-  CHECK(test::compare(a, run_reference(g, feeds, {y})[0], 1e-5) == "");
+  // 1 and 3 images: the forward convolutions are tiled. 37: the conv tasks'
+  // last chunk and the matmul's edge tiles are partial.
+  for (int64_t images : {1, 3, 37}) {
+    INFO(images << " images");
+    Feeds feeds = {{"x", test::random_tensor(f32, {images, 3, 9, 9}, rng)}};
+    Tensor a = Session(g).run(feeds, {y})[0];
+    Tensor b = Session(g, {.passes = {.fusion = false}}).run(feeds, {y})[0];
+    CHECK(test::compare(a, b, 0) == "");
+    CHECK(test::compare(a, run_reference(g, feeds, {y})[0], 1e-5) == "");
+  }
 }
 
 TEST_CASE("a reduction computes its elementwise input slab by slab", "[fusion]") {

@@ -455,8 +455,8 @@ std::vector<OpCase> cases() {
   // conv2d and its gradients on the same geometries: strides, valid, same
   // (odd and even kernels) and explicit padding, dilation, groups (2 and
   // depthwise), 1x1 (no im2col) and a batch of 37 (tasks of several images,
-  // the last one short). f32: dot products of up to 3000 terms in [-1, 1],
-  // as matmul's (kMatmulTol).
+  // the last one short). Below 8 images the forward convolution is tiled. f32: dot products of up
+  // to 3000 terms in [-1, 1], as matmul's (kMatmulTol).
   struct ConvRow {
     Conv2dOptions o;
     Shape x, w;
@@ -480,6 +480,11 @@ std::vector<OpCase> cases() {
       {{.padding = "same", .groups = 2}, {2, 4, 5, 5}, {6, 2, 3, 3}, true, true},
       {{.groups = 3}, {2, 3, 6, 6}, {6, 1, 3, 3}},
       {{.strides = {2, 2}, .padding = "same", .groups = 4}, {1, 4, 7, 7}, {4, 1, 3, 3}},
+      {{.dilations = {2, 1}, .padding = "same", .groups = 5},
+       {9, 5, 6, 7},
+       {5, 1, 3, 3},
+       true,
+       true},
       {{}, {3, 8, 4, 4}, {5, 8, 1, 1}, false, true},
       {{.strides = {2, 2}}, {2, 4, 5, 5}, {3, 4, 1, 1}},
       {{.pads = {2, 2, 2, 2}}, {2, 1, 8, 8}, {6, 1, 5, 5}},
