@@ -15,12 +15,17 @@
 # ONNX export: the imported models and a kiln training graph's forward part
 # (viewer_test_models' MLP, --fetch) are exported, pass onnx.checker, import
 # back to the same outputs and run in ONNX Runtime to the same outputs.
+# Import, train, compile ahead of time, export: finetune_onnx trains the
+# imported conv net on 2,000 Fashion-MNIST images (test accuracy from chance
+# to over 60%; 74% when measured), its training step compiles ahead of
+# time, and its trained weights export to ONNX, where ONNX Runtime gives
+# kiln's outputs.
 # Exit status 77 (CTest: skipped) where python3-torch, python3-torchvision or
 # python3-onnx is missing.
 #
-#   onnx_test.sh KILN VIEWER_TEST_MODELS DIR
+#   onnx_test.sh KILN VIEWER_TEST_MODELS FINETUNE_ONNX DIR
 set -euo pipefail
-kiln=$(realpath "$1") models=$(realpath "$2") dir=$3
+kiln=$(realpath "$1") models=$(realpath "$2") finetune=$(realpath "$3") dir=$4
 here=$(cd "$(dirname "$0")" && pwd)
 python=""
 for p in /usr/bin/python3 python3; do
@@ -122,6 +127,25 @@ done
 "$kiln" export convnet_trainable.kiln --checkpoint convnet.ckpt -o trainable_exported.onnx
 check trainable_exported.onnx
 
+# Import, train, compile ahead of time (the predict and train_step entry
+# points), export with the trained weights.
+"$finetune" convnet.onnx --epochs 1 --limit 2000 --batch 32 --lr 1e-2 --threads 2 --out finetuned \
+  --min-accuracy 60 >finetune.txt 2>&1 || { cat finetune.txt; exit 1; }
+"$kiln" compile finetuned/finetuned.kiln -o finetuned/aot/convnet --fetch y --target adam/train \
+  --train-fetch loss --batch 32 --checkpoint finetuned/finetuned.ckpt -q
+[[ -s finetuned/aot/libconvnet.a ]] && grep -q "convnet_train_step" finetuned/aot/convnet.h ||
+  { echo "FAILED: the fine-tuned model's training step did not compile ahead of time"; exit 1; }
+"$kiln" export finetuned/finetuned.kiln --checkpoint finetuned/finetuned.ckpt --fetch y \
+  -o finetuned.onnx
+check finetuned.onnx
+"$kiln" run finetuned/finetuned.kiln --checkpoint finetuned/finetuned.ckpt --feed x=convnet_x.npy \
+  --fetch y --out out_finetuned >/dev/null
+"$kiln" run convnet.kiln --feed x=convnet_x.npy --fetch y --out out_before >/dev/null
+if "$python" "$here/compare.py" out_finetuned/y.npy out_before/y.npy 1e-3 >/dev/null 2>&1; then
+  echo "FAILED: the fine-tuned model gives the imported model's outputs"
+  exit 1
+fi
+
 # A kiln training graph: its forward part exports, the rest is named.
 "$models" native
 "$python" -c "import numpy as np; np.save('mlp_x.npy', np.random.default_rng(0).random((5, 784), np.float32))"
@@ -155,6 +179,8 @@ for m in lenet convnet; do
 done
 node "$ort" trainable_exported.onnx ort_trainable x=convnet_x.npy
 "$python" "$here/compare.py" ort_trainable/y.npy convnet_expected.npy 1e-5
+node "$ort" finetuned.onnx ort_finetuned x=convnet_x.npy
+"$python" "$here/compare.py" ort_finetuned/y.npy out_finetuned/y.npy 1e-5
 node "$ort" mlp_exported.onnx ort_mlp x=mlp_x.npy
 "$python" "$here/compare.py" ort_mlp/dense_1_add.npy native_out/dense_1_add.npy 1e-5
-echo "onnx: 3 test models and ${#zoo[@]} torchvision and PyTorch-layer models import equal to PyTorch's outputs; every problem of the bad models in one message; names kept apart; exports pass onnx.checker, import back equal and run in ONNX Runtime to kiln's outputs"
+echo "onnx: 3 test models and ${#zoo[@]} torchvision and PyTorch-layer models import equal to PyTorch's outputs; every problem of the bad models in one message; names kept apart; an imported model fine-tunes, compiles ahead of time and exports its trained weights; exports pass onnx.checker, import back equal and run in ONNX Runtime to kiln's outputs"
