@@ -25,6 +25,9 @@ bool contains(const std::vector<int> &list, int k) {
   return std::find(list.begin(), list.end(), k) != list.end();
 }
 
+// How to import a model whose shapes compute with the batch size.
+constexpr std::string_view kFixBatch = " (a fixed batch size imports it: kiln import --batch N)";
+
 bool holds_batch(const Tensor &t) {
   if (t.dtype() != i64) return false;
   auto v = t.data<int64_t>();
@@ -302,7 +305,9 @@ private:
     const onnx::TypeProto::Tensor &t = v.type().tensor_type();
     Shape shape;
     for (const onnx::TensorShapeProto::Dimension &d : t.shape().dim())
-      shape.push_back(d.has_dim_value() ? d.dim_value() : batch);
+      shape.push_back(d.has_dim_value()    ? d.dim_value()
+                      : options_.batch > 0 ? options_.batch
+                                           : batch);
     return placeholder(g, names_[v.name()], *dtype_of(t.elem_type()), shape);
   }
 
@@ -312,7 +317,8 @@ private:
     auto known = constants_.find(name);
     if (known == constants_.end()) fail("'{}' has no value", name);
     const Tensor &t = known->second;
-    if (holds_batch(t)) fail("'{}' holds the batch size, which kiln knows only at run time", name);
+    if (holds_batch(t))
+      fail("'{}' holds the batch size, which kiln knows only at run time{}", name, kFixBatch);
     return values_[name] = constant(g, t, names_[name]);
   }
 
@@ -349,7 +355,7 @@ private:
         }
       }
       if (batch_dims && !moves_dims(p.op_type()))
-        fail("computes with the batch size, which kiln knows only at run time");
+        fail("computes with the batch size, which kiln knows only at run time{}", kFixBatch);
       if (c.fold) return set_constant(p.output(0), c.fold(n, in));
       bool all_known = std::count_if(in.values.begin(), in.values.end(), [](const auto &v) {
                          return v.has_value();

@@ -27,6 +27,10 @@ inline constexpr int64_t kOnnxMinOpset = 7, kOnnxMaxOpset = 17;
 
 struct OnnxImportOptions {
   bool trainable = false;
+  // Above 0: the inputs' dynamic first dims take this size instead of
+  // becoming kiln's symbolic batch, so that shape computations reading the
+  // batch size (attention's reshapes to [L, N * heads, d]) fold at import.
+  int64_t batch = 0;
 };
 
 struct OnnxModel {

@@ -17,10 +17,12 @@ struct ImportOptions {
   std::string model;
   std::string output;
   std::string trainable; // the checkpoint of the variables; empty: constants
+  int64_t batch = 0;     // 0: the symbolic batch
 };
 
 void import_model(const ImportOptions &o) {
-  OnnxModel m = import_onnx(o.model, {.trainable = !o.trainable.empty()});
+  OnnxModel m = import_onnx(std::filesystem::path(o.model),
+                            OnnxImportOptions{.trainable = !o.trainable.empty(), .batch = o.batch});
   const Graph &g = m.graph;
   for (const std::string &note : m.notes) fmt::print(stderr, "kiln: note: {}\n", note);
   save_graph(g, o.output);
@@ -54,10 +56,15 @@ void add_import_command(CLI::App &app) {
                   "Make the float initializers trainable variables and write their values to "
                   "CKPT (kiln run --checkpoint CKPT, restore_checkpoint)")
       ->type_name("CKPT");
+  cmd->add_option("--batch", options->batch,
+                  "Give the inputs' dynamic first dim this size instead of kiln's symbolic batch "
+                  "(for models whose shapes compute with the batch size, as attention's do)")
+      ->check(CLI::PositiveNumber);
   cmd->footer(
       "The whole model is checked first: every unsupported op, attribute, dtype and\n"
       "dynamic dimension is listed at once. A dim_param in an input's first dim becomes\n"
-      "kiln's batch; initializers become constants. The model's inputs and outputs keep\n"
+      "kiln's batch (or, with --batch N, the size N); initializers become constants. The model's "
+      "inputs and outputs keep\n"
       "their ONNX names; other values lose a leading '/' and turn ':' into '_' (a name\n"
       "that would then collide gets a suffix, noted on stderr).\n"
       "Example:\n"

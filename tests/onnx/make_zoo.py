@@ -91,6 +91,10 @@ models = {
     "activations": (lambda: (Activations(), torch.randn(2, 4, 3, 3)), 13),
     "lstm": (lambda: (Recurrent(nn.LSTM), torch.randn(2, 4, 6)), 13),
     "gru": (lambda: (Recurrent(nn.GRU), torch.randn(2, 4, 6)), 13),
+    # Its attention reshapes to [L, N * heads, d]: kiln imports it at a fixed batch.
+    "transformer_encoder": (lambda: (nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0,
+                                                                batch_first=True),
+                                     torch.randn(2, 5, 16)), 14),
 }
 for name in sys.argv[2:] or models:
     make, opset = models[name]

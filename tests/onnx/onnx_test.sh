@@ -6,7 +6,8 @@
 # --trainable and run from its checkpoint. make_zoo.py exports torchvision's
 # models (at 32x32 to 75x75) and PyTorch layers (LayerNorm + GELU at opsets
 # 14 and 17, an embedding with cat and clamp, activations, instance norm, Tile
-# and reductions, two bidirectional layers of nn.LSTM and of nn.GRU): their
+# and reductions, two bidirectional layers of nn.LSTM and of nn.GRU, and
+# nn.TransformerEncoderLayer, imported at a fixed batch size): their
 # outputs must equal PyTorch's within 1e-4 of the
 # largest |output| (untrained deep networks in f32, summed in another order
 # over up to 120 convolutions; measured up to 6e-5).
@@ -55,9 +56,18 @@ done
 # torchvision and PyTorch layers (make_zoo.py prints each model's ONNX ops).
 "$python" "$here/make_zoo.py" . 2>zoo_stderr.txt || { cat zoo_stderr.txt; exit 1; } # stderr: export warnings
 zoo=(resnet18 mobilenet_v2 squeezenet1_0 googlenet inception_v3 densenet121 shufflenet_v2_x0_5
-  layernorm_gelu_14 layernorm_gelu_17 embedding_cat activations lstm gru)
+  layernorm_gelu_14 layernorm_gelu_17 embedding_cat activations lstm gru transformer_encoder)
+# nn.TransformerEncoderLayer's shapes compute with the batch size: refused
+# with the symbolic batch (saying how to import it), imported at batch 2.
+declare -A import_options=([transformer_encoder]="--batch 2")
+if "$kiln" import transformer_encoder.onnx -o refused.kiln 2>err.txt ||
+  ! grep -q "computes with the batch size, which kiln knows only at run time (a fixed batch size imports it: kiln import --batch N)" err.txt; then
+  echo "FAILED: transformer_encoder.onnx with the symbolic batch: $(cat err.txt)"
+  exit 1
+fi
 for m in "${zoo[@]}"; do
-  "$kiln" import "$m.onnx" -o "$m.kiln" >/dev/null
+  # shellcheck disable=SC2086 # the options are words
+  "$kiln" import "$m.onnx" -o "$m.kiln" ${import_options[$m]:-} >/dev/null
   "$kiln" run "$m.kiln" --feed "x=${m}_x.npy" --fetch y --out "out_$m" >/dev/null
   "$python" "$here/compare.py" "out_$m/y.npy" "${m}_expected.npy" 1e-4 scaled
 done
