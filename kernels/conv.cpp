@@ -162,29 +162,32 @@ KILN_INLINE void im2col_planes(const T *x, T *col, const Conv &s, int64_t task_b
 }
 
 // A depthwise convolution (groups == c == o): each output plane is its input
-// plane convolved with the plane's own filter, a task per plane, the taps
-// added in order over whole rows (no im2col, no one-row GEMMs).
+// plane convolved with the plane's own filter, a task per plane (no im2col,
+// no one-row GEMMs). Row by row, so that a row stays in L1 while its taps
+// are added to it, in order.
 template <typename T>
 KILN_INLINE void depthwise(const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y,
                            const Conv &s, int64_t task_begin, int64_t task_end) {
   task_end = abi::min_i64(task_end, abi::kiln_depthwise_tasks(s.n, s.c));
   for (int64_t t = task_begin; t < task_end; ++t) {
     const T *plane = x + t * s.h * s.w, *filter = w + t % s.c * s.kh * s.kw;
-    T *out = y + t * s.pixels();
-    zero(out, s.pixels());
-    for (int64_t kh = 0; kh < s.kh; ++kh)
-      for (int64_t kw = 0; kw < s.kw; ++kw) {
-        const Tap tp = tap(s, kh, kw);
-        const T weight = filter[kh * s.kw + kw];
-        for (int64_t oh = tp.rows.lo; oh < tp.rows.hi; ++oh) {
-          const T *src = plane + (oh * s.sh + tp.ih0) * s.w + tp.iw0;
-          T *dst = out + oh * s.ow;
+    for (int64_t oh = 0; oh < s.oh; ++oh) {
+      T *dst = y + t * s.pixels() + oh * s.ow;
+      zero(dst, s.ow);
+      for (int64_t kh = 0; kh < s.kh; ++kh) {
+        const int64_t ih = oh * s.sh + kh * s.dh - s.pt;
+        if (ih < 0 || ih >= s.h) continue;
+        for (int64_t kw = 0; kw < s.kw; ++kw) {
+          const int64_t iw0 = kw * s.dw - s.pl;
+          const abi::IndexRange cols = abi::kiln_inside(iw0, s.sw, s.ow, s.w);
+          const T weight = filter[kh * s.kw + kw], *src = plane + ih * s.w;
           if (s.sw == 1)
-            for (int64_t ow = tp.cols.lo; ow < tp.cols.hi; ++ow) dst[ow] += weight * src[ow];
+            for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow] += weight * src[ow + iw0];
           else
-            for (int64_t ow = tp.cols.lo; ow < tp.cols.hi; ++ow) dst[ow] += weight * src[ow * s.sw];
+            for (int64_t ow = cols.lo; ow < cols.hi; ++ow) dst[ow] += weight * src[ow * s.sw + iw0];
         }
       }
+    }
   }
 }
 
