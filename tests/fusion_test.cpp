@@ -127,8 +127,10 @@ TEST_CASE("matmul and conv2d run their bias and activation in their own kernel",
   Value depthwise = constant(g, test::random_tensor(f32, {8, 1, 3, 3}, rng));
   Value bias = constant(g, test::random_tensor(f32, {8, 1, 1}, rng));
   Value d = relu(conv2d(h, depthwise, {.padding = "same", .groups = 8}) + bias) + h;
-  // 130 filters: two tile rows of the tiled path, one of them partial.
-  Value wide = nn::conv2d(g, d, 130, 1, nn::relu, {.seed = 3});
+  // 130 filters: two tile rows of the tiled path, one of them partial; times
+  // a [7, 1] column, which does not walk H and W as one (tiles row by row).
+  Value column = constant(g, test::random_tensor(f32, {7, 1}, rng));
+  Value wide = nn::conv2d(g, d, 130, 1, nn::relu, {.seed = 3}) * column;
   Value y = nn::dense(g, flatten(wide), 10, nn::relu, {.seed = 2});
   RootedGraph in{g, {y.id}};
   RootedGraph fused = optimize(in);
