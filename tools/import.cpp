@@ -63,10 +63,10 @@ void add_import_command(CLI::App &app) {
   cmd->footer(
       "The whole model is checked first: every unsupported op, attribute, dtype and\n"
       "dynamic dimension is listed at once. A dim_param in an input's first dim becomes\n"
-      "kiln's batch (or, with --batch N, the size N); initializers become constants. The model's "
-      "inputs and outputs keep\n"
-      "their ONNX names; other values lose a leading '/' and turn ':' into '_' (a name\n"
-      "that would then collide gets a suffix, noted on stderr).\n"
+      "kiln's batch (with --batch N, the size N); initializers become constants. The\n"
+      "model's inputs and outputs keep their ONNX names; other values lose a leading\n"
+      "'/' and turn ':' into '_' (a name that would then collide gets a suffix, noted\n"
+      "on stderr).\n"
       "Example:\n"
       "  kiln import mlp.onnx -o mlp.kiln && kiln run mlp.kiln --feed x=x.npy --fetch logits");
   cmd->callback([options] { import_model(*options); });
