@@ -187,7 +187,7 @@ std::string ObjectCompiler::finish(const Model &model, CompileStats &stats) {
   };
   auto *model_type = llvm::StructType::get(context, {i32, i32, ptr, ptr, i64, ptr, i64, ptr, i64});
   llvm::Constant *fields[] = {
-      llvm::ConstantInt::get(i32, 3), // KILN_AOT_ABI_VERSION (runtime/aot_abi.h)
+      llvm::ConstantInt::get(i32, 4), // KILN_AOT_ABI_VERSION (runtime/aot_abi.h)
       llvm::ConstantInt::get(i32, kernels.size()),
       table,
       blob(model.description, "description"),

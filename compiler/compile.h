@@ -42,6 +42,9 @@ struct Kernel {
   std::vector<int32_t> buffers; // the buffer of each of its args, by index in Program::buffers
   CollectiveStep collective = CollectiveStep::none;
   std::optional<KernelIndexCheck> index_check;
+  // A copy of buffers[1] onto the same view of buffers[0]: nothing to do
+  // where the memory plan gives both the same bytes (a reshape in place).
+  bool copy = false;
 };
 
 struct BufferInfo {

@@ -111,8 +111,11 @@ void ModuleEmitter::collective(CollectiveStep step, Buffer in, Buffer out) {
 }
 
 void ModuleEmitter::copy(DType type, const Shape &shape, const View &dst, const View &src) {
+  const size_t kernels = out_.kernels.size();
   emit_loop(*this, shape, {{dst, type}}, {{src, type, nullptr}},
             [](llvm::IRBuilder<> &, std::span<V const> v) { return std::vector<V>{v[0]}; });
+  if (out_.kernels.size() > kernels)
+    out_.kernels.back().copy = dst.offset == src.offset && dst.strides == src.strides;
 }
 
 void ModuleEmitter::fill(DType type, const Shape &shape, const View &dst, double value) {

@@ -68,11 +68,12 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
     size_t row_dim = images ? 1 : 0;
     int64_t m = shape[row_dim],
             n = num_elements(Shape(shape.begin() + long(row_dim) + 1, shape.end()));
-    int64_t blocks = abi::kiln_matmul_m_blocks(m), tiles = blocks * abi::kiln_matmul_n_blocks(n);
+    int64_t blocks = abi::kiln_matmul_m_blocks(m), tiles = blocks * abi::kiln_matmul_n_blocks(m, n);
+    int64_t width = abi::kiln_matmul_tile_n(m, n);
     V rest = images ? b.CreateURem(task, constant(tiles)) : task;
     V m0 = b.CreateMul(b.CreateURem(rest, constant(blocks)), constant(abi::kMatmulTileM));
-    V n0 = b.CreateMul(b.CreateUDiv(rest, constant(blocks)), constant(abi::kMatmulTileN));
-    V n1 = upto(n0, abi::kMatmulTileN, n);
+    V n0 = b.CreateMul(b.CreateUDiv(rest, constant(blocks)), constant(width));
+    V n1 = upto(n0, width, n);
     std::vector<BoxDim> dims;
     if (images) dims.push_back(one(b.CreateUDiv(task, constant(tiles)), 0));
     dims.push_back({m0, upto(m0, abi::kMatmulTileM, m), strides_of(row_dim)});

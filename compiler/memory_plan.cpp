@@ -47,7 +47,7 @@ void set_lifetimes(const Graph &g, const Program &p, std::vector<PlannedBuffer> 
 }
 
 // Single-kernel elementwise nodes take over an input of the same shape
-// and size that dies at their kernel.
+// (any shape for OpDef::output_reuses_input) and size that dies at their kernel.
 void choose_in_place(const Graph &g, std::span<const TensorType> types, const Program &p,
                      std::vector<PlannedBuffer> &out) {
   std::vector<int> kernel_count(g.size(), 0);
@@ -59,7 +59,7 @@ void choose_in_place(const Graph &g, std::span<const TensorType> types, const Pr
     for (NodeId in : n.inputs) {
       const PlannedBuffer &input = out[size_t(in)];
       if (input.in_arena && !taken[size_t(in)] && input.last == self.first &&
-          types[size_t(in)].shape == types[size_t(n.id)].shape &&
+          (n.op->output_reuses_input || types[size_t(in)].shape == types[size_t(n.id)].shape) &&
           p.buffers[size_t(in)].bytes() == p.buffers[size_t(n.id)].bytes()) {
         self.reuses = in;
         taken[size_t(in)] = true;

@@ -61,7 +61,8 @@ struct OpDef {
   // broadcast_like's `like`): passes may point them at any node of that type.
   std::vector<size_t> shape_only_inputs;
   // Output element i is input 0's element i, read before it is written (the
-  // collectives): the memory plan may give the output input 0's storage.
+  // collectives, reshapes): the memory plan may give the output input 0's
+  // storage when they have the same size, whatever their shapes.
   bool output_reuses_input = false;
   // Whether the node's lowering is one kernel-library call whose tasks each
   // write a box of the output (declared with Lowering::task_box): then its

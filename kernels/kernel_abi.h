@@ -33,23 +33,34 @@ inline constexpr double kiln_f64_from_bits(int64_t bits) {
 
 // ---------------------------------------------------------------------------
 // Matmul: C[z] (M x N, row-major) = A[z] (M x K) * B[z] (K x N).
-// A task is one tile of C of at most kMatmulTileM x kMatmulTileN elements
-// within one batch entry. Tasks are numbered batch-major, then by column
-// block, then by row block, so consecutive tasks share a panel of B.
+// A task is one tile of C of at most kMatmulTileM x kiln_matmul_tile_n(M, N)
+// elements within one batch entry. Tasks are numbered batch-major, then by
+// column block, then by row block, so consecutive tasks share a panel of B.
 inline constexpr int64_t kMatmulTileM = 96;  // a multiple of every register-tile height
 inline constexpr int64_t kMatmulTileN = 128; // a multiple of every register-tile width
 
+// A product of one row block and at most two column blocks (an LSTM's
+// recurrent gradient, 32 x 128 at batch 32) would be one or two tasks: it
+// takes columns half as wide, so that each thread of two gets a share. Tiles
+// hold whole register strips either way, so every output element is summed
+// alike whatever the tile width.
+inline constexpr int64_t kiln_matmul_tile_n(int64_t M, int64_t N) {
+  return M <= kMatmulTileM && N <= 2 * kMatmulTileN ? kMatmulTileN / 2 : kMatmulTileN;
+}
+
 inline constexpr int64_t kiln_matmul_m_blocks(int64_t M) { return ceil_div(M, kMatmulTileM); }
-inline constexpr int64_t kiln_matmul_n_blocks(int64_t N) { return ceil_div(N, kMatmulTileN); }
+inline constexpr int64_t kiln_matmul_n_blocks(int64_t M, int64_t N) {
+  return ceil_div(N, kiln_matmul_tile_n(M, N));
+}
 
 inline constexpr int64_t kiln_matmul_tasks(int64_t batch, int64_t M, int64_t N) {
   if (batch <= 0 || M <= 0 || N <= 0) return 0;
-  return batch * kiln_matmul_m_blocks(M) * kiln_matmul_n_blocks(N);
+  return batch * kiln_matmul_m_blocks(M) * kiln_matmul_n_blocks(M, N);
 }
 
 // Flops of one (full-size) task.
 inline constexpr int64_t kiln_matmul_task_cost(int64_t M, int64_t N, int64_t K) {
-  return 2 * min_i64(M, kMatmulTileM) * min_i64(N, kMatmulTileN) * max_i64(K, 1);
+  return 2 * min_i64(M, kMatmulTileM) * min_i64(N, kiln_matmul_tile_n(M, N)) * max_i64(K, 1);
 }
 
 // The tile of C computed by task `task`: batch entry z, rows [m0, m1), columns [n0, n1).
@@ -59,12 +70,12 @@ struct MatmulTile {
 
 inline constexpr MatmulTile kiln_matmul_tile(int64_t task, int64_t M, int64_t N) {
   const int64_t mb = kiln_matmul_m_blocks(M);
-  const int64_t nb = kiln_matmul_n_blocks(N);
+  const int64_t nb = kiln_matmul_n_blocks(M, N), tn = kiln_matmul_tile_n(M, N);
   const int64_t z = task / (mb * nb);
   const int64_t rest = task % (mb * nb);
   const int64_t m0 = (rest % mb) * kMatmulTileM;
-  const int64_t n0 = (rest / mb) * kMatmulTileN;
-  return MatmulTile{z, m0, min_i64(m0 + kMatmulTileM, M), n0, min_i64(n0 + kMatmulTileN, N)};
+  const int64_t n0 = (rest / mb) * tn;
+  return MatmulTile{z, m0, min_i64(m0 + kMatmulTileM, M), n0, min_i64(n0 + tn, N)};
 }
 
 // ---------------------------------------------------------------------------

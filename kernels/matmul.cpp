@@ -51,6 +51,8 @@ static_assert(abi::kMatmulTileN % (2 * kNv * Vec<float>::kLanes) == 0,
               "task tile columns should be whole strips");
 static_assert(abi::kMatmulTileN % (2 * kNv * Vec<double>::kLanes) == 0,
               "task tile columns should be whole strips");
+static_assert(abi::kMatmulTileN / 2 % (kNv * Vec<float>::kLanes) == 0,
+              "narrow task tile columns should be whole strips");
 
 // C[0:MR, 0:NV*L] = (accumulate ? C : 0) + A[0:MR, 0:kc] * B[0:kc, 0:NV*L],
 // the product summed from zero (so a long K, summed in blocks, accumulates
@@ -350,8 +352,7 @@ KILN_INLINE void tile_body(int64_t rows, int64_t width, const T *a, const T *b, 
 
 // One task: C[m0:m1, n0:n1] of batch entry z. Tiles are full except at the
 // bottom and right edges of C; tile_body is called with rows and width that
-// are constants when the shape is (with constant shapes), so that each case is
-// specialized and code for the cases that cannot occur is dropped.
+// are constants where they can be, so that each case is specialized.
 template <typename T>
 KILN_INLINE void matmul_tile(const T *A, const T *B, T *C, int64_t M, int64_t N, int64_t K,
                              int64_t a_rs, int64_t a_cs, int64_t b_rs, int64_t b_cs,
@@ -364,15 +365,15 @@ KILN_INLINE void matmul_tile(const T *A, const T *B, T *C, int64_t M, int64_t N,
   }
   const T *a = A + t.m0 * a_rs;
   const T *b = B + t.n0 * b_cs;
-  const bool full_rows = t.m1 - t.m0 == TM, full_width = t.n1 - t.n0 == TN;
-  if (full_rows && full_width)
+  const int64_t rows = t.m1 - t.m0, width = t.n1 - t.n0;
+  if (rows == TM && width == TN)
     tile_body(TM, TN, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
-  else if (full_rows)
-    tile_body(TM, N % TN, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
-  else if (full_width)
-    tile_body(M % TM, TN, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
+  else if (rows == TM)
+    tile_body(TM, width, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
+  else if (width == TN)
+    tile_body(rows, TN, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
   else
-    tile_body(M % TM, N % TN, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
+    tile_body(rows, width, a, b, c, N, K, a_rs, a_cs, b_rs, b_cs);
 }
 
 // Calls f(a_rs, a_cs, b_rs, b_cs) with each operand's unit stride as a

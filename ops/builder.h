@@ -199,8 +199,12 @@ Value argmin(Value x, int64_t axis = -1, bool keepdims = false, std::string name
 struct MatmulOptions {
   bool transpose_a = false;
   bool transpose_b = false;
+  // The products' sum over the batch dims (which must be equal): one matrix,
+  // one GEMM with the batch dims folded into K. Needs transpose_a and not
+  // transpose_b, the layout of a weight's gradient.
+  bool sum_batch = false;
 };
-// [..., M, K] x [..., K, N] -> [..., M, N].
+// [..., M, K] x [..., K, N] -> [..., M, N]; with sum_batch, [M, N].
 Value matmul(Value a, Value b, MatmulOptions options = {}, std::string name = {});
 
 // ---- Shapes ------------------------------------------------------------------

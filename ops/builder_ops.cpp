@@ -150,6 +150,7 @@ Value argmin(Value x, int64_t axis, bool keepdims, std::string name) {
 
 Value matmul(Value a, Value b, MatmulOptions options, std::string name) {
   Attrs attrs = {{"transpose_a", options.transpose_a}, {"transpose_b", options.transpose_b}};
+  if (options.sum_batch) attrs.emplace("sum_batch", true);
   return apply("matmul", {a, b}, std::move(attrs), std::move(name));
 }
 

@@ -1,6 +1,7 @@
 // matmul(a, b): [..., M, K] x [..., K, N] -> [..., M, N], with transpose
 // flags on the last two dims and batch dims that match or broadcast as a
-// whole (an operand's batch dims are either the result's or all 1).
+// whole (an operand's batch dims are either the result's or all 1). With
+// sum_batch, the products summed over equal batch dims: [M, N].
 #include "ops/matmul.h"
 
 #include "ir/error.h"
@@ -10,6 +11,7 @@
 #include "ops/op_util.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace kiln::ops {
 
@@ -17,7 +19,7 @@ namespace {
 
 struct MatmulDims {
   int64_t m, n, k;
-  Shape batch; // the result's batch dims
+  Shape batch; // the result's batch dims (with sum_batch, those summed over)
 };
 
 MatmulDims matmul_dims(const Node &node, const TensorType &a, const TensorType &b) {
@@ -31,6 +33,14 @@ MatmulDims matmul_dims(const Node &node, const TensorType &a, const TensorType &
     fail("inner dimensions differ: {}{} x {}{}", to_string(a.shape), ta ? "^T" : "",
          to_string(b.shape), tb ? "^T" : "");
   Shape batch_a(a.shape.begin(), a.shape.end() - 2), batch_b(b.shape.begin(), b.shape.end() - 2);
+  if (node.attr_bool("sum_batch")) {
+    if (!ta || tb)
+      fail("sum_batch needs transpose_a and not transpose_b (A^T B summed over the batch dims)");
+    if (batch_a != batch_b)
+      fail("sum_batch needs equal batch dims, got {} and {}", to_string(batch_a),
+           to_string(batch_b));
+    return {m, n, ka, batch_a};
+  }
   return {m, n, ka, broadcast_shapes(batch_a, batch_b)};
 }
 
@@ -51,22 +61,46 @@ int64_t batch_stride(const Shape &operand, const Shape &batch) {
 void reference_matmul(const Node &node, const Tensor &a, const Tensor &b, Tensor &out) {
   MatmulDims d = matmul_dims(node, {a.dtype(), a.shape()}, {b.dtype(), b.shape()});
   bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
+  bool sum_batch = node.attr_bool("sum_batch");
   int64_t sa = batch_stride(a.shape(), d.batch), sb = batch_stride(b.shape(), d.batch);
-  for (int64_t z = 0; z < num_elements(d.batch); ++z)
+  int64_t batches = num_elements(d.batch);
+  std::vector<double> sums(size_t(sum_batch ? d.m * d.n : 0), 0.0);
+  for (int64_t z = 0; z < batches; ++z)
     for (int64_t i = 0; i < d.m; ++i)
       for (int64_t j = 0; j < d.n; ++j) {
         double acc = 0;
         for (int64_t k = 0; k < d.k; ++k)
           acc += a.get(z * sa + (ta ? k * d.m + i : i * d.k + k)) *
                  b.get(z * sb + (tb ? j * d.k + k : k * d.n + j));
-        out.set((z * d.m + i) * d.n + j, acc);
+        if (sum_batch)
+          sums[size_t(i * d.n + j)] += acc;
+        else
+          out.set((z * d.m + i) * d.n + j, acc);
       }
+  for (size_t e = 0; e < sums.size(); ++e) out.set(int64_t(e), sums[e]);
+}
+
+// With sum_batch (A^T B): the batches' rows of K follow one another in both
+// operands, so the sum over the batch is one product with K * batches rows.
+void lower_summed_matmul(compiler::Lowering &l, const MatmulDims &d) {
+  using compiler::KernelArg;
+  const int64_t k = d.k * num_elements(d.batch);
+  std::vector<KernelArg> args = {
+      KernelArg::buf(l.input(0)), KernelArg::buf(l.input(1)), KernelArg::buf(l.output()),
+      KernelArg::int64(d.m),      KernelArg::int64(d.n),      KernelArg::int64(k),
+      KernelArg::int64(1),        KernelArg::int64(d.m),      KernelArg::int64(d.n),
+      KernelArg::int64(1),        KernelArg::int64(1),        KernelArg::int64(0),
+      KernelArg::int64(0),        KernelArg::int64(0)};
+  l.call("kiln_matmul_" + compiler::kernel_suffix(l.output_type().dtype), std::move(args),
+         abi::kiln_matmul_tasks(1, d.m, d.n), abi::kiln_matmul_task_cost(d.m, d.n, k));
+  l.task_box({compiler::TaskBox::Kind::matmul_tiles});
 }
 
 void lower_matmul(compiler::Lowering &l) {
   const Node &node = l.node();
   const TensorType &a = l.input_type(0), &b = l.input_type(1);
   MatmulDims d = matmul_dims(node, a, b);
+  if (node.attr_bool("sum_batch")) return lower_summed_matmul(l, d);
   bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
   int64_t batches = num_elements(d.batch);
   using compiler::KernelArg;
@@ -89,13 +123,15 @@ void register_matmul_ops(OpRegistry &registry) {
   OpDef def;
   def.name = "matmul";
   def.min_inputs = def.max_inputs = 2;
-  def.attrs = {{"transpose_a", AttrKind::b, false}, {"transpose_b", AttrKind::b, false}};
+  def.attrs = {{"transpose_a", AttrKind::b, false},
+               {"transpose_b", AttrKind::b, false},
+               {"sum_batch", AttrKind::b, false}};
   def.infer = [](const Node &node, std::span<const TensorType> in) {
     DType t = check_same_dtype(in, DTypes::floats);
     MatmulDims d = matmul_dims(node, in[0], in[1]);
     batch_stride(in[0].shape, d.batch);
     batch_stride(in[1].shape, d.batch);
-    Shape out = d.batch;
+    Shape out = node.attr_bool("sum_batch") ? Shape{} : d.batch;
     out.push_back(d.m);
     out.push_back(d.n);
     return TensorType{t, out};
@@ -110,6 +146,7 @@ void register_matmul_ops(OpRegistry &registry) {
     Value a = c.x(0), b = c.x(1), dc = c.dy;
     // C = op(A) op(B); each case is dC times the other operand, arranged so
     // that the result has the stored (untransposed) layout of the input.
+    // With sum_batch, dC is each batch's, broadcast.
     Value grad = i == 0 ? (ta ? matmul(b, dc, {tb, true}) : matmul(dc, b, {false, !tb}))
                         : (tb ? matmul(dc, a, {true, ta}) : matmul(a, dc, {!ta, false}));
     return unbroadcast(grad, c.x(i).shape());

@@ -18,8 +18,10 @@ namespace {
 
 using compiler::View;
 
-// Same elements, new shape: reference and lowering are plain copies.
+// Same elements, new shape: reference and lowering are plain copies, which
+// do nothing where the memory plan gives the output its input's storage.
 void set_contiguous_copy(OpDef &def) {
+  def.output_reuses_input = true;
   def.reference = [](const Node &, std::span<const Tensor> in, Tensor &out) {
     std::memcpy(out.raw(), in[0].raw(), in[0].bytes());
   };

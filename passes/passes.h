@@ -16,6 +16,11 @@ RootedGraph simplify_algebra(const RootedGraph &in);
 // Merges nodes that compute the same value from the same inputs.
 RootedGraph eliminate_common_subexpressions(const RootedGraph &in);
 
+// A sum of products A_t^T B_t with operands of the same shapes (a weight's
+// gradient over the steps of a sequence) becomes one matmul with sum_batch
+// over the operands concatenated.
+RootedGraph merge_matmul_sums(const RootedGraph &in);
+
 // Inputs read only for their shape take a node of that shape that is kept
 // anyway (a source, or one read later), so that their producer need not be.
 RootedGraph retarget_shape_inputs(const RootedGraph &in);

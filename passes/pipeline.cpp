@@ -26,6 +26,8 @@ const std::vector<Pass> &pipeline() {
        graph_only<simplify_algebra>},
       {"cse", "common subexpressions: merge nodes that compute the same value",
        graph_only<eliminate_common_subexpressions>},
+      {"merge-matmul-sums", "a sum of products A_t^T B_t becomes one matmul over them joined",
+       graph_only<merge_matmul_sums>},
       {"retarget-shapes", "inputs read only for their shape take a value kept anyway",
        graph_only<retarget_shape_inputs>},
       {"dce", "dead-code elimination: drop what no root needs", graph_only<eliminate_dead_code>},

@@ -19,8 +19,10 @@ extern "C" {
 #endif
 
 /* 2: kernel calls may be collective steps (data-parallel train steps).
- * 3: kernel calls may check indices (gather, one_hot) and say what they write. */
-#define KILN_AOT_ABI_VERSION 3
+ * 3: kernel calls may check indices (gather, one_hot) and say what they write.
+ * 4: small matmuls split into narrower tiles (kiln_matmul_tile_n): the task
+ *    counts an object holds are the kernel library's. */
+#define KILN_AOT_ABI_VERSION 4
 
 /* Laid out by compiler/aot.cpp: change both together, and the version. */
 struct kiln_aot_model {

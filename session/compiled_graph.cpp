@@ -25,6 +25,19 @@ CompiledGraph compile_graph(compiler::ProgramCompiler &compiler, RootedGraph opt
   return c;
 }
 
+namespace {
+
+// A copy (compiler::Kernel::copy) whose source the memory plan put at its
+// destination's bytes: it runs no task.
+bool copies_onto_itself(const CompiledGraph &c, const compiler::Kernel &kernel) {
+  if (!kernel.copy || !c.memory) return false;
+  const compiler::PlannedBuffer &to = c.memory->buffers[size_t(kernel.buffers.at(0))];
+  const compiler::PlannedBuffer &from = c.memory->buffers[size_t(kernel.buffers.at(1))];
+  return to.in_arena && from.in_arena && to.offset == from.offset;
+}
+
+} // namespace
+
 Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
                const PlanNumbering &numbering) {
   const Graph &g = c.graph.graph;
@@ -75,8 +88,9 @@ Plan make_plan(const CompiledGraph &c, std::string name, size_t outputs,
       if (info.node == kernel.node || (info.node < 0 && info.owner == kernel.node))
         writes |= 1u << a;
     }
-    plan.kernels.push_back({function, kernel.num_tasks, kernel.task_cost, kernel.buffers, writes,
-                            kernel.collective, std::move(index_check)});
+    plan.kernels.push_back({function, copies_onto_itself(c, kernel) ? 0 : kernel.num_tasks,
+                            kernel.task_cost, kernel.buffers, writes, kernel.collective,
+                            std::move(index_check)});
   }
   for (size_t f = 0; f < outputs; ++f) {
     NodeId id = c.graph.roots[f];

@@ -209,6 +209,13 @@ TEST_CASE("errors name the node", "[builder]") {
     CHECK_THROWS_WITH(matmul(a, w),
                       Contains("node 'dense/matmul' (matmul)") && Contains("inner dimensions"));
   }
+  Value steps = placeholder(g, "steps", f32, {batch, 5, 3});
+  Value proj = placeholder(g, "proj", f32, {batch, 3, 4}), v = placeholder(g, "v", f32, {5, 2});
+  CHECK_THROWS_WITH(matmul(steps, proj, {.sum_batch = true}),
+                    Contains("node 'matmul' (matmul)") &&
+                        Contains("sum_batch needs transpose_a and not transpose_b"));
+  CHECK_THROWS_WITH(matmul(steps, v, {.transpose_a = true, .sum_batch = true}),
+                    Contains("sum_batch needs equal batch dims, got [?] and []"));
   Value i = placeholder(g, "i", i32, {batch, 3});
   CHECK_THROWS_AS(a + i, Error);
   CHECK_THROWS_WITH(a + i, Contains("node 'add' (add)"));

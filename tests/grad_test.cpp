@@ -131,6 +131,9 @@ std::vector<GradCase> cases() {
            {{{1, 3, 4}}, {{2, 4, 5}}}),
       with("matmul shared rhs", "matmul", [](auto &v) { return matmul(v[0], v[1]); },
            {{{2, 3, 4}}, {{4, 5}}}),
+      with("matmul sum_batch", "matmul",
+           [](auto &v) { return matmul(v[0], v[1], {.transpose_a = true, .sum_batch = true}); },
+           {{{B, 3, 4}}, {{B, 3, 5}}}),
       with("reshape", "reshape",
            [](auto &v) {
              return reshape(v[0], {3, 4});

@@ -101,11 +101,12 @@ TEST_CASE("text written by hand may leave out defaults, types and layout", "[lis
                           "%x = placeholder() {shape=[-1, 3], dtype=f32}   # any order\n"
                           "%w = variable() {dtype=f32, shape=[3, 2]}\n"
                           "%y = matmul(%x,%w)\n");
-  CHECK(to_listing(g) ==
-        "%x = placeholder() {dtype=f32, shape=[-1, 3]} : f32[?, 3]\n"
-        "%w = variable() {dtype=f32, initializer=\"zeros\", scale=1, seed=-1, shape=[3, 2], "
-        "trainable=true} : f32[3, 2]\n"
-        "%y = matmul(%x, %w) {transpose_a=false, transpose_b=false} : f32[?, 2]\n");
+  CHECK(
+      to_listing(g) ==
+      "%x = placeholder() {dtype=f32, shape=[-1, 3]} : f32[?, 3]\n"
+      "%w = variable() {dtype=f32, initializer=\"zeros\", scale=1, seed=-1, shape=[3, 2], "
+      "trainable=true} : f32[3, 2]\n"
+      "%y = matmul(%x, %w) {sum_batch=false, transpose_a=false, transpose_b=false} : f32[?, 2]\n");
 }
 
 TEST_CASE("a listing for reading may leave out large tensors' values", "[listing]") {

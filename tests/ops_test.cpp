@@ -206,6 +206,16 @@ std::vector<OpCase> cases() {
                -1,
                1,
                kMatmulTol});
+  // sum_batch: one GEMM whose K runs over the batches (K = 51, 120 and 0 here).
+  c.push_back({"matmul",
+               [](const std::vector<Value> &v) {
+                 return matmul(v[0], v[1], {.transpose_a = true, .sum_batch = true});
+               },
+               {{{3, 17, 5}, {3, 17, 129}}, {{2, 3, 20, 6}, {2, 3, 20, 9}}, {{0, 4, 3}, {0, 4, 2}}},
+               {f32, f64},
+               -1,
+               1,
+               kMatmulTol});
   c.push_back({"matmul",
                [](const std::vector<Value> &v) {
                  return matmul(v[0], v[1], {false, true});

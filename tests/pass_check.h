@@ -2,7 +2,8 @@
 // with the reference interpreter (runtime/reference.h) on the same random
 // feeds, must give its roots identical values. The passes compute with the
 // same reference kernels (folding, fused bodies) or only drop, merge and
-// reorder nodes, so the values agree exactly.
+// reorder nodes, so the values agree exactly; merge-matmul-sums sums in
+// another order, so its cases name a tolerance.
 #pragma once
 
 #include "passes/pass.h"
@@ -30,9 +31,10 @@ inline Feeds random_feeds(const Graph &g, uint32_t seed) {
 }
 
 // Runs both graphs with the reference interpreter and checks that their
-// roots, and the nodes named in `also`, hold identical values.
+// roots, and the nodes named in `also`, hold identical values (within
+// `tolerance`, relative).
 inline void check_same_values(const RootedGraph &before, const RootedGraph &after,
-                              const std::vector<std::string> &also = {}) {
+                              const std::vector<std::string> &also = {}, double tolerance = 0) {
   Feeds feeds = random_feeds(before.graph, 11), kept;
   for (const auto &[ref, tensor] : feeds)
     if (after.graph.find(before.graph.node(ref.resolve(before.graph)).name))
@@ -49,7 +51,7 @@ inline void check_same_values(const RootedGraph &before, const RootedGraph &afte
     INFO("fetch " << i << ": "
                   << (i < before.roots.size() ? before.graph.node(before.roots[i]).name
                                               : also[i - before.roots.size()]));
-    CHECK(compare(got[i], want[i], 0) == "");
+    CHECK(compare(got[i], want[i], tolerance) == "");
   }
 }
 

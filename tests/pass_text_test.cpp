@@ -7,6 +7,8 @@
 //   --- roots: %y, %u          (optional; the graph's sinks by default)
 //   --- data-parallel: 64      (optional: PipelineOptions::data_parallel on,
 //                               buckets of at most 64 bytes)
+//   --- tolerance: 1e-6        (optional: the values may differ by this much,
+//                               relative, for a pass that reassociates sums)
 //   %x = placeholder() {dtype=f32, shape=[-1, 3]}
 //   ...
 //   --- expected               (or "--- unchanged": the pass leaves it as it is)
@@ -39,6 +41,7 @@ struct Case {
   size_t line = 0;                // of the title, from 1
   std::string roots = {};         // "%y, %u", or empty: the sinks
   std::string data_parallel = {}; // bucket bytes, or empty: off
+  std::string tolerance = {};     // of the values, or empty: exact
   size_t input_line = 0;          // of the input's first line
   std::string input = {};
   bool unchanged = false;
@@ -77,12 +80,17 @@ CaseFile read_cases(const std::filesystem::path &file) {
                out.cases.back().input.empty()) {
       out.cases.back().data_parallel = line.substr(19);
       out.cases.back().input_line = number + 1;
+    } else if (line.starts_with("--- tolerance: ") && section == input &&
+               out.cases.back().input.empty()) {
+      out.cases.back().tolerance = line.substr(15);
+      out.cases.back().input_line = number + 1;
     } else if ((line == "--- expected" || line == "--- unchanged") && section == input) {
       out.cases.back().unchanged = line == "--- unchanged";
       section = expected;
     } else if (line.starts_with("---")) {
-      fail("{}: '{}' is out of place (a case is '=== TITLE', an optional '--- roots: %a, %b' "
-           "and '--- data-parallel: BYTES', its input, then '--- expected' and the output, or "
+      fail("{}: '{}' is out of place (a case is '=== TITLE', an optional '--- roots: %a, %b', "
+           "'--- data-parallel: BYTES' and '--- tolerance: X', its input, then '--- expected' and "
+           "the output, or "
            "'--- unchanged')",
            where(), line);
     } else {
@@ -101,6 +109,7 @@ std::string write_cases(const CaseFile &f) {
     out += "=== " + c.title + "\n";
     if (!c.roots.empty()) out += "--- roots: " + c.roots + "\n";
     if (!c.data_parallel.empty()) out += "--- data-parallel: " + c.data_parallel + "\n";
+    if (!c.tolerance.empty()) out += "--- tolerance: " + c.tolerance + "\n";
     out += c.input + (c.unchanged ? "--- unchanged\n" : "--- expected\n" + c.expected);
   }
   return out;
@@ -137,7 +146,7 @@ void run_case(const Pass &pass, const std::string &file, Case &c, bool update) {
     CHECK(got == (c.unchanged ? input : c.expected));
   }
   CHECK_NOTHROW(verify_pass_output(in, out));
-  test::check_same_values(in, out);
+  test::check_same_values(in, out, {}, c.tolerance.empty() ? 0.0 : std::stod(c.tolerance));
 }
 
 } // namespace
