@@ -8,7 +8,21 @@
 namespace kiln::compiler {
 
 namespace {
+
 using V = llvm::Value *;
+
+// A view's offset at `row` of a merged loop: the row index decomposed over
+// the outer dims (all but the innermost), from `offset`.
+V row_offset(llvm::IRBuilder<> &b, V row, const MergedLoop &loop, size_t view, V offset) {
+  V rest = row;
+  for (size_t d = loop.dims.size() - 1; d-- > 0;) {
+    V index = d == 0 ? rest : b.CreateURem(rest, b.getInt64(uint64_t(loop.dims[d])));
+    if (d > 0) rest = b.CreateUDiv(rest, b.getInt64(uint64_t(loop.dims[d])));
+    offset = b.CreateAdd(offset, b.CreateMul(index, b.getInt64(uint64_t(loop.strides[view][d]))));
+  }
+  return offset;
+}
+
 } // namespace
 
 // Tasks are (outer index, chunk of the innermost dim) pairs, so large 1-D
@@ -41,18 +55,9 @@ void emit_loop(ModuleEmitter &e, const Shape &shape, const std::vector<Store> &d
                        : b.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
                                                  b.CreateAdd(j0, b.getInt64(uint64_t(chunk))),
                                                  b.getInt64(uint64_t(inner)));
-    // Each view's offset for this row: decompose the row index over the outer dims.
     std::vector<V> offsets;
-    for (size_t v = 0; v < views.size(); ++v) {
-      V offset = b.getInt64(uint64_t(views[v]->offset));
-      V rest = row;
-      for (size_t d = loop.dims.size() - 1; d-- > 0;) {
-        V index = d == 0 ? rest : b.CreateURem(rest, b.getInt64(uint64_t(loop.dims[d])));
-        if (d > 0) rest = b.CreateUDiv(rest, b.getInt64(uint64_t(loop.dims[d])));
-        offset = b.CreateAdd(offset, b.CreateMul(index, b.getInt64(uint64_t(loop.strides[v][d]))));
-      }
-      offsets.push_back(offset);
-    }
+    for (size_t v = 0; v < views.size(); ++v)
+      offsets.push_back(row_offset(b, row, loop, v, b.getInt64(uint64_t(views[v]->offset))));
     // Every element is computed from the same index of its operands, so
     // iterations are independent even where the planner has the output
     // overwrite a dying input: the vectorizer needs no overlap check.
@@ -75,6 +80,48 @@ void emit_loop(ModuleEmitter &e, const Shape &shape, const std::vector<Store> &d
             b.CreateStore(result, address(d, dsts[d].dtype))
                 ->setMetadata(llvm::LLVMContext::MD_access_group, independent);
           }
+        },
+        independent);
+  });
+  b.CreateRetVoid();
+}
+
+// A task per piece and row of the merged loop: the piece's source is the
+// args slot after the first source's by its index, its destination `step`
+// elements past the one before.
+void emit_piece_copies(ModuleEmitter &e, DType type, const Shape &shape, const View &dst,
+                       int64_t step, const std::vector<Buffer> &srcs) {
+  if (num_elements(shape) == 0 || srcs.empty()) return;
+  View first = contiguous(srcs[0], shape);
+  MergedLoop loop = merge_dims(shape, {&dst, &first});
+  int64_t inner = loop.dims.back(), rows = num_elements(loop.dims) / inner;
+  llvm::LLVMContext &c = e.context();
+  llvm::IRBuilder<> b(c);
+  llvm::Function *fn = e.begin_kernel(b, rows * int64_t(srcs.size()), double(inner));
+  V to = e.buffer_pointer(b, fn, dst.buffer);
+  for (Buffer src : srcs) e.buffer_pointer(b, fn, src); // slots 1, 2, ... in order
+  llvm::Type *element = memory_type(c, type);
+  llvm::MDNode *independent = llvm::MDNode::getDistinct(c, {});
+  emit_for(b, fn->getArg(1), fn->getArg(2), [&](V task) {
+    V piece = b.CreateUDiv(task, b.getInt64(uint64_t(rows)));
+    V row = b.CreateURem(task, b.getInt64(uint64_t(rows)));
+    V slot = b.CreateInBoundsGEP(b.getPtrTy(), fn->getArg(0), b.CreateAdd(piece, b.getInt64(1)));
+    V from = b.CreateLoad(b.getPtrTy(), slot);
+    V at = b.CreateAdd(b.getInt64(uint64_t(dst.offset)),
+                       b.CreateMul(piece, b.getInt64(uint64_t(step))));
+    V to_row = row_offset(b, row, loop, 0, at);
+    V from_row = row_offset(b, row, loop, 1, b.getInt64(0));
+    emit_for(
+        b, b.getInt64(0), b.getInt64(uint64_t(inner)),
+        [&](V j) {
+          auto address = [&](V base, V offset, size_t view) {
+            V stride = b.getInt64(uint64_t(loop.strides[view].back()));
+            return b.CreateInBoundsGEP(element, base, b.CreateAdd(offset, b.CreateMul(j, stride)));
+          };
+          llvm::LoadInst *x = b.CreateLoad(element, address(from, from_row, 1));
+          x->setMetadata(llvm::LLVMContext::MD_access_group, independent);
+          b.CreateStore(x, address(to, to_row, 0))
+              ->setMetadata(llvm::LLVMContext::MD_access_group, independent);
         },
         independent);
   });

@@ -25,6 +25,12 @@ using LoopBody =
 void emit_loop(ModuleEmitter &e, const Shape &shape, const std::vector<Store> &dsts,
                const std::vector<Operand> &srcs, const LoopBody &body);
 
+// dst moved by k * step = srcs[k] over `shape`, for each k (each source
+// viewed contiguously, and none of them dst's buffer or another's): one
+// kernel for all of them (Lowering::copy_pieces).
+void emit_piece_copies(ModuleEmitter &e, DType type, const Shape &shape, const View &dst,
+                       int64_t step, const std::vector<Buffer> &srcs);
+
 // A fused body's values for one element: parameters from `inputs` (one per
 // fused input), members by their scalar functions, `known` as given.
 std::vector<llvm::Value *> evaluate(llvm::IRBuilder<> &b, llvm::Module &m, const Graph &body,

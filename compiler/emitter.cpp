@@ -52,6 +52,10 @@ public:
   }
   void task_box(TaskBox box) override { lowered.box = box; }
   void copy(DType, const Shape &, const View &, const View &) override { not_calls_only(); }
+  void copy_pieces(DType, const Shape &, const View &, int64_t,
+                   const std::vector<Buffer> &) override {
+    not_calls_only();
+  }
   void fill(DType, const Shape &, const View &, double) override { not_calls_only(); }
   void fused_loop(const Graph &) override { not_calls_only(); }
   void collective(CollectiveStep, Buffer, Buffer) override { not_calls_only(); }
@@ -116,6 +120,11 @@ void ModuleEmitter::copy(DType type, const Shape &shape, const View &dst, const 
             [](llvm::IRBuilder<> &, std::span<V const> v) { return std::vector<V>{v[0]}; });
   if (out_.kernels.size() > kernels)
     out_.kernels.back().copy = dst.offset == src.offset && dst.strides == src.strides;
+}
+
+void ModuleEmitter::copy_pieces(DType type, const Shape &shape, const View &dst, int64_t step,
+                                const std::vector<Buffer> &srcs) {
+  emit_piece_copies(*this, type, shape, dst, step, srcs);
 }
 
 void ModuleEmitter::fill(DType type, const Shape &shape, const View &dst, double value) {

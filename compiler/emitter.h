@@ -53,6 +53,8 @@ public:
   void task_box(TaskBox) override {} // only an anchor's matters (lower_anchor)
   void collective(CollectiveStep step, Buffer in, Buffer out) override;
   void copy(DType type, const Shape &shape, const View &dst, const View &src) override;
+  void copy_pieces(DType type, const Shape &shape, const View &dst, int64_t step,
+                   const std::vector<Buffer> &srcs) override;
   void fill(DType type, const Shape &shape, const View &dst, double value) override;
   void fused_loop(const Graph &body) override;
 

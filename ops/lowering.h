@@ -69,6 +69,11 @@ public:
 
   // dst[i] = src[i] over `shape`, both of element type `type`.
   virtual void copy(DType type, const Shape &shape, const View &dst, const View &src) = 0;
+  // For each k, dst moved by k * step = srcs[k] over `shape`, the sources
+  // viewed contiguously and all distinct from each other and dst: one kernel
+  // for all (a concat of many equal pieces is one function to compile).
+  virtual void copy_pieces(DType type, const Shape &shape, const View &dst, int64_t step,
+                           const std::vector<Buffer> &srcs) = 0;
   // dst[i] = value over `shape`.
   virtual void fill(DType type, const Shape &shape, const View &dst, double value) = 0;
   // One loop over the output evaluating a fused node's elementwise body

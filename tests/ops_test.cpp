@@ -263,6 +263,21 @@ std::vector<OpCase> cases() {
                [](const std::vector<Value> &v) { return concat(v, 0); },
                {{{2, 3}, {4, 3}}, {{5}, {7}}},
                {f64}});
+  // Equal pieces are one kernel (a task per piece and row); a repeated input
+  // is not, and copies piece by piece.
+  c.push_back({"concat",
+               [](const std::vector<Value> &v) { return concat(v, 1); },
+               {{{2, 3}, {2, 3}, {2, 3}},
+                {{3, 1, 4}, {3, 1, 4}, {3, 1, 4}, {3, 1, 4}},
+                {{0, 2}, {0, 2}},
+                {{2, 20000}, {2, 20000}}},
+               {f32, i64, boolean}});
+  c.push_back({"concat",
+               [](const std::vector<Value> &v) {
+                 return concat({v[0], v[1], v[0]}, 0);
+               },
+               {{{2, 3}, {2, 3}}},
+               {f64}});
   // The data-parallel ops in a job of one (the Session has no communicator):
   // a fetched mean over the ranks runs as a collective of its own; a bucket
   // as the data-parallel pass builds one.
