@@ -1,7 +1,7 @@
 // A sum of products A_t^T B_t becomes one product: a weight used at every
 // step of a sequence gets one gradient term per step (h_t^T dgates_t for an
 // LSTM's W_hh), each a GEMM with K = the batch, too short to run at speed
-// (45 µs each at batch 32, half the GEMM's rate), and then an add per step.
+// (33 µs each at batch 32, ~130 GFLOP/s), and then an add per step.
 // Here the terms' A_t and B_t are concatenated along a non-batch axis, viewed
 // as [..., T, M] and [..., T, N], and multiplied once with matmul's sum_batch:
 // one GEMM with K = T * the batch.
@@ -12,7 +12,8 @@
 // possibly after an update). The sum is a tree of same-typed adds whose inner
 // adds have one reader; terms whose operands have the same shapes merge, at
 // least two of them. The result differs from the step-by-step sum in
-// rounding only (the GEMM sums K in blocks).
+// rounding only (the GEMM sums K in blocks). The operands now live until the
+// sum; the partial products they replace do not live at all.
 #include "passes/passes.h"
 #include "passes/rewrite.h"
 
