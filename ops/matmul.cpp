@@ -144,6 +144,13 @@ void register_matmul_ops(OpRegistry &registry) {
   def.grad = [](const GradContext &c, size_t i) {
     bool ta = c.node().attr_bool("transpose_a"), tb = c.node().attr_bool("transpose_b");
     Value a = c.x(0), b = c.x(1), dc = c.dy;
+    // A weight shared by every batch (x W with x [N, L, D], W [D, E]): its
+    // gradient, A^T dC summed over the batches, is one GEMM with sum_batch
+    // rather than a product per batch and a sum.
+    const Shape sa = a.shape(), sc = dc.shape();
+    if (i == 1 && !ta && !tb && b.rank() == 2 && sa.size() > 2 &&
+        std::equal(sa.begin(), sa.end() - 2, sc.begin(), sc.end() - 2))
+      return matmul(a, dc, {.transpose_a = true, .sum_batch = true});
     // C = op(A) op(B); each case is dC times the other operand, arranged so
     // that the result has the stored (untransposed) layout of the input.
     // With sum_batch, dC is each batch's, broadcast.
