@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <set>
 
 namespace kiln {
@@ -137,7 +138,16 @@ public:
       for (int k : {0, 1})
         if (n.attr_bool(k ? "transpose_b" : "transpose_a"))
           inputs[size_t(k)] = swapped_last_dims(g_.node(n.inputs[size_t(k)]));
-      add("MatMul", inputs, n.name);
+      if (!n.attr_bool("sum_batch")) {
+        add("MatMul", inputs, n.name);
+      } else { // the products per batch, then their sum over the batch dims
+        std::vector<int64_t> axes(g_.node(n.inputs[0]).type.shape.size() - 2);
+        std::iota(axes.begin(), axes.end(), int64_t{0});
+        std::string products = add("MatMul", inputs, n.name + "/products")->output(0);
+        std::string sum_axes =
+            initializer(n.name + "/axes", Tensor::from<int64_t>({int64_t(axes.size())}, axes));
+        ints(add("ReduceSum", {products, sum_axes}, n.name), "keepdims", {0});
+      }
     } else if (op == "conv2d" || op == "max_pool2d" || op == "avg_pool2d") {
       window(n, inputs);
     } else if (op == "reshape") {

@@ -13,9 +13,10 @@
 # over up to 120 convolutions; measured up to 6e-5).
 # make_bad_models.py's models must be refused with every problem in one
 # message (exact text), and their names kept apart and fetchable.
-# ONNX export: the imported models and a kiln training graph's forward part
-# (viewer_test_models' MLP, --fetch) are exported, pass onnx.checker, import
-# back to the same outputs and run in ONNX Runtime to the same outputs.
+# ONNX export: the imported models, a kiln training graph's forward part
+# (viewer_test_models' MLP, --fetch) and a matmul with sum_batch are exported,
+# pass onnx.checker, import back to the same outputs and run in ONNX Runtime
+# to the same outputs.
 # Import, train, compile ahead of time, export: finetune_onnx trains the
 # imported conv net on 2,000 Fashion-MNIST images (test accuracy from chance
 # to over 60%; 74% when measured), its training step compiles ahead of
@@ -169,6 +170,20 @@ check mlp_exported.onnx
 "$kiln" run native/mlp.kiln --feed x=mlp_x.npy --fetch dense_1/add --out native_out >/dev/null
 "$kiln" run mlp_back.kiln --feed x=mlp_x.npy --fetch dense_1/add --out back_out >/dev/null
 "$python" "$here/compare.py" back_out/dense_1_add.npy native_out/dense_1_add.npy 1e-6
+# matmul with sum_batch (a shared weight's gradient) exports as MatMul and ReduceSum.
+"$python" -c "
+import numpy as np
+rng = np.random.default_rng(1)
+np.save('sum_a.npy', rng.random((2, 3, 4), np.float32))
+np.save('sum_b.npy', rng.random((2, 3, 5), np.float32))"
+"$kiln" export native/summed_product.kiln --fetch summed -o summed.onnx
+check summed.onnx
+"$kiln" import summed.onnx -o summed_back.kiln
+"$kiln" run native/summed_product.kiln --feed a=sum_a.npy --feed b=sum_b.npy --fetch summed \
+  --out summed_native >/dev/null
+"$kiln" run summed_back.kiln --feed a=sum_a.npy --feed b=sum_b.npy --fetch summed \
+  --out summed_back >/dev/null
+"$python" "$here/compare.py" summed_back/summed.npy summed_native/summed.npy 1e-6
 # ONNX Runtime (onnxruntime-node, tests/onnx/runtime; scripts/setup.sh installs
 # it) runs what kiln exports: the zoo's imported models and the three test
 # models, to kiln's outputs within the zoo's tolerance (measured up to 5e-5).

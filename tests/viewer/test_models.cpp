@@ -1,8 +1,8 @@
 // Writes what tests/viewer/viewer_test.sh opens in the viewer: the training
 // graphs of the MLP and of the conv net with batch norm (examples/models.h,
 // Adam), a deep narrow MLP's (thousands of nodes) and a Chrome trace of three
-// MLP training steps; a chain of 1,000 nodes in no scope; and two run logs of a small classifier
-// (fit, SGD at two learning rates) for kiln plot.
+// MLP training steps; a chain of 1,000 nodes in no scope; a matmul with sum_batch; and two run
+// logs of a small classifier (fit, SGD at two learning rates) for kiln plot.
 //
 //   viewer_test_models DIR
 #include "examples/models.h"
@@ -72,6 +72,16 @@ void save_chain(const std::filesystem::path &dir) {
   kiln::save_graph(g, dir / "chain.kiln");
 }
 
+// A weight's gradient shared by every batch, as autodiff builds it for
+// x W with x [N, 3, 4]: a matmul with sum_batch (for the ONNX export test).
+void save_summed_product(const std::filesystem::path &dir) {
+  kiln::Graph g;
+  kiln::Value a = kiln::placeholder(g, "a", kiln::f32, {kiln::batch, 3, 4});
+  kiln::Value b = kiln::placeholder(g, "b", kiln::f32, {kiln::batch, 3, 5});
+  kiln::matmul(a, b, {.transpose_a = true, .sum_batch = true}, "summed");
+  kiln::save_graph(g, dir / "summed_product.kiln");
+}
+
 // Two gaussian blobs in 8 dimensions, labels 0 and 1.
 kiln::Dataset blobs(int64_t n, uint64_t seed) {
   std::mt19937 rng(seed);
@@ -114,6 +124,7 @@ int main(int argc, char **argv) try {
   save_convnet(dir);
   save_deep_mlp(dir);
   save_chain(dir);
+  save_summed_product(dir);
   save_run_log(dir, 0.01);
   save_run_log(dir, 0.1);
 } catch (const std::exception &e) {
