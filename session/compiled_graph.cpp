@@ -30,7 +30,7 @@ namespace {
 // A copy (compiler::Kernel::copy) whose source the memory plan put at its
 // destination's bytes: it runs no task.
 bool copies_onto_itself(const CompiledGraph &c, const compiler::Kernel &kernel) {
-  if (!kernel.copy || !c.memory) return false;
+  if (!kernel.copy || !c.memory || kernel.buffers.size() != 2) return false;
   const compiler::PlannedBuffer &to = c.memory->buffers[size_t(kernel.buffers.at(0))];
   const compiler::PlannedBuffer &from = c.memory->buffers[size_t(kernel.buffers.at(1))];
   return to.in_arena && from.in_arena && to.offset == from.offset;
