@@ -171,3 +171,39 @@ TEST_CASE("the schedule finishes one branch before starting the next", "[memory]
   CHECK(scheduled.memory->peak_live_bytes < 2 * branch + 1024);
   CHECK(scheduled.memory->arena_bytes < graph_order.memory->arena_bytes);
 }
+
+TEST_CASE("a reshape whose input dies at it takes its bytes and runs no task", "[memory]") {
+  Graph g;
+  Value x = placeholder(g, "x", f32, {batch, 6});
+  Value kept = exp(x);                                // fetched: not in the arena
+  Value dying = reshape(exp(x + 1.0), {batch, 2, 3}); // its input read by the reshape only
+  Value out = sum(reshape(kept, {batch, 3, 2}), {1, 2}) + sum(dying, {1, 2});
+  compiler::Compiler compiler;
+  RootedGraph in = eliminate_dead_code({g, {out.id, kept.id}});
+  CompiledGraph c = compile_graph(compiler, in, 4, true);
+  Plan plan = make_plan(c, "test", 2,
+                        {[](const Node &) { return 0; }, [](const Node &) { return 0; },
+                         [](size_t k) { return uint32_t(k); }});
+  int64_t skipped = 0, copies = 0;
+  for (size_t k = 0; k < c.program.kernels.size(); ++k) {
+    const Node &n = c.graph.graph.node(c.program.kernels[k].node);
+    if (n.op->name != "reshape") continue;
+    ++copies;
+    bool in_place = c.memory->buffers[size_t(n.id)].reuses == n.inputs[0];
+    CHECK(in_place == (plan.kernels[k].num_tasks == 0));
+    skipped += in_place;
+  }
+  CHECK(copies == 2);
+  CHECK(skipped == 1); // the dying one's
+  Session s(g);
+  Tensor xs = Tensor::from<float>({2, 6}, {0, 1, 2, 3, 4, 5, -1, -2, -3, -4, -5, -6});
+  Tensor got = s.run({{x, xs}}, {out})[0];
+  for (int64_t r = 0; r < 2; ++r) {
+    double want = 0;
+    for (int64_t i = 0; i < 6; ++i) {
+      double v = xs.get(r * 6 + i);
+      want += std::exp(v) + std::exp(v + 1);
+    }
+    CHECK(got.get(r) == Approx(want).epsilon(1e-5));
+  }
+}
