@@ -80,29 +80,18 @@ void reference_matmul(const Node &node, const Tensor &a, const Tensor &b, Tensor
   for (size_t e = 0; e < sums.size(); ++e) out.set(int64_t(e), sums[e]);
 }
 
-// With sum_batch (A^T B): the batches' rows of K follow one another in both
-// operands, so the sum over the batch is one product with K * batches rows.
-void lower_summed_matmul(compiler::Lowering &l, const MatmulDims &d) {
-  using compiler::KernelArg;
-  const int64_t k = d.k * num_elements(d.batch);
-  std::vector<KernelArg> args = {
-      KernelArg::buf(l.input(0)), KernelArg::buf(l.input(1)), KernelArg::buf(l.output()),
-      KernelArg::int64(d.m),      KernelArg::int64(d.n),      KernelArg::int64(k),
-      KernelArg::int64(1),        KernelArg::int64(d.m),      KernelArg::int64(d.n),
-      KernelArg::int64(1),        KernelArg::int64(1),        KernelArg::int64(0),
-      KernelArg::int64(0),        KernelArg::int64(0)};
-  l.call("kiln_matmul_" + compiler::kernel_suffix(l.output_type().dtype), std::move(args),
-         abi::kiln_matmul_tasks(1, d.m, d.n), abi::kiln_matmul_task_cost(d.m, d.n, k));
-  l.task_box({compiler::TaskBox::Kind::matmul_tiles});
-}
-
 void lower_matmul(compiler::Lowering &l) {
   const Node &node = l.node();
   const TensorType &a = l.input_type(0), &b = l.input_type(1);
   MatmulDims d = matmul_dims(node, a, b);
-  if (node.attr_bool("sum_batch")) return lower_summed_matmul(l, d);
   bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
   int64_t batches = num_elements(d.batch);
+  // With sum_batch (A^T B) the batches' rows of K follow one another in both
+  // operands: the sum over the batches is one product with K * batches rows.
+  if (node.attr_bool("sum_batch")) {
+    d.k *= batches;
+    batches = 1;
+  }
   using compiler::KernelArg;
   std::vector<KernelArg> args = {
       KernelArg::buf(l.input(0)), KernelArg::buf(l.input(1)), KernelArg::buf(l.output()),

@@ -39,6 +39,12 @@ struct SumTree {
 // Terms that merge, by their operands' shapes.
 using Groups = std::map<std::pair<Shape, Shape>, std::vector<NodeId>>;
 
+// What a sum becomes: a product per group, plus the terms that stay.
+struct Merge {
+  Groups groups;
+  std::vector<NodeId> rest;
+};
+
 class SumFinder {
   const Graph &g_;
   std::vector<std::vector<NodeId>> users_;
@@ -48,8 +54,8 @@ public:
   explicit SumFinder(const RootedGraph &in)
       : g_(in.graph), users_(users_of(g_)), is_root_(root_mask(in)) {}
 
-  // The trees with terms to merge, by their top add.
-  std::map<NodeId, SumTree> trees;
+  // The sums with terms to merge, by their top add.
+  std::map<NodeId, Merge> merges;
   // The adds and merging terms of those trees: the rewrite drops them.
   std::vector<bool> merged = std::vector<bool>(g_.size(), false);
 
@@ -58,15 +64,18 @@ public:
       if (!is_plain_add(g_, n) || inner(n.id)) continue;
       SumTree tree;
       collect(n.id, tree);
-      Groups found = groups(tree);
-      if (found.empty()) continue;
+      Merge merge{groups(tree), {}};
+      if (merge.groups.empty()) continue;
       for (NodeId a : tree.adds) merged[size_t(a)] = true;
-      for (const auto &[shapes, terms] : found)
+      for (const auto &[shapes, terms] : merge.groups)
         for (NodeId t : terms) merged[size_t(t)] = true;
-      trees.emplace(n.id, std::move(tree));
+      for (NodeId t : tree.terms)
+        if (!merged[size_t(t)]) merge.rest.push_back(t);
+      merges.emplace(n.id, std::move(merge));
     }
   }
 
+private:
   // The tree's merging terms, two or more of the same shapes per group.
   Groups groups(const SumTree &tree) const {
     Groups found;
@@ -79,7 +88,6 @@ public:
     return found;
   }
 
-private:
   bool single_reader(NodeId id) const {
     return users_[size_t(id)].size() == 1 && !is_root_[size_t(id)];
   }
@@ -138,26 +146,23 @@ RootedGraph merge_matmul_sums(const RootedGraph &in) {
   Rewriter r(in);
   Graph &out = r.output();
   for (const Node &n : in.graph.nodes()) {
-    auto tree = finder.trees.find(n.id);
-    if (tree == finder.trees.end()) {
+    auto found = finder.merges.find(n.id);
+    if (found == finder.merges.end()) {
       if (!finder.merged[size_t(n.id)]) r.copy(n);
       continue;
     }
-    Groups groups = finder.groups(tree->second);
-    std::vector<NodeId> rest; // the terms that stay as they are
-    for (NodeId t : tree->second.terms)
-      if (!finder.merged[size_t(t)]) rest.push_back(r[t]);
+    const Merge &merge = found->second;
     // The sum keeps the top add's name: its last add, or its one product.
-    const bool one_term = groups.size() == 1 && rest.empty();
+    const bool one_term = merge.groups.size() == 1 && merge.rest.empty();
     std::vector<NodeId> sum;
-    for (const auto &[shapes, terms] : groups) {
+    for (const auto &[shapes, terms] : merge.groups) {
       std::string name = one_term ? n.name : out.unique_name(n.name + "/merged");
       NodeId a = stacked(r, terms, 0, name + "/a"), b = stacked(r, terms, 1, name + "/b");
       sum.push_back(
           out.add_node("matmul", name, {a, b},
                        {{"transpose_a", true}, {"transpose_b", false}, {"sum_batch", true}}));
     }
-    sum.insert(sum.end(), rest.begin(), rest.end());
+    for (NodeId t : merge.rest) sum.push_back(r[t]);
     NodeId acc = sum[0];
     for (size_t i = 1; i < sum.size(); ++i)
       acc = out.add_node("add", i + 1 == sum.size() ? n.name : out.unique_name(n.name + "/part"),
