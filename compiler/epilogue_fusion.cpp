@@ -62,31 +62,35 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
         b, with_rest({one(b.CreateUDiv(task, planes), 0), one(b.CreateURem(task, planes), 1)}, 2),
         views, at);
   }
-  case TaskBox::Kind::matmul_tiles:
-  case TaskBox::Kind::image_tiles: {
-    bool images = box.kind == TaskBox::Kind::image_tiles;
-    size_t row_dim = images ? 1 : 0;
+  case TaskBox::Kind::matrix_tiles: {
+    const size_t row_dim = box.row_dim;
     int64_t m = shape[row_dim],
             n = num_elements(Shape(shape.begin() + long(row_dim) + 1, shape.end()));
     int64_t blocks = abi::kiln_matmul_m_blocks(m), tiles = blocks * abi::kiln_matmul_n_blocks(m, n);
     int64_t width = abi::kiln_matmul_tile_n(m, n);
-    V rest = images ? b.CreateURem(task, constant(tiles)) : task;
+    V rest = row_dim == 0 ? task : b.CreateURem(task, constant(tiles));
     V m0 = b.CreateMul(b.CreateURem(rest, constant(blocks)), constant(abi::kMatmulTileM));
     V n0 = b.CreateMul(b.CreateUDiv(rest, constant(blocks)), constant(width));
     V n1 = upto(n0, width, n);
-    std::vector<BoxDim> dims;
-    if (images) dims.push_back(one(b.CreateUDiv(task, constant(tiles)), 0));
+    // The matrix's index among the leading dims, the last varying fastest.
+    std::vector<BoxDim> dims(row_dim, BoxDim{});
+    V matrix = b.CreateUDiv(task, constant(tiles));
+    for (size_t d = row_dim; d-- > 0;) {
+      V extent = constant(shape[d]);
+      dims[d] = one(d == 0 ? matrix : b.CreateURem(matrix, extent), d);
+      matrix = b.CreateUDiv(matrix, extent);
+    }
     dims.push_back({m0, upto(m0, abi::kMatmulTileM, m), strides_of(row_dim)});
     std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, views);
     if (columns.size() == 1) { // one dim, or dims every view walks as one
       dims.push_back({n0, n1, columns[0].strides});
       return emit_box(b, dims, views, at);
     }
-    // [N, M, H, W] with a view that does not walk H and W as one: the
+    // [..., M, H, W] with a view that does not walk H and W as one: the
     // columns [n0, n1) row by row, each row's part of [0, W).
-    if (shape.size() != 4)
+    if (shape.size() != row_dim + 3)
       fail("internal error: tiles over {} columns that do not merge", to_string(shape));
-    V w = constant(shape[3]);
+    V w = constant(shape[row_dim + 2]);
     V last_row = b.CreateUDiv(b.CreateSub(n1, constant(1)), w);
     emit_for(b, b.CreateUDiv(n0, w), b.CreateAdd(last_row, constant(1)), [&](V h) {
       V row_start = b.CreateMul(h, w);
@@ -94,8 +98,8 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
           b.CreateBinaryIntrinsic(llvm::Intrinsic::smax, b.CreateSub(n0, row_start), constant(0));
       V hi = b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b.CreateSub(n1, row_start), w);
       std::vector<BoxDim> row = dims;
-      row.push_back(one(h, 2));
-      row.push_back({lo, hi, strides_of(3)});
+      row.push_back(one(h, row_dim + 1));
+      row.push_back({lo, hi, strides_of(row_dim + 2)});
       emit_box(b, row, views, at);
     });
     return;

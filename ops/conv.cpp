@@ -150,7 +150,7 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
   if (g.groups == g.c && g.o == g.c) {
     l.call("kiln_depthwise_conv2d_" + suffix, conv_args({l.input(0), l.input(1), l.output()}, g),
            abi::kiln_depthwise_tasks(g.n, g.c), double(2 * taps * pixels));
-    l.task_box({compiler::TaskBox::Kind::planes});
+    l.task_box({.kind = compiler::TaskBox::Kind::planes});
     return true;
   }
   if (!abi::kiln_conv2d_tiled(g.n, g.groups)) return false;
@@ -169,7 +169,7 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
     args.push_back(KernelArg::int64(v));
   l.call("kiln_matmul_" + suffix, std::move(args), abi::kiln_matmul_tasks(g.n, g.o, pixels),
          double(abi::kiln_matmul_task_cost(g.o, pixels, k)));
-  l.task_box({compiler::TaskBox::Kind::image_tiles});
+  l.task_box({.kind = compiler::TaskBox::Kind::matrix_tiles, .row_dim = 1});
   return true;
 }
 
@@ -190,7 +190,7 @@ void lower_conv(Kind kind, compiler::Lowering &l) {
   };
   if (kind == Kind::forward) {
     call("conv2d", {l.input(0), l.input(1), l.output(), col});
-    return l.task_box({compiler::TaskBox::Kind::leading_rows, chunk});
+    return l.task_box({.kind = compiler::TaskBox::Kind::leading_rows, .rows = chunk});
   }
   if (kind == Kind::input)
     return call("conv2d_backprop_input", {l.input(0), l.input(1), l.output(), col});

@@ -103,7 +103,8 @@ void lower_matmul(compiler::Lowering &l) {
       KernelArg::int64(batch_stride(b.shape, d.batch)), KernelArg::int64(d.m * d.n)};
   l.call("kiln_matmul_" + compiler::kernel_suffix(a.dtype), std::move(args),
          abi::kiln_matmul_tasks(batches, d.m, d.n), abi::kiln_matmul_task_cost(d.m, d.n, d.k));
-  l.task_box({compiler::TaskBox::Kind::matmul_tiles});
+  l.task_box({.kind = compiler::TaskBox::Kind::matrix_tiles,
+              .row_dim = l.output_type().shape.size() - 2});
 }
 
 } // namespace
@@ -129,7 +130,7 @@ void register_matmul_ops(OpRegistry &registry) {
     reference_matmul(node, in[0], in[1], out);
   };
   def.lower = lower_matmul;
-  def.takes_epilogue = [](const Node &n) { return n.type.shape.size() == 2; };
+  def.takes_epilogue = [](const Node &) { return true; };
   def.grad = [](const GradContext &c, size_t i) {
     bool ta = c.node().attr_bool("transpose_a"), tb = c.node().attr_bool("transpose_b");
     Value a = c.x(0), b = c.x(1), dc = c.dy;
