@@ -131,9 +131,13 @@ void emit_piece_copies(ModuleEmitter &e, DType type, const Shape &shape, const V
 std::vector<V> evaluate(llvm::IRBuilder<> &b, llvm::Module &m, const Graph &body,
                         std::span<V const> inputs, NodeId known, V known_value) {
   std::vector<V> values(body.size());
+  size_t next_view = size_t(std::count_if(body.nodes().begin(), body.nodes().end(),
+                                          [](const Node &n) { return n.op->source != Source::none; }));
   for (const Node &n : body.nodes()) {
     if (n.id == known) {
       values[size_t(n.id)] = known_value;
+    } else if (ModuleEmitter::is_view_member(n)) {
+      values[size_t(n.id)] = inputs[next_view++];
     } else if (n.op->source == Source::none && !n.op->scalar) {
       continue; // a reduction, run by its kernel
     } else if (n.op->source != Source::none) {

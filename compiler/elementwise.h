@@ -32,7 +32,9 @@ void emit_piece_copies(ModuleEmitter &e, DType type, const Shape &shape, const V
                        int64_t step, const std::vector<Buffer> &srcs);
 
 // A fused body's values for one element: parameters from `inputs` (one per
-// fused input), members by their scalar functions, `known` as given.
+// fused input), view members from the inputs after those (in body order, as
+// ModuleEmitter::operands gives them), members by their scalar functions,
+// `known` as given.
 std::vector<llvm::Value *> evaluate(llvm::IRBuilder<> &b, llvm::Module &m, const Graph &body,
                                     std::span<llvm::Value *const> inputs, NodeId known = -1,
                                     llvm::Value *known_value = nullptr);

@@ -134,10 +134,13 @@ void ModuleEmitter::fill(DType type, const Shape &shape, const View &dst, double
 }
 
 void ModuleEmitter::fused_loop(const Graph &body) {
-  const Node &first = *std::find_if(body.nodes().begin(), body.nodes().end(),
-                                    [](const Node &n) { return n.op->source == Source::none; });
-  if (!first.op->scalar) return emit_epilogue(*this, body, first);
-  if (!body.nodes().back().op->scalar) return emit_reduction(*this, body, body.nodes().back());
+  const std::string &kind = node_.attr_string("kind");
+  if (kind == "output") {
+    const Node &anchor = *std::find_if(body.nodes().begin(), body.nodes().end(),
+                                       [](const Node &n) { return n.op->source == Source::none; });
+    return emit_epilogue(*this, body, anchor);
+  }
+  if (kind == "reduce") return emit_reduction(*this, body, body.nodes().back());
   emit_fused_elementwise(*this, body);
 }
 
@@ -154,7 +157,29 @@ std::vector<Operand> ModuleEmitter::operands(const Shape &shape, const Graph *bo
   for (size_t i = 0; i < read.size(); ++i)
     operands.push_back(read[i] ? operand(i, shape)
                                : Operand{{input(i), 0, {}}, input_type(i).dtype, nullptr, true});
+  if (body)
+    for (const Node &n : body->nodes())
+      if (is_view_member(n)) operands.push_back(view_operand(*body, n, shape));
   return operands;
+}
+
+// A member that reads its input, a parameter, in place (OpDef::input_view).
+bool ModuleEmitter::is_view_member(const Node &n) {
+  return n.op->source == Source::none && !n.op->scalar && n.op->input_view;
+}
+
+// The view member `n`'s elements in its parameter's buffer, broadcast into
+// `shape`.
+Operand ModuleEmitter::view_operand(const Graph &body, const Node &n, const Shape &shape) const {
+  size_t i = size_t(body.node(n.inputs.at(0)).attr_int("index"));
+  const TensorType &in = input_type(i);
+  InputView v = n.op->input_view(n, in.shape);
+  TensorType viewed = n.op->infer(n, std::span(&in, 1));
+  std::vector<int64_t> strides(shape.size(), 0);
+  size_t lead = shape.size() - viewed.shape.size();
+  for (size_t d = 0; d < viewed.shape.size(); ++d)
+    strides[lead + d] = viewed.shape[d] == 1 && shape[lead + d] != 1 ? 0 : v.strides[d];
+  return {{input(i), v.offset, std::move(strides)}, in.dtype};
 }
 
 // Which inputs are read as values: not those read for their shape only
@@ -170,7 +195,7 @@ std::vector<bool> ModuleEmitter::values_read(const Graph *body, const Node *skip
     return read;
   }
   for (const Node &n : body->nodes()) {
-    if (n.op->source != Source::none || &n == skip) continue;
+    if (n.op->source != Source::none || &n == skip || is_view_member(n)) continue;
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       const Node &in = body->node(n.inputs[i]);
       if (in.op->source != Source::none && !shape_only(n, i))

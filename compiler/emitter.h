@@ -70,8 +70,12 @@ public:
   // The node's inputs broadcast into `shape`, one-element constants as
   // immediates; unused are those that no member of `body` (but `skip`), or
   // without a body the node itself, reads as a value (only for its shape).
+  // Then, in body order, the elements of each view member of `body` (a
+  // slice of a parameter) in its parameter's buffer: evaluate() gives them
+  // to those members.
   std::vector<Operand> operands(const Shape &shape, const Graph *body = nullptr,
                                 const Node *skip = nullptr) const;
+  static bool is_view_member(const Node &n);
 
   llvm::Module &module() { return m_; }
   llvm::LLVMContext &context() { return c_; }
@@ -93,6 +97,7 @@ public:
 private:
   std::vector<bool> values_read(const Graph *body, const Node *skip) const;
   Operand operand(size_t i, const Shape &shape) const;
+  Operand view_operand(const Graph &body, const Node &n, const Shape &shape) const;
 
   llvm::Module &m_;
   llvm::LLVMContext &c_;

@@ -36,6 +36,13 @@ struct TensorType {
 };
 std::string to_string(const TensorType &t); // "f32[?, 784]"
 
+// Where a view's elements lie in its input (contiguous, row-major): output
+// element 0 at `offset`, each output dim `strides` apart.
+struct InputView {
+  int64_t offset = 0;
+  std::vector<int64_t> strides;
+};
+
 struct AttrSpec {
   std::string name;
   AttrKind kind;
@@ -69,6 +76,11 @@ struct OpDef {
   // elementwise consumers can run in the same kernel, on each box while it
   // is in cache (passes/fuse_epilogues.cpp). Unset: never.
   std::function<bool(const Node &node)> takes_epilogue;
+  // Ops whose output is a strided view of input 0 (slice): where its
+  // elements lie in an input of shape `input`. A loop fusion reads such a
+  // member from its input's buffer in place rather than from a copy
+  // (passes/fuse.cpp). Unset: not a view.
+  std::function<InputView(const Node &node, const Shape &input)> input_view;
   // Whether the node's lowering is one call of a row reduction reading input
   // 0 (kernel_abi.h: [outer, reduce, inner], tasks outer-major over blocks of
   // inner): then input 0's elementwise producers can run in its kernel, each

@@ -47,7 +47,7 @@ TensorType infer_fused(const Node &node, std::span<const TensorType> in) {
     fail("the body has {} parameters for {} inputs", parameters, in.size());
   if (body.size() == parameters) fail("the body computes nothing");
   // An output fusion's first member is its anchor, a reduce fusion's last
-  // its reduction; the rest are elementwise.
+  // its reduction; the rest are elementwise or views of parameters.
   const std::string &kind = node.attr_string("kind");
   bool anchored = kind == "output";
   const Node &last = body.nodes().back();
@@ -61,6 +61,12 @@ TensorType infer_fused(const Node &node, std::span<const TensorType> in) {
     if (n.op->source != Source::none && n.op->name != "parameter")
       fail("body member {} is a source: bodies take sources as inputs", n.describe());
     if (n.op->source != Source::none || n.op->scalar || (kind == "reduce" && &n == &last)) continue;
+    if (n.op->input_view) { // read in place: its input must be one (compiler/emitter.h)
+      if (body.node(n.inputs.at(0)).op->source == Source::none)
+        fail("body member {} views member {}: a view's input must be a parameter", n.describe(),
+             body.node(n.inputs[0]).describe());
+      continue;
+    }
     if (!anchored || n.id != NodeId(parameters) || !n.op->takes_epilogue ||
         !n.op->takes_epilogue(n))
       fail("body member {} is not elementwise", n.describe());

@@ -5,7 +5,8 @@
 // value. The listing prints the body as a block (ir/listing.h); other views
 // list its members (ir/attr.h prints a body as its node names).
 //  - fusion {kind="loop"}: elementwise members, evaluated element by element
-//    in one loop over the output (inputs broadcast into it).
+//    in one loop over the output (inputs broadcast into it), and views of
+//    parameters (slices), read from the parameter's buffer in place.
 //  - fusion {kind="output"}: a matmul or conv2d (the anchor, its first
 //    member) and elementwise members after it, run on each part of the
 //    output as the anchor's tasks finish it (an epilogue: bias, activation).

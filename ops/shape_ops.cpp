@@ -258,14 +258,19 @@ std::vector<SliceDim> slice_dims(const Node &node, const Shape &in) {
   return dims;
 }
 
-View slice_source(const Node &node, compiler::Buffer buffer, const Shape &in) {
-  View v{buffer, 0, contiguous_strides(in)};
+InputView slice_view(const Node &node, const Shape &in) {
+  InputView v{0, contiguous_strides(in)};
   std::vector<SliceDim> dims = slice_dims(node, in);
   for (size_t d = 0; d < in.size(); ++d) {
     v.offset += dims[d].begin * v.strides[d];
     v.strides[d] *= dims[d].step;
   }
   return v;
+}
+
+View slice_source(const Node &node, compiler::Buffer buffer, const Shape &in) {
+  InputView v = slice_view(node, in);
+  return {buffer, v.offset, std::move(v.strides)};
 }
 
 OpDef slice_op() {
@@ -290,6 +295,7 @@ OpDef slice_op() {
     l.copy(t.dtype, t.shape, compiler::contiguous(l.output(), t.shape),
            slice_source(l.node(), l.input(0), l.input_type(0).shape));
   };
+  def.input_view = slice_view;
   def.grad = [](const GradContext &c, size_t) {
     const Node &n = c.node();
     Attrs attrs = {{"begin", n.attr("begin")}, {"end", n.attr("end")}, {"steps", n.attr("steps")}};

@@ -1,5 +1,6 @@
 // Loop fusion: groups of elementwise nodes of one shape become one fused
-// node each (ops/fusion.h), which the compiler emits as one loop. Greedy,
+// node each (ops/fusion.h), which the compiler emits as one loop; slices
+// read by a group join it as views of their input. Greedy,
 // from the last node back, as XLA's instruction fusion does: a node joins
 // the group of its users when all of them are in one group and it has that
 // group's shape (so nothing is computed twice), otherwise it starts a group.
@@ -37,8 +38,12 @@ public:
 
   RootedGraph run() {
     for (NodeId id = NodeId(g_.size()); id-- > 0;) {
-      if (!elementwise(g_.node(id))) continue;
-      NodeId group = joinable_group(g_.node(id)).value_or(id);
+      const Node &n = g_.node(id);
+      bool view = view_of_input(n);
+      if (!elementwise(n) && !view) continue;
+      std::optional<NodeId> joined = joinable_group(n);
+      if (!joined && view) continue; // alone, a view stays a copy
+      NodeId group = joined.value_or(id);
       group_[size_t(id)] = group;
       ++size_[size_t(group)];
     }
@@ -46,6 +51,14 @@ public:
   }
 
 private:
+  // A view of its input (a slice) joins the group of its users, which then
+  // read its elements from the input in place, but starts none. Its input
+  // has another shape, so it stays outside the group: a body parameter.
+  bool view_of_input(const Node &n) const {
+    return n.op->input_view && n.inputs.size() == 1 &&
+           g_.node(n.inputs[0]).type.shape != n.type.shape;
+  }
+
   // The group `n` can join, if any.
   std::optional<NodeId> joinable_group(const Node &n) const {
     if (is_root_[size_t(n.id)]) return std::nullopt;

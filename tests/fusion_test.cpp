@@ -188,6 +188,40 @@ TEST_CASE("batched matmuls run their epilogue on each matrix's tiles", "[fusion]
   }
 }
 
+TEST_CASE("slices are read in place by the loops and epilogues that use them", "[fusion]") {
+  Graph g;
+  // An LSTM cell's gates: four slices of [N, 4 * 40], one with a step.
+  Value gates = placeholder(g, "gates", f32, {batch, 160});
+  Value c = placeholder(g, "c", f32, {batch, 40});
+  auto gate = [&](int64_t k) { return slice(gates, {0, 40 * k}, {to_end, 40 * (k + 1)}); };
+  Value every_other = slice(gates, {0, 81}, {to_end, 161}, {1, 2});
+  Value c_next = sigmoid(gate(1)) * c + sigmoid(gate(0)) * tanh(every_other);
+  Value h = sigmoid(gate(3)) * tanh(c_next);
+  // A matmul's epilogue that adds a slice of a wider tensor.
+  Value x = placeholder(g, "x", f32, {batch, 6});
+  Value wide = placeholder(g, "wide", f32, {batch, 50});
+  std::mt19937 rng(3);
+  Value w = constant(g, test::random_tensor(f32, {6, 20}, rng));
+  Value y = relu(matmul(x, w) + slice(wide, {0, 9}, {to_end, 49}, {1, 2}));
+  RootedGraph fused = optimize({g, {c_next.id, h.id, y.id}});
+  CHECK(count_op(fused.graph, "slice") == 0);
+  CHECK(count_op(fused.graph, "matmul") == 0);
+  for (int64_t items : {1, 3, 33}) {
+    INFO(items << " items");
+    Feeds feeds = {{"gates", test::random_tensor(f32, {items, 160}, rng)},
+                   {"c", test::random_tensor(f32, {items, 40}, rng)},
+                   {"x", test::random_tensor(f32, {items, 6}, rng)},
+                   {"wide", test::random_tensor(f32, {items, 50}, rng)}};
+    std::vector<Tensor> on = Session(g).run(feeds, {c_next, h, y});
+    std::vector<Tensor> off = Session(g, {.passes = {.fusion = false}}).run(feeds, {c_next, h, y});
+    std::vector<Tensor> reference = run_reference(g, feeds, {c_next, h, y});
+    for (size_t i = 0; i < on.size(); ++i) {
+      CHECK(test::compare(on[i], off[i], 0) == "");
+      CHECK(test::compare(on[i], reference[i], 1e-5) == "");
+    }
+  }
+}
+
 TEST_CASE("a reduction computes its elementwise input slab by slab", "[fusion]") {
   Graph g;
   Value x = placeholder(g, "x", f32, {batch, 300});
