@@ -30,6 +30,15 @@ std::vector<BoxDim> whole_dims(llvm::IRBuilder<> &b, const Shape &shape, size_t 
   return dims;
 }
 
+// Whether every view walks dims [first, last] of `shape` as one dim.
+bool walks_as_one(const Shape &shape, size_t first, size_t last,
+                  const std::vector<const View *> &views) {
+  for (const View *v : views)
+    for (size_t d = first; d < last; ++d)
+      if (v->strides[d] != v->strides[d + 1] * shape[d + 1]) return false;
+  return true;
+}
+
 // Calls at(offsets) for every element of the output of `shape` that task
 // `task` of a call writes.
 void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape,
@@ -63,22 +72,43 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
         views, at);
   }
   case TaskBox::Kind::matrix_tiles: {
-    const size_t row_dim = box.row_dim;
-    int64_t m = shape[row_dim],
+    const size_t first = box.first_row_dim, row_dim = box.row_dim;
+    int64_t m = num_elements(Shape(shape.begin() + long(first), shape.begin() + long(row_dim) + 1)),
             n = num_elements(Shape(shape.begin() + long(row_dim) + 1, shape.end()));
     int64_t blocks = abi::kiln_matmul_m_blocks(m), tiles = blocks * abi::kiln_matmul_n_blocks(m, n);
     int64_t width = abi::kiln_matmul_tile_n(m, n);
-    V rest = row_dim == 0 ? task : b.CreateURem(task, constant(tiles));
+    V rest = first == 0 ? task : b.CreateURem(task, constant(tiles));
     V m0 = b.CreateMul(b.CreateURem(rest, constant(blocks)), constant(abi::kMatmulTileM));
     V n0 = b.CreateMul(b.CreateUDiv(rest, constant(blocks)), constant(width));
     V n1 = upto(n0, width, n);
     // The matrix's index among the leading dims, the last varying fastest.
-    std::vector<BoxDim> dims(row_dim, BoxDim{});
+    std::vector<BoxDim> dims(first, BoxDim{});
     V matrix = b.CreateUDiv(task, constant(tiles));
-    for (size_t d = row_dim; d-- > 0;) {
+    for (size_t d = first; d-- > 0;) {
       V extent = constant(shape[d]);
       dims[d] = one(d == 0 ? matrix : b.CreateURem(matrix, extent), d);
       matrix = b.CreateUDiv(matrix, extent);
+    }
+    if (first < row_dim) { // rows over several dims: one at a time where a view needs it
+      std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, views);
+      if (columns.size() != 1)
+        fail("internal error: tiles over {} columns that do not merge", to_string(shape));
+      V m1 = upto(m0, abi::kMatmulTileM, m);
+      if (walks_as_one(shape, first, row_dim, views)) {
+        dims.push_back({m0, m1, strides_of(row_dim)});
+        dims.push_back({n0, n1, columns[0].strides});
+        return emit_box(b, dims, views, at);
+      }
+      return emit_for(b, m0, m1, [&](V r) {
+        std::vector<BoxDim> row = dims;
+        for (size_t d = row_dim + 1; d-- > first;) {
+          V extent = constant(shape[d]);
+          row.push_back(one(d == first ? r : b.CreateURem(r, extent), d));
+          r = b.CreateUDiv(r, extent);
+        }
+        row.push_back({n0, n1, columns[0].strides});
+        emit_box(b, row, views, at);
+      });
     }
     dims.push_back({m0, upto(m0, abi::kMatmulTileM, m), strides_of(row_dim)});
     std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, views);

@@ -169,7 +169,7 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
     args.push_back(KernelArg::int64(v));
   l.call("kiln_matmul_" + suffix, std::move(args), abi::kiln_matmul_tasks(g.n, g.o, pixels),
          double(abi::kiln_matmul_task_cost(g.o, pixels, k)));
-  l.task_box({.kind = compiler::TaskBox::Kind::matrix_tiles, .row_dim = 1});
+  l.task_box({.kind = compiler::TaskBox::Kind::matrix_tiles, .first_row_dim = 1, .row_dim = 1});
   return true;
 }
 

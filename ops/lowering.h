@@ -40,15 +40,17 @@ struct KernelArg {
 
 // Which part of the output each task of a call writes, for fused epilogues:
 // the tiles, in kernel_abi.h's numbering, of one batched matmul over the
-// output seen as matrices [leading dims..., M, columns] (M the dim
-// `row_dim`, the columns the product of the dims after it: a matmul's last
-// two dims, or an [N, C, H, W] convolution's C and H * W); `rows`
-// consecutive indices of the leading dim per task; or one index of the first
-// two dims per task (planes of NCHW, in order).
+// output seen as matrices [leading dims..., M, columns], M the dims
+// [first_row_dim, row_dim] as one and the columns the product of the dims
+// after row_dim (a matmul's last dim, or with its batch folded into the
+// rows all before it; an [N, C, H, W] convolution's C and H * W); `rows`
+// consecutive indices of the leading dim per task; or one index of the
+// first two dims per task (planes of NCHW, in order).
 struct TaskBox {
   enum class Kind { matrix_tiles, leading_rows, planes } kind;
-  int64_t rows = 0;    // leading_rows
-  size_t row_dim = 0;  // matrix_tiles
+  int64_t rows = 0;          // leading_rows
+  size_t first_row_dim = 0;  // matrix_tiles
+  size_t row_dim = 0;        // matrix_tiles
 };
 
 class Lowering {

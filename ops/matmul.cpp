@@ -86,11 +86,21 @@ void lower_matmul(compiler::Lowering &l) {
   MatmulDims d = matmul_dims(node, a, b);
   bool ta = node.attr_bool("transpose_a"), tb = node.attr_bool("transpose_b");
   int64_t batches = num_elements(d.batch);
+  int64_t a_stride = batch_stride(a.shape, d.batch), b_stride = batch_stride(b.shape, d.batch);
   // With sum_batch (A^T B) the batches' rows of K follow one another in both
   // operands: the sum over the batches is one product with K * batches rows.
+  // A B shared by every batch (x W, x [N, L, D]) and an untransposed A: the
+  // batches' rows of A and C follow one another, one product of M * batches
+  // rows (taller tiles, each panel of B packed for more rows).
+  size_t rank = l.output_type().shape.size();
+  size_t first_row_dim = rank - 2;
   if (node.attr_bool("sum_batch")) {
     d.k *= batches;
     batches = 1;
+  } else if (batches > 1 && b_stride == 0 && !ta) {
+    d.m *= batches;
+    batches = 1;
+    first_row_dim = 0;
   }
   using compiler::KernelArg;
   std::vector<KernelArg> args = {
@@ -99,12 +109,12 @@ void lower_matmul(compiler::Lowering &l) {
       // Row and column strides of A and B: a transpose swaps them.
       KernelArg::int64(ta ? 1 : d.k), KernelArg::int64(ta ? d.m : 1),
       KernelArg::int64(tb ? 1 : d.n), KernelArg::int64(tb ? d.k : 1), KernelArg::int64(batches),
-      KernelArg::int64(batch_stride(a.shape, d.batch)),
-      KernelArg::int64(batch_stride(b.shape, d.batch)), KernelArg::int64(d.m * d.n)};
+      KernelArg::int64(a_stride), KernelArg::int64(b_stride), KernelArg::int64(d.m * d.n)};
   l.call("kiln_matmul_" + compiler::kernel_suffix(a.dtype), std::move(args),
          abi::kiln_matmul_tasks(batches, d.m, d.n), abi::kiln_matmul_task_cost(d.m, d.n, d.k));
   l.task_box({.kind = compiler::TaskBox::Kind::matrix_tiles,
-              .row_dim = l.output_type().shape.size() - 2});
+              .first_row_dim = first_row_dim,
+              .row_dim = rank - 2});
 }
 
 } // namespace

@@ -154,23 +154,30 @@ TEST_CASE("matmul and conv2d run their bias and activation in their own kernel",
 
 TEST_CASE("batched matmuls run their epilogue on each matrix's tiles", "[fusion]") {
   Graph g;
-  // [N, 100, 12] x [12, 130]: 100 rows are two tile rows, 130 columns two
-  // tile columns, each with a partial edge; then a bias and gelu.
+  // [N, 100, 12] x [12, 130], then a bias and gelu: 130 columns are two
+  // tile columns, one partial; the rows of 1, 2 and 5 items one to six tile
+  // rows, partial ones too.
   Value x = placeholder(g, "x", f32, {batch, 100, 12});
   Value hidden = nn::dense(g, x, 130, nn::gelu);
+  // The weight is shared by every item: one GEMM of 100 N rows, whose tiles
+  // span items. A [100, 130] operand does not walk the items and rows as
+  // one: its epilogue goes row by row.
+  std::mt19937 rng(11);
+  Value w = constant(g, test::random_tensor(f32, {12, 130}, rng));
+  Value positions = constant(g, test::random_tensor(f32, {100, 130}, rng));
+  Value shifted = relu(matmul(x, w) + positions);
   // [N, 3, 5, 6] x [N, 3, 6, 7], scaled, plus an operand that varies along
   // both leading dims ([3, 1, 1] per head, [N, 1, 1, 7] per item).
-  std::mt19937 rng(11);
   Value a = placeholder(g, "a", f32, {batch, 3, 5, 6});
   Value b = placeholder(g, "b", f32, {batch, 3, 6, 7});
   Value per_head = constant(g, test::random_tensor(f32, {3, 1, 1}, rng));
   Value per_item = placeholder(g, "m", f32, {batch, 1, 1, 7});
   Value scores = (matmul(a, b) * 0.5f + per_head) * per_item;
-  RootedGraph fused = optimize({g, {hidden.id, scores.id}});
+  RootedGraph fused = optimize({g, {hidden.id, shifted.id, scores.id}});
   int outputs = 0;
   for (const Node &n : fused.graph.nodes())
     if (n.op->name == "fusion" && n.attr_string("kind") == "output") ++outputs;
-  CHECK(outputs == 2);
+  CHECK(outputs == 3);
   CHECK(count_op(fused.graph, "matmul") == 0);
   for (int64_t items : {1, 2, 5}) {
     INFO(items << " items");
@@ -178,9 +185,10 @@ TEST_CASE("batched matmuls run their epilogue on each matrix's tiles", "[fusion]
                    {"a", test::random_tensor(f32, {items, 3, 5, 6}, rng)},
                    {"b", test::random_tensor(f32, {items, 3, 6, 7}, rng)},
                    {"m", test::random_tensor(f32, {items, 1, 1, 7}, rng)}};
-    std::vector<Tensor> on = Session(g).run(feeds, {hidden, scores});
-    std::vector<Tensor> off = Session(g, {.passes = {.fusion = false}}).run(feeds, {hidden, scores});
-    std::vector<Tensor> reference = run_reference(g, feeds, {hidden, scores});
+    std::vector<NodeRef> fetches = {hidden, shifted, scores};
+    std::vector<Tensor> on = Session(g).run(feeds, fetches);
+    std::vector<Tensor> off = Session(g, {.passes = {.fusion = false}}).run(feeds, fetches);
+    std::vector<Tensor> reference = run_reference(g, feeds, fetches);
     for (size_t i = 0; i < on.size(); ++i) {
       CHECK(test::compare(on[i], off[i], 0) == "");
       CHECK(test::compare(on[i], reference[i], 1e-5) == "");
