@@ -76,6 +76,12 @@ int main() {
       {"B^T fc1 b1    1x784x512", 1, 512, 784, false, true},
       {"B^T fc1 b64   64x784x512", 64, 512, 784, false, true},
       {"B^T fc1 b256  256x784x512", 256, 512, 784, false, true},
+      // ResNet-18's convolutions, one image: filters x (C * 3 * 3) x pixels.
+      {"conv1 7x7  64x147x12544", 64, 12544, 147, false, false},
+      {"layer1    64x576x3136", 64, 3136, 576, false, false},
+      {"layer2   128x1152x784", 128, 784, 1152, false, false},
+      {"layer3   256x2304x196", 256, 196, 2304, false, false},
+      {"layer4   512x4608x49", 512, 49, 4608, false, false},
   };
   std::printf("%-28s %26s %26s %7s\n", "shape (MxKxN)", "kiln GFLOP/s min/med/max",
               "OpenBLAS min/med/max", "ratio");
