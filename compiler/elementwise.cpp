@@ -131,6 +131,7 @@ void emit_piece_copies(ModuleEmitter &e, DType type, const Shape &shape, const V
 std::vector<V> evaluate(llvm::IRBuilder<> &b, llvm::Module &m, const Graph &body,
                         std::span<V const> inputs, NodeId known, V known_value) {
   std::vector<V> values(body.size());
+  // A body has one parameter per fused input (ops/fusion.cpp checks it).
   size_t next_view = size_t(std::count_if(body.nodes().begin(), body.nodes().end(),
                                           [](const Node &n) { return n.op->source != Source::none; }));
   for (const Node &n : body.nodes()) {

@@ -141,6 +141,7 @@ void ModuleEmitter::fused_loop(const Graph &body) {
     return emit_epilogue(*this, body, anchor);
   }
   if (kind == "reduce") return emit_reduction(*this, body, body.nodes().back());
+  if (kind != "loop") fail("internal error: {} is a fusion of kind '{}'", node_.describe(), kind);
   emit_fused_elementwise(*this, body);
 }
 
@@ -168,18 +169,16 @@ bool ModuleEmitter::is_view_member(const Node &n) {
   return n.op->source == Source::none && !n.op->scalar && n.op->input_view;
 }
 
-// The view member `n`'s elements in its parameter's buffer, broadcast into
-// `shape`.
+// The view member `n`'s elements in its parameter's buffer. A view joins
+// only a loop of its own shape (passes/fuse.cpp).
 Operand ModuleEmitter::view_operand(const Graph &body, const Node &n, const Shape &shape) const {
   size_t i = size_t(body.node(n.inputs.at(0)).attr_int("index"));
   const TensorType &in = input_type(i);
+  if (n.op->infer(n, std::span(&in, 1)).shape != shape)
+    fail("internal error: {} is read in a loop over {}, not its own shape", n.describe(),
+         to_string(shape));
   InputView v = n.op->input_view(n, in.shape);
-  TensorType viewed = n.op->infer(n, std::span(&in, 1));
-  std::vector<int64_t> strides(shape.size(), 0);
-  size_t lead = shape.size() - viewed.shape.size();
-  for (size_t d = 0; d < viewed.shape.size(); ++d)
-    strides[lead + d] = viewed.shape[d] == 1 && shape[lead + d] != 1 ? 0 : v.strides[d];
-  return {{input(i), v.offset, std::move(strides)}, in.dtype};
+  return {{input(i), v.offset, std::move(v.strides)}, in.dtype};
 }
 
 // Which inputs are read as values: not those read for their shape only

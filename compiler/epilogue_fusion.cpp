@@ -83,7 +83,7 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
     V n1 = upto(n0, width, n);
     // The matrix's index among the leading dims, the last varying fastest.
     std::vector<BoxDim> dims(first, BoxDim{});
-    V matrix = b.CreateUDiv(task, constant(tiles));
+    V matrix = first == 0 ? nullptr : b.CreateUDiv(task, constant(tiles));
     for (size_t d = first; d-- > 0;) {
       V extent = constant(shape[d]);
       dims[d] = one(d == 0 ? matrix : b.CreateURem(matrix, extent), d);
@@ -116,8 +116,8 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
       dims.push_back({n0, n1, columns[0].strides});
       return emit_box(b, dims, views, at);
     }
-    // [..., M, H, W] with a view that does not walk H and W as one: the
-    // columns [n0, n1) row by row, each row's part of [0, W).
+    // A convolution's [N, C, H, W] with a view that does not walk H and W as
+    // one: the columns [n0, n1) row by row, each row's part of [0, W).
     if (shape.size() != row_dim + 3)
       fail("internal error: tiles over {} columns that do not merge", to_string(shape));
     V w = constant(shape[row_dim + 2]);

@@ -40,12 +40,13 @@ struct KernelArg {
 
 // Which part of the output each task of a call writes, for fused epilogues:
 // the tiles, in kernel_abi.h's numbering, of one batched matmul over the
-// output seen as matrices [leading dims..., M, columns], M the dims
-// [first_row_dim, row_dim] as one and the columns the product of the dims
-// after row_dim (a matmul's last dim, or with its batch folded into the
-// rows all before it; an [N, C, H, W] convolution's C and H * W); `rows`
-// consecutive indices of the leading dim per task; or one index of the
-// first two dims per task (planes of NCHW, in order).
+// output seen as matrices [leading dims..., M, columns]. M is the dims
+// [first_row_dim, row_dim] taken as one (a matmul's second-to-last dim, or
+// all dims before its last when its batches are folded into the rows; an
+// [N, C, H, W] convolution's C), the columns the product of the dims after
+// row_dim (H * W for the convolution). Or `rows` consecutive indices of the
+// leading dim per task; or one index of the first two dims per task (planes
+// of NCHW, in order).
 struct TaskBox {
   enum class Kind { matrix_tiles, leading_rows, planes } kind;
   int64_t rows = 0;          // leading_rows

@@ -11,13 +11,17 @@ namespace kiln {
 namespace {
 
 // The slab is computed index by index over the producer's shape: inputs must
-// have that shape or be single elements.
-bool same_shape_inputs(const Graph &g, const Node &producer) {
+// have that shape or be single elements, read whole (no member a view).
+bool slab_computable(const Graph &g, const Node &producer) {
   for (NodeId in : producer.inputs) {
     const Shape &s = g.node(in).type.shape;
     if (s != producer.type.shape && !(num_elements(s) == 1 && !has_batch(s))) return false;
   }
-  return true;
+  if (!ops::is_loop_fusion(producer)) return true;
+  const Graph &body = *std::get<std::shared_ptr<const Graph>>(producer.attr("body"));
+  return std::none_of(body.nodes().begin(), body.nodes().end(), [](const Node &n) {
+    return n.op->source == Source::none && n.op->input_view;
+  });
 }
 
 } // namespace
@@ -33,7 +37,7 @@ RootedGraph fuse_reductions(const RootedGraph &in) {
     if (!n.op->takes_prologue || n.inputs.size() != 1) continue;
     const Node &p = g.node(n.inputs[0]);
     if (!ops::is_pure_elementwise(p) || is_root[size_t(p.id)] || users[size_t(p.id)].size() != 1 ||
-        !n.op->takes_prologue(n, p.type) || !same_shape_inputs(g, p) ||
+        !n.op->takes_prologue(n, p.type) || !slab_computable(g, p) ||
         updates[size_t(p.id)] != updates[size_t(n.id)]) // p moves to n
       continue;
     producer[size_t(n.id)] = p.id;

@@ -166,6 +166,11 @@ TEST_CASE("batched matmuls run their epilogue on each matrix's tiles", "[fusion]
   Value w = constant(g, test::random_tensor(f32, {12, 130}, rng));
   Value positions = constant(g, test::random_tensor(f32, {100, 130}, rng));
   Value shifted = relu(matmul(x, w) + positions);
+  // Two leading dims folded into the rows: [N, 3, 40, 12] x [12, 130] plus an
+  // operand [3, 1, 130] that varies along the middle one only.
+  Value x4 = placeholder(g, "x4", f32, {batch, 3, 40, 12});
+  Value per_group = constant(g, test::random_tensor(f32, {3, 1, 130}, rng));
+  Value grouped = matmul(x4, w) - per_group;
   // [N, 3, 5, 6] x [N, 3, 6, 7], scaled, plus an operand that varies along
   // both leading dims ([3, 1, 1] per head, [N, 1, 1, 7] per item).
   Value a = placeholder(g, "a", f32, {batch, 3, 5, 6});
@@ -173,19 +178,20 @@ TEST_CASE("batched matmuls run their epilogue on each matrix's tiles", "[fusion]
   Value per_head = constant(g, test::random_tensor(f32, {3, 1, 1}, rng));
   Value per_item = placeholder(g, "m", f32, {batch, 1, 1, 7});
   Value scores = (matmul(a, b) * 0.5f + per_head) * per_item;
-  RootedGraph fused = optimize({g, {hidden.id, shifted.id, scores.id}});
+  RootedGraph fused = optimize({g, {hidden.id, shifted.id, grouped.id, scores.id}});
   int outputs = 0;
   for (const Node &n : fused.graph.nodes())
     if (n.op->name == "fusion" && n.attr_string("kind") == "output") ++outputs;
-  CHECK(outputs == 3);
+  CHECK(outputs == 4);
   CHECK(count_op(fused.graph, "matmul") == 0);
   for (int64_t items : {1, 2, 5}) {
     INFO(items << " items");
     Feeds feeds = {{"x", test::random_tensor(f32, {items, 100, 12}, rng)},
+                   {"x4", test::random_tensor(f32, {items, 3, 40, 12}, rng)},
                    {"a", test::random_tensor(f32, {items, 3, 5, 6}, rng)},
                    {"b", test::random_tensor(f32, {items, 3, 6, 7}, rng)},
                    {"m", test::random_tensor(f32, {items, 1, 1, 7}, rng)}};
-    std::vector<NodeRef> fetches = {hidden, shifted, scores};
+    std::vector<NodeRef> fetches = {hidden, shifted, grouped, scores};
     std::vector<Tensor> on = Session(g).run(feeds, fetches);
     std::vector<Tensor> off = Session(g, {.passes = {.fusion = false}}).run(feeds, fetches);
     std::vector<Tensor> reference = run_reference(g, feeds, fetches);
@@ -211,7 +217,12 @@ TEST_CASE("slices are read in place by the loops and epilogues that use them", "
   std::mt19937 rng(3);
   Value w = constant(g, test::random_tensor(f32, {6, 20}, rng));
   Value y = relu(matmul(x, w) + slice(wide, {0, 9}, {to_end, 49}, {1, 2}));
-  RootedGraph fused = optimize({g, {c_next.id, h.id, y.id}});
+  // The same in a batched matmul whose batches fold into its rows: [N, 2, 6]
+  // x [6, 20], plus a slice of [N, 2, 50] that does not walk the rows as one.
+  Value xs = placeholder(g, "xs", f32, {batch, 2, 6});
+  Value wides = placeholder(g, "wides", f32, {batch, 2, 50});
+  Value ys = matmul(xs, w) * slice(wides, {0, 0, 30}, {to_end, 2, 50});
+  RootedGraph fused = optimize({g, {c_next.id, h.id, y.id, ys.id}});
   CHECK(count_op(fused.graph, "slice") == 0);
   CHECK(count_op(fused.graph, "matmul") == 0);
   for (int64_t items : {1, 3, 33}) {
@@ -219,10 +230,13 @@ TEST_CASE("slices are read in place by the loops and epilogues that use them", "
     Feeds feeds = {{"gates", test::random_tensor(f32, {items, 160}, rng)},
                    {"c", test::random_tensor(f32, {items, 40}, rng)},
                    {"x", test::random_tensor(f32, {items, 6}, rng)},
-                   {"wide", test::random_tensor(f32, {items, 50}, rng)}};
-    std::vector<Tensor> on = Session(g).run(feeds, {c_next, h, y});
-    std::vector<Tensor> off = Session(g, {.passes = {.fusion = false}}).run(feeds, {c_next, h, y});
-    std::vector<Tensor> reference = run_reference(g, feeds, {c_next, h, y});
+                   {"wide", test::random_tensor(f32, {items, 50}, rng)},
+                   {"xs", test::random_tensor(f32, {items, 2, 6}, rng)},
+                   {"wides", test::random_tensor(f32, {items, 2, 50}, rng)}};
+    std::vector<NodeRef> fetches = {c_next, h, y, ys};
+    std::vector<Tensor> on = Session(g).run(feeds, fetches);
+    std::vector<Tensor> off = Session(g, {.passes = {.fusion = false}}).run(feeds, fetches);
+    std::vector<Tensor> reference = run_reference(g, feeds, fetches);
     for (size_t i = 0; i < on.size(); ++i) {
       CHECK(test::compare(on[i], off[i], 0) == "");
       CHECK(test::compare(on[i], reference[i], 1e-5) == "");
