@@ -61,10 +61,15 @@ TensorType infer_fused(const Node &node, std::span<const TensorType> in) {
     if (n.op->source != Source::none && n.op->name != "parameter")
       fail("body member {} is a source: bodies take sources as inputs", n.describe());
     if (n.op->source != Source::none || n.op->scalar || (kind == "reduce" && &n == &last)) continue;
-    if (n.op->input_view) { // read in place: its input must be one (compiler/emitter.h)
+    if (n.op->input_view) { // read in place from a parameter's buffer (compiler/emitter.h)
+      if (kind == "reduce")
+        fail("body member {} is a view: a reduce fusion reads its inputs whole", n.describe());
       if (body.node(n.inputs.at(0)).op->source == Source::none)
         fail("body member {} views member {}: a view's input must be a parameter", n.describe(),
              body.node(n.inputs[0]).describe());
+      if (n.type.shape != last.type.shape)
+        fail("body member {} is {}, the fused node {}: a view is read in a loop of its shape",
+             n.describe(), to_string(n.type), to_string(last.type));
       continue;
     }
     if (!anchored || n.id != NodeId(parameters) || !n.op->takes_epilogue ||
