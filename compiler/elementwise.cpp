@@ -4,6 +4,7 @@
 #include "compiler/llvm_types.h"
 #include "compiler/loops.h"
 #include "ir/error.h"
+#include "ops/fusion.h"
 
 namespace kiln::compiler {
 
@@ -132,12 +133,13 @@ std::vector<V> evaluate(llvm::IRBuilder<> &b, llvm::Module &m, const Graph &body
                         std::span<V const> inputs, NodeId known, V known_value) {
   std::vector<V> values(body.size());
   // A body has one parameter per fused input (ops/fusion.cpp checks it).
-  size_t next_view = size_t(std::count_if(body.nodes().begin(), body.nodes().end(),
-                                          [](const Node &n) { return n.op->source != Source::none; }));
+  size_t next_view =
+      size_t(std::count_if(body.nodes().begin(), body.nodes().end(),
+                           [](const Node &n) { return n.op->source != Source::none; }));
   for (const Node &n : body.nodes()) {
     if (n.id == known) {
       values[size_t(n.id)] = known_value;
-    } else if (ModuleEmitter::is_view_member(n)) {
+    } else if (ops::is_view_member(n)) {
       values[size_t(n.id)] = inputs[next_view++];
     } else if (n.op->source == Source::none && !n.op->scalar) {
       continue; // a reduction, run by its kernel

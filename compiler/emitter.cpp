@@ -6,6 +6,7 @@
 #include "compiler/reduction_fusion.h"
 #include "ir/error.h"
 #include "kernels/kernel_symbols.h"
+#include "ops/fusion.h"
 #include "ops/op_util.h"
 
 #include <fmt/format.h>
@@ -160,23 +161,15 @@ std::vector<Operand> ModuleEmitter::operands(const Shape &shape, const Graph *bo
                                : Operand{{input(i), 0, {}}, input_type(i).dtype, nullptr, true});
   if (body)
     for (const Node &n : body->nodes())
-      if (is_view_member(n)) operands.push_back(view_operand(*body, n, shape));
+      if (ops::is_view_member(n)) operands.push_back(view_operand(*body, n));
   return operands;
 }
 
-// A member that reads its input, a parameter, in place (OpDef::input_view).
-bool ModuleEmitter::is_view_member(const Node &n) {
-  return n.op->source == Source::none && !n.op->scalar && n.op->input_view;
-}
-
-// The view member `n`'s elements in its parameter's buffer. A view joins
-// only a loop of its own shape (passes/fuse.cpp).
-Operand ModuleEmitter::view_operand(const Graph &body, const Node &n, const Shape &shape) const {
+// The view member `n`'s elements in its parameter's buffer, walked as the
+// loop walks its output: a view has the fused node's shape (ops/fusion.cpp).
+Operand ModuleEmitter::view_operand(const Graph &body, const Node &n) const {
   size_t i = size_t(body.node(n.inputs.at(0)).attr_int("index"));
   const TensorType &in = input_type(i);
-  if (n.op->infer(n, std::span(&in, 1)).shape != shape)
-    fail("internal error: {} is read in a loop over {}, not its own shape", n.describe(),
-         to_string(shape));
   InputView v = n.op->input_view(n, in.shape);
   return {{input(i), v.offset, std::move(v.strides)}, in.dtype};
 }
@@ -194,7 +187,7 @@ std::vector<bool> ModuleEmitter::values_read(const Graph *body, const Node *skip
     return read;
   }
   for (const Node &n : body->nodes()) {
-    if (n.op->source != Source::none || &n == skip || is_view_member(n)) continue;
+    if (n.op->source != Source::none || &n == skip || ops::is_view_member(n)) continue;
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       const Node &in = body->node(n.inputs[i]);
       if (in.op->source != Source::none && !shape_only(n, i))

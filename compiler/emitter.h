@@ -75,7 +75,6 @@ public:
   // to those members.
   std::vector<Operand> operands(const Shape &shape, const Graph *body = nullptr,
                                 const Node *skip = nullptr) const;
-  static bool is_view_member(const Node &n);
 
   llvm::Module &module() { return m_; }
   llvm::LLVMContext &context() { return c_; }
@@ -97,7 +96,7 @@ public:
 private:
   std::vector<bool> values_read(const Graph *body, const Node *skip) const;
   Operand operand(size_t i, const Shape &shape) const;
-  Operand view_operand(const Graph &body, const Node &n, const Shape &shape) const;
+  Operand view_operand(const Graph &body, const Node &n) const;
 
   llvm::Module &m_;
   llvm::LLVMContext &c_;

@@ -12,31 +12,24 @@ namespace {
 
 using V = llvm::Value *;
 
-// Dims [from, rank) of the output whole, merged where every view allows.
-std::vector<BoxDim> whole_dims(llvm::IRBuilder<> &b, const Shape &shape, size_t from,
+// Dims [from, to) of the output whole, merged where every view allows.
+std::vector<BoxDim> whole_dims(llvm::IRBuilder<> &b, const Shape &shape, size_t from, size_t to,
                                const std::vector<const View *> &views) {
-  std::vector<View> tails;
+  std::vector<View> parts;
   for (const View *v : views)
-    tails.push_back({v->buffer, 0, {v->strides.begin() + long(from), v->strides.end()}});
-  std::vector<const View *> tail_views;
-  for (const View &t : tails) tail_views.push_back(&t);
-  MergedLoop rest = merge_dims(Shape(shape.begin() + long(from), shape.end()), tail_views);
+    parts.push_back(
+        {v->buffer, 0, {v->strides.begin() + long(from), v->strides.begin() + long(to)}});
+  std::vector<const View *> part_views;
+  for (const View &p : parts) part_views.push_back(&p);
+  MergedLoop merged =
+      merge_dims(Shape(shape.begin() + long(from), shape.begin() + long(to)), part_views);
   std::vector<BoxDim> dims;
-  for (size_t d = 0; d < rest.dims.size(); ++d) {
+  for (size_t d = 0; d < merged.dims.size(); ++d) {
     std::vector<int64_t> s;
-    for (const auto &view_strides : rest.strides) s.push_back(view_strides[d]);
-    dims.push_back({b.getInt64(0), b.getInt64(uint64_t(rest.dims[d])), s});
+    for (const auto &view_strides : merged.strides) s.push_back(view_strides[d]);
+    dims.push_back({b.getInt64(0), b.getInt64(uint64_t(merged.dims[d])), s});
   }
   return dims;
-}
-
-// Whether every view walks dims [first, last] of `shape` as one dim.
-bool walks_as_one(const Shape &shape, size_t first, size_t last,
-                  const std::vector<const View *> &views) {
-  for (const View *v : views)
-    for (size_t d = first; d < last; ++d)
-      if (v->strides[d] != v->strides[d + 1] * shape[d + 1]) return false;
-  return true;
 }
 
 // Calls at(offsets) for every element of the output of `shape` that task
@@ -56,7 +49,7 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
   };
   auto one = [&](V i, size_t d) { return BoxDim{i, b.CreateAdd(i, constant(1)), strides_of(d)}; };
   auto with_rest = [&](std::vector<BoxDim> dims, size_t from) {
-    for (BoxDim &d : whole_dims(b, shape, from, views)) dims.push_back(std::move(d));
+    for (BoxDim &d : whole_dims(b, shape, from, shape.size(), views)) dims.push_back(std::move(d));
     return dims;
   };
   switch (box.kind) {
@@ -80,38 +73,30 @@ void emit_task_box(llvm::IRBuilder<> &b, V task, TaskBox box, const Shape &shape
     V rest = first == 0 ? task : b.CreateURem(task, constant(tiles));
     V m0 = b.CreateMul(b.CreateURem(rest, constant(blocks)), constant(abi::kMatmulTileM));
     V n0 = b.CreateMul(b.CreateUDiv(rest, constant(blocks)), constant(width));
-    V n1 = upto(n0, width, n);
-    // The matrix's index among the leading dims, the last varying fastest.
-    std::vector<BoxDim> dims(first, BoxDim{});
-    V matrix = first == 0 ? nullptr : b.CreateUDiv(task, constant(tiles));
-    for (size_t d = first; d-- > 0;) {
-      V extent = constant(shape[d]);
-      dims[d] = one(d == 0 ? matrix : b.CreateURem(matrix, extent), d);
-      matrix = b.CreateUDiv(matrix, extent);
-    }
-    if (first < row_dim) { // rows over several dims: one at a time where a view needs it
-      std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, views);
+    V m1 = upto(m0, abi::kMatmulTileM, m), n1 = upto(n0, width, n);
+    // Index `i` over dims [lo, hi] as one index of each, the last fastest.
+    auto split = [&](V i, size_t lo, size_t hi, std::vector<BoxDim> &dims) {
+      for (size_t d = hi + 1; d-- > lo;) {
+        V extent = constant(shape[d]);
+        dims.push_back(one(d == lo ? i : b.CreateURem(i, extent), d));
+        if (d > lo) i = b.CreateUDiv(i, extent);
+      }
+    };
+    std::vector<BoxDim> dims; // the task's matrix among the leading dims
+    if (first > 0) split(b.CreateUDiv(task, constant(tiles)), 0, first - 1, dims);
+    std::vector<BoxDim> rows = whole_dims(b, shape, first, row_dim + 1, views);
+    std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, shape.size(), views);
+    if (rows.size() > 1) { // rows over dims some view does not walk as one: one at a time
       if (columns.size() != 1)
         fail("internal error: tiles over {} columns that do not merge", to_string(shape));
-      V m1 = upto(m0, abi::kMatmulTileM, m);
-      if (walks_as_one(shape, first, row_dim, views)) {
-        dims.push_back({m0, m1, strides_of(row_dim)});
-        dims.push_back({n0, n1, columns[0].strides});
-        return emit_box(b, dims, views, at);
-      }
       return emit_for(b, m0, m1, [&](V r) {
         std::vector<BoxDim> row = dims;
-        for (size_t d = row_dim + 1; d-- > first;) {
-          V extent = constant(shape[d]);
-          row.push_back(one(d == first ? r : b.CreateURem(r, extent), d));
-          r = b.CreateUDiv(r, extent);
-        }
+        split(r, first, row_dim, row);
         row.push_back({n0, n1, columns[0].strides});
         emit_box(b, row, views, at);
       });
     }
-    dims.push_back({m0, upto(m0, abi::kMatmulTileM, m), strides_of(row_dim)});
-    std::vector<BoxDim> columns = whole_dims(b, shape, row_dim + 1, views);
+    dims.push_back({m0, m1, rows[0].strides});
     if (columns.size() == 1) { // one dim, or dims every view walks as one
       dims.push_back({n0, n1, columns[0].strides});
       return emit_box(b, dims, views, at);

@@ -61,7 +61,7 @@ TensorType infer_fused(const Node &node, std::span<const TensorType> in) {
     if (n.op->source != Source::none && n.op->name != "parameter")
       fail("body member {} is a source: bodies take sources as inputs", n.describe());
     if (n.op->source != Source::none || n.op->scalar || (kind == "reduce" && &n == &last)) continue;
-    if (n.op->input_view) { // read in place from a parameter's buffer (compiler/emitter.h)
+    if (is_view_member(n)) {
       if (kind == "reduce")
         fail("body member {} is a view: a reduce fusion reads its inputs whole", n.describe());
       if (body.node(n.inputs.at(0)).op->source == Source::none)
@@ -141,6 +141,10 @@ bool is_loop_fusion(const Node &n) {
 
 bool is_pure_elementwise(const Node &n) {
   return (n.op->scalar && !n.op->stateful) || is_loop_fusion(n);
+}
+
+bool is_view_member(const Node &n) {
+  return n.op->source == Source::none && !n.op->scalar && n.op->input_view;
 }
 
 void register_fusion_ops(OpRegistry &registry) {

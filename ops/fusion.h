@@ -30,5 +30,8 @@ bool is_loop_fusion(const Node &n);
 // Each output element computed from the same index of the inputs (broadcast),
 // with no other effect: a pure elementwise op or a loop fusion.
 bool is_pure_elementwise(const Node &n);
+// A body member that reads its input, a parameter, in place (OpDef::input_view:
+// a slice), which the compiler loads from the parameter's buffer.
+bool is_view_member(const Node &n);
 
 } // namespace kiln::ops

@@ -49,9 +49,9 @@ struct KernelArg {
 // of NCHW, in order).
 struct TaskBox {
   enum class Kind { matrix_tiles, leading_rows, planes } kind;
-  int64_t rows = 0;          // leading_rows
-  size_t first_row_dim = 0;  // matrix_tiles
-  size_t row_dim = 0;        // matrix_tiles
+  int64_t rows = 0;         // leading_rows
+  size_t first_row_dim = 0; // matrix_tiles
+  size_t row_dim = 0;       // matrix_tiles
 };
 
 class Lowering {

@@ -19,9 +19,7 @@ bool slab_computable(const Graph &g, const Node &producer) {
   }
   if (!ops::is_loop_fusion(producer)) return true;
   const Graph &body = *std::get<std::shared_ptr<const Graph>>(producer.attr("body"));
-  return std::none_of(body.nodes().begin(), body.nodes().end(), [](const Node &n) {
-    return n.op->source == Source::none && n.op->input_view;
-  });
+  return std::none_of(body.nodes().begin(), body.nodes().end(), ops::is_view_member);
 }
 
 } // namespace

@@ -11,6 +11,8 @@
 #include "session/session.h"
 #include "test_util.h"
 
+#include <fmt/format.h>
+
 using namespace kiln;
 
 namespace {
@@ -245,23 +247,25 @@ TEST_CASE("slices are read in place by the loops and epilogues that use them", "
 }
 
 TEST_CASE("a fused body's views are checked", "[fusion]") {
-  auto fused = [](const std::string &kind, const std::string &slice_of, const std::string &end,
+  auto fused = [](const std::string &kind, const std::string &slice_of, int end,
                   const std::string &last) {
-    return "%x = placeholder() {dtype=f32, shape=[4, 6]}\n"
-           "%f = fusion(%x) {kind=\"" + kind + "\"} body {\n"
-           "  %p = parameter() {dtype=f32, index=0, shape=[4, 6]}\n"
-           "  %e = exp(%p)\n"
-           "  %s = slice(" + slice_of + ") {begin=[0, 0], end=[4, " + end + "]}\n" +
-           last + "}\n";
+    return fmt::format("%x = placeholder() {{dtype=f32, shape=[4, 6]}}\n"
+                       "%f = fusion(%x) {{kind=\"{}\"}} body {{\n"
+                       "  %p = parameter() {{dtype=f32, index=0, shape=[4, 6]}}\n"
+                       "  %e = exp(%p)\n"
+                       "  %s = slice({}) {{begin=[0, 0], end=[4, {}]}}\n"
+                       "{}}}\n",
+                       kind, slice_of, end, last);
   };
-  CHECK_THROWS_WITH(parse_listing(fused("loop", "%e", "3", "  %n = neg(%s)\n")),
+  CHECK_THROWS_WITH(parse_listing(fused("loop", "%e", 3, "  %n = neg(%s)\n")),
                     Catch::Contains("a view's input must be a parameter"));
-  CHECK_THROWS_WITH(parse_listing(fused("loop", "%p", "1", "  %n = add(%e, %s)\n")),
+  CHECK_THROWS_WITH(parse_listing(fused("loop", "%p", 1, "  %n = add(%e, %s)\n")),
                     Catch::Contains("a view is read in a loop of its shape"));
-  CHECK_THROWS_WITH(parse_listing(fused("reduce", "%p", "3", "  %n = neg(%s)\n"
-                                                             "  %r = sum(%n) {axes=[1]}\n")),
+  CHECK_THROWS_WITH(parse_listing(fused("reduce", "%p", 3,
+                                        "  %n = neg(%s)\n"
+                                        "  %r = sum(%n) {axes=[1]}\n")),
                     Catch::Contains("a reduce fusion reads its inputs whole"));
-  CHECK_NOTHROW(parse_listing(fused("loop", "%p", "3", "  %n = neg(%s)\n")));
+  CHECK_NOTHROW(parse_listing(fused("loop", "%p", 3, "  %n = neg(%s)\n")));
 }
 
 TEST_CASE("a reduction computes its elementwise input slab by slab", "[fusion]") {
