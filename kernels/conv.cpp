@@ -133,7 +133,10 @@ KILN_INLINE void im2col_rows(const T *__restrict__ x, T *__restrict__ col, const
         const T *src = plane + (oh * s.sh + t.ih0) * s.w;
         T *dst = row + oh * s.ow;
         zero(dst, t.cols.lo);
-        for (int64_t ow = t.cols.lo; ow < t.cols.hi; ++ow) dst[ow] = src[ow * s.sw + t.iw0];
+        if (s.sw == 1) // a copy that vectorizes
+          for (int64_t ow = t.cols.lo; ow < t.cols.hi; ++ow) dst[ow] = src[ow + t.iw0];
+        else
+          for (int64_t ow = t.cols.lo; ow < t.cols.hi; ++ow) dst[ow] = src[ow * s.sw + t.iw0];
         zero(dst + t.cols.hi, s.ow - t.cols.hi);
       }
       zero(row + t.rows.hi * s.ow, (s.oh - t.rows.hi) * s.ow);

@@ -290,6 +290,55 @@ inline constexpr bool kiln_conv2d_tiled(int64_t n, int64_t groups) {
   return n < kConvTiledBelow && groups == 1;
 }
 inline constexpr int64_t kiln_im2col_tasks(int64_t n, int64_t c) { return n > 0 ? n * c : 0; }
+
+// A direct convolution (kiln_conv2d_direct_T, conv_direct.cpp) for few output
+// channels with unit strides and dilations (LeNet's), where im2col + GEMM
+// has too few rows: tasks as kiln_conv2d_T's. Each image is copied into
+// zero-padded planes PW = OW + KW - 1 wide; output pixel q = oh * PW + ow
+// then reads tap (kh, kw) of a plane at q + kh * PW + kw, so a run of
+// consecutive q (rows wrapping, the PW - OW columns past each row's end
+// computed and dropped) is one vector load per tap, shared by a block of
+// output channels.
+// The lowering takes it for at most kDirectConvMaxO channels where im2col is
+// needed, at every batch (at batch 1 too it beats the tiled path: one
+// thread, no im2col); it runs any shape that fits.
+inline constexpr int64_t kDirectConvMaxO = 16;
+inline constexpr bool kiln_conv2d_direct_fits(const ConvShape &s) {
+  return s.groups == 1 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1;
+}
+inline constexpr bool kiln_conv2d_direct(const ConvShape &s) {
+  return kiln_conv2d_direct_fits(s) && s.o <= kDirectConvMaxO && !s.direct();
+}
+// The kernels' vectors (vec.h), in bytes.
+inline constexpr int64_t kVectorBytes = 64;
+// Its register tile for vectors of `lanes` elements: `channels` output
+// channels by `vectors` vectors of pixels (24 accumulators at most).
+struct DirectConvTile {
+  int64_t channels, vectors, lanes;
+  constexpr int64_t pixels() const { return vectors * lanes; }
+};
+inline constexpr DirectConvTile kiln_direct_tile(int64_t o, int64_t lanes) {
+  const int64_t channels = o <= 2 ? 2 : o <= 4 ? 4 : o <= 6 ? 6 : 8;
+  return {channels, min_i64(8, 24 / channels), lanes};
+}
+// The padded planes' geometry: row width, output pixels computed (whole
+// tiles), and plane size (every tap of every computed pixel inside it).
+struct DirectConvPlanes {
+  int64_t width, pixels, size;
+};
+inline constexpr DirectConvPlanes kiln_direct_planes(const ConvShape &s,
+                                                     const DirectConvTile &tile) {
+  const int64_t width = s.ow + s.kw - 1;
+  const int64_t pixels = ceil_div(s.oh * width, tile.pixels()) * tile.pixels();
+  return {width, pixels, pixels + (s.kh - 1) * width + s.kw - 1};
+}
+// Scratch elements per task: the padded planes of one image, and the
+// filter packed for the tile (channels zero-padded to whole tiles).
+inline constexpr int64_t kiln_direct_scratch(const ConvShape &s, int64_t lanes) {
+  const DirectConvTile tile = kiln_direct_tile(s.o, lanes);
+  return s.c * kiln_direct_planes(s, tile).size +
+         ceil_div(s.o, tile.channels) * tile.channels * s.taps();
+}
 // Depthwise (groups == c == o): a task per output plane.
 inline constexpr int64_t kiln_depthwise_tasks(int64_t n, int64_t c) { return n > 0 ? n * c : 0; }
 

@@ -44,6 +44,8 @@
   void kiln_conv2d_##s(const T *x, const T *filter, T *y, T *col, KILN_CONV_PARAMS,                \
                        KILN_KERNEL_TASKS);                                                         \
   void kiln_im2col_##s(const T *x, T *col, KILN_CONV_PARAMS, KILN_KERNEL_TASKS);                   \
+  void kiln_conv2d_direct_##s(const T *x, const T *filter, T *y, T *scratch, KILN_CONV_PARAMS,     \
+                              KILN_KERNEL_TASKS);                                                  \
   void kiln_depthwise_conv2d_##s(const T *x, const T *filter, T *y, KILN_CONV_PARAMS,              \
                                  KILN_KERNEL_TASKS);                                               \
   void kiln_conv2d_backprop_input_##s(const T *dy, const T *filter, T *dx, T *dcol,                \

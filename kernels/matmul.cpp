@@ -19,16 +19,11 @@
 
 #include "kernel_abi.h"
 #include "kernels.h"
+#include "vec.h"
 
 namespace kiln::kernels::matmul {
 
 #define KILN_INLINE __attribute__((always_inline)) inline
-
-// 64-byte vectors (one zmm with AVX-512). vector_size works in both clang and gcc.
-template <typename T> struct Vec {
-  typedef T type __attribute__((vector_size(64)));
-  static constexpr int kLanes = 64 / sizeof(T);
-};
 
 // Register tiles hold 24 accumulators out of 32 zmm, leaving room for the B
 // vectors and one A broadcast: kNv = 4 vectors wide by 6 rows for full

@@ -3,6 +3,7 @@
 // unit lets kernels inline each other's helpers (softmax's exp and row
 // reductions, conv's GEMM, random's log) as the bitcode library did.
 #include "conv.cpp"
+#include "conv_direct.cpp"
 #include "copy.cpp"
 #include "indexing.cpp"
 #include "math.cpp"

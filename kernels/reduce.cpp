@@ -15,26 +15,21 @@
 
 #include "kernel_abi.h"
 #include "kernels.h"
+#include "vec.h"
 
 namespace kiln::kernels::reduce {
 
 #define KILN_INLINE __attribute__((always_inline)) inline
-
-// 64-byte vectors (one zmm with AVX-512); vector_size works in clang and gcc.
-template <typename T> struct Vec {
-  typedef T type __attribute__((vector_size(64)));
-  static constexpr int kLanes = 64 / sizeof(T);
-};
 
 // The unsigned twin of a type: integer sums wrap around through it (no UB).
 template <typename X> struct Wrap { using type = X; };
 template <> struct Wrap<int32_t> { using type = uint32_t; };
 template <> struct Wrap<int64_t> { using type = uint64_t; };
 template <> struct Wrap<Vec<int32_t>::type> {
-  typedef uint32_t type __attribute__((vector_size(64)));
+  typedef uint32_t type __attribute__((vector_size(abi::kVectorBytes)));
 };
 template <> struct Wrap<Vec<int64_t>::type> {
-  typedef uint64_t type __attribute__((vector_size(64)));
+  typedef uint64_t type __attribute__((vector_size(abi::kVectorBytes)));
 };
 
 template <typename T> struct Limits;

@@ -40,11 +40,14 @@ struct ConvGeometry {
   int64_t taps() const { return cg() * kh * kw; }
   int64_t pixels() const { return win.h.out * win.w.out; }
   Shape output() const { return {n, o, win.h.out, win.w.out}; }
-  // 1x1, stride 1, no padding: the kernels use x as its own im2col matrix.
-  bool direct() const {
-    return kh == 1 && kw == 1 && win.h.stride == 1 && win.w.stride == 1 && win.h.pad_before == 0 &&
-           win.w.pad_before == 0 && win.h.out == win.h.in && win.w.out == win.w.in;
+  // As the kernels take it (their shape arguments, in order).
+  abi::ConvShape shape() const {
+    const WindowDim &H = win.h, &W = win.w;
+    return {n,     c,        H.in,     W.in,       o,          kh,           kw,           H.out,
+            W.out, H.stride, W.stride, H.dilation, W.dilation, H.pad_before, W.pad_before, groups};
   }
+  // 1x1, stride 1, no padding: the kernels use x as its own im2col matrix.
+  bool direct() const { return shape().direct(); }
 };
 
 ConvGeometry conv_geometry(const Node &node, const TensorType &x, const TensorType &w) {
@@ -130,23 +133,34 @@ void reference_conv(Kind kind, const Node &node, std::span<const Tensor> in, Ten
 
 // A conv kernel's arguments (kernels/conv.cpp): its buffers, then the shape.
 std::vector<KernelArg> conv_args(std::vector<compiler::Buffer> buffers, const ConvGeometry &g) {
-  const WindowDim &H = g.win.h, &W = g.win.w;
+  const abi::ConvShape s = g.shape();
   std::vector<KernelArg> args;
   for (compiler::Buffer b : buffers) args.push_back(KernelArg::buf(b));
-  for (int64_t v : {g.n, g.c, H.in, W.in, g.o, g.kh, g.kw, H.out, W.out, H.stride, W.stride,
-                    H.dilation, W.dilation, H.pad_before, W.pad_before, g.groups})
+  for (int64_t v : {s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.oh, s.ow, s.sh, s.sw, s.dh, s.dw, s.pt,
+                    s.pl, s.groups})
     args.push_back(KernelArg::int64(v));
   return args;
 }
 
 // A forward convolution that image tasks would leave threads idle on, or
 // one of the faster kernels: tiled (im2col, then one batched GEMM a task per
-// tile) or depthwise (a task per plane). kernels/conv.cpp says why. False:
-// the image tasks below.
+// tile), depthwise (a task per plane) or direct (few output channels).
+// kernels/conv.cpp and conv_direct.cpp say why. False: the image tasks below.
 bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry &g) {
   DType t = l.output_type().dtype;
   std::string suffix = compiler::kernel_suffix(t);
   int64_t taps = g.kh * g.kw, pixels = g.pixels();
+  if (abi::kiln_conv2d_direct(g.shape())) {
+    int64_t tasks = abi::kiln_conv2d_tasks(g.n);
+    int64_t chunk = abi::kiln_conv_chunk(g.n, abi::kConvChunks);
+    compiler::Buffer scratch = l.scratch(
+        t, tasks * abi::kiln_direct_scratch(g.shape(), abi::kVectorBytes / int64_t(byte_size(t))));
+    l.call("kiln_conv2d_direct_" + suffix,
+           conv_args({l.input(0), l.input(1), l.output(), scratch}, g), tasks,
+           double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), pixels)));
+    l.task_box({.kind = compiler::TaskBox::Kind::leading_rows, .rows = chunk});
+    return true;
+  }
   if (g.groups == g.c && g.o == g.c) {
     l.call("kiln_depthwise_conv2d_" + suffix, conv_args({l.input(0), l.input(1), l.output()}, g),
            abi::kiln_depthwise_tasks(g.n, g.c), double(2 * taps * pixels));

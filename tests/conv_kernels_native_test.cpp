@@ -114,6 +114,7 @@ template <typename T> struct ConvFns;
 template <> struct ConvFns<float> {
   static constexpr auto forward = kiln_conv2d_f32;
   static constexpr auto im2col = kiln_im2col_f32;
+  static constexpr auto direct = kiln_conv2d_direct_f32;
   static constexpr auto depthwise = kiln_depthwise_conv2d_f32;
   static constexpr auto matmul = kiln_matmul_f32;
   static constexpr auto input = kiln_conv2d_backprop_input_f32;
@@ -122,6 +123,7 @@ template <> struct ConvFns<float> {
 template <> struct ConvFns<double> {
   static constexpr auto forward = kiln_conv2d_f64;
   static constexpr auto im2col = kiln_im2col_f64;
+  static constexpr auto direct = kiln_conv2d_direct_f64;
   static constexpr auto depthwise = kiln_depthwise_conv2d_f64;
   static constexpr auto matmul = kiln_matmul_f64;
   static constexpr auto input = kiln_conv2d_backprop_input_f64;
@@ -176,6 +178,17 @@ template <typename T> void check_conv(const Conv &s, std::mt19937 &rng) {
     CHECK(same_bits(tiled));
     CHECK(same_bits<T>({tiled[0], y[0]}));
   }
+  // Direct (as ops/conv.cpp lowers few output channels), on every shape it
+  // runs, not only where the lowering takes it: its own summation order.
+  if (kiln::abi::kiln_conv2d_direct_fits(s)) {
+    const int64_t lanes = kiln::abi::kVectorBytes / int64_t(sizeof(T));
+    std::vector<T> scratch(size_t(tasks * kiln::abi::kiln_direct_scratch(s, lanes)));
+    auto direct = all_splits<T>(tasks, ys, rng, [&](T *out, int64_t tb, int64_t te) {
+      ConvFns<T>::direct(x.data(), w.data(), out, scratch.data(), KILN_CONV_SHAPE_ARGS(s), tb, te);
+    });
+    CHECK(same_bits(direct));
+    CHECK(mismatches(direct[0], y_ref, tol) == 0);
+  }
   if (s.groups == s.c && s.o == s.c) {
     auto planes = all_splits<T>(
         kiln::abi::kiln_depthwise_tasks(s.n, s.c), ys, rng, [&](T *out, int64_t tb, int64_t te) {
@@ -223,6 +236,10 @@ const Conv kConvs[] = {
     geometry(2, 1, 3, 3, 2, 3, 3, 1, 1, 1, 1, 4, 4, 0, 4, 1),     // taps entirely in the padding
     geometry(37, 3, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // chunks of 3 and 5 images
     geometry(64, 6, 14, 14, 16, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1), // LeNet conv2
+    geometry(9, 1, 28, 28, 6, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // LeNet conv1
+    geometry(3, 2, 5, 40, 9, 3, 2, 1, 1, 1, 1, 0, 1, 2, 0, 1),    // 8 + 1 channels, wide rows
+    geometry(2, 3, 4, 4, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 1, 1),     // one channel
+    geometry(2, 2, 6, 3, 7, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),     // 1 x 3, rows narrower than a vector
     geometry(0, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // empty batch
 };
 

@@ -480,8 +480,9 @@ std::vector<OpCase> cases() {
   // conv2d and its gradients on the same geometries: strides, valid, same
   // (odd and even kernels) and explicit padding, dilation, groups (2 and
   // depthwise), 1x1 (no im2col) and a batch of 37 (tasks of several images,
-  // the last one short). Below 8 images the forward convolution is tiled. f32: dot products of up
-  // to 3000 terms in [-1, 1], as matmul's (kMatmulTol).
+  // the last one short). With at most 16 output channels, unit strides and an im2col the forward
+  // convolution is direct (most rows); else below 8 images it is tiled. f32: dot products of up to
+  // 3000 terms in [-1, 1], as matmul's (kMatmulTol).
   struct ConvRow {
     Conv2dOptions o;
     Shape x, w;
@@ -514,6 +515,7 @@ std::vector<OpCase> cases() {
       {{.strides = {2, 2}}, {2, 4, 5, 5}, {3, 4, 1, 1}},
       {{.pads = {2, 2, 2, 2}}, {2, 1, 8, 8}, {6, 1, 5, 5}},
       {{.padding = "same"}, {37, 3, 9, 9}, {8, 3, 3, 3}, true, true},
+      {{.pads = {0, 1, 2, 0}}, {8, 6, 7, 9}, {11, 6, 3, 2}, true},
   };
   auto filter = [](const Value &like, const Shape &shape) {
     std::mt19937 rng(99);
