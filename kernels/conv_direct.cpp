@@ -1,15 +1,23 @@
 // conv2d (NCHW) computed directly, for few output channels with unit strides
 // and dilations (kernel_abi.h, kiln_conv2d_direct): LeNet's convolutions are
-// GEMMs of 6 or 16 rows after an im2col 25 or 150 times the image, where
-// both the copy and the short GEMM waste most of the time.
+// GEMMs of 6 or 16 rows after an im2col 25 or 13 times the image's size,
+// where both the copy and the short GEMM waste most of the time. The register
+// tile is sized for AVX-512's 32 vector registers (as matmul.cpp's); the avx2
+// and baseline variants split each vector and spill.
 //
 // Per image: its channels are copied into zero-padded planes (the padding
-// and a tail that the last tile's taps reach); output pixel q = oh * PW + ow
-// reads tap (kh, kw) at q + kh * PW + kw. A register tile holds
-// `channels` x `vectors` accumulators; per tap, each vector of the planes
-// is loaded once and multiplied by one filter value per channel
-// (broadcast). Each output is summed from zero over the taps in (c, kh, kw)
-// order, so results depend only on the shape, not on the split.
+// and a tail that the last tile's taps reach); output (oh, ow), at plane
+// position q = oh * PW + ow, reads tap (kh, kw) at q + kh * PW + kw. Two
+// register tiles (kernel_abi.h, kiln_direct_tile):
+//  - pixels in the lanes: per tap, a vector of consecutive positions is
+//    loaded once and multiplied by a broadcast filter value for each of a
+//    block of 2 to 8 channels; positions past a row's end are computed and
+//    dropped (PW - OW of every PW);
+//  - channels in the lanes (O a multiple of the lanes: LeNet's 16): per tap,
+//    one vector of the filter's channels, multiplied by a broadcast input
+//    value for each of 24 consecutive outputs; nothing wasted.
+// Each output is summed from zero over the taps in (c, kh, kw) order, so
+// results depend only on the shape, not on the split.
 //
 //   kiln_conv2d_direct_T(x, w, y, scratch, SHAPE..., task_begin, task_end)
 // scratch: tasks * kiln_direct_scratch(shape, lanes) elements.
@@ -34,8 +42,8 @@ KILN_INLINE void pad_planes(const T *__restrict__ x, T *__restrict__ planes, con
     for (int64_t i = 0; i < p.size; ++i) plane[i] = T(0);
     for (int64_t ih = 0; ih < s.h; ++ih) {
       const int64_t row = ih + s.pt;
-      // A negative bottom or right padding leaves the last rows or columns
-      // out of the padded extent.
+      // An output that leaves the last input rows or columns unread (a
+      // negative bottom or right padding: ops refuse those) stays inside.
       if (row >= s.oh + s.kh - 1) break;
       const T *src = x + (c * s.h + ih) * s.w;
       T *dst = plane + row * p.width + s.pl;
@@ -58,11 +66,11 @@ KILN_INLINE void pack_filter(const T *__restrict__ w, T *__restrict__ packed, co
       }
 }
 
-// tile[j][0:CV*L] = the outputs of channel j of the block at pixels
-// [0, CV * L) from `planes` (already moved to the first pixel).
+// Pixels in the lanes: tile[j][0:CV * L] = channel j of the block at plane
+// positions [0, CV * L) from `planes` (already moved to the first one).
 template <typename T, int CH, int CV>
-KILN_INLINE void direct_tile(const T *planes, const T *packed, T *tile, const Conv &s,
-                             const abi::DirectConvPlanes &p) {
+KILN_INLINE void pixel_tile(const T *planes, const T *packed, T *tile, const Conv &s,
+                            const abi::DirectConvPlanes &p) {
   using V = typename Vec<T>::type;
   constexpr int L = Vec<T>::kLanes;
   V acc[CH][CV];
@@ -83,11 +91,12 @@ KILN_INLINE void direct_tile(const T *planes, const T *packed, T *tile, const Co
     for (int v = 0; v < CV; ++v) __builtin_memcpy(tile + j * CV * L + v * L, &acc[j][v], sizeof(V));
 }
 
-// y's channels [o0, o1) at the computed pixels [q0, q0 + count) that are
-// outputs (ow < OW), from tile rows of `count`.
+// y's channels [o0, o1) at the plane positions [q0, q0 + count) that are
+// outputs (ow < OW), from pixel_tile's rows of `count`.
 template <typename T>
-KILN_INLINE void store_tile(const T *tile, T *y, const Conv &s, const abi::DirectConvPlanes &p,
-                            int64_t o0, int64_t o1, int64_t q0, int64_t count) {
+KILN_INLINE void store_pixel_tile(const T *tile, T *y, const Conv &s,
+                                  const abi::DirectConvPlanes &p, int64_t o0, int64_t o1,
+                                  int64_t q0, int64_t count) {
   const int64_t q1 = q0 + count;
   for (int64_t oh = q0 / p.width; oh < s.oh && oh * p.width < q1; ++oh) {
     const int64_t lo = abi::max_i64(q0, oh * p.width), hi = abi::min_i64(q1, oh * p.width + s.ow);
@@ -99,45 +108,103 @@ KILN_INLINE void store_tile(const T *tile, T *y, const Conv &s, const abi::Direc
   }
 }
 
-template <typename T, int CH, int CV = abi::kiln_direct_tile(CH, Vec<T>::kLanes).vectors>
-KILN_INLINE void image(const T *x, const T *packed, T *y, T *planes, const Conv &s) {
-  constexpr int64_t count = CV * Vec<T>::kLanes;
-  const abi::DirectConvPlanes p = abi::kiln_direct_planes(s, {CH, CV, Vec<T>::kLanes});
-  pad_planes(x, planes, s, p);
+// One image with pixels in the lanes: blocks of CH channels, tiles of CV
+// vectors of plane positions.
+template <typename T, int CH>
+KILN_INLINE void pixel_image(const T *packed, T *y, const T *planes, const Conv &s,
+                             const abi::DirectConvPlanes &p) {
+  constexpr int64_t count = abi::kiln_direct_pixel_tile(CH, Vec<T>::kLanes).pixels;
+  constexpr int CV = int(count / Vec<T>::kLanes);
   T tile[CH * count];
   for (int64_t o0 = 0; o0 < s.o; o0 += CH) {
     const T *w = packed + o0 * s.taps();
     for (int64_t q0 = 0; q0 < p.pixels; q0 += count) {
-      direct_tile<T, CH, CV>(planes + q0, w, tile, s, p);
-      store_tile(tile, y, s, p, o0, abi::min_i64(s.o, o0 + CH), q0, count);
+      pixel_tile<T, CH, CV>(planes + q0, w, tile, s, p);
+      store_pixel_tile(tile, y, s, p, o0, abi::min_i64(s.o, o0 + CH), q0, count);
     }
   }
 }
 
-template <typename T, int CH, int CV = abi::kiln_direct_tile(CH, Vec<T>::kLanes).vectors>
-KILN_INLINE void forward_tiles(const T *x, const T *w, T *y, T *scratch, const Conv &s,
-                               int64_t task_begin, int64_t task_end) {
-  constexpr int64_t L = Vec<T>::kLanes;
+// Channels in the lanes: tile[i][0:L] = the block's L channels at the
+// output whose plane position is at[i], for PX outputs.
+template <typename T, int PX>
+KILN_INLINE void lanes_tile(const T *planes, const int64_t *at, const T *packed, T *tile,
+                            const Conv &s, const abi::DirectConvPlanes &p) {
+  using V = typename Vec<T>::type;
+  constexpr int L = Vec<T>::kLanes;
+  V acc[PX];
+  for (int i = 0; i < PX; ++i) acc[i] = V{};
+  const T *w = packed;
+  for (int64_t c = 0; c < s.c; ++c)
+    for (int64_t kh = 0; kh < s.kh; ++kh) {
+      const T *row = planes + c * p.size + kh * p.width;
+      for (int64_t kw = 0; kw < s.kw; ++kw, w += L) {
+        V wv;
+        __builtin_memcpy(&wv, w, sizeof(V));
+        for (int i = 0; i < PX; ++i) acc[i] += row[kw + at[i]] * wv;
+      }
+    }
+  for (int i = 0; i < PX; ++i) __builtin_memcpy(tile + i * L, &acc[i], sizeof(V));
+}
+
+// One image with channels in the lanes: tiles of PX consecutive outputs
+// (the last tile's extra ones repeat the last output's reads), blocks of L
+// channels.
+template <typename T>
+KILN_INLINE void lanes_image(const T *packed, T *y, const T *planes, const Conv &s,
+                             const abi::DirectConvPlanes &p) {
+  constexpr int L = Vec<T>::kLanes;
+  constexpr int PX = int(abi::kDirectConvAccumulators);
+  const int64_t outputs = s.pixels();
+  int64_t at[PX];
+  T tile[PX * L];
+  for (int64_t r0 = 0; r0 < outputs; r0 += PX) {
+    const int64_t count = abi::min_i64(PX, outputs - r0);
+    for (int64_t i = 0; i < PX; ++i) {
+      const int64_t r = r0 + abi::min_i64(i, count - 1);
+      at[i] = r / s.ow * p.width + r % s.ow;
+    }
+    for (int64_t o0 = 0; o0 < s.o; o0 += L) {
+      lanes_tile<T, PX>(planes, at, packed + o0 * s.taps(), tile, s, p);
+      for (int64_t j = 0; j < L; ++j)
+        for (int64_t i = 0; i < count; ++i) y[(o0 + j) * outputs + r0 + i] = tile[i * L + j];
+    }
+  }
+}
+
+// Tasks [task_begin, task_end): each packs the filter for `tile` into its
+// scratch, then pads and convolves its images one after the other.
+template <typename T, typename Image>
+KILN_INLINE void forward_tasks(const T *x, const T *w, T *y, T *scratch, const Conv &s,
+                               const abi::DirectConvTile &tile, int64_t task_begin,
+                               int64_t task_end, Image image) {
   const int64_t chunk = abi::kiln_conv_chunk(s.n, abi::kConvChunks);
-  const int64_t per_task = abi::kiln_direct_scratch(s, L);
-  const abi::DirectConvPlanes p = abi::kiln_direct_planes(s, {CH, CV, L});
+  const int64_t per_task = abi::kiln_direct_scratch(s, Vec<T>::kLanes);
+  const abi::DirectConvPlanes p = abi::kiln_direct_planes(s, tile);
   task_end = abi::min_i64(task_end, abi::kiln_conv2d_tasks(s.n));
   for (int64_t t = task_begin; t < task_end; ++t) {
     T *planes = scratch + t * per_task, *packed = planes + s.c * p.size;
-    pack_filter(w, packed, s, CH);
-    for (int64_t i = t * chunk; i < abi::min_i64(s.n, (t + 1) * chunk); ++i)
-      image<T, CH>(x + i * s.image(), packed, y + i * s.o * s.pixels(), planes, s);
+    pack_filter(w, packed, s, tile.channels);
+    for (int64_t i = t * chunk; i < abi::min_i64(s.n, (t + 1) * chunk); ++i) {
+      pad_planes(x + i * s.image(), planes, s, p);
+      image(packed, y + i * s.o * s.pixels(), planes, s, p);
+    }
   }
 }
 
 template <typename T>
 KILN_INLINE void forward(const T *x, const T *w, T *y, T *scratch, const Conv &s,
                          int64_t task_begin, int64_t task_end) {
-  switch (abi::kiln_direct_tile(s.o, Vec<T>::kLanes).channels) {
-  case 2: return forward_tiles<T, 2>(x, w, y, scratch, s, task_begin, task_end);
-  case 4: return forward_tiles<T, 4>(x, w, y, scratch, s, task_begin, task_end);
-  case 6: return forward_tiles<T, 6>(x, w, y, scratch, s, task_begin, task_end);
-  default: return forward_tiles<T, 8>(x, w, y, scratch, s, task_begin, task_end);
+  const abi::DirectConvTile tile = abi::kiln_direct_tile(s.o, Vec<T>::kLanes);
+  auto tasks = [&](auto image) {
+    forward_tasks(x, w, y, scratch, s, tile, task_begin, task_end, image);
+  };
+  if (tile.channel_lanes) return tasks([](auto... a) { lanes_image<T>(a...); });
+  switch (tile.channels) {
+  case 2: return tasks([](auto... a) { pixel_image<T, 2>(a...); });
+  case 4: return tasks([](auto... a) { pixel_image<T, 4>(a...); });
+  case 6: return tasks([](auto... a) { pixel_image<T, 6>(a...); });
+  default: return tasks([](auto... a) { pixel_image<T, 8>(a...); });
   }
 }
 

@@ -299,38 +299,56 @@ inline constexpr int64_t kiln_im2col_tasks(int64_t n, int64_t c) { return n > 0 
 // consecutive q (rows wrapping, the PW - OW columns past each row's end
 // computed and dropped) is one vector load per tap, shared by a block of
 // output channels.
-// The lowering takes it for at most kDirectConvMaxO channels where im2col is
-// needed, at every batch (at batch 1 too it beats the tiled path: one
-// thread, no im2col); it runs any shape that fits.
-inline constexpr int64_t kDirectConvMaxO = 16;
+// Shapes it runs: groups 1, unit strides and dilations, and no negative
+// top or left padding.
 inline constexpr bool kiln_conv2d_direct_fits(const ConvShape &s) {
-  return s.groups == 1 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1;
-}
-inline constexpr bool kiln_conv2d_direct(const ConvShape &s) {
-  return kiln_conv2d_direct_fits(s) && s.o <= kDirectConvMaxO && !s.direct();
+  return s.groups == 1 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.pt >= 0 &&
+         s.pl >= 0;
 }
 // The kernels' vectors (vec.h), in bytes.
 inline constexpr int64_t kVectorBytes = 64;
-// Its register tile for vectors of `lanes` elements: `channels` output
-// channels by `vectors` vectors of pixels (24 accumulators at most).
+// Its register tile for vectors of `lanes` elements: a block of `channels`
+// output channels by `pixels` pixels, at most kDirectConvAccumulators
+// vectors. With `channel_lanes` (O a multiple of the lanes) a vector holds
+// the block's channels and the pixels are consecutive outputs, none wasted;
+// else the vectors hold consecutive plane positions q, their wrapped
+// columns computed and dropped.
+inline constexpr int64_t kDirectConvAccumulators = 24;
 struct DirectConvTile {
-  int64_t channels, vectors, lanes;
-  constexpr int64_t pixels() const { return vectors * lanes; }
+  int64_t channels, pixels;
+  bool channel_lanes;
 };
-inline constexpr DirectConvTile kiln_direct_tile(int64_t o, int64_t lanes) {
-  const int64_t channels = o <= 2 ? 2 : o <= 4 ? 4 : o <= 6 ? 6 : 8;
-  return {channels, min_i64(8, 24 / channels), lanes};
+inline constexpr DirectConvTile kiln_direct_pixel_tile(int64_t channels, int64_t lanes) {
+  return {channels, min_i64(8, kDirectConvAccumulators / channels) * lanes, false};
 }
-// The padded planes' geometry: row width, output pixels computed (whole
-// tiles), and plane size (every tap of every computed pixel inside it).
+inline constexpr DirectConvTile kiln_direct_tile(int64_t o, int64_t lanes) {
+  if (o % lanes == 0) return {lanes, kDirectConvAccumulators, true};
+  return kiln_direct_pixel_tile(o <= 2 ? 2 : o <= 4 ? 4 : o <= 6 ? 6 : 8, lanes);
+}
+// The padded planes' geometry: row width, plane positions computed, and
+// plane size (every tap of every computed position inside it).
 struct DirectConvPlanes {
   int64_t width, pixels, size;
 };
 inline constexpr DirectConvPlanes kiln_direct_planes(const ConvShape &s,
                                                      const DirectConvTile &tile) {
   const int64_t width = s.ow + s.kw - 1;
-  const int64_t pixels = ceil_div(s.oh * width, tile.pixels()) * tile.pixels();
+  const int64_t pixels =
+      tile.channel_lanes ? s.oh * width : ceil_div(s.oh * width, tile.pixels) * tile.pixels;
   return {width, pixels, pixels + (s.kh - 1) * width + s.kw - 1};
+}
+// Where the lowering takes it: at most kDirectConvMaxO channels, an im2col
+// needed (not 1x1 unpadded), at most twice the output pixels computed (not
+// a 7x7 map to one pixel), and either enough images for the threads or
+// images so small (at most kDirectConvOneThread multiply-adds; LeNet's are
+// 0.12M and 0.24M, where it beats the tiled path on one thread) that
+// splitting one would not pay. Neither limit was tuned beyond LeNet.
+inline constexpr int64_t kDirectConvMaxO = 16;
+inline constexpr int64_t kDirectConvOneThread = int64_t{1} << 20;
+inline constexpr bool kiln_conv2d_direct(const ConvShape &s, int64_t lanes) {
+  return kiln_conv2d_direct_fits(s) && s.o <= kDirectConvMaxO && !s.direct() &&
+         kiln_direct_planes(s, kiln_direct_tile(s.o, lanes)).pixels <= 2 * s.pixels() &&
+         (s.n >= kConvTiledBelow || s.o * s.taps() * s.pixels() <= kDirectConvOneThread);
 }
 // Scratch elements per task: the padded planes of one image, and the
 // filter packed for the tile (channels zero-padded to whole tiles).

@@ -5,7 +5,8 @@
 // sharing conv2d's attributes: strides [2] and dilations [2] (default 1, 1),
 // padding "valid" | "same" | "explicit" with pads [top, bottom, left, right]
 // (ops/window.h), groups. The like-inputs only give the result's shape.
-// Kernels: kernels/conv.cpp (im2col + GEMM; depthwise by planes).
+// Kernels: kernels/conv.cpp (im2col + GEMM; depthwise by planes) and
+// kernels/conv_direct.cpp (few output channels).
 #include "ops/conv.h"
 
 #include "ir/error.h"
@@ -150,11 +151,11 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
   DType t = l.output_type().dtype;
   std::string suffix = compiler::kernel_suffix(t);
   int64_t taps = g.kh * g.kw, pixels = g.pixels();
-  if (abi::kiln_conv2d_direct(g.shape())) {
+  int64_t lanes = abi::kVectorBytes / int64_t(byte_size(t));
+  if (abi::kiln_conv2d_direct(g.shape(), lanes)) {
     int64_t tasks = abi::kiln_conv2d_tasks(g.n);
     int64_t chunk = abi::kiln_conv_chunk(g.n, abi::kConvChunks);
-    compiler::Buffer scratch = l.scratch(
-        t, tasks * abi::kiln_direct_scratch(g.shape(), abi::kVectorBytes / int64_t(byte_size(t))));
+    compiler::Buffer scratch = l.scratch(t, tasks * abi::kiln_direct_scratch(g.shape(), lanes));
     l.call("kiln_conv2d_direct_" + suffix,
            conv_args({l.input(0), l.input(1), l.output(), scratch}, g), tasks,
            double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), pixels)));

@@ -1,14 +1,16 @@
 // Native tests of the convolution and pooling kernels (kernels/conv.cpp,
-// pool.cpp) of the native library the runtime links: every task split gives
+// conv_direct.cpp, pool.cpp) of the native library the runtime links: every task split gives
 // the same bits (the filter gradient's per-task partial sums included), the
 // tiled forward path gives the image path's bits, and results match
 // double-precision loops.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -182,8 +184,10 @@ template <typename T> void check_conv(const Conv &s, std::mt19937 &rng) {
   // runs, not only where the lowering takes it: its own summation order.
   if (kiln::abi::kiln_conv2d_direct_fits(s)) {
     const int64_t lanes = kiln::abi::kVectorBytes / int64_t(sizeof(T));
+    // NaN-filled before each call: the kernel must write every element it reads.
     std::vector<T> scratch(size_t(tasks * kiln::abi::kiln_direct_scratch(s, lanes)));
     auto direct = all_splits<T>(tasks, ys, rng, [&](T *out, int64_t tb, int64_t te) {
+      std::fill(scratch.begin(), scratch.end(), std::numeric_limits<T>::quiet_NaN());
       ConvFns<T>::direct(x.data(), w.data(), out, scratch.data(), KILN_CONV_SHAPE_ARGS(s), tb, te);
     });
     CHECK(same_bits(direct));
@@ -239,8 +243,9 @@ const Conv kConvs[] = {
     geometry(9, 1, 28, 28, 6, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1),   // LeNet conv1
     geometry(3, 2, 5, 40, 9, 3, 2, 1, 1, 1, 1, 0, 1, 2, 0, 1),    // 8 + 1 channels, wide rows
     geometry(2, 3, 4, 4, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 1, 1),     // one channel
-    geometry(2, 2, 6, 3, 7, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),     // 1 x 3, rows narrower than a vector
-    geometry(0, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // empty batch
+    geometry(3, 3, 6, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),    // channels in the lanes, 2 blocks
+    geometry(2, 2, 6, 3, 7, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1), // 1 x 3, rows narrower than a vector
+    geometry(0, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1), // empty batch
 };
 
 } // namespace

@@ -156,8 +156,9 @@ TEST_CASE("matmul and conv2d run their bias and activation in their own kernel",
   CHECK(outputs == 4);
   CHECK(count_op(fused.graph, "matmul") == 0);
   CHECK(count_op(fused.graph, "conv2d") == 0);
-  // 1 and 3 images: the forward convolutions are tiled. 37: the conv tasks'
-  // last chunk and the matmul's edge tiles are partial.
+  // 1 and 3 images: the 130-filter convolution is tiled (the 8-filter one is
+  // direct, its epilogue on image chunks). 37: the conv tasks' last chunk and
+  // the matmul's edge tiles are partial.
   for (int64_t images : {1, 3, 37}) {
     INFO(images << " images");
     Feeds feeds = {{"x", test::random_tensor(f32, {images, 3, 9, 9}, rng)}};

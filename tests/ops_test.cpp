@@ -480,9 +480,9 @@ std::vector<OpCase> cases() {
   // conv2d and its gradients on the same geometries: strides, valid, same
   // (odd and even kernels) and explicit padding, dilation, groups (2 and
   // depthwise), 1x1 (no im2col) and a batch of 37 (tasks of several images,
-  // the last one short). With at most 16 output channels, unit strides and an im2col the forward
-  // convolution is direct (most rows); else below 8 images it is tiled. f32: dot products of up to
-  // 3000 terms in [-1, 1], as matmul's (kMatmulTol).
+  // the last one short). With at most 16 output channels, groups 1, unit strides and dilations and
+  // an im2col the forward convolution is direct (most rows); else below 8 images it is tiled. f32:
+  // dot products of up to 3000 terms in [-1, 1], as matmul's (kMatmulTol).
   struct ConvRow {
     Conv2dOptions o;
     Shape x, w;
