@@ -8,7 +8,8 @@
 //        for each panel of MR rows:   microkernel, MR x NR accumulators in
 //                                     vector registers, A broadcast in place
 //  - at most kMr<kNv> rows and contiguous B rows: the same loops with B read
-//    in place and prefetched (packing would not pay for so few rows);
+//    in place and prefetched (packing would not pay for so few rows), a
+//    right edge narrower than a vector as scalar sums;
 //  - at most kMr<kNv> rows, A rows and B columns contiguous along k (B is a
 //    transposed matrix): dot products with vector partial sums.
 // Each K block's products are summed from zero and then added to C, which
@@ -173,6 +174,29 @@ KILN_INLINE void streamed_strip(int64_t rows, int64_t K, const T *a, int64_t a_r
                             b + k0 * b_rs, b_rs, c, c_rs, k0 > 0, K - k0);
 }
 
+// Fewer than one vector of columns (the right edge) with few rows and
+// contiguous B rows: scalar partial sums, one per column, read in place
+// (packing them into a zero-padded vector strip cost more than the math:
+// 3 of a batch-1 MLP's 17 µs). Each K block summed from zero, then added,
+// as the microkernels do.
+template <typename T>
+KILN_INLINE void narrow_strip(int64_t rows, int64_t cols, int64_t K, const T *a, int64_t a_rs,
+                              int64_t a_cs, const T *b, int64_t b_rs, T *c, int64_t c_rs) {
+  constexpr int L = Vec<T>::kLanes;
+  for (int64_t r = 0; r < rows; ++r) {
+    T sum[L], part[L];
+    for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+      for (int64_t j = 0; j < cols; ++j) part[j] = T(0);
+      for (int64_t k = k0; k < abi::min_i64(K, k0 + kKc); ++k) {
+        const T ar = a[r * a_rs + k * a_cs];
+        for (int64_t j = 0; j < cols; ++j) part[j] += ar * b[k * b_rs + j];
+      }
+      for (int64_t j = 0; j < cols; ++j) sum[j] = k0 == 0 ? part[j] : sum[j] + part[j];
+    }
+    for (int64_t j = 0; j < cols; ++j) c[r * c_rs + j] = sum[j];
+  }
+}
+
 // A full strip of NR columns with many row panels: each K block of the strip
 // is packed once into L1 and reused by every row panel (packing also avoids
 // cache-set conflicts from power-of-two row strides of B).
@@ -322,6 +346,17 @@ KILN_INLINE void tile_body(int64_t rows, int64_t width, const T *a, const T *b, 
     }
     if (cols == NR && stream) {
       streamed_strip<T, kNv>(rows, K, a, a_rs, a_cs, b + n * b_cs, b_rs, c + n, N);
+    } else if (stream && cols >= L) { // the edge's whole vectors, read in place
+      const int64_t vectors = cols / L;
+      switch (vectors) {
+      case 1: streamed_strip<T, 1>(rows, K, a, a_rs, a_cs, b + n, b_rs, c + n, N); break;
+      case 2: streamed_strip<T, 2>(rows, K, a, a_rs, a_cs, b + n, b_rs, c + n, N); break;
+      default: streamed_strip<T, 3>(rows, K, a, a_rs, a_cs, b + n, b_rs, c + n, N); break;
+      }
+      n += vectors * L;
+      continue;
+    } else if (stream) {
+      narrow_strip(rows, cols, K, a, a_rs, a_cs, b + n, b_rs, c + n, N);
     } else if (cols == NR) {
       packed_strip(rows, K, a, a_rs, a_cs, b + n * b_cs, b_rs, b_cs, c + n, N, bbuf);
     } else {
