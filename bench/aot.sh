@@ -12,14 +12,14 @@
 # - the MLP's batch-64 Adam step, AOT against JIT; `kiln compile` wall time.
 #   bash bench/aot.sh [THREADS] [ROUNDS] [PEERS]
 # after building, with `bash scripts/setup.sh --bench`; PEERS is the folder of
-# the shared peer scripts (ort_infer.js, export_onnx.py; default
-# ../shared/peers), copied into build/bench_aot/ where npm installs
+# the peer scripts (ort_infer.js, export_onnx.py; default
+# bench/peers), copied into build/bench_aot/ where npm installs
 # onnxruntime-node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 rounds=${2:-3}
-peers=${3:-../shared/peers}
+peers=${3:-bench/peers}
 work=build/bench_aot
 mkdir -p "$work"
 log="$work/results.txt"

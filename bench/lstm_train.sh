@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The LSTM training step of shared/peers/torch_lstm_train.py (input 64, hidden
+# The LSTM training step of bench/peers/torch_lstm_train.py (input 64, hidden
 # 128, batch 32, 32 steps, dense 128 -> 64 on the last step, SGD lr 0.01),
 # kiln against PyTorch (Debian's python3-torch) in one sitting, interleaved
 # ROUNDS times. PyTorch runs at its best: OMP_WAIT_POLICY=PASSIVE, 1 and
@@ -14,8 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
 rounds=${2:-3}
-peers=../shared/peers
-[[ -d $peers ]] || peers=/work/shared/peers
+peers=bench/peers
 log=$(mktemp)
 for r in $(seq "$rounds"); do
   ./build/lstm_train_bench --threads "$threads" | tee -a "$log"

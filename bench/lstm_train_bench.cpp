@@ -1,4 +1,4 @@
-// A training step of the model of shared/peers/torch_lstm_train.py, in kiln:
+// A training step of the model of bench/peers/torch_lstm_train.py, in kiln:
 // a 1-layer LSTM (input 64, hidden 128) over 32 steps, batch 32, a dense
 // 128 -> 64 on the last hidden state, softmax cross-entropy, SGD lr 0.01.
 // Measured the way peerlib.bench_train measures PyTorch (20 warm-up steps,

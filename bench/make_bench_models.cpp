@@ -1,5 +1,5 @@
 // Writes the models of bench/aot.sh, the peers' architectures
-// (shared/peers/peerlib.py), to DIR/mlp.kiln and DIR/lenet.kiln:
+// (bench/peers/peerlib.py), to DIR/mlp.kiln and DIR/lenet.kiln:
 //   mlp:   784-512(ReLU)-10, fetch "logits"; train target "adam/train", fetch "loss";
 //   lenet: conv 6 5x5 - relu - pool - conv 16 5x5 - relu - pool - 256-120-84-10, no
 //          padding, fetch "logits".

@@ -1,5 +1,5 @@
 // Forward pass of the MLP 784-512(ReLU)-10, measured the way
-// shared/peers/torch_mlp_infer.py measures PyTorch, so the two print
+// bench/torch_mlp_infer.py measures PyTorch, so the two print
 // comparable RESULT lines:
 // - batch 1 latency: every call timed on its own; value = median over 7
 //   blocks of each block's median (2000 calls a block), min/max = the

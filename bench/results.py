@@ -1,4 +1,4 @@
-"""RESULT lines of the benches and peers (shared/peers/peerlib.py prints them):
+"""RESULT lines of the benches and peers (bench/peers/peerlib.py prints them):
     RESULT name=<id> value=<number> unit=<unit> [min=.. max=.. n=..]
 read into rows, and a row as a table cell. Used by the summarize*.py scripts."""
 import re

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The PyTorch side of bench/aot.sh, on the architectures of
-shared/peers/peerlib.py (as bench/make_bench_models.cpp builds them in kiln):
+bench/peers/peerlib.py (as bench/make_bench_models.cpp builds them in kiln):
 MLP 784-512(ReLU)-10 and LeNet-5 without padding (conv 6 5x5, pool, conv 16 5x5,
 pool, 256-120-84-10).
   export DIR          TorchScript files DIR/mlp.pt and DIR/lenet.pt

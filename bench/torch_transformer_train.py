@@ -3,7 +3,7 @@
 PyTorch: x [32, 32, 64] -> pre-norm block (LayerNorm, 4-head causal
 self-attention, residual; LayerNorm, Linear 64->256, GELU, Linear 256->64,
 residual) -> mean over time -> Linear(64 -> 64), softmax cross-entropy, SGD
-lr 0.01. Timed like shared/peers/torch_lstm_train.py (peerlib.bench_train).
+lr 0.01. Timed like bench/peers/torch_lstm_train.py (peerlib.bench_train).
 
 usage: /usr/bin/python3 torch_transformer_train.py [--threads N] [--repeats R]
 """
@@ -11,8 +11,7 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared", "peers"))
-sys.path.insert(0, "/work/shared/peers")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
 import peerlib  # noqa: E402
 
 ap = argparse.ArgumentParser()
