@@ -291,14 +291,9 @@ inline constexpr bool kiln_conv2d_tiled(int64_t n, int64_t groups) {
 }
 inline constexpr int64_t kiln_im2col_tasks(int64_t n, int64_t c) { return n > 0 ? n * c : 0; }
 
-// A direct convolution (kiln_conv2d_direct_T, conv_direct.cpp) for few output
-// channels with unit strides and dilations (LeNet's), where im2col + GEMM
-// has too few rows: tasks as kiln_conv2d_T's. Each image is copied into
-// zero-padded planes PW = OW + KW - 1 wide; output pixel q = oh * PW + ow
-// then reads tap (kh, kw) of a plane at q + kh * PW + kw, so a run of
-// consecutive q (rows wrapping, the PW - OW columns past each row's end
-// computed and dropped) is one vector load per tap, shared by a block of
-// output channels.
+// A direct convolution (kiln_conv2d_direct_T; conv_direct.cpp says how) for
+// few output channels, where im2col + GEMM has too few rows: tasks as
+// kiln_conv2d_T's.
 // Shapes it runs: groups 1, unit strides and dilations, and no negative
 // top or left padding.
 inline constexpr bool kiln_conv2d_direct_fits(const ConvShape &s) {

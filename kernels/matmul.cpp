@@ -349,14 +349,14 @@ KILN_INLINE void tile_body(int64_t rows, int64_t width, const T *a, const T *b, 
     } else if (stream && cols >= L) { // the edge's whole vectors, read in place
       const int64_t vectors = cols / L;
       switch (vectors) {
-      case 1: streamed_strip<T, 1>(rows, K, a, a_rs, a_cs, b + n, b_rs, c + n, N); break;
-      case 2: streamed_strip<T, 2>(rows, K, a, a_rs, a_cs, b + n, b_rs, c + n, N); break;
-      default: streamed_strip<T, 3>(rows, K, a, a_rs, a_cs, b + n, b_rs, c + n, N); break;
+      case 1: streamed_strip<T, 1>(rows, K, a, a_rs, a_cs, b + n * b_cs, b_rs, c + n, N); break;
+      case 2: streamed_strip<T, 2>(rows, K, a, a_rs, a_cs, b + n * b_cs, b_rs, c + n, N); break;
+      default: streamed_strip<T, 3>(rows, K, a, a_rs, a_cs, b + n * b_cs, b_rs, c + n, N); break;
       }
       n += vectors * L;
       continue;
     } else if (stream) {
-      narrow_strip(rows, cols, K, a, a_rs, a_cs, b + n, b_rs, c + n, N);
+      narrow_strip(rows, cols, K, a, a_rs, a_cs, b + n * b_cs, b_rs, c + n, N);
     } else if (cols == NR) {
       packed_strip(rows, K, a, a_rs, a_cs, b + n * b_cs, b_rs, b_cs, c + n, N, bbuf);
     } else {

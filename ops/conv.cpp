@@ -145,23 +145,12 @@ std::vector<KernelArg> conv_args(std::vector<compiler::Buffer> buffers, const Co
 
 // A forward convolution that image tasks would leave threads idle on, or
 // one of the faster kernels: tiled (im2col, then one batched GEMM a task per
-// tile), depthwise (a task per plane) or direct (few output channels).
-// kernels/conv.cpp and conv_direct.cpp say why. False: the image tasks below.
+// tile) or depthwise (a task per plane). kernels/conv.cpp says why. False:
+// the image tasks below.
 bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry &g) {
   DType t = l.output_type().dtype;
   std::string suffix = compiler::kernel_suffix(t);
   int64_t taps = g.kh * g.kw, pixels = g.pixels();
-  int64_t lanes = abi::kVectorBytes / int64_t(byte_size(t));
-  if (abi::kiln_conv2d_direct(g.shape(), lanes)) {
-    int64_t tasks = abi::kiln_conv2d_tasks(g.n);
-    int64_t chunk = abi::kiln_conv_chunk(g.n, abi::kConvChunks);
-    compiler::Buffer scratch = l.scratch(t, tasks * abi::kiln_direct_scratch(g.shape(), lanes));
-    l.call("kiln_conv2d_direct_" + suffix,
-           conv_args({l.input(0), l.input(1), l.output(), scratch}, g), tasks,
-           double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), pixels)));
-    l.task_box({.kind = compiler::TaskBox::Kind::leading_rows, .rows = chunk});
-    return true;
-  }
   if (g.groups == g.c && g.o == g.c) {
     l.call("kiln_depthwise_conv2d_" + suffix, conv_args({l.input(0), l.input(1), l.output()}, g),
            abi::kiln_depthwise_tasks(g.n, g.c), double(2 * taps * pixels));
@@ -191,20 +180,26 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
 void lower_conv(Kind kind, compiler::Lowering &l) {
   Roles r = roles(kind);
   ConvGeometry g = conv_geometry(l.node(), l.input_type(r.x), l.input_type(r.w));
-  if (kind == Kind::forward && lower_forward_by_tiles_or_planes(l, g)) return;
   DType t = l.output_type().dtype;
+  // Few output channels: image tasks of the direct kernel (conv_direct.cpp),
+  // at every batch.
+  int64_t lanes = abi::kVectorBytes / int64_t(byte_size(t));
+  bool direct = kind == Kind::forward && abi::kiln_conv2d_direct(g.shape(), lanes);
+  if (kind == Kind::forward && !direct && lower_forward_by_tiles_or_planes(l, g)) return;
   std::string suffix = compiler::kernel_suffix(t);
   bool filter = kind == Kind::filter;
   int64_t tasks = filter ? abi::kiln_conv2d_filter_tasks(g.n) : abi::kiln_conv2d_tasks(g.n);
   int64_t chunk = abi::kiln_conv_chunk(g.n, filter ? abi::kConvFilterChunks : abi::kConvChunks);
   double cost = double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), g.pixels()));
-  // One im2col matrix per task.
-  compiler::Buffer col = l.scratch(t, g.direct() ? 0 : tasks * g.c * g.kh * g.kw * g.pixels());
+  // One im2col matrix per task (the direct kernel's padded planes instead).
+  compiler::Buffer col =
+      direct ? l.scratch(t, tasks * abi::kiln_direct_scratch(g.shape(), lanes))
+             : l.scratch(t, g.direct() ? 0 : tasks * g.c * g.kh * g.kw * g.pixels());
   auto call = [&](const char *name, std::vector<compiler::Buffer> buffers) {
     l.call(fmt::format("kiln_{}_{}", name, suffix), conv_args(std::move(buffers), g), tasks, cost);
   };
   if (kind == Kind::forward) {
-    call("conv2d", {l.input(0), l.input(1), l.output(), col});
+    call(direct ? "conv2d_direct" : "conv2d", {l.input(0), l.input(1), l.output(), col});
     return l.task_box({.kind = compiler::TaskBox::Kind::leading_rows, .rows = chunk});
   }
   if (kind == Kind::input)
