@@ -5,7 +5,12 @@ OpenMP's passive waiting (its default spin-waiting is 3-5x slower on 2 vCPUs).
 Also how the peers time calls and print results, as bench/timing.h does."""
 import os
 import statistics
+import sys
 import time
+
+# Thread counts and passive waiting set before torch is imported: peerlib's.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from peerlib import set_threads as torch_with_threads  # noqa: E402,F401
 
 
 def result(name, samples, unit):
@@ -22,13 +27,3 @@ def call_seconds(fn, calls):
         fn()
         times.append(time.perf_counter() - start)
     return times
-
-
-def torch_with_threads(n):
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
-    torch.set_num_threads(n)
-    torch.set_num_interop_threads(1)
-    return torch
