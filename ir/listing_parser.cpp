@@ -2,6 +2,7 @@
 
 #include "ir/error.h"
 #include "ir/listing.h"
+#include "ir/serialize.h"
 #include "ir/suggest.h"
 #include "ir/utf8.h"
 
@@ -182,12 +183,20 @@ private:
     size_t start = here();
     DType t = dtype();
     Shape s = shape(/*allow_batch=*/false);
-    Tensor out;
     try {
-      out = Tensor(t, s);
+      check_dims(s, /*allow_batch=*/false);
     } catch (const Error &e) {
       error(start, "{}", e.what());
     }
+    // Checked before allocating: one value may fill a tensor, so the text's
+    // size does not bound the tensor's.
+    size_t bytes = size_t(num_elements(s)) * byte_size(t);
+    if (bytes > kMaxTextGraphBytes)
+      error(start,
+            "{}{} needs {} bytes; a listing's tensor holds at most {} MiB, as a text graph "
+            "does (save it as a binary graph)",
+            to_string(t), to_string(s), bytes, kMaxTextGraphBytes >> 20);
+    Tensor out(t, s);
     visit_dtype(t, [&](auto zero) {
       using T = decltype(zero);
       using Parsed = std::conditional_t<std::is_same_v<T, uint8_t>, int, T>;
