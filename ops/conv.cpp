@@ -16,6 +16,8 @@
 #include "ops/op_util.h"
 #include "ops/window.h"
 
+#include <optional>
+
 namespace kiln::ops {
 
 namespace {
@@ -133,8 +135,7 @@ void reference_conv(Kind kind, const Node &node, std::span<const Tensor> in, Ten
 }
 
 // A conv kernel's arguments (kernels/conv.cpp): its buffers, then the shape.
-std::vector<KernelArg> conv_args(std::vector<compiler::Buffer> buffers, const ConvGeometry &g) {
-  const abi::ConvShape s = g.shape();
+std::vector<KernelArg> conv_args(std::vector<compiler::Buffer> buffers, const abi::ConvShape &s) {
   std::vector<KernelArg> args;
   for (compiler::Buffer b : buffers) args.push_back(KernelArg::buf(b));
   for (int64_t v : {s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.oh, s.ow, s.sh, s.sw, s.dh, s.dw, s.pt,
@@ -152,7 +153,8 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
   std::string suffix = compiler::kernel_suffix(t);
   int64_t taps = g.kh * g.kw, pixels = g.pixels();
   if (g.groups == g.c && g.o == g.c) {
-    l.call("kiln_depthwise_conv2d_" + suffix, conv_args({l.input(0), l.input(1), l.output()}, g),
+    l.call("kiln_depthwise_conv2d_" + suffix,
+           conv_args({l.input(0), l.input(1), l.output()}, g.shape()),
            abi::kiln_depthwise_tasks(g.n, g.c), double(2 * taps * pixels));
     l.task_box({.kind = compiler::TaskBox::Kind::planes});
     return true;
@@ -161,7 +163,7 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
   compiler::Buffer col = l.input(0);
   if (!g.direct()) {
     col = l.scratch(t, g.n * g.c * taps * pixels);
-    l.call("kiln_im2col_" + suffix, conv_args({l.input(0), col}, g),
+    l.call("kiln_im2col_" + suffix, conv_args({l.input(0), col}, g.shape()),
            abi::kiln_im2col_tasks(g.n, g.c), double(taps * pixels));
   }
   // y[i] (O x P) = w (O x K) * col[i] (K x P), for every image i.
@@ -177,30 +179,60 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
   return true;
 }
 
+// The input gradient of a unit-stride convolution is a forward convolution
+// of dy, padded KH - 1 - pt above and KW - 1 - pl left, with the filter's
+// channels swapped and its taps flipped:
+//   dx[c, i, j] = sum over o, a, b of dy_padded[o, i + a, j + b] * w[o, c, KH-1-a, KW-1-b].
+// Where that convolution has few output channels (x's: LeNet's 6), the
+// direct kernel runs it: it also multiplies the padding's zeros (within the
+// kernel's limit on wasted pixels) but skips the GEMM's im2col-shaped result
+// and its scatter back into dx. Its shape, if it does.
+std::optional<abi::ConvShape> input_grad_as_direct(const ConvGeometry &g, int64_t lanes) {
+  const abi::ConvShape s = g.shape();
+  if (s.groups != 1 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return std::nullopt;
+  const abi::ConvShape t{
+      s.n, s.o, s.oh, s.ow, s.c, s.kh, s.kw, s.h, s.w, 1, 1, 1, 1, s.kh - 1 - s.pt, s.kw - 1 - s.pl,
+      1};
+  if (!abi::kiln_conv2d_direct(t, lanes)) return std::nullopt;
+  return t;
+}
+
 void lower_conv(Kind kind, compiler::Lowering &l) {
   Roles r = roles(kind);
   ConvGeometry g = conv_geometry(l.node(), l.input_type(r.x), l.input_type(r.w));
   DType t = l.output_type().dtype;
+  std::string suffix = compiler::kernel_suffix(t);
   // Few output channels: image tasks of the direct kernel (conv_direct.cpp),
   // at every batch.
   int64_t lanes = abi::kVectorBytes / int64_t(byte_size(t));
-  bool direct = kind == Kind::forward && abi::kiln_conv2d_direct(g.shape(), lanes);
+  std::optional<abi::ConvShape> direct;
+  if (kind == Kind::forward && abi::kiln_conv2d_direct(g.shape(), lanes)) direct = g.shape();
+  if (kind == Kind::input) direct = input_grad_as_direct(g, lanes);
   if (kind == Kind::forward && !direct && lower_forward_by_tiles_or_planes(l, g)) return;
-  std::string suffix = compiler::kernel_suffix(t);
   bool filter = kind == Kind::filter;
   int64_t tasks = filter ? abi::kiln_conv2d_filter_tasks(g.n) : abi::kiln_conv2d_tasks(g.n);
   int64_t chunk = abi::kiln_conv_chunk(g.n, filter ? abi::kConvFilterChunks : abi::kConvChunks);
-  double cost = double(abi::kiln_conv2d_task_cost(chunk, g.o, g.taps(), g.pixels()));
+  const abi::ConvShape shape = direct ? *direct : g.shape();
+  double cost = double(abi::kiln_conv2d_task_cost(chunk, shape.o, shape.taps(), shape.pixels()));
   // One im2col matrix per task (the direct kernel's padded planes instead).
   compiler::Buffer col =
-      direct ? l.scratch(t, tasks * abi::kiln_direct_scratch(g.shape(), lanes))
+      direct ? l.scratch(t, tasks * abi::kiln_direct_scratch(*direct, lanes))
              : l.scratch(t, g.direct() ? 0 : tasks * g.c * g.kh * g.kw * g.pixels());
   auto call = [&](const char *name, std::vector<compiler::Buffer> buffers) {
-    l.call(fmt::format("kiln_{}_{}", name, suffix), conv_args(std::move(buffers), g), tasks, cost);
+    l.call(fmt::format("kiln_{}_{}", name, suffix), conv_args(std::move(buffers), shape), tasks,
+           cost);
   };
   if (kind == Kind::forward) {
     call(direct ? "conv2d_direct" : "conv2d", {l.input(0), l.input(1), l.output(), col});
     return l.task_box({.kind = compiler::TaskBox::Kind::leading_rows, .rows = chunk});
+  }
+  if (kind == Kind::input && direct) {
+    // w [O, C, KH, KW] read as [C, O, KH, KW] from its last tap backwards.
+    const Shape flipped{g.c, g.o, g.kh, g.kw};
+    compiler::Buffer w = l.scratch(t, num_elements(flipped));
+    l.copy(t, flipped, compiler::contiguous(w, flipped),
+           {l.input(1), g.kh * g.kw - 1, {g.kh * g.kw, g.c * g.kh * g.kw, -g.kw, -1}});
+    return call("conv2d_direct", {l.input(0), w, l.output(), col});
   }
   if (kind == Kind::input)
     return call("conv2d_backprop_input", {l.input(0), l.input(1), l.output(), col});
