@@ -6,7 +6,8 @@
 // padding "valid" | "same" | "explicit" with pads [top, bottom, left, right]
 // (ops/window.h), groups. The like-inputs only give the result's shape.
 // Kernels: kernels/conv.cpp (im2col + GEMM; depthwise by planes) and
-// kernels/conv_direct.cpp (few output channels).
+// kernels/conv_direct.cpp (few output channels; the input gradient where x
+// has few channels, as a convolution of dy).
 #include "ops/conv.h"
 
 #include "ir/error.h"
