@@ -189,13 +189,14 @@ private:
       error(start, "{}", e.what());
     }
     // Checked before allocating: one value may fill a tensor, so the text's
-    // size does not bound the tensor's.
+    // size does not bound the tensors'.
     size_t bytes = size_t(num_elements(s)) * byte_size(t);
-    if (bytes > kMaxTextGraphBytes)
+    if (bytes > kMaxTextGraphBytes - tensor_bytes_)
       error(start,
-            "{}{} needs {} bytes; a listing's tensor holds at most {} MiB, as a text graph "
-            "does (save it as a binary graph)",
+            "{}{} needs {} bytes, past the {} MiB that a listing's tensors hold in all, as a "
+            "text graph's do (save it as a binary graph)",
             to_string(t), to_string(s), bytes, kMaxTextGraphBytes >> 20);
+    tensor_bytes_ += bytes;
     Tensor out(t, s);
     visit_dtype(t, [&](auto zero) {
       using T = decltype(zero);
@@ -360,6 +361,7 @@ private:
 
   std::string_view text_, source_;
   size_t pos_ = 0;
+  size_t tensor_bytes_ = 0; // of the tensors parsed so far
 };
 
 } // namespace
