@@ -1,7 +1,8 @@
 // The text form of a graph, one line per node in the manner of LLVM and MLIR:
 //   %dense/matmul = matmul(%x, %dense/W) {transpose_a=false, ...} : f32[?, 8]
 // The form is complete: parse_listing (ir/listing_parser.h) reads it back
-// into an equal graph, so tests can write graphs as text (tests/passes/).
+// into an equal graph, so tests can write graphs as text (tests/passes/),
+// up to 256 MiB of tensors (a splat can print a larger one in a few bytes).
 //  - A name is written bare when it holds only letters, digits, UTF-8 and
 //    `_ . / - : @`; otherwise quoted: %"a name".
 //  - Strings are quoted with C escapes (\" \\ \n \t \xNN).

@@ -189,13 +189,16 @@ private:
       error(start, "{}", e.what());
     }
     // Checked before allocating: one value may fill a tensor, so the text's
-    // size does not bound the tensors'.
+    // size does not bound the tensors'. The bound is a text graph's on its
+    // size (ir/serialize.h), whose tensors are written out in full.
     size_t bytes = size_t(num_elements(s)) * byte_size(t);
     if (bytes > kMaxTextGraphBytes - tensor_bytes_)
       error(start,
-            "{}{} needs {} bytes, past the {} MiB that a listing's tensors hold in all, as a "
-            "text graph's do (save it as a binary graph)",
-            to_string(t), to_string(s), bytes, kMaxTextGraphBytes >> 20);
+            "{}{} needs {} bytes{}, past the {} MiB that a listing's tensors hold in all "
+            "(save the graph in binary)",
+            to_string(t), to_string(s), bytes,
+            tensor_bytes_ ? fmt::format(" after {} for the tensors above", tensor_bytes_) : "",
+            kMaxTextGraphBytes >> 20);
     tensor_bytes_ += bytes;
     Tensor out(t, s);
     visit_dtype(t, [&](auto zero) {

@@ -42,8 +42,9 @@ KILN_INLINE void pad_planes(const T *__restrict__ x, T *__restrict__ planes, con
     for (int64_t i = 0; i < p.size; ++i) plane[i] = T(0);
     for (int64_t ih = 0; ih < s.h; ++ih) {
       const int64_t row = ih + s.pt;
-      // An output that leaves the last input rows or columns unread (a
-      // negative bottom or right padding: ops refuse those) stays inside.
+      // Input rows or columns that no output reads (a negative bottom or
+      // right padding: conv2d's input gradient run as a convolution of dy,
+      // where the forward padding passes the kernel's size) stay out.
       if (row >= s.oh + s.kh - 1) break;
       const T *src = x + (c * s.h + ih) * s.w;
       T *dst = plane + row * p.width + s.pl;

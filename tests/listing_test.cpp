@@ -150,11 +150,11 @@ TEST_CASE("bad listing text fails naming the line and column", "[listing]") {
       {"%c = constant() {value=f32[-2]{}}", "t:1:24: dim -2 of shape [-2] must be >= 0"},
       {"%c = constant() {value=f64[4, 6666666666663]{0}}",
        "t:1:24: f64[4, 6666666666663] needs 213333333333216 bytes, past the 256 MiB that a "
-       "listing's tensors hold in all, as a text graph's do (save it as a binary graph)"},
+       "listing's tensors hold in all (save the graph in binary)"},
       {"%a = constant() {value=f32[32, 1048576]{0}}\n"
        "%b = constant() {value=f32[33, 1048576]{1}}",
-       "t:2:24: f32[33, 1048576] needs 138412032 bytes, past the 256 MiB that a listing's "
-       "tensors hold in all, as a text graph's do (save it as a binary graph)"},
+       "t:2:24: f32[33, 1048576] needs 138412032 bytes after 134217728 for the tensors above, "
+       "past the 256 MiB that a listing's tensors hold in all (save the graph in binary)"},
       {x + "%y = relu(%x) {}\n}", "t:3:1: '}' closes no block"},
       {x + "relu(%x)", "t:2:1: expected a node ('%name = op(...)'), got 'relu'"},
       {x + "%y = relu(%x) body {\n}", "t:2:15: op 'relu' has no attribute 'body'"},

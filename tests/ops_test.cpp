@@ -483,8 +483,9 @@ std::vector<OpCase> cases() {
   // the last one short). With at most 16 output channels, groups 1, unit strides and dilations and
   // an im2col the forward convolution is direct (most rows); else below 8 images it is tiled. The
   // input gradient is direct where x has at most 16 channels and few pixels would be wasted (the
-  // 5x5 padded row, the 37 images in f64, the last two: LeNet's second convolution and uneven
-  // padding). f32: dot products of up to 3000 terms in [-1, 1], as matmul's (kMatmulTol).
+  // 5x5 padded row, the 37 images in f64, the last three: LeNet's second convolution, uneven
+  // padding, and a padding past the kernel, whose last rows and columns of dy no dx reads). f32:
+  // dot products of up to 3000 terms in [-1, 1], as matmul's (kMatmulTol).
   struct ConvRow {
     Conv2dOptions o;
     Shape x, w;
@@ -520,6 +521,7 @@ std::vector<OpCase> cases() {
       {{.pads = {0, 1, 2, 0}}, {8, 6, 7, 9}, {11, 6, 3, 2}, true},
       {{}, {8, 6, 12, 12}, {16, 6, 5, 5}, true},
       {{.pads = {1, 0, 2, 1}}, {2, 2, 12, 14}, {3, 2, 3, 3}, true},
+      {{.pads = {0, 3, 0, 3}}, {2, 2, 8, 8}, {3, 2, 3, 3}, true},
   };
   auto filter = [](const Value &like, const Shape &shape) {
     std::mt19937 rng(99);
