@@ -18,6 +18,7 @@
 #include "ops/window.h"
 
 #include <optional>
+#include <utility>
 
 namespace kiln::ops {
 
@@ -180,22 +181,30 @@ bool lower_forward_by_tiles_or_planes(compiler::Lowering &l, const ConvGeometry 
   return true;
 }
 
-// The input gradient of a unit-stride convolution is a forward convolution
-// of dy, padded KH - 1 - pt above and KW - 1 - pl left, with the filter's
-// channels swapped and its taps flipped:
-//   dx[c, i, j] = sum over o, a, b of dy_padded[o, i + a, j + b] * w[o, c, KH-1-a, KW-1-b].
-// Where that convolution has few output channels (x's: LeNet's 6), the
-// direct kernel runs it: it also multiplies the padding's zeros (within the
-// kernel's limit on wasted pixels) but skips the GEMM's im2col-shaped result
-// and its scatter back into dx. Its shape, if it does.
-std::optional<abi::ConvShape> input_grad_as_direct(const ConvGeometry &g, int64_t lanes) {
+// The shape the direct kernel (conv_direct.cpp) runs this convolution as,
+// if it runs it: the forward convolution itself where it has few output
+// channels, or the input gradient as a forward convolution of dy, padded
+// KH - 1 - pt above and KW - 1 - pl left, with the filter's channels swapped
+// and its taps flipped:
+//   dx[c, i, j] = sum over o, a, b of dy_padded[o, i + a, j + b] * w[o, c, KH-1-a, KW-1-b]
+// where x has few channels (LeNet's 6). That form also multiplies the
+// padding's zeros (within the kernel's limit on wasted pixels) but skips the
+// GEMM's im2col-shaped result and its scatter back into dx.
+std::optional<abi::ConvShape> direct_shape(Kind kind, const ConvGeometry &g, int64_t lanes) {
   const abi::ConvShape s = g.shape();
-  if (s.groups != 1 || s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1) return std::nullopt;
-  const abi::ConvShape t{
-      s.n, s.o, s.oh, s.ow, s.c, s.kh, s.kw, s.h, s.w, 1, 1, 1, 1, s.kh - 1 - s.pt, s.kw - 1 - s.pl,
-      1};
-  if (!abi::kiln_conv2d_direct(t, lanes)) return std::nullopt;
-  return t;
+  std::optional<abi::ConvShape> run;
+  if (kind == Kind::forward) run = s;
+  if (kind == Kind::input && abi::kiln_conv2d_direct_fits(s)) {
+    // Unit strides and dilations, groups 1: dy and dx take the places of x and y.
+    run = s;
+    std::swap(run->c, run->o);
+    std::swap(run->h, run->oh);
+    std::swap(run->w, run->ow);
+    run->pt = s.kh - 1 - s.pt;
+    run->pl = s.kw - 1 - s.pl;
+  }
+  if (run && abi::kiln_conv2d_direct(*run, lanes)) return run;
+  return std::nullopt;
 }
 
 void lower_conv(Kind kind, compiler::Lowering &l) {
@@ -203,12 +212,9 @@ void lower_conv(Kind kind, compiler::Lowering &l) {
   ConvGeometry g = conv_geometry(l.node(), l.input_type(r.x), l.input_type(r.w));
   DType t = l.output_type().dtype;
   std::string suffix = compiler::kernel_suffix(t);
-  // Few output channels: image tasks of the direct kernel (conv_direct.cpp),
-  // at every batch.
+  // Image tasks of the direct kernel where it runs, at every batch.
   int64_t lanes = abi::kVectorBytes / int64_t(byte_size(t));
-  std::optional<abi::ConvShape> direct;
-  if (kind == Kind::forward && abi::kiln_conv2d_direct(g.shape(), lanes)) direct = g.shape();
-  if (kind == Kind::input) direct = input_grad_as_direct(g, lanes);
+  const std::optional<abi::ConvShape> direct = direct_shape(kind, g, lanes);
   if (kind == Kind::forward && !direct && lower_forward_by_tiles_or_planes(l, g)) return;
   bool filter = kind == Kind::filter;
   int64_t tasks = filter ? abi::kiln_conv2d_filter_tasks(g.n) : abi::kiln_conv2d_tasks(g.n);
@@ -227,7 +233,8 @@ void lower_conv(Kind kind, compiler::Lowering &l) {
     call(direct ? "conv2d_direct" : "conv2d", {l.input(0), l.input(1), l.output(), col});
     return l.task_box({.kind = compiler::TaskBox::Kind::leading_rows, .rows = chunk});
   }
-  if (kind == Kind::input && direct) {
+  if (kind == Kind::input) {
+    if (!direct) return call("conv2d_backprop_input", {l.input(0), l.input(1), l.output(), col});
     // w [O, C, KH, KW] read as [C, O, KH, KW] from its last tap backwards.
     const Shape flipped{g.c, g.o, g.kh, g.kw};
     compiler::Buffer w = l.scratch(t, num_elements(flipped));
@@ -235,8 +242,6 @@ void lower_conv(Kind kind, compiler::Lowering &l) {
            {l.input(1), g.kh * g.kw - 1, {g.kh * g.kw, g.c * g.kh * g.kw, -g.kw, -1}});
     return call("conv2d_direct", {l.input(0), w, l.output(), col});
   }
-  if (kind == Kind::input)
-    return call("conv2d_backprop_input", {l.input(0), l.input(1), l.output(), col});
   const TensorType &w = l.output_type();
   int64_t size = num_elements(w.shape);
   if (tasks == 0) return l.fill(t, w.shape, compiler::contiguous(l.output(), w.shape), 0.0);
